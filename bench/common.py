@@ -1,0 +1,180 @@
+"""Helpers shared by the benchmarks: percentiles, machine load, a started app on a config."""
+
+from __future__ import annotations
+
+import math
+import os
+import statistics
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+
+def percentile(values: Sequence[float], fraction: float) -> float:
+    """The nearest-rank percentile (fraction 0..1) of values."""
+    ordered = sorted(values)
+    rank = max(1, math.ceil(fraction * len(ordered)))
+    return ordered[rank - 1]
+
+
+def summary_ms(values: Sequence[float]) -> str:
+    """'median X ms, p95 Y ms, max Z ms (n=N)' for values in seconds."""
+    return (f"median {statistics.median(values) * 1000:6.1f} ms, "
+            f"p95 {percentile(values, 0.95) * 1000:6.1f} ms, "
+            f"max {max(values) * 1000:6.1f} ms (n={len(values)})")
+
+
+def machine_note() -> str:
+    """CPU count and load average: other work on a 2-core machine skews every figure."""
+    one, five, _fifteen = os.getloadavg()
+    return f"{os.cpu_count()} CPUs, load average {one:.2f} (1 min) {five:.2f} (5 min)"
+
+
+def terminal_config(data_dir: Path, content: str = "") -> Any:
+    """A windowed terminal config on data_dir with simulated speech (no sound card needed)."""
+    from kiosk.config import TerminalConfig
+
+    config = TerminalConfig().with_overrides(
+        "terminal", data_dir=str(data_dir), content=content, fullscreen=False)
+    return config.with_overrides("speech", wav_dir=str(data_dir / "speech"))
+
+
+class FrameTimes:
+    """One EventLoop.idle: when it started, when drawing and swapping began, when it ended."""
+
+    def __init__(self, start: float):
+        self.start = start
+        self.draw = self.flip = self.end = 0.0
+
+    @property
+    def drawn(self) -> bool:
+        """Whether the window was redrawn in this frame."""
+        return bool(self.flip)
+
+    @property
+    def before_draw(self) -> float:
+        """Clock tick (with Kivy's 60 fps pacing sleep), input, Clock callbacks, layout."""
+        return (self.draw or self.end) - self.start
+
+    @property
+    def draw_time(self) -> float:
+        """on_draw: the window canvas drawn with GL calls."""
+        return self.flip - self.draw if self.drawn else 0.0
+
+    @property
+    def swap_time(self) -> float:
+        """on_flip: buffer swap (with llvmpipe under Xvfb, the software rasteriser finishes)."""
+        return self.end - self.flip if self.drawn else 0.0
+
+
+class TapTimes:
+    """Timestamps (perf_counter) of one tap: touch down, touch up, screen change, frame drawn."""
+
+    def __init__(self) -> None:
+        self.down = self.up = self.changed = self.drawn = 0.0
+        self.frames: list[FrameTimes] = []
+        self.gc_pauses: list[tuple[int, float, float]] = []  # generation, start, seconds
+
+    @property
+    def tap_to_drawn(self) -> float:
+        """Touch down to the end of the first frame drawn after the screen changed."""
+        return self.drawn - self.down
+
+    @property
+    def release_to_change(self) -> float:
+        """Touch up to the new screen being current (handlers, screen refresh, Kivy delays)."""
+        return self.changed - self.up
+
+    @property
+    def change_to_drawn(self) -> float:
+        """New screen current to the end of the frame that shows it (layout, draw, flip)."""
+        return self.drawn - self.changed
+
+    def within(self) -> list[FrameTimes]:
+        """Frames that ran between touch down and the first frame showing the new screen."""
+        return [f for f in self.frames if f.end > self.down and f.end <= self.drawn]
+
+    def gc_seconds(self) -> float:
+        """Time spent in garbage collection between touch down and drawn."""
+        return sum(s for _g, start, s in self.gc_pauses if self.down <= start <= self.drawn)
+
+
+def start_timed_driver(app: Any) -> Any:
+    """Driver.start(app) with a driver that timestamps touches, screen changes and frames.
+
+    ``driver.timed_tap(widget)`` taps with ``Driver.tap`` and then keeps advancing frames
+    until the screen has changed and one frame has been drawn after the change; it returns
+    the wall time around all of that and a TapTimes. A frame counts as drawn when the
+    window dispatched on_flip during it; its time is taken when ``EventLoop.idle`` returns,
+    i.e. after the buffer swap. Garbage collections are timed through ``gc.callbacks``.
+    Kivy is imported here, never at module import.
+    """
+    import gc
+    import time
+
+    from kivy.base import EventLoop
+    from kivy.core.window import Window
+
+    from kiosk.driver import Driver
+
+    class TimedDriver(Driver):
+        def __init__(self, app: Any):
+            super().__init__(app)
+            self.times = TapTimes()
+            self._frame: FrameTimes | None = None
+            self._gc_start = 0.0
+            Window.bind(on_touch_down=self._on_down, on_touch_up=self._on_up,
+                        on_draw=self._on_draw, on_flip=self._on_flip)
+            app.nav.manager.bind(current=self._on_change)
+            gc.callbacks.append(self._on_gc)
+
+        def _on_gc(self, phase: str, info: dict[str, int]) -> None:
+            if phase == "start":
+                self._gc_start = time.perf_counter()
+            else:
+                self.times.gc_pauses.append(
+                    (info["generation"], self._gc_start, time.perf_counter() - self._gc_start))
+
+        def _on_down(self, *_args: Any) -> None:
+            self.times.down = time.perf_counter()
+
+        def _on_up(self, *_args: Any) -> None:
+            self.times.up = time.perf_counter()
+
+        def _on_draw(self, *_args: Any) -> None:
+            if self._frame is not None:
+                self._frame.draw = time.perf_counter()
+
+        def _on_flip(self, *_args: Any) -> None:
+            if self._frame is not None:
+                self._frame.flip = time.perf_counter()
+
+        def _on_change(self, *_args: Any) -> None:
+            self.times.changed = time.perf_counter()
+
+        def frames(self, count: int = 2) -> None:
+            for _ in range(count):
+                frame = self._frame = FrameTimes(time.perf_counter())
+                EventLoop.idle()
+                frame.end = time.perf_counter()
+                self._frame = None
+                self.times.frames.append(frame)
+                if frame.drawn and self.times.changed and not self.times.drawn:
+                    self.times.drawn = frame.end
+
+        def timed_tap(self, widget: Any, max_frames: int = 120) -> tuple[float, TapTimes]:
+            self.times = TapTimes()
+            started = time.perf_counter()
+            self.tap(widget)
+            for _ in range(max_frames):
+                if self.times.drawn:
+                    break
+                self.frames(1)
+            else:
+                raise RuntimeError(f"no screen change after tapping {widget!r}")
+            return time.perf_counter() - started, self.times
+
+        def stop_timing(self) -> None:
+            gc.callbacks.remove(self._on_gc)
+
+    return TimedDriver.start(app)

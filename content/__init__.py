@@ -1,0 +1,1 @@
+"""Content: schema, loader, search index, bundles and the terminal store."""

@@ -1,0 +1,95 @@
+"""Bring the configured content into the terminal store and load the active version.
+
+A source folder is fingerprinted first, so an unchanged folder costs one
+hash pass at start-up instead of a rebuild. A broken source or bundle never
+replaces the version already in the store.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from content.bundle import MANIFEST, build_bundle, read_bundle
+from content.errors import ContentInvalid
+from content.library import Library
+from content.store import ContentStore, open_engine
+
+log = logging.getLogger(__name__)
+SEED = Path(__file__).parent / "seed"
+
+
+@dataclass
+class InstallResult:
+    """The library to show, and the error that kept newer content out, if any."""
+
+    library: Library | None
+    error: str = ""
+
+
+def source_fingerprint(src: Path) -> str:
+    """sha256 over every file's relative path and bytes in a source folder."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in src.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(src).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _bundle_dir(source: Path, data_dir: Path, store: ContentStore) -> Path | None:
+    """The bundle to import, building a source folder when it changed; None if current."""
+    if (source / MANIFEST).exists():
+        return source
+    fingerprint = source_fingerprint(source)
+    active = store.active()
+    if active and active.manifest.get("source_sha256") == fingerprint:
+        return None
+    out = data_dir / "bundles" / "local"
+    build_bundle(source, out)
+    (out / "source.sha256").write_text(fingerprint)
+    return out
+
+
+def _copy_media(bundle: Path, manifest: dict[str, object], media_dir: Path) -> None:
+    files = manifest.get("files", {})
+    assert isinstance(files, dict)
+    for name, meta in files.items():
+        if name.startswith("media/"):
+            target = media_dir / meta["sha256"]
+            if not target.exists():
+                media_dir.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(bundle / name, target.with_suffix(".part"))
+                target.with_suffix(".part").replace(target)
+
+
+def install_and_load(data_dir: Path, source: str = "") -> InstallResult:
+    """Import the configured content (or the seed) if newer, then load the active version."""
+    store = ContentStore(open_engine(data_dir / "terminal.sqlite3"))
+    error = ""
+    src = Path(source) if source else SEED
+    try:
+        bundle = _bundle_dir(src, data_dir, store)
+        if bundle is not None:
+            manifest, content, rows = read_bundle(bundle)
+            fingerprint = bundle / "source.sha256"
+            if fingerprint.exists():
+                manifest["source_sha256"] = fingerprint.read_text().strip()
+            _copy_media(bundle, manifest, data_dir / "media")
+            store.import_content(manifest, content, rows)
+    except ContentInvalid as exc:
+        error = f"content from {src} rejected: {exc}\n{exc.report()}"
+        log.error(error)
+    except OSError as exc:
+        error = f"content from {src} unreadable: {exc}"
+        log.error(error)
+    active = store.active()
+    if active is None:
+        return InstallResult(None, error or "no content installed")
+    library = Library(active.version, active.content, active.index,
+                      media={name: data_dir / "media" / str(meta["sha256"])
+                             for name, meta in active.manifest.get("files", {}).items()
+                             if name.startswith("media/")})
+    return InstallResult(library, error)

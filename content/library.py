@@ -1,0 +1,94 @@
+"""Read access to the active content: look-ups and filters the screens need."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from content.schema import (
+    Category,
+    ContentSet,
+    FaqEntry,
+    Flow,
+    Guide,
+    Level,
+    OnlineService,
+    PointType,
+    ServicePoint,
+)
+from content.search import SearchIndex
+
+
+@dataclass
+class Library:
+    """The active content version with indexes by key."""
+
+    version: str
+    content: ContentSet
+    index: SearchIndex
+    media: dict[str, Path] = field(default_factory=dict)
+    _guides: dict[str, Guide] = field(init=False, repr=False)
+    _points: dict[str, ServicePoint] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._guides = {g.code: g for g in self.content.guides}
+        self._points = {p.id: p for p in self.content.points}
+        self._categories = {c.code: c for c in self.content.categories}
+        self._faq = {q.id: q for q in self.content.faq}
+        self._online = {o.id: o for o in self.content.online}
+        self._flows = {f.id: f for f in self.content.flows}
+        self._by_category: dict[str, list[Guide]] = {}
+        for guide in self.content.guides:
+            self._by_category.setdefault(guide.category, []).append(guide)
+
+    def slide_image(self, name: str | None) -> str:
+        """Local path of a slide image, or '' when the slide has none."""
+        path = self.media.get(f"media/slides/{name}") if name else None
+        return str(path) if path and path.exists() else ""
+
+    def categories(self) -> list[Category]:
+        """Categories in display order."""
+        return sorted(self.content.categories, key=lambda c: (c.order, c.code))
+
+    def category(self, code: str) -> Category:
+        """One category by code."""
+        return self._categories[code]
+
+    def guides_in(self, category: str) -> list[Guide]:
+        """Guides of a category in source order."""
+        return self._by_category.get(category, [])
+
+    def guide(self, code: str) -> Guide:
+        """One guide by code."""
+        return self._guides[code]
+
+    def point(self, point_id: str) -> ServicePoint:
+        """One service point by id."""
+        return self._points[point_id]
+
+    def faq_entry(self, faq_id: str) -> FaqEntry:
+        """One FAQ entry by id."""
+        return self._faq[faq_id]
+
+    def online(self, online_id: str) -> OnlineService:
+        """One online service by id."""
+        return self._online[online_id]
+
+    def flow(self, flow_id: str) -> Flow:
+        """One guided flow by id."""
+        return self._flows[flow_id]
+
+    def districts(self) -> list[str]:
+        """Districts that have service points, in first-seen order."""
+        return list(dict.fromkeys(p.district for p in self.content.points))
+
+    def filter_points(self, types: Iterable[PointType] = (), levels: Iterable[Level] = (),
+                      districts: Iterable[str] = ()) -> list[ServicePoint]:
+        """Points matching every non-empty filter (an empty filter matches all)."""
+        type_set, level_set, district_set = set(types), set(levels), set(districts)
+        return [
+            p for p in self.content.points
+            if (not type_set or p.type in type_set) and (not level_set or p.level in level_set)
+            and (not district_set or p.district in district_set)
+        ]

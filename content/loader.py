@@ -1,0 +1,319 @@
+"""Load a content source folder, reporting every error with its location.
+
+The folder layout is described in ARCHITECTURE.md: ``categories.yaml``,
+``guides/*.yaml``, ``points.csv`` (or ``points.xlsx``), ``faq.yaml``,
+``online.yaml``, ``flows/*.yaml`` and ``slides/slides.yaml``. A folder either
+loads completely or raises :class:`ContentInvalid` with all its errors.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from content.errors import ContentError, ContentInvalid
+from content.schema import (
+    Category,
+    ContentSet,
+    FaqEntry,
+    Flow,
+    Guide,
+    OnlineService,
+    ServicePoint,
+    Slide,
+)
+from content.yaml_lines import LineDict, LineList, line_of, load_yaml
+
+M = TypeVar("M", bound=BaseModel)
+
+POINT_COLUMNS = [
+    "id", "name", "type", "level", "district", "address", "latitude", "longitude", "phone",
+    "hours", "services", "advisor", "advisor_hours", "supervision_phone", "sample",
+]
+LIST_SEPARATORS = ("、", ";", "；")
+TRUE_WORDS = {"true", "yes", "1", "是", "y"}
+FALSE_WORDS = {"false", "no", "0", "否", "n", ""}
+
+
+@dataclass
+class _Item:
+    """One parsed item, valid or not, with what locates its fields in the source."""
+
+    kind: str
+    key: str | None
+    path: Path
+    raw: Any
+    row_line: int | None = None
+    model: Any = None
+
+    def line(self, *field: Any) -> int | None:
+        """The line of a field of this item (the row's line for CSV and XLSX)."""
+        return self.row_line if self.row_line is not None else line_of(self.raw, field)
+
+
+class _Collector:
+    """Gathers errors across the whole folder so one run reports them all."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.errors: list[ContentError] = []
+        self.items: list[_Item] = []
+
+    def error_at(self, item: _Item, field: tuple[Any, ...], message: str) -> None:
+        """Record an error on one field of a parsed item."""
+        name = ".".join(str(p) for p in field) or None
+        self.add(item.path, item.line(*field), item.key, name, message)
+
+    def declared(self, kind: str) -> set[str]:
+        """Keys of every item of a kind in the source, including invalid ones."""
+        return {i.key for i in self.items if i.kind == kind and i.key is not None}
+
+    def add(self, path: Path, line: int | None, item: str | None, field: str | None,
+            message: str) -> None:
+        """Record one error, with the file relative to the source root."""
+        self.errors.append(ContentError(self._rel(path), line, item, field, message))
+
+    def _rel(self, path: Path) -> str:
+        try:
+            return path.relative_to(self.root).as_posix()
+        except ValueError:
+            return str(path)
+
+    def read_yaml(self, path: Path) -> Any:
+        """Parse a YAML file; a syntax error is recorded and gives None."""
+        try:
+            return load_yaml(path.read_text(encoding="utf-8"))
+        except UnicodeDecodeError as exc:
+            self.add(path, None, None, None, f"not UTF-8 text ({exc.reason})")
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            line = mark.line + 1 if mark else None
+            self.add(path, line, None, None, f"YAML syntax error: {exc.problem or exc}")
+        except yaml.YAMLError as exc:
+            self.add(path, None, None, None, f"YAML error: {exc}")
+        return None
+
+    def validate(self, kind: str, model: type[M], data: Any, path: Path, item: str | None,
+                 row_line: int | None = None) -> M | None:
+        """Validate one item; each field error is recorded with its line."""
+        record = _Item(kind, item, path, data, row_line)
+        self.items.append(record)
+        if model is Flow and self._flow_links_broken(record):
+            return None
+        try:
+            record.model = model.model_validate(data)
+            return record.model
+        except ValidationError as exc:
+            for err in exc.errors(include_url=False):
+                loc = tuple(err["loc"])
+                line = row_line if row_line is not None else line_of(data, loc)
+                field = ".".join(str(p) for p in loc) or None
+                self.add(path, line, item, field, err["msg"])
+        return None
+
+
+    def _flow_links_broken(self, item: _Item) -> bool:
+        """Report choices and a start that name missing nodes, each at its own line."""
+        data = item.raw
+        nodes = data.get("nodes") if isinstance(data, dict) else None
+        if not isinstance(nodes, dict):
+            return False
+        broken = False
+        if "start" in data and data["start"] not in nodes:
+            self.error_at(item, ("start",), f"unknown node {data['start']!r}")
+            broken = True
+        for key, node in nodes.items():
+            choices = node.get("choices") if isinstance(node, dict) else None
+            for index, choice in enumerate(choices if isinstance(choices, list) else []):
+                target = choice.get("next") if isinstance(choice, dict) else None
+                if isinstance(target, str) and target not in nodes:
+                    self.error_at(item, ("nodes", key, "choices", index, "next"),
+                                  f"unknown node {target!r}")
+                    broken = True
+        return broken
+
+
+def _item_id(data: Any, key: str, fallback: str | None = None) -> str | None:
+    if isinstance(data, dict) and isinstance(data.get(key), str | int):
+        return str(data[key])
+    return fallback
+
+
+def _yaml_list(col: _Collector, kind: str, path: Path, model: type[M], key: str) -> list[M]:
+    if not path.exists():
+        col.add(path, None, None, None, "file is missing")
+        return []
+    data = col.read_yaml(path)
+    if data is None:
+        return []
+    if not isinstance(data, LineList):
+        col.add(path, getattr(data, "line", 1), None, None, "expected a list of items")
+        return []
+    items = []
+    for index, entry in enumerate(data):
+        item = _item_id(entry, key, f"#{index + 1}")
+        if not isinstance(entry, LineDict):
+            col.add(path, data.item_lines[index], item, None, "expected a mapping")
+            continue
+        parsed = col.validate(kind, model, entry, path, item)
+        if parsed is not None:
+            items.append(parsed)
+    return items
+
+
+def _yaml_files(col: _Collector, kind: str, folder: Path, model: type[M], key: str
+                ) -> list[M]:
+    if not folder.is_dir():
+        col.add(folder, None, None, None, "folder is missing")
+        return []
+    items = []
+    for path in sorted(folder.glob("*.yaml")):
+        data = col.read_yaml(path)
+        if data is None:
+            continue
+        item = _item_id(data, key, path.stem)
+        if not isinstance(data, LineDict):
+            col.add(path, getattr(data, "line", 1), item, None, "expected a mapping")
+            continue
+        parsed = col.validate(kind, model, data, path, item)
+        if parsed is not None:
+            items.append(parsed)
+    return items
+
+
+def _split_list(value: str) -> list[str]:
+    for sep in LIST_SEPARATORS[1:]:
+        value = value.replace(sep, LIST_SEPARATORS[0])
+    return [part.strip() for part in value.split(LIST_SEPARATORS[0]) if part.strip()]
+
+
+def _point_rows(col: _Collector, path: Path) -> Iterator[tuple[int, dict[str, str]]]:
+    """Rows of points.csv or points.xlsx as (line, cells) with text cells."""
+    if path.suffix == ".xlsx":
+        import openpyxl
+
+        try:
+            book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        except Exception as exc:  # openpyxl raises many unrelated types on bad files
+            col.add(path, None, None, None, f"cannot read workbook: {exc}")
+            return
+        rows = book.worksheets[0].iter_rows(values_only=True)
+        header = [str(c or "").strip() for c in next(rows, ())]
+        if _check_header(col, path, header):
+            for number, values in enumerate(rows, start=2):
+                cells = ["" if v is None else str(v).strip() for v in values]
+                if any(cells):
+                    yield number, dict(zip(header, cells, strict=False))
+        book.close()
+        return
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        col.add(path, None, None, None, f"not UTF-8 text ({exc.reason})")
+        return
+    reader = csv.reader(text.splitlines())
+    header = [h.strip() for h in next(reader, [])]
+    if not _check_header(col, path, header):
+        return
+    for cells in reader:
+        if not any(c.strip() for c in cells):
+            continue
+        if len(cells) != len(header):
+            col.add(path, reader.line_num, cells[0] if cells else None, None,
+                    f"expected {len(header)} cells, found {len(cells)}")
+            continue
+        yield reader.line_num, {h: c.strip() for h, c in zip(header, cells, strict=True)}
+
+
+def _check_header(col: _Collector, path: Path, header: list[str]) -> bool:
+    missing = [c for c in POINT_COLUMNS if c not in header]
+    unknown = [c for c in header if c not in POINT_COLUMNS]
+    if missing:
+        col.add(path, 1, None, None, f"missing column(s): {', '.join(missing)}")
+    if unknown:
+        col.add(path, 1, None, None, f"unknown column(s): {', '.join(unknown)}")
+    return not missing and not unknown
+
+
+def _points(col: _Collector, src: Path) -> list[ServicePoint]:
+    candidates = [p for p in (src / "points.csv", src / "points.xlsx") if p.exists()]
+    if len(candidates) != 1:
+        message = "both points.csv and points.xlsx exist" if candidates else "file is missing"
+        col.add(candidates[1] if candidates else src / "points.csv", None, None, None, message)
+        return []
+    path = candidates[0]
+    points = []
+    for line, cells in _point_rows(col, path):
+        item = cells.get("id") or None
+        data: dict[str, Any] = {k: v for k, v in cells.items() if v != ""}
+        data["services"] = _split_list(cells.get("services", ""))
+        sample = cells.get("sample", "").lower()
+        if sample not in TRUE_WORDS | FALSE_WORDS:
+            col.add(path, line, item, "sample", f"expected true or false, found {sample!r}")
+            continue
+        data["sample"] = sample in TRUE_WORDS
+        parsed = col.validate("points", ServicePoint, data, path, item, row_line=line)
+        if parsed is not None:
+            points.append(parsed)
+    return points
+
+
+def _check_unique(col: _Collector) -> None:
+    seen: set[tuple[str, str]] = set()
+    for item in col.items:
+        if item.key is None:
+            continue
+        if (item.kind, item.key) in seen:
+            field = "code" if item.kind in ("categories", "guides") else "id"
+            col.error_at(item, (field,), "duplicate id")
+        seen.add((item.kind, item.key))
+
+
+def _check_references(col: _Collector, src: Path) -> None:
+    categories, online = col.declared("categories"), col.declared("online")
+    guides = col.declared("guides")
+    for item in (i for i in col.items if i.model is not None):
+        model = item.model
+        if item.kind in ("guides", "faq") and model.category not in categories:
+            col.error_at(item, ("category",), f"unknown category {model.category!r}")
+        if item.kind == "guides" and model.online and model.online not in online:
+            col.error_at(item, ("online",), f"unknown online service {model.online!r}")
+        if item.kind == "guides" and item.path.stem != model.code:
+            col.error_at(item, ("code",), "file name must be the guide code followed by .yaml")
+        if item.kind == "flows":
+            for key, node in model.nodes.items():
+                for index, code in enumerate(getattr(node, "guides", [])):
+                    if code not in guides:
+                        col.error_at(item, ("nodes", key, "guides", index),
+                                     f"unknown guide {code!r}")
+        if item.kind == "slides" and model.image and not (
+                src / "slides" / model.image).is_file():
+            col.error_at(item, ("image",), f"image file {model.image!r} not found in slides/")
+
+
+def load_source(src: Path | str) -> ContentSet:
+    """Load and validate a whole source folder; raise ContentInvalid listing every error."""
+    src = Path(src)
+    col = _Collector(src)
+    if not src.is_dir():
+        raise ContentInvalid([ContentError(str(src), None, None, None, "not a folder")])
+    content: dict[str, list[Any]] = {
+        "categories": _yaml_list(col, "categories", src / "categories.yaml", Category, "code"),
+        "guides": _yaml_files(col, "guides", src / "guides", Guide, "code"),
+        "points": _points(col, src),
+        "faq": _yaml_list(col, "faq", src / "faq.yaml", FaqEntry, "id"),
+        "online": _yaml_list(col, "online", src / "online.yaml", OnlineService, "id"),
+        "flows": _yaml_files(col, "flows", src / "flows", Flow, "id"),
+        "slides": _yaml_list(col, "slides", src / "slides" / "slides.yaml", Slide, "id"),
+    }
+    _check_unique(col)
+    _check_references(col, src)
+    if col.errors:
+        raise ContentInvalid(col.errors)
+    return ContentSet(**content)

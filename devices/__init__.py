@@ -1,0 +1,1 @@
+"""Device interfaces and their real and null implementations (no Kivy here)."""

@@ -1,0 +1,171 @@
+"""The Kivy App: wires content, devices, state, screens and the idle timer; nothing more."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.core.window import Window
+from kivy.lang import Builder
+from kivy.uix.screenmanager import NoTransition, ScreenManager
+
+from content.library import Library
+from devices.speech import Speaker
+from kiosk.config import TerminalConfig
+from kiosk.i18n import tr
+from kiosk.idle import IdleTimer
+from kiosk.navigation import Navigator
+from kiosk.state import AppState
+from kiosk.theme import Theme
+from kiosk.widgets import CountdownOverlay
+from screens.registry import load_screens
+
+log = logging.getLogger(__name__)
+ESCAPE_KEYS = {27, 1001}  # Esc and Android back
+ITEM_SCREENS = {"guide": "guide_detail", "faq": "faq_detail", "point": "point_detail",
+                "category": "guide_list", "online": "handoff", "flow": "flow"}
+
+
+class KioskApp(App):
+    """The terminal application."""
+
+    def __init__(self, config: TerminalConfig, library: Library | None, speaker: Speaker,
+                 startup_error: str = "", **kwargs: Any):
+        super().__init__(**kwargs)
+        self.terminal_config = config
+        self.library = library
+        self.speaker = speaker
+        self.startup_error = startup_error
+        self.theme = Theme()
+        self.state = AppState(language=config.terminal["language"])
+        self.allow_exit = False
+        self.title = "hallkiosk"
+
+    def build(self) -> ScreenManager:
+        """Create screens, navigation and the idle timer."""
+        tr.switch(self.state.language)
+        Builder.load_file(str(Path(__file__).with_name("widgets.kv")))
+        manager = ScreenManager(transition=NoTransition())
+        for screen in load_screens():
+            manager.add_widget(screen)
+        self.nav = Navigator(manager)
+        self.state.speech_available = self.terminal_config.speech["backend"] != "null"
+        self.state.read_aloud = self.terminal_config.reads_aloud
+        self.state.content_version = self.library.version if self.library else ""
+        self.idle = IdleTimer(Window)
+        self.idle.bind(on_idle=self._on_idle, on_expire=self._on_expire,
+                       on_wakeup=self._on_wakeup)
+        self.countdown = CountdownOverlay()
+        self.idle.bind(remaining=self.countdown.setter("remaining"))
+        self._apply_idle_limits()
+        self.theme.bind(elder=lambda *_: self._apply_idle_limits())
+        manager.bind(current=self._on_screen_change)
+        Window.bind(on_keyboard=self._on_keyboard, on_request_close=self._on_request_close,
+                    size=self._on_window_size)
+        self._on_window_size(Window, Window.size)
+        if self.library is None:
+            self.nav.go("error", message=self.startup_error)
+        else:
+            self.nav.restart()
+        return manager
+
+    # Visitor session -------------------------------------------------------------
+    def start_session(self) -> None:
+        """A visitor touched the attract loop: greet (robot profile) and show home."""
+        self.nav.home()
+        if self.terminal_config.profile == "robot":
+            self.speak(tr._("Hello! Touch a tile, or ask me to read any screen to you."))
+
+    def open_item(self, kind: str, key: str) -> None:
+        """Open any content item by kind and key (search results, lists, flow results)."""
+        self.nav.go(ITEM_SCREENS[kind], key=key)
+
+    def continue_session(self) -> None:
+        """The visitor pressed 继续使用 on the countdown."""
+        self.idle.touch()
+
+    def toggle_elder_mode(self) -> None:
+        """Switch 长辈版 on or off."""
+        self.theme.elder = self.state.elder_mode = not self.theme.elder
+
+    def toggle_language(self) -> None:
+        """Switch between Chinese and English."""
+        self.set_language("en" if self.state.language == "zh_CN" else "zh_CN")
+
+    def set_language(self, language: str) -> None:
+        """Show the interface and content in language."""
+        self.state.language = language
+        tr.switch(language)
+        self.nav.manager.current_screen.refresh()
+
+    def speak(self, text: str) -> None:
+        """Queue text for speech in the current language (never blocks)."""
+        if text:
+            self.speaker.say(text, language="zh" if self.state.language == "zh_CN" else "en")
+
+    def read_current_screen(self) -> None:
+        """Read the current screen's main text aloud, replacing anything being read."""
+        self.speaker.stop()
+        self.speak(self.nav.manager.current_screen.speech_text())
+
+    def reset_session(self) -> None:
+        """Forget the visitor: defaults back, every input cleared, attract loop shown."""
+        self.speaker.stop()
+        self.countdown.dismiss(animation=False)
+        self.theme.elder = self.state.elder_mode = False
+        self.state.read_aloud = self.terminal_config.reads_aloud
+        if self.state.language != self.terminal_config.terminal["language"]:
+            self.set_language(self.terminal_config.terminal["language"])
+        self.nav.restart()
+
+    def exit_app(self) -> None:
+        """Leave the app (only reachable from the admin screen)."""
+        self.allow_exit = True
+        self.speaker.close()
+        self.stop()
+
+    # Events ----------------------------------------------------------------------
+    def _apply_idle_limits(self) -> None:
+        idle = self.terminal_config.idle
+        self.idle.timeout = idle["elder_timeout"] if self.theme.elder else idle["timeout"]
+        self.idle.countdown = idle["countdown"]
+
+    def _on_screen_change(self, _manager: Any, name: str) -> None:
+        self.state.current_screen = name
+        self.idle.enabled = name != "attract"
+        self.speaker.stop()
+        if self.state.read_aloud and name != "attract":
+            Clock.schedule_once(lambda _dt: self.speak(
+                self.nav.manager.current_screen.speech_text()), 0)
+
+    def _on_idle(self, *_args: Any) -> None:
+        log.info("idle on %s; countdown shown", self.state.current_screen)
+        self.countdown.open(animation=False)
+
+    def _on_wakeup(self, *_args: Any) -> None:
+        self.countdown.dismiss(animation=False)
+
+    def _on_expire(self, *_args: Any) -> None:
+        log.info("idle countdown expired; session reset")
+        self.reset_session()
+
+    def _on_keyboard(self, _window: Any, key: int, *_args: Any) -> bool:
+        # Esc, back and shortcuts never leave the kiosk; the admin screen exits explicitly.
+        return key in ESCAPE_KEYS and not self.allow_exit
+
+    def _on_request_close(self, *_args: Any, **_kwargs: Any) -> bool:
+        if not self.allow_exit:
+            log.warning("window close requested outside admin mode; ignored")
+        return not self.allow_exit
+
+    def _on_window_size(self, _window: Any, size: tuple[int, int]) -> None:
+        landscape = size[0] > size[1]
+        self.state.orientation = "landscape" if landscape else "portrait"
+        self.state.tile_columns = 4 if landscape else 2
+
+    def on_stop(self) -> None:
+        """Stop speech cleanly."""
+        self.speaker.close()

@@ -1,0 +1,136 @@
+"""The ``hallkiosk`` command line: terminal, demo, content tools, PIN hashing."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from pathlib import Path
+
+
+def _content_validate(args: argparse.Namespace) -> int:
+    from content.errors import ContentInvalid
+    from content.loader import load_source
+
+    try:
+        content = load_source(args.src)
+    except ContentInvalid as exc:
+        print(exc.report(), file=sys.stderr)
+        print(f"{len(exc.errors)} error(s) in {args.src}", file=sys.stderr)
+        return 1
+    print(f"{args.src}: OK — {len(content.categories)} categories, {len(content.guides)} "
+          f"guides, {len(content.points)} service points, {len(content.faq)} FAQ entries, "
+          f"{len(content.online)} online services, {len(content.flows)} flows, "
+          f"{len(content.slides)} slides")
+    return 0
+
+
+def _content_build(args: argparse.Namespace) -> int:
+    from content.bundle import build_bundle
+    from content.errors import ContentInvalid
+
+    print(f"validating and building {args.src} …", file=sys.stderr)
+    try:
+        manifest = build_bundle(args.src, args.out)
+    except ContentInvalid as exc:
+        print(exc.report(), file=sys.stderr)
+        print(f"{len(exc.errors)} error(s); nothing written", file=sys.stderr)
+        return 1
+    size = sum(f["size"] for f in manifest["files"].values())
+    print(f"bundle {manifest['version']} written to {args.out} "
+          f"({len(manifest['files'])} files, {size:,} bytes)")
+    return 0
+
+
+def _terminal(args: argparse.Namespace) -> int:
+    from kiosk.config import ConfigError, load_config
+    from kiosk.terminal import run_terminal
+
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        print(f"配置错误 / configuration error: {exc}", file=sys.stderr)
+        return 2
+    if args.orientation:
+        config = config.with_overrides("terminal", orientation=args.orientation)
+    return run_terminal(config, windowed=args.windowed)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from kiosk.demo import run_demo
+
+    return run_demo(headless=args.headless, screenshots=args.screenshots,
+                    orientation=args.orientation, data_dir=args.data_dir)
+
+
+def _pin_hash(args: argparse.Namespace) -> int:
+    from kiosk.config import hash_pin
+
+    pin = args.pin or getpass.getpass("admin PIN: ")
+    if not pin.isdigit() or not 4 <= len(pin) <= 12:
+        print("the PIN must be 4 to 12 digits", file=sys.stderr)
+        return 2
+    print(hash_pin(pin))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every command and its help."""
+    parser = argparse.ArgumentParser(
+        prog="hallkiosk", description="Kiosk software for public legal service halls.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    terminal = commands.add_parser("terminal", help="run the touch terminal",
+                                   description="Run the touch terminal full screen.")
+    terminal.add_argument("--config", type=Path, help="terminal TOML config file")
+    terminal.add_argument("--windowed", action="store_true", help="run in a window (development)")
+    terminal.add_argument("--orientation", choices=["portrait", "landscape"],
+                          help="override the configured orientation")
+    terminal.set_defaults(func=_terminal)
+
+    demo = commands.add_parser(
+        "demo", help="run the terminal on seed content with simulated devices",
+        description="Run the whole system on seed content with simulated speech (WAV files). "
+        "Without a display it starts Xvfb itself.")
+    demo.add_argument("--headless", action="store_true", help="use a virtual screen (Xvfb)")
+    demo.add_argument("--screenshots", type=Path, metavar="DIR",
+                      help="walk through every screen in both orientations, normal and elder "
+                      "mode, Chinese and English, writing one PNG per step, then exit")
+    demo.add_argument("--orientation", choices=["portrait", "landscape"], default="portrait")
+    demo.add_argument("--data-dir", type=Path, default=Path("var/demo"),
+                      help="where the demo keeps its store, logs and speech (default var/demo)")
+    demo.set_defaults(func=_demo)
+
+    content = commands.add_parser("content", help="validate and build content",
+                                  description="Validate and build content bundles.")
+    content_commands = content.add_subparsers(dest="content_command", required=True,
+                                              metavar="ACTION")
+    validate = content_commands.add_parser(
+        "validate", help="check a source folder and report every error",
+        description="Check a content source folder; every error is reported with file, line "
+        "or row, item and field. Exit status 1 when there are errors.")
+    validate.add_argument("src", type=Path, help="content source folder")
+    validate.set_defaults(func=_content_validate)
+    build = content_commands.add_parser(
+        "build", help="validate a source folder and write a bundle",
+        description="Validate a source folder, precompute the search index, hash every file "
+        "and write the bundle with its manifest.")
+    build.add_argument("src", type=Path, help="content source folder")
+    build.add_argument("--out", type=Path, required=True, help="bundle folder to write")
+    build.set_defaults(func=_content_build)
+
+    pin = commands.add_parser("pin-hash", help="hash an admin PIN for the terminal config",
+                              description="Print the admin_pin_hash value for a PIN.")
+    pin.add_argument("pin", nargs="?", help="the PIN (asked for when omitted)")
+    pin.set_defaults(func=_pin_hash)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the hallkiosk command."""
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

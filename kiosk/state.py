@@ -1,0 +1,21 @@
+"""Observable application state: what the screens show and the admin screen reports."""
+
+from __future__ import annotations
+
+from kivy.event import EventDispatcher
+from kivy.properties import BooleanProperty, NumericProperty, OptionProperty, StringProperty
+
+
+class AppState(EventDispatcher):
+    """Small observable state object (never attributes on App)."""
+
+    language = StringProperty("zh_CN")
+    elder_mode = BooleanProperty(False)
+    orientation = OptionProperty("portrait", options=["portrait", "landscape"])
+    tile_columns = NumericProperty(2)
+    content_version = StringProperty("")
+    current_screen = StringProperty("")
+    speech_status = StringProperty("")
+    speech_available = BooleanProperty(False)
+    read_aloud = BooleanProperty(False)
+    last_error = StringProperty("")

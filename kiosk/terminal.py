@@ -1,0 +1,64 @@
+"""Start the terminal: logging, fonts, Kivy bootstrap, content, devices, then the App."""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import sys
+from pathlib import Path
+from typing import Any
+
+from content.install import install_and_load
+from devices.speech import make_speaker
+from kiosk.config import TerminalConfig
+from kiosk.fonts import FontMissing, find_fonts
+
+log = logging.getLogger(__name__)
+
+
+def setup_logging(data_dir: Path, level: str = "INFO") -> None:
+    """Log to stderr and to a size-capped file in the data folder."""
+    (data_dir / "logs").mkdir(parents=True, exist_ok=True)
+    file_handler = logging.handlers.RotatingFileHandler(
+        data_dir / "logs" / "terminal.log", maxBytes=5_000_000, backupCount=3, encoding="utf-8")
+    formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    root = logging.getLogger()
+    for handler in (file_handler, logging.StreamHandler(sys.stderr)):
+        handler.setFormatter(formatter)
+        root.addHandler(handler)
+    root.setLevel(level)
+
+
+def create_app(config: TerminalConfig, *, windowed: bool = False,
+               size: tuple[int, int] | None = None) -> Any:
+    """Everything up to a built-but-not-running KioskApp (raises FontMissing)."""
+    data_dir = config.data_dir
+    fonts = find_fonts(config.terminal["font_path"], config.terminal["font_bold_path"],
+                       data_dir / "fonts")
+    from kiosk import bootstrap
+
+    bootstrap.configure(orientation=config.terminal["orientation"],
+                        fullscreen=config.terminal["fullscreen"] and not windowed,
+                        kivy_home=data_dir / "kivy", fonts=fonts, size=size)
+    result = install_and_load(data_dir, config.terminal["content"])
+    speech = config.speech
+    speaker = make_speaker(
+        speech["backend"], voice_zh=speech["voice_zh"], voice_en=speech["voice_en"],
+        rate=speech["rate"], wav_dir=Path(speech["wav_dir"]) if speech["wav_dir"] else None,
+    ) if speech["backend"] != "null" else make_speaker("null")
+    from kiosk.app import KioskApp
+
+    return KioskApp(config, result.library, speaker, startup_error=result.error)
+
+
+def run_terminal(config: TerminalConfig, *, windowed: bool = False) -> int:
+    """Run the terminal until it is exited from the admin screen."""
+    setup_logging(config.data_dir)
+    try:
+        app = create_app(config, windowed=windowed)
+    except FontMissing as exc:
+        log.error("%s", exc)
+        print(f"错误：找不到中文字体。Error: {exc}", file=sys.stderr)
+        return 2
+    app.run()
+    return 0

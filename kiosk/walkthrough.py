@@ -1,0 +1,136 @@
+"""Walk a visitor through every screen and photograph each step.
+
+Runs in both orientations, normal and elder mode, Chinese and English, with
+real taps where a visitor would tap. ``hallkiosk demo --screenshots DIR``
+uses it; so does the look-at-every-screen review before a screen is done.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from pathlib import Path
+from typing import Any
+
+from content.schema import Flow, QuestionNode
+from kiosk.bootstrap import SIZES
+from kiosk.i18n import tr
+from screens.base import localized
+
+COMBINATIONS = [(orientation, elder, language)
+                for orientation in ("portrait", "landscape")
+                for elder in (False, True)
+                for language in ("zh_CN", "en")]
+
+
+def choices_to(flow: Flow, target: str) -> list[str]:
+    """The choice labels (in the current language) leading from the start to a node."""
+    queue: deque[tuple[str, list[str]]] = deque([(flow.start, [])])
+    seen = set()
+    while queue:
+        key, labels = queue.popleft()
+        if key == target:
+            return labels
+        if key in seen:
+            continue
+        seen.add(key)
+        node = flow.nodes[key]
+        if isinstance(node, QuestionNode):
+            queue.extend((c.next, [*labels, localized(c, "label")]) for c in node.choices)
+    raise KeyError(f"{target} is not reachable in flow {flow.id}")
+
+
+class _Walk:
+    def __init__(self, driver: Any, out: Path, prefix: str):
+        self.driver, self.app, self.out, self.prefix = driver, driver.app, out, prefix
+        self.written: list[Path] = []
+
+    def shot(self, step: str) -> None:
+        number = len(self.written) + 1
+        path = self.out / f"{self.prefix}-{number:02d}-{step}.png"
+        self.written.append(self.driver.screenshot(path))
+
+    def home(self) -> None:
+        self.driver.tap(tr._("Home"))
+
+    def run(self, elder: bool, language: str) -> None:
+        driver, app = self.driver, self.app
+        library = app.library
+        self.shot("attract")
+        driver.tap(driver.screen)
+        if elder:
+            driver.tap(tr._("Elder mode"))
+        if language != app.state.language:
+            driver.tap(tr._("LANGUAGE_SWITCH"))
+        self.shot("home")
+        driver.tap(tr._("Service guides"))
+        self.shot("categories")
+        category = library.categories()[0]
+        driver.tap(localized(category, "name"))
+        self.shot("guide_list")
+        driver.tap(localized(library.guides_in(category.code)[0], "title"))
+        self.shot("guide_detail")
+        driver.screen.ids.scroll.scroll_y = 0
+        self.shot("guide_detail_end")
+        self.home()
+        driver.tap(tr._("Service points"))
+        self.shot("points")
+        driver.screen.set_filter("type", "notary_office", True)
+        driver.frames(2)
+        self.shot("points_filtered")
+        app.open_item("point", driver.screen.results[0])
+        self.shot("point_detail")
+        self.home()
+        driver.tap(tr._("Search"))
+        for letter in "FLYZ":
+            driver.tap(letter)
+        self.shot("search")
+        self.home()
+        driver.tap(tr._("Questions"))
+        self.shot("faq")
+        app.open_item("faq", library.content.faq[0].id)
+        self.shot("faq_detail")
+        self.home()
+        driver.tap(tr._("Continue online"))
+        self.shot("online")
+        app.open_item("online", library.content.online[0].id)
+        self.shot("handoff")
+        self.home()
+        driver.tap(tr._("Legal aid self-check"))
+        self.shot("flow_question")
+        flow = library.flow("legal-aid-check")
+        for label in choices_to(flow, "result_econ_check"):
+            driver.tap(label)
+        self.shot("flow_result")
+        self.home()
+        driver.tap(tr._("Elder mode and help"))
+        self.shot("accessibility")
+        app.nav.go("admin_login")
+        driver.frames(2)
+        self.shot("admin_login")
+        app.nav.go("admin")
+        driver.frames(2)
+        self.shot("admin")
+        app.nav.go("error", message="content bundle rejected: sha256 does not match manifest")
+        driver.frames(2)
+        self.shot("error")
+        app.nav.home()
+        app.idle.last_activity -= app.idle.timeout + 1
+        app.idle._check(0)
+        driver.frames(3)
+        self.shot("countdown")
+        app.continue_session()
+
+
+def walk(driver: Any, out: Path) -> list[Path]:
+    """Photograph every screen in every orientation, mode and language; return the files."""
+    out.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    for orientation, elder, language in COMBINATIONS:
+        driver.resize(*SIZES[orientation])
+        driver.app.reset_session()
+        driver.frames(3)
+        step = _Walk(driver, out, f"{orientation}-{'elder' if elder else 'normal'}-{language}")
+        step.run(elder, language)
+        written += step.written
+    driver.app.reset_session()
+    return written

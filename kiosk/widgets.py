@@ -1,0 +1,114 @@
+"""Shared widgets: large buttons, tiles, list rows, QR images, the letter keyboard."""
+
+from __future__ import annotations
+
+import io
+from functools import lru_cache
+from typing import Any
+
+from kivy.core.image import Image as CoreImage
+from kivy.graphics.texture import Texture
+from kivy.properties import BooleanProperty, ListProperty, NumericProperty, StringProperty
+from kivy.uix.behaviors import ButtonBehavior, ToggleButtonBehavior
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.gridlayout import GridLayout
+from kivy.uix.image import Image
+from kivy.uix.label import Label
+from kivy.uix.modalview import ModalView
+from kivy.uix.recycleview.views import RecycleDataViewBehavior
+
+from devices.qr import qr_png_bytes
+
+
+class KButton(ButtonBehavior, Label):
+    """A large flat button."""
+
+    background = ListProperty([0, 0, 0, 0])
+    pressed = ListProperty([0, 0, 0, 0])
+
+
+class Chip(ToggleButtonBehavior, Label):
+    """A filter choice that stays selected."""
+
+    value = StringProperty("")
+
+
+class Tile(ButtonBehavior, BoxLayout):
+    """A big coloured tile with a glyph and a label."""
+
+    icon = StringProperty("")
+    text = StringProperty("")
+    subtitle = StringProperty("")
+    background = ListProperty([0, 0, 0, 1])
+    target = StringProperty("")
+
+
+class ListRow(RecycleDataViewBehavior, ButtonBehavior, BoxLayout):
+    """One row of a list: title, subtitle, optional badge; reports its item when tapped."""
+
+    title = StringProperty("")
+    subtitle = StringProperty("")
+    badge = StringProperty("")
+    kind = StringProperty("")
+    key = StringProperty("")
+    index = NumericProperty(0)
+
+    def refresh_view_attrs(self, rv: Any, index: int, data: dict[str, Any]) -> Any:
+        """Take a row's values from the RecycleView data."""
+        self.index = index
+        return super().refresh_view_attrs(rv, index, data)
+
+    def on_release(self) -> None:
+        """Open the item this row shows."""
+        from kivy.app import App
+
+        App.get_running_app().open_item(self.kind, self.key)
+
+
+@lru_cache(maxsize=64)
+def qr_texture(data: str) -> Texture:
+    """A QR code texture for data (cached: screens show the same links often)."""
+    image = CoreImage(io.BytesIO(qr_png_bytes(data)), ext="png", nocache=True)
+    texture = image.texture
+    texture.mag_filter = "nearest"
+    texture.min_filter = "nearest"
+    return texture
+
+
+class QRCode(Image):
+    """Shows data as a QR code."""
+
+    data = StringProperty("")
+
+    def on_data(self, _instance: Any, data: str) -> None:
+        """Render the code when the data changes."""
+        self.texture = qr_texture(data) if data else None
+
+
+class QRCard(ButtonBehavior, BoxLayout):
+    """A tappable card with a QR code and a caption."""
+
+    data = StringProperty("")
+    caption = StringProperty("")
+
+
+class LetterKeyboard(GridLayout):
+    """On-screen keyboard with letters, digits, space, delete and clear; emits on_key."""
+
+    keys = ListProperty(list("QWERTYUIOPASDFGHJKLZXCVBNM1234567890"))
+    __events__ = ("on_key",)
+
+    def on_key(self, key: str) -> None:
+        """Default handler: nothing."""
+
+
+class CountdownOverlay(ModalView):
+    """Covers the screen while the idle countdown runs; 继续使用 dismisses it."""
+
+    remaining = NumericProperty(0)
+
+
+class Badge(Label):
+    """A small label with its own background (sample data, status)."""
+
+    shown = BooleanProperty(True)

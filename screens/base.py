@@ -1,0 +1,57 @@
+"""Base screen: parameters, language refresh, reset and read-aloud text."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kivy.app import App
+from kivy.properties import DictProperty, StringProperty
+from kivy.uix.screenmanager import Screen
+
+from kiosk.i18n import tr
+
+
+def _(text: str) -> str:
+    """Translate interface text into the current language."""
+    return tr._(text)
+
+
+def localized(item: Any, field: str) -> str:
+    """A content field in the visitor's language: the ``_en`` variant in English, if present."""
+    if tr.language == "en":
+        english = getattr(item, f"{field}_en", None)
+        if english:
+            return str(english)
+    return str(getattr(item, field))
+
+
+class BaseScreen(Screen):
+    """A screen that takes parameters, refreshes on language change and resets for a visitor."""
+
+    title = StringProperty("")
+    params = DictProperty({})
+
+    @property
+    def app(self) -> Any:
+        """The running KioskApp."""
+        return App.get_running_app()
+
+    @property
+    def library(self) -> Any:
+        """The active content library."""
+        return self.app.library
+
+    def open(self, **params: Any) -> None:
+        """Show the screen for these parameters."""
+        self.params = params
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Recompute everything the screen shows from content and the current language."""
+
+    def reset(self) -> None:
+        """Forget everything the last visitor entered."""
+
+    def speech_text(self) -> str:
+        """The screen's main text, for read-aloud."""
+        return self.title

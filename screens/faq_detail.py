@@ -1,0 +1,41 @@
+"""One common question: the answer, its keywords and a way on to the category's guides."""
+
+from __future__ import annotations
+
+from kivy.properties import BooleanProperty, StringProperty
+
+from screens.base import BaseScreen, _, localized
+
+
+class FaqDetailScreen(BaseScreen):
+    """Question as heading, the answer, keywords, and a button to related guides."""
+
+    question = StringProperty("")
+    answer = StringProperty("")
+    keywords = StringProperty("")
+    guides_text = StringProperty("")
+    has_guides = BooleanProperty(False)
+    category = StringProperty("")
+
+    def refresh(self) -> None:
+        """Show the entry given as key."""
+        entry = self.library.faq_entry(self.params["key"])
+        category = self.library.category(entry.category)
+        self.title = _("Questions")
+        self.question = localized(entry, "question")
+        self.answer = localized(entry, "answer")
+        self.keywords = _("Keywords: {keywords}").format(
+            keywords="、".join(entry.keywords)) if entry.keywords else ""
+        self.category = entry.category
+        self.has_guides = bool(self.library.guides_in(entry.category))
+        self.guides_text = _("Service guides: {category}").format(
+            category=localized(category, "name"))
+        self.ids.scroll.scroll_y = 1
+
+    def open_guides(self) -> None:
+        """Show the guides of this question's category."""
+        self.app.nav.go("guide_list", key=self.category)
+
+    def speech_text(self) -> str:
+        """The question and its answer."""
+        return "。".join([self.question, self.answer])

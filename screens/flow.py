@@ -1,0 +1,103 @@
+"""Guided flows such as the legal-aid self-check: one question at a time, then a result."""
+
+from __future__ import annotations
+
+from kivy.properties import BooleanProperty, ListProperty, StringProperty
+
+from content.schema import Flow, QuestionNode, ResultNode
+from screens.base import BaseScreen, _, localized
+from screens.blocks import Page
+
+
+class FlowScreen(BaseScreen):
+    """Walks a decision tree; the result lists materials, guides and services."""
+
+    node_key = StringProperty("")
+    path = ListProperty([])
+    at_result = BooleanProperty(False)
+
+    @property
+    def flow(self) -> Flow:
+        """The flow given as key."""
+        return self.library.flow(self.params["key"])
+
+    def open(self, **params: object) -> None:
+        """Start the flow from its first question."""
+        if params != self.params or not self.node_key:
+            self.path = []
+            self.node_key = ""
+        super().open(**params)
+
+    def refresh(self) -> None:
+        """Show the current node."""
+        flow = self.flow
+        self.title = localized(flow, "title")
+        self.node_key = self.node_key or flow.start
+        node = flow.nodes[self.node_key]
+        page = Page(self.ids.column)
+        if not self.path:
+            page.muted(localized(flow, "intro"))
+        if isinstance(node, QuestionNode):
+            self._show_question(page, node)
+        else:
+            self._show_result(page, node)
+        self.spoken = page.text()
+        self.ids.scroll.scroll_y = 1
+
+    def _show_question(self, page: Page, node: QuestionNode) -> None:
+        self.at_result = False
+        page.heading(localized(node, "text"))
+        page.paragraph(node.help)
+        for choice in node.choices:
+            page.button(localized(choice, "label"), lambda nxt=choice.next: self.choose(nxt),
+                        light=False)
+
+    def _show_result(self, page: Page, node: ResultNode) -> None:
+        self.at_result = True
+        page.heading(localized(node, "title"))
+        page.paragraph(node.advice)
+        if node.materials:
+            page.heading(_("Materials to bring ({count})").format(count=len(node.materials)))
+            page.numbered((m, "") for m in node.materials)
+        if node.guides:
+            page.heading(_("Guides for this matter"))
+            for code in node.guides:
+                guide = self.library.guide(code)
+                page.button(localized(guide, "title"),
+                            lambda c=code: self.app.open_item("guide", c))
+        if node.services:
+            page.heading(_("Where to get help"))
+            page.bullets(node.services)
+        if node.legal_basis:
+            page.heading(_("Legal basis"))
+            page.bullets(node.legal_basis)
+        page.muted(_("This result is guidance only; the legal aid agency decides."))
+
+    def choose(self, next_key: str) -> None:
+        """Answer the current question."""
+        self.path.append(self.node_key)
+        self.node_key = next_key
+        self.refresh()
+
+    def previous(self) -> None:
+        """Go back one question (or leave the flow at its start)."""
+        if not self.path:
+            self.app.nav.back()
+            return
+        self.node_key = self.path.pop()
+        self.refresh()
+
+    def restart(self) -> None:
+        """Start again from the first question."""
+        self.path = []
+        self.node_key = ""
+        self.refresh()
+
+    def reset(self) -> None:
+        """Forget the visitor's answers."""
+        self.path = []
+        self.node_key = ""
+
+    def speech_text(self) -> str:
+        """The question with its choices, or the result."""
+        return getattr(self, "spoken", self.title)

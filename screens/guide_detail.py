@@ -1,0 +1,63 @@
+"""One process guide: every material at once (一次性告知), steps, fees, basis, QR."""
+
+from __future__ import annotations
+
+from kivy.factory import Factory
+
+from content.schema import Material
+from screens.base import BaseScreen, _, localized
+from screens.blocks import Page
+
+
+def material_counts(material: Material) -> str:
+    """'Original 1, copies 2' in the current language."""
+    parts = []
+    if material.originals:
+        parts.append(_("original ×{count}").format(count=material.originals))
+    if material.copies:
+        parts.append(_("copies ×{count}").format(count=material.copies))
+    if not material.required:
+        parts.append(_("if applicable"))
+    return _(", ").join(parts)
+
+
+class GuideDetailScreen(BaseScreen):
+    """The full guide, scrollable, with a QR code to continue online."""
+
+    def refresh(self) -> None:
+        """Lay out the guide given as key."""
+        guide = self.library.guide(self.params["key"])
+        category = self.library.category(guide.category)
+        self.title = localized(guide, "title")
+        page = Page(self.ids.column)
+        page.heading(self.title)
+        page.muted(_("{code} · {category} · reviewed {date}").format(
+            code=guide.code, category=localized(category, "name"), date=guide.last_reviewed))
+        page.paragraph(localized(guide, "summary"))
+        page.heading(_("Who may apply"))
+        page.bullets(guide.applicants)
+        page.heading(_("Materials to bring ({count})").format(count=len(guide.materials)))
+        page.numbered(
+            (f"{m.name}　{material_counts(m)}", m.notes) for m in guide.materials)
+        page.heading(_("Steps"))
+        page.numbered((s.title, s.detail) for s in guide.steps)
+        page.heading(_("Time limit"))
+        page.paragraph(guide.time_limit)
+        page.heading(_("Fees"))
+        page.paragraph(guide.fees)
+        page.heading(_("Where to go"))
+        page.paragraph(" ".join(filter(None, [guide.where.service, guide.where.window])))
+        page.heading(_("Legal basis"))
+        page.bullets(guide.legal_basis)
+        if guide.online:
+            online = self.library.online(guide.online)
+            page.heading(_("Continue on your phone"))
+            card = Factory.QRCard(data=online.url, caption=localized(online, "title"))
+            card.bind(on_release=lambda *_a, key=online.id: self.app.nav.go("handoff", key=key))
+            page.widget(card)
+        self.spoken = page.text()
+        self.ids.scroll.scroll_y = 1
+
+    def speech_text(self) -> str:
+        """Title, summary, who may apply, every material and step."""
+        return getattr(self, "spoken", self.title)

@@ -1,0 +1,71 @@
+"""Home: large tiles for everything a visitor can do."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from kivy.properties import ListProperty, StringProperty
+
+from screens.base import BaseScreen, _
+
+ADMIN_TAPS = 5
+ADMIN_TAP_WINDOW = 4.0
+
+
+class HomeScreen(BaseScreen):
+    """The visitor's start page."""
+
+    tiles = ListProperty([])
+    footer = StringProperty("")
+    _taps: list[float]
+
+    def refresh(self) -> None:
+        """Rebuild the tiles in the current language."""
+        self.title = _("Public Legal Service Centre")
+        entries = [
+            ("办", _("Service guides"), _("Materials and steps"), "categories", {}),
+            ("点", _("Service points"), _("Addresses and hours"), "points", {}),
+            ("搜", _("Search"), _("Type pinyin initials"), "search", {}),
+            ("援", _("Legal aid self-check"), _("Can I get legal aid?"), "flow",
+             {"key": "legal-aid-check"}),
+            ("问", _("Questions"), _("Common questions"), "faq", {}),
+            ("码", _("Continue online"), _("Scan with your phone"), "online", {}),
+            ("老", _("Elder mode and help"), _("Large text, read aloud"), "accessibility", {}),
+        ]
+        self.tiles = [
+            {"icon": icon, "text": text, "subtitle": sub, "target": target, "params": params,
+             "background": self.app.theme.tile_color(i)}
+            for i, (icon, text, sub, target, params) in enumerate(entries)
+        ]
+        self.footer = _("Legal service hotline {hotline} (24 hours)").format(
+            hotline=self.app.terminal_config.terminal["hotline"])
+        self.ids.grid.clear_widgets()
+        from kivy.factory import Factory
+
+        for tile in self.tiles:
+            widget = Factory.Tile(icon=tile["icon"], text=tile["text"],
+                                  subtitle=tile["subtitle"], background=tile["background"])
+            widget.bind(on_release=lambda _w, t=tile: self.open_tile(t))
+            self.ids.grid.add_widget(widget)
+
+    def open_tile(self, tile: dict[str, Any]) -> None:
+        """Go where a tile leads."""
+        self.app.nav.go(tile["target"], **tile["params"])
+
+    def title_tapped(self) -> None:
+        """Five taps on the title within a few seconds open the admin PIN pad."""
+        now = time.monotonic()
+        self._taps = [t for t in getattr(self, "_taps", []) if now - t < ADMIN_TAP_WINDOW]
+        self._taps.append(now)
+        if len(self._taps) >= ADMIN_TAPS:
+            self._taps = []
+            self.app.nav.go("admin_login")
+
+    def reset(self) -> None:
+        """Forget admin taps."""
+        self._taps = []
+
+    def speech_text(self) -> str:
+        """Title and every tile."""
+        return "。".join([self.title, *(t["text"] for t in self.tiles)])

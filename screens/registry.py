@@ -1,0 +1,41 @@
+"""Every screen of the terminal: adding a screen means adding a line here, not editing App."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+from kivy.lang import Builder
+
+from screens.base import BaseScreen
+
+SCREENS: list[tuple[str, str]] = [
+    ("attract", "AttractScreen"),
+    ("home", "HomeScreen"),
+    ("categories", "CategoriesScreen"),
+    ("guide_list", "GuideListScreen"),
+    ("guide_detail", "GuideDetailScreen"),
+    ("points", "PointsScreen"),
+    ("point_detail", "PointDetailScreen"),
+    ("search", "SearchScreen"),
+    ("faq", "FaqScreen"),
+    ("faq_detail", "FaqDetailScreen"),
+    ("online", "OnlineScreen"),
+    ("handoff", "HandoffScreen"),
+    ("flow", "FlowScreen"),
+    ("accessibility", "AccessibilityScreen"),
+    ("admin_login", "AdminLoginScreen"),
+    ("admin", "AdminScreen"),
+    ("error", "ErrorScreen"),
+]
+
+
+def load_screens() -> list[BaseScreen]:
+    """Load each screen's kv file once and create the screens in registry order."""
+    folder = Path(__file__).parent
+    screens = []
+    for name, class_name in SCREENS:
+        module = importlib.import_module(f"screens.{name}")
+        Builder.load_file(str(folder / f"{name}.kv"))
+        screens.append(getattr(module, class_name)(name=name))
+    return screens

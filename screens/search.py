@@ -1,0 +1,85 @@
+"""Search with an on-screen letter keyboard: pinyin initials, full pinyin, words."""
+
+from __future__ import annotations
+
+from kivy.factory import Factory
+from kivy.properties import ListProperty, StringProperty
+
+from screens.base import BaseScreen, _, localized
+
+MAX_QUERY = 24
+KIND_LABELS = {"guide": "Guide", "faq": "Question", "point": "Service point",
+               "category": "Category", "online": "Online service", "flow": "Self-check"}
+
+
+class SearchScreen(BaseScreen):
+    """Live results across guides, FAQ, points and more while the visitor types."""
+
+    query = StringProperty("")
+    status = StringProperty("")
+    suggestions = ListProperty([])
+
+    def on_kv_post(self, base_widget: object) -> None:
+        """Create the letter keys once."""
+        for key in self.ids.keyboard.keys:
+            button = Factory.KButton(text=key)
+            button.bind(on_release=lambda _w, k=key: self.type_key(k))
+            self.ids.keyboard.add_widget(button)
+
+    def refresh(self) -> None:
+        """Suggestion chips from the categories, and results for the current query."""
+        self.title = _("Search")
+        self.suggestions = [localized(c, "name") for c in self.library.categories()][:6]
+        box = self.ids.suggestions
+        box.clear_widgets()
+        for word in self.suggestions:
+            chip = Factory.SuggestionButton(text=word)
+            chip.bind(on_release=lambda _w, text=word: self.set_query(text))
+            box.add_widget(chip)
+        self.run_search()
+
+    def type_key(self, key: str) -> None:
+        """Append a letter or digit."""
+        if len(self.query) < MAX_QUERY:
+            self.set_query(self.query + key)
+
+    def backspace(self) -> None:
+        """Delete the last character."""
+        self.set_query(self.query[:-1])
+
+    def clear(self) -> None:
+        """Empty the query."""
+        self.set_query("")
+
+    def set_query(self, query: str) -> None:
+        """Replace the query and search."""
+        self.query = query
+        self.run_search()
+
+    def run_search(self) -> None:
+        """Show the ranked results for the current query."""
+        hits = self.library.index.search(self.query) if self.query else []
+        english = self.app.state.language == "en"
+        self.ids.results.data = [
+            {"title": (hit.title_en if english and hit.title_en else hit.title),
+             "subtitle": hit.subtitle, "kind": hit.kind, "key": hit.key,
+             "badge": _(KIND_LABELS.get(hit.kind, hit.kind))}
+            for hit in hits
+        ]
+        self.ids.results.scroll_y = 1
+        if not self.query:
+            self.status = _("Type pinyin initials, e.g. FLYZ for 法律援助")
+        elif hits:
+            self.status = _("{count} results").format(count=len(hits))
+        else:
+            self.status = _("Nothing found. Try fewer letters, or call {hotline}.").format(
+                hotline=self.app.terminal_config.terminal["hotline"])
+
+    def reset(self) -> None:
+        """Forget the query."""
+        self.query = ""
+        self.ids.results.data = []
+
+    def speech_text(self) -> str:
+        """The status line and the first results."""
+        return "。".join([self.status, *(r["title"] for r in self.ids.results.data[:5])])

@@ -1,0 +1,30 @@
+"""Read-aloud speaks the screen's main text through the real speech thread, never blocking."""
+
+from __future__ import annotations
+
+import time
+import wave
+from pathlib import Path
+from typing import Any
+
+
+def wav_files(folder: Path) -> list[Path]:
+    return sorted(folder.glob("*.wav")) if folder.exists() else []
+
+
+def test_read_aloud_button_speaks_without_blocking(ui: Any, ui_data_dir: Path) -> None:
+    speech_dir = ui_data_dir / "speech"
+    before = len(wav_files(speech_dir))
+    ui.tap(ui.screen)
+    ui.tap("常见问题")
+    started = time.perf_counter()
+    ui.tap("朗读")
+    tapped = time.perf_counter() - started
+    assert tapped < 1.0, f"the tap took {tapped:.2f}s: speech must not block the UI"
+    assert ui.app.speaker.wait_idle(timeout=30)
+    files = wav_files(speech_dir)
+    assert len(files) == before + 1
+    with wave.open(str(files[-1])) as audio:
+        assert audio.getnframes() / audio.getframerate() > 0.5
+    spoken_text = ui.app.speaker.spoken[-1][2]
+    assert spoken_text.startswith(ui.screen.speech_text()[:10])
