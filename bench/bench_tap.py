@@ -27,6 +27,9 @@ Run: ``.venv/bin/python bench/bench_tap.py [--rounds 8]``.
 from __future__ import annotations
 
 import argparse
+import cProfile
+import gc
+import pstats
 import random
 import statistics
 import sys
@@ -37,7 +40,6 @@ from pathlib import Path
 from typing import Any
 
 from common import (
-    TapTimes,
     machine_note,
     percentile,
     start_timed_driver,
@@ -128,6 +130,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=7, help="walks of 17 taps each")
     parser.add_argument("--list", action="store_true", help="print every tap")
+    parser.add_argument("--profile", action="store_true", help="cProfile the taps")
     args = parser.parse_args()
 
     from content.install import install_and_load
@@ -143,10 +146,12 @@ def main() -> int:
         imported = time.perf_counter()
         if result.library is None:
             raise RuntimeError(result.error)
+        rows = len(result.library.index)
+        del result  # the app loads its own copy from the store, as a terminal does
         print(f"generate source ({GUIDES} guides, {POINTS} points): "
               f"{generated - started:6.1f} s")
         print(f"content import (validate, pinyin, bundle, store):  {imported - generated:6.1f} s"
-              f"  ({len(result.library.index)} search rows)")
+              f"  ({rows} search rows)")
         from kiosk.terminal import create_app
 
         app = create_app(terminal_config(data_dir, str(source)), windowed=True,
@@ -159,26 +164,39 @@ def main() -> int:
 
         path = VisitorPath(driver, random.Random(7))
         driver.tap(driver.screen)  # attract -> home, untimed
+        profiler = cProfile.Profile() if args.profile else None
+        if profiler:
+            profiler.enable()
         for number in range(args.rounds):
             path.round(number)
+        if profiler:
+            profiler.disable()
         driver.stop_timing()
+        report(path, args.list)
+        garbage_collection_cost()
         app.exit_app()
+    if profiler:
+        print("\nProfile of the taps (internal time, top 25):")
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+        print("\nProfile of the taps (cumulative time, top 40):")
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
 
-    report(path, args.list)
     return 0
 
 
-def components(times: TapTimes) -> dict[str, float]:
-    """Where one tap's tap->drawn time went, in seconds."""
-    frames = times.within()
-    return {
-        "frames": len(frames),
-        "before_draw": sum(f.before_draw for f in frames),
-        "draw": sum(f.draw_time for f in frames),
-        "swap": sum(f.swap_time for f in frames),
-        "outside": times.tap_to_drawn - sum(f.end - f.start for f in frames),
-        "gc": times.gc_seconds(),
-    }
+def garbage_collection_cost() -> None:
+    """Time a full collection with the content loaded, then after gc.freeze()."""
+    tracked = len(gc.get_objects())
+    started = time.perf_counter()
+    gc.collect()
+    full = time.perf_counter() - started
+    gc.freeze()
+    started = time.perf_counter()
+    gc.collect()
+    frozen = time.perf_counter() - started
+    gc.unfreeze()
+    print(f"\nfull gc.collect() with the app running: {full * 1000:.0f} ms over {tracked:,} "
+          f"tracked objects; after gc.freeze(): {frozen * 1000:.1f} ms")
 
 
 def report(path: VisitorPath, every_tap: bool) -> None:
@@ -187,7 +205,7 @@ def report(path: VisitorPath, every_tap: bool) -> None:
         print(f"\n{'kind':<14} {'from':<13} {'to':<13} {'tap->drawn':>10} {'rel->chg':>9} "
               f"{'chg->drawn':>10} {'tap wall':>9} {'frames':>6} {'draw+swap':>9} {'gc':>7}")
         for kind, before, after, wall, times in path.rows:
-            parts = components(times)
+            parts = times.parts()
             print(f"{kind:<14} {before:<13} {after:<13} {times.tap_to_drawn * 1000:8.1f}ms "
                   f"{times.release_to_change * 1000:7.1f}ms {times.change_to_drawn * 1000:8.1f}ms"
                   f" {wall * 1000:7.1f}ms {parts['frames']:>6.0f} "
@@ -197,7 +215,7 @@ def report(path: VisitorPath, every_tap: bool) -> None:
           f"{'swap':>7} {'outside':>7} {'gc':>6} {'tap wall':>8}")
     for kind, values in path.samples.items():
         taps = [r for r in path.rows if r[0] == kind]
-        parts = [components(r[4]) for r in taps]
+        parts = [r[4].parts() for r in taps]
 
         def med(values: list[float]) -> str:
             return f"{statistics.median(values) * 1000:6.1f}ms"
@@ -228,6 +246,9 @@ def report(path: VisitorPath, every_tap: bool) -> None:
     print(f"\nSUMMARY tap->drawn over {len(everything)} taps: {summary_ms(everything)}; "
           f"target p95 <= {TARGET_P95 * 1000:.0f} ms: {verdict}")
     print(f"driver.tap wall (touch down, 1 frame, touch up, 3+ frames): {summary_ms(walls)}")
+    unrastered = [r[4].tap_to_drawn - r[4].parts()["swap"] for r in path.rows]
+    print(f"tap->drawn less the buffer swaps (llvmpipe software rasterisation, a few ms on a GPU):"
+          f"\n    {summary_ms(unrastered)}")
     print(machine_note())
 
 

@@ -98,12 +98,25 @@ class TapTimes:
         """Time spent in garbage collection between touch down and drawn."""
         return sum(s for _g, start, s in self.gc_pauses if self.down <= start <= self.drawn)
 
+    def parts(self) -> dict[str, float]:
+        """Where tap->drawn went: frames, pre-draw, draw, swap, outside frames, gc (seconds)."""
+        frames = self.within()
+        return {
+            "frames": len(frames),
+            "before_draw": sum(f.before_draw for f in frames),
+            "draw": sum(f.draw_time for f in frames),
+            "swap": sum(f.swap_time for f in frames),
+            "outside": self.tap_to_drawn - sum(f.end - f.start for f in frames),
+            "gc": self.gc_seconds(),
+        }
+
 
 def start_timed_driver(app: Any) -> Any:
     """Driver.start(app) with a driver that timestamps touches, screen changes and frames.
 
     ``driver.timed_tap(widget)`` taps with ``Driver.tap`` and then keeps advancing frames
-    until the screen has changed and one frame has been drawn after the change; it returns
+    until the screen has changed (or a property registered with ``driver.watch``) and one
+    frame has been drawn after the change; it returns
     the wall time around all of that and a TapTimes. A frame counts as drawn when the
     window dispatched on_flip during it; its time is taken when ``EventLoop.idle`` returns,
     i.e. after the buffer swap. Garbage collections are timed through ``gc.callbacks``.
@@ -125,8 +138,12 @@ def start_timed_driver(app: Any) -> Any:
             self._gc_start = 0.0
             Window.bind(on_touch_down=self._on_down, on_touch_up=self._on_up,
                         on_draw=self._on_draw, on_flip=self._on_flip)
-            app.nav.manager.bind(current=self._on_change)
+            self.watch(app.nav.manager, "current")
             gc.callbacks.append(self._on_gc)
+
+        def watch(self, widget: Any, prop: str) -> None:
+            """Count a change of widget.prop as the change a tap waits to see drawn."""
+            widget.fbind(prop, self._on_change)
 
         def _on_gc(self, phase: str, info: dict[str, int]) -> None:
             if phase == "start":

@@ -165,6 +165,8 @@ class KioskApp(App):
         landscape = size[0] > size[1]
         self.state.orientation = "landscape" if landscape else "portrait"
         self.state.tile_columns = 4 if landscape else 2
+        self.state.split = "horizontal" if landscape else "vertical"
+        self.state.keyboard_columns = 7 if landscape else 9
 
     def on_stop(self) -> None:
         """Stop speech cleanly."""

@@ -13,6 +13,8 @@ class AppState(EventDispatcher):
     elder_mode = BooleanProperty(False)
     orientation = OptionProperty("portrait", options=["portrait", "landscape"])
     tile_columns = NumericProperty(2)
+    split = OptionProperty("vertical", options=["vertical", "horizontal"])
+    keyboard_columns = NumericProperty(9)
     content_version = StringProperty("")
     current_screen = StringProperty("")
     speech_status = StringProperty("")

@@ -27,6 +27,12 @@ class KButton(ButtonBehavior, Label):
     pressed = ListProperty([0, 0, 0, 0])
 
 
+class HeaderButton(ButtonBehavior, Label):
+    """A header button as wide as its text."""
+
+    background = ListProperty([0, 0, 0, 1])
+
+
 class Chip(ToggleButtonBehavior, Label):
     """A filter choice that stays selected."""
 
@@ -95,7 +101,8 @@ class QRCard(ButtonBehavior, BoxLayout):
 class LetterKeyboard(GridLayout):
     """On-screen keyboard with letters, digits, space, delete and clear; emits on_key."""
 
-    keys = ListProperty(list("QWERTYUIOPASDFGHJKLZXCVBNM1234567890"))
+    # Alphabetical, not QWERTY: many elderly visitors have never typed on a keyboard.
+    keys = ListProperty(list("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
     __events__ = ("on_key",)
 
     def on_key(self, key: str) -> None:

@@ -41,13 +41,15 @@ class Page:
     def bullets(self, items: Iterable[str]) -> None:
         """An unnumbered list."""
         for item in items:
-            self.paragraph(f"•  {item}")
+            # No-break spaces: Kivy wraps only at spaces, and a bullet must stay with
+            # its text even when the text is one long run of Chinese characters.
+            self.paragraph(f"•\u00a0\u00a0{item}")
 
     def numbered(self, rows: Iterable[tuple[str, str]]) -> None:
         """A numbered list of (main text, note) rows, each on a card."""
         for number, (main, note) in enumerate(rows, start=1):
             card = Factory.Card()
-            card.add_widget(Factory.Paragraph(text=f"{number}.  {main}"))
+            card.add_widget(Factory.Paragraph(text=f"{number}.\u00a0\u00a0{main}"))
             if note:
                 card.add_widget(Factory.Muted(text=note))
             self.container.add_widget(card)

@@ -21,10 +21,12 @@ class SearchScreen(BaseScreen):
 
     def on_kv_post(self, base_widget: object) -> None:
         """Create the letter keys once."""
-        for key in self.ids.keyboard.keys:
-            button = Factory.KButton(text=key)
-            button.bind(on_release=lambda _w, k=key: self.type_key(k))
-            self.ids.keyboard.add_widget(button)
+        for container, keys in ((self.ids.keyboard, self.ids.keyboard.keys),
+                                (self.ids.digits, "1234567890")):
+            for key in keys:
+                button = Factory.KButton(text=key, size_hint_y=1)
+                button.bind(on_release=lambda _w, k=key: self.type_key(k))
+                container.add_widget(button)
 
     def refresh(self) -> None:
         """Suggestion chips from the categories, and results for the current query."""
