@@ -14,17 +14,16 @@ import logging
 import os
 import queue
 import shutil
-import subprocess
-import sys
 import tempfile
 import threading
 import time
-import wave
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
+from devices.playback import CLOSE_TIMEOUT, play_wav
 from devices.status import DeviceError, DeviceState, DeviceStatus, StatusTracker
+from devices.voices import choose_voice, route_driver_prints
 
 logger = logging.getLogger(__name__)
 
@@ -32,10 +31,7 @@ DEVICE = "speech"
 HISTORY = 1000  # utterances kept in `spoken`: a kiosk runs for months
 SYNTHESIS_TIMEOUT = 10.0  # seconds, plus a little per character
 SYNTHESIS_ATTEMPTS = 3
-PLAYER_GRACE = 5.0  # seconds a player may run beyond the clip's length
 ENGINE_STALL = 30.0  # seconds in runAndWait(), which has no timeout, before we report it
-CLOSE_TIMEOUT = 5.0
-POLL_INTERVAL = 0.02  # how soon a playing utterance notices stop()
 # The espeak driver has one synthesis callback per process, hence one engine per process.
 _ENGINE_LOCK = threading.Lock()
 
@@ -197,7 +193,7 @@ class Pyttsx3Speaker:
             import pyttsx3  # the terminal extra: this module imports without it
 
             engine = pyttsx3.init(self._driver)
-            _route_driver_prints(self._driver)
+            route_driver_prints(self._driver)
             self._finished_token = engine.connect("finished-utterance", self._on_finished)
             self._voices = list(engine.getProperty("voices"))
             self._default_voice = str(engine.getProperty("voice") or "")
@@ -248,7 +244,7 @@ class Pyttsx3Speaker:
             if self._wav_dir or generation == self._generation:  # else stopped meanwhile
                 _remember(self.spoken, record)
                 if not self._wav_dir:
-                    self._play(path, generation)
+                    play_wav(path, self._player, lambda: generation != self._generation)
         finally:
             if not self._wav_dir:
                 path.unlink(missing_ok=True)
@@ -278,58 +274,10 @@ class Pyttsx3Speaker:
             raise DeviceError(f"speech synthesis wrote no audio to {path.name}")
         self.voice_ids[language] = str(engine.getProperty("voice") or voice_id)
 
-    def _play(self, path: Path, generation: int) -> None:
-        with wave.open(str(path), "rb") as audio:
-            limit = audio.getnframes() / audio.getframerate() + PLAYER_GRACE
-        deadline = time.monotonic() + limit
-        command = [*self._player, str(path)]
-        try:
-            player = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        except OSError as error:
-            raise DeviceError(f"cannot start audio player: {error}") from error
-        with player:
-            while player.poll() is None:
-                stopped = generation != self._generation
-                if stopped or time.monotonic() > deadline:
-                    player.kill()
-                    player.wait(CLOSE_TIMEOUT)
-                    if stopped:
-                        return
-                    raise DeviceError(f"audio player ran past {limit:.0f} s")
-                time.sleep(POLL_INTERVAL)
-            errors = player.stderr.read().decode(errors="replace") if player.stderr else ""
-        if player.returncode != 0:
-            raise DeviceError(f"audio player exited with {player.returncode}: {errors[-200:]}")
-
 
 def _remember(spoken: list[SpokenUtterance], utterance: SpokenUtterance) -> None:
     spoken.append(utterance)
     del spoken[:-HISTORY]
-
-
-def choose_voice(voices: Sequence[Any], code: str) -> str | None:
-    """Return the id of the voice that best matches a voice id or language code, or None."""
-    code = code.lower()
-
-    def rank(voice: Any) -> int:  # 0: exact id, 1: language, 2: id's last part, 3: dialect
-        voice_id = str(voice.id).lower()
-        languages = [str(language).lower() for language in voice.languages or []]
-        return [voice_id == code, code in languages, voice_id.rsplit("/", 1)[-1] == code,
-                any(language.startswith(f"{code}-") for language in languages), True].index(True)
-
-    best = min(voices, key=rank, default=None)  # the first of equally good voices wins
-    return str(best.id) if best is not None and rank(best) < 4 else None
-
-
-def _route_driver_prints(driver: str) -> None:
-    """Send the driver's print() calls ("Audio saved to ...") to the log, not stdout."""
-    module = sys.modules.get(f"pyttsx3.drivers.{driver}")
-    if module is not None:
-        module.print = _log_driver_output  # type: ignore[attr-defined]
-
-
-def _log_driver_output(*values: object, **_: object) -> None:
-    logger.debug("pyttsx3: %s", " ".join(map(str, values)))
 
 
 SPEAKERS: dict[str, Callable[..., Speaker]] = {"pyttsx3": Pyttsx3Speaker, "null": NullSpeaker}

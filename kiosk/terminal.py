@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import logging.handlers
 import sys
@@ -41,6 +42,10 @@ def create_app(config: TerminalConfig, *, windowed: bool = False,
                         fullscreen=config.terminal["fullscreen"] and not windowed,
                         kivy_home=data_dir / "kivy", fonts=fonts, size=size)
     result = install_and_load(data_dir, config.terminal["content"])
+    # Content is loaded once and lives as long as the process: move it out of the
+    # collector's reach so full collections never walk it (they caused frame stalls).
+    gc.collect()
+    gc.freeze()
     speech = config.speech
     speaker = make_speaker(
         speech["backend"], voice_zh=speech["voice_zh"], voice_en=speech["voice_en"],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kivy.properties import StringProperty
 
-from screens.base import BaseScreen, _
+from screens.base import BaseScreen, _, sentences
 
 # Each language is named in itself, so a visitor can find theirs whatever is shown now.
 LANGUAGE_NAMES = {"zh_CN": "中文", "en": "English"}
@@ -60,4 +60,4 @@ class AccessibilityScreen(BaseScreen):
         if self.app.state.speech_available:
             parts[3:3] = [_("Read aloud"), _("Every screen is read aloud when it opens. "
                                              "You can also press Read aloud at the top.")]
-        return "。".join(parts)
+        return sentences(parts)

@@ -10,7 +10,7 @@ from kivy.clock import Clock, mainthread
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 
 from kiosk.config import check_pin
-from screens.base import BaseScreen, _
+from screens.base import BaseScreen, _, sentences
 
 MAX_DIGITS = 12
 MAX_ATTEMPTS = 5
@@ -112,4 +112,4 @@ class AdminLoginScreen(BaseScreen):
 
     def speech_text(self) -> str:
         """Title and the current message."""
-        return "。".join([self.title, self.message])
+        return sentences([self.title, self.message])

@@ -25,6 +25,18 @@ def localized(item: Any, field: str) -> str:
     return str(getattr(item, field))
 
 
+SENTENCE_ENDS = "。！？!?.；;：:"
+
+
+def sentences(parts: list[str]) -> str:
+    """Join texts for reading aloud, adding a full stop only where one is missing."""
+    text = ""
+    for part in (p.strip() for p in parts):
+        if part:
+            text += part if not text or text[-1] in SENTENCE_ENDS else "。" + part
+    return text
+
+
 class BaseScreen(Screen):
     """A screen that takes parameters, refreshes on language change and resets for a visitor."""
 

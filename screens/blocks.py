@@ -12,6 +12,8 @@ from typing import Any
 from kivy.factory import Factory
 from kivy.uix.widget import Widget
 
+from screens.base import sentences
+
 
 class Page:
     """Appends styled widgets to a container; remembers the text for read-aloud."""
@@ -68,4 +70,4 @@ class Page:
 
     def text(self) -> str:
         """Everything worth reading aloud, in order."""
-        return "。".join(self.spoken)
+        return sentences(self.spoken)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kivy.factory import Factory
 
-from screens.base import BaseScreen, _, localized
+from screens.base import BaseScreen, _, localized, sentences
 
 
 class CategoriesScreen(BaseScreen):
@@ -29,4 +29,4 @@ class CategoriesScreen(BaseScreen):
 
     def speech_text(self) -> str:
         """Every category name."""
-        return "。".join([self.title, *(localized(c, "name") for c in self.library.categories())])
+        return sentences([self.title, *(localized(c, "name") for c in self.library.categories())])

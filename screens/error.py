@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kivy.properties import BooleanProperty, StringProperty
 
-from screens.base import BaseScreen, _
+from screens.base import BaseScreen, _, sentences
 
 
 class ErrorScreen(BaseScreen):
@@ -28,6 +28,6 @@ class ErrorScreen(BaseScreen):
 
     def speech_text(self) -> str:
         """The calm message and the hotline (not the technical detail)."""
-        return "。".join([_("The system is under maintenance"),
+        return sentences([_("The system is under maintenance"),
                           _("Please ask the staff at the service desk, or call the hotline."),
                           self.hotline])

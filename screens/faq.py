@@ -8,7 +8,7 @@ from kivy.factory import Factory
 from kivy.properties import StringProperty
 
 from kiosk.i18n import tr
-from screens.base import BaseScreen, _, localized
+from screens.base import BaseScreen, _, localized, sentences
 
 ALL = ""
 
@@ -73,4 +73,4 @@ class FaqScreen(BaseScreen):
     def speech_text(self) -> str:
         """Title and the first few questions."""
         questions = [row["title"] for row in self.ids.rows.data[:5]]
-        return "。".join([self.title, self.count_text, *questions])
+        return sentences([self.title, self.count_text, *questions])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kivy.properties import BooleanProperty, StringProperty
 
-from screens.base import BaseScreen, _, localized
+from screens.base import BaseScreen, _, localized, sentences
 
 
 class FaqDetailScreen(BaseScreen):
@@ -38,4 +38,4 @@ class FaqDetailScreen(BaseScreen):
 
     def speech_text(self) -> str:
         """The question and its answer."""
-        return "。".join([self.question, self.answer])
+        return sentences([self.question, self.answer])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kivy.properties import StringProperty
 
-from screens.base import BaseScreen, _, localized
+from screens.base import BaseScreen, _, localized, sentences
 
 
 class GuideListScreen(BaseScreen):
@@ -27,4 +27,4 @@ class GuideListScreen(BaseScreen):
 
     def speech_text(self) -> str:
         """Category and guide titles."""
-        return "。".join([self.title, *(row["title"] for row in self.ids.rows.data)])
+        return sentences([self.title, *(row["title"] for row in self.ids.rows.data)])

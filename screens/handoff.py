@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kivy.properties import StringProperty
 
-from screens.base import BaseScreen, _, localized
+from screens.base import BaseScreen, _, localized, sentences
 from screens.online import render_codes_then
 
 
@@ -30,7 +30,7 @@ class HandoffScreen(BaseScreen):
 
     def speech_text(self) -> str:
         """Title, the instruction and the privacy note."""
-        return "。".join([
+        return sentences([
             self.title,
             _("Scan the QR code with your phone to continue on the 12348 legal service website"),
             _("The page opens on your phone. Nothing needs to be entered on this machine."),

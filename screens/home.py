@@ -7,7 +7,7 @@ from typing import Any
 
 from kivy.properties import ListProperty, StringProperty
 
-from screens.base import BaseScreen, _
+from screens.base import BaseScreen, _, sentences
 
 ADMIN_TAPS = 5
 ADMIN_TAP_WINDOW = 4.0
@@ -68,4 +68,4 @@ class HomeScreen(BaseScreen):
 
     def speech_text(self) -> str:
         """Title and every tile."""
-        return "。".join([self.title, *(t["text"] for t in self.tiles)])
+        return sentences([self.title, *(t["text"] for t in self.tiles)])

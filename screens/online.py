@@ -9,7 +9,7 @@ from kivy.clock import Clock, mainthread
 from kivy.factory import Factory
 
 from devices.qr import qr_png_bytes
-from screens.base import BaseScreen, _, localized
+from screens.base import BaseScreen, _, localized, sentences
 
 
 def render_codes_then(urls: list[str], done: Callable[[], None]) -> None:
@@ -71,4 +71,4 @@ class OnlineScreen(BaseScreen):
 
     def speech_text(self) -> str:
         """Title, how to use the page, and every service title."""
-        return "。".join(getattr(self, "spoken", [self.title]))
+        return sentences(getattr(self, "spoken", [self.title]))

@@ -8,7 +8,7 @@ from urllib.parse import quote
 from kivy.properties import BooleanProperty, StringProperty
 
 from content.schema import ServicePoint
-from screens.base import BaseScreen, _, localized
+from screens.base import BaseScreen, _, localized, sentences
 from screens.blocks import Page
 from screens.online import render_codes_then
 from screens.points import level_label, type_label
@@ -64,7 +64,7 @@ class PointDetailScreen(BaseScreen):
             if value:
                 page.muted(label)
                 page.paragraph(value, speak=False)
-        self.spoken = "。".join([self.title, *(labelled(label, value)
+        self.spoken = sentences([self.title, *(labelled(label, value)
                                                for label, value in fields[:3])])
         self.ids.scroll.scroll_y = 1
 

@@ -9,7 +9,7 @@ from kivy.properties import BooleanProperty, ListProperty, StringProperty
 
 from content.schema import Level, PointType, ServicePoint
 from kiosk.i18n import tr
-from screens.base import BaseScreen, _, localized
+from screens.base import BaseScreen, _, localized, sentences
 
 GROUPS = ("type", "level", "district")
 
@@ -134,4 +134,4 @@ class PointsScreen(BaseScreen):
     def speech_text(self) -> str:
         """Title, number of matches and the first few names."""
         names = [row["title"] for row in self.ids.rows.data[:5]]
-        return "。".join([self.title, self.count_text, *names])
+        return sentences([self.title, self.count_text, *names])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from kivy.factory import Factory
 from kivy.properties import ListProperty, StringProperty
 
-from screens.base import BaseScreen, _, localized
+from screens.base import BaseScreen, _, localized, sentences
 
 MAX_QUERY = 24
 KIND_LABELS = {"guide": "Guide", "faq": "Question", "point": "Service point",
@@ -84,4 +84,4 @@ class SearchScreen(BaseScreen):
 
     def speech_text(self) -> str:
         """The status line and the first results."""
-        return "。".join([self.status, *(r["title"] for r in self.ids.results.data[:5])])
+        return sentences([self.status, *(r["title"] for r in self.ids.results.data[:5])])
