@@ -43,6 +43,7 @@ class KioskApp(App):
         self.state = AppState(language=config.terminal["language"])
         self.allow_exit = False
         self.title = "hallkiosk"
+        self.use_kivy_settings = False
 
     def build(self) -> ScreenManager:
         """Create screens, navigation and the idle timer."""
@@ -167,6 +168,10 @@ class KioskApp(App):
         self.state.tile_columns = 4 if landscape else 2
         self.state.split = "horizontal" if landscape else "vertical"
         self.state.keyboard_columns = 7 if landscape else 9
+
+    def open_settings(self, *_args: Any) -> bool:
+        """Kivy's F1 settings panel would let a visitor reconfigure the kiosk: never open it."""
+        return False
 
     def on_stop(self) -> None:
         """Stop speech cleanly."""

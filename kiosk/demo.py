@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from content.install import SEED
 from kiosk.config import TerminalConfig, hash_pin
@@ -28,16 +29,21 @@ def demo_config(data_dir: Path, orientation: str) -> TerminalConfig:
 def run_demo(*, headless: bool, screenshots: Path | None, orientation: str,
              data_dir: Path) -> int:
     """Run the demo terminal, or walk every screen and write screenshots."""
-    from kiosk.terminal import create_app, setup_logging
+    from kiosk.terminal import create_app, setup_logging, stop_on_signals
 
     config = demo_config(data_dir, orientation)
-    setup_logging(config.data_dir, "WARNING" if screenshots else "INFO")
     needs_screen = headless or screenshots is not None or not os.environ.get("DISPLAY")
+    if needs_screen and screenshots is None:
+        # An invisible window nobody can touch helps no one: show the screens as files.
+        screenshots = Path("demo-screens")
+        print(f"No display: walking every screen on a virtual screen (Xvfb) and writing "
+              f"screenshots to {screenshots}/ instead of opening a window.", file=sys.stderr)
+    setup_logging(config.data_dir, "WARNING" if screenshots else "INFO")
+    holder: list[Any] = []
+    stop_on_signals(lambda: holder[0] if holder else None)
     with virtual_display() if needs_screen else contextlib.nullcontext():
-        if needs_screen and screenshots is None:
-            print("No display: running on a virtual screen (Xvfb). Use --screenshots DIR to "
-                  "see the screens.", file=sys.stderr)
         app = create_app(config, windowed=True)
+        holder.append(app)
         print(f"admin PIN for the demo: {DEMO_PIN} (tap the welcome line 5 times); "
               f"speech is written to {config.speech['wav_dir']}", file=sys.stderr)
         if screenshots is None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import gc
 import logging
 import logging.handlers
+import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -56,14 +58,36 @@ def create_app(config: TerminalConfig, *, windowed: bool = False,
     return KioskApp(config, result.library, speaker, startup_error=result.error)
 
 
+def stop_on_signals(get_app: Callable[[], Any]) -> None:
+    """Let SIGTERM (systemd stop) and SIGINT end the app cleanly.
+
+    SDL turns these signals into the same quit event as the window's close button,
+    which the kiosk refuses; SDL keeps a handler that is already installed, so this
+    must run before the window is created.
+    """
+    def handler(signum: int, _frame: Any) -> None:
+        log.info("signal %s: stopping", signal.Signals(signum).name)
+        app = get_app()
+        if app is None:
+            raise SystemExit(128 + signum)
+        from kivy.clock import Clock
+
+        Clock.schedule_once(lambda _dt: app.exit_app(), 0)
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, handler)
+
+
 def run_terminal(config: TerminalConfig, *, windowed: bool = False) -> int:
-    """Run the terminal until it is exited from the admin screen."""
+    """Run the terminal until it is exited from the admin screen or stopped by a signal."""
     setup_logging(config.data_dir)
+    holder: list[Any] = []
+    stop_on_signals(lambda: holder[0] if holder else None)
     try:
-        app = create_app(config, windowed=windowed)
+        holder.append(create_app(config, windowed=windowed))
     except FontMissing as exc:
         log.error("%s", exc)
         print(f"错误：找不到中文字体。Error: {exc}", file=sys.stderr)
         return 2
-    app.run()
+    holder[0].run()
     return 0

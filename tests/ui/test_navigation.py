@@ -83,6 +83,8 @@ def test_escape_and_window_close_do_not_exit(ui: Any) -> None:
 
     start(ui)
     assert ui.key(27) is True  # consumed: Kivy does not stop the app
+    ui.key(282)  # F1 opens Kivy's settings panel in an ordinary Kivy app
+    assert ui.app._app_settings is None and ui.app.nav.current == "home"
     assert Window.dispatch("on_request_close") is True
     ui.frames(2)
     assert ui.app.nav.current == "home"

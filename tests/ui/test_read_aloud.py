@@ -28,3 +28,17 @@ def test_read_aloud_button_speaks_without_blocking(ui: Any, ui_data_dir: Path) -
         assert audio.getnframes() / audio.getframerate() > 0.5
     spoken_text = ui.app.speaker.spoken[-1][2]
     assert spoken_text.startswith(ui.screen.speech_text()[:10])
+
+
+def test_read_every_screen_on_entering_when_switched_on(ui: Any) -> None:
+    ui.tap(ui.screen)
+    ui.tap("长辈版与无障碍")
+    count = len(ui.app.speaker.spoken)
+    ui.app.state.read_aloud = True  # what the 朗读 "On" button and the robot profile set
+    ui.tap("首页")
+    assert ui.app.speaker.wait_idle(timeout=30)
+    assert len(ui.app.speaker.spoken) == count + 1
+    assert ui.app.speaker.spoken[-1][2] == ui.screen.speech_text()
+    ui.tap("办事指南")
+    assert ui.app.speaker.wait_idle(timeout=30)
+    assert ui.app.speaker.spoken[-1][2] == ui.screen.speech_text()
