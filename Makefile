@@ -8,7 +8,8 @@ PY := $(VENV)/bin/python
 STAMPS := .stamps
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEBIAN_PACKAGES := fonts-noto-cjk espeak-ng xvfb xauth libgl1 libgl1-mesa-dri libegl1 \
-	libmtdev1 libsdl2-2.0-0 sox python3-venv
+	libmtdev1 libsdl2-2.0-0 sox python3-venv \
+	postgresql chromium
 
 .PHONY: demo test lint screenshots bench system venv clean
 
@@ -45,7 +46,7 @@ venv: $(STAMPS)/venv
 $(STAMPS)/venv: $(STAMPS)/system pyproject.toml
 	[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[terminal,dev]'
+	$(PY) -m pip install -q -e '.[terminal,server,dev]'
 	@mkdir -p $(STAMPS) && touch $@
 
 clean:

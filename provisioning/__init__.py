@@ -1,0 +1,1 @@
+"""Terminal identity, enrolment, signed requests, heartbeat and remote commands."""

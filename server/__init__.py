@@ -1,0 +1,1 @@
+"""The central server: content distribution, terminal enrolment and fleet management."""

@@ -1,0 +1,46 @@
+"""The FastAPI application factory: settings, database, routers per area."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from server.db import Database, upgrade
+from server.routers import auth, console, content, devices, health
+from server.settings import ServerSettings
+
+log = logging.getLogger(__name__)
+API = "/api/v1"
+
+
+def create_app(settings: ServerSettings, *, migrate: bool = True) -> FastAPI:
+    """A configured server application on its own database."""
+    database = Database(settings.database_url)
+    if migrate:
+        upgrade(database.engine)
+    settings.storage_dir.mkdir(parents=True, exist_ok=True)
+    app = FastAPI(title="hallkiosk server", version="0.1.0",
+                  description="Content, terminals and fleet management for legal service halls.")
+    app.state.settings = settings
+    app.state.database = database
+    app.include_router(health.router, prefix=API)
+    app.include_router(auth.router, prefix=API)
+    app.include_router(devices.router, prefix=API)
+    app.include_router(content.router, prefix=API)
+    app.include_router(console.router)  # web pages, not under the API prefix
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        # One shape for every rejected request: what was wrong, in words and by field.
+        errors: list[dict[str, Any]] = [
+            {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]}
+            for e in exc.errors()
+        ]
+        return JSONResponse(status_code=422, content={"error": "invalid request",
+                                                      "details": errors})
+
+    return app

@@ -1,0 +1,21 @@
+"""Dependencies shared by the routers: the database session and settings."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from fastapi import Request
+from sqlalchemy.orm import Session
+
+from server.settings import ServerSettings
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One database session per request."""
+    yield from request.app.state.database.session()
+
+
+def get_settings(request: Request) -> ServerSettings:
+    """The server's settings."""
+    settings: ServerSettings = request.app.state.settings
+    return settings

@@ -1,0 +1,11 @@
+"""Alembic environment for the server database (batch mode so SQLite can alter tables)."""
+
+from alembic import context
+
+from server.models import Base
+
+connection = context.config.attributes["connection"]
+context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True,
+                  compare_type=True)
+with context.begin_transaction():
+    context.run_migrations()

@@ -1,0 +1,20 @@
+"""Liveness and readiness: the process answers and the database is reachable."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from server.deps import get_session
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/health")
+def health(session: Annotated[Session, Depends(get_session)]) -> dict[str, str]:
+    """Report that the server and its database work."""
+    session.execute(text("SELECT 1"))
+    return {"status": "ok", "database": session.get_bind().dialect.name}

@@ -1,0 +1,75 @@
+"""Server settings: one typed object, from a TOML file and HALLKIOSK_* environment variables.
+
+Production mode refuses to start with the default secret or with cookies
+that are not marked secure.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SECRET = "change-me-development-only"
+
+
+class SettingsError(Exception):
+    """Settings that must not be used, with the reason."""
+
+
+class ServerSettings(BaseSettings):
+    """Every server setting, with its default and meaning."""
+
+    model_config = SettingsConfigDict(env_prefix="HALLKIOSK_", extra="forbid")
+
+    mode: Literal["development", "production"] = Field(
+        "development", description="`production` refuses default secrets and insecure cookies.")
+    database_url: str = Field(
+        "sqlite:///var/server/hallkiosk.sqlite3",
+        description="SQLAlchemy URL: SQLite for one hall or a demo, "
+        "`postgresql+psycopg://...` for a province.")
+    secret_key: str = Field(DEFAULT_SECRET, description="Signs session cookies and CSRF tokens.")
+    storage_dir: Path = Field(Path("var/server/storage"),
+                              description="Published bundles and media files (by sha256).")
+    max_upload_bytes: int = Field(200_000_000, description="Largest bundle upload accepted.")
+    max_json_bytes: int = Field(1_000_000, description="Largest JSON request body accepted.")
+    secure_cookies: bool = Field(False, description="Mark cookies Secure (HTTPS only).")
+    enrolment_token_hours: int = Field(72, description="Lifetime of an enrolment token.")
+    signature_max_skew: int = Field(
+        300, description="Seconds a terminal's signed request may differ from server time.")
+    heartbeat_interval: int = Field(30, description="Seconds between terminal heartbeats.")
+    offline_after_missed: int = Field(3, description="Missed heartbeats before offline.")
+
+    @model_validator(mode="after")
+    def _production_is_safe(self) -> ServerSettings:
+        if self.mode == "production":
+            if self.secret_key == DEFAULT_SECRET or len(self.secret_key) < 32:
+                raise SettingsError("production mode needs secret_key: 32 or more random "
+                                    "characters, not the default")
+            if not self.secure_cookies:
+                raise SettingsError("production mode needs secure_cookies = true (HTTPS)")
+        return self
+
+
+class _FileSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    server: dict[str, Any] = {}
+
+
+def load_settings(path: Path | str | None = None, **overrides: Any) -> ServerSettings:
+    """Settings from a TOML file's [server] table, the environment, then overrides."""
+    values: dict[str, Any] = {}
+    if path is not None:
+        try:
+            data = tomllib.loads(Path(path).read_text("utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise SettingsError(f"{path}: {exc}") from exc
+        values = _FileSettings.model_validate(data).server
+    # Environment variables override the file; explicit overrides win over both.
+    env = ServerSettings()
+    merged = {**values, **{k: v for k, v in env.model_dump().items()
+                           if k in env.model_fields_set}, **overrides}
+    return ServerSettings(**merged)
