@@ -44,8 +44,8 @@ def _bundle_dir(source: Path, data_dir: Path, store: ContentStore) -> Path | Non
     if (source / MANIFEST).exists():
         return source
     fingerprint = source_fingerprint(source)
-    active = store.active()
-    if active and active.manifest.get("source_sha256") == fingerprint:
+    manifest = store.active_manifest()
+    if manifest and manifest.get("source_sha256") == fingerprint:
         return None
     out = data_dir / "bundles" / "local"
     build_bundle(source, out)

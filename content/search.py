@@ -9,9 +9,10 @@ English word, and gets results ranked by where and how well the query matched.
 
 from __future__ import annotations
 
+import heapq
 import re
 from bisect import bisect_right
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from content.schema import ContentSet
@@ -92,24 +93,41 @@ def index_rows(content: ContentSet) -> list[IndexRow]:
 
 
 class _Blob:
-    """Many rows' values of one field joined, with the offset where each row starts."""
+    """Many rows' values of one field joined, with the offset where each row starts.
+
+    The text begins with a newline so that every row start is preceded by one,
+    which makes "rows starting with x" a single ``find`` of "\\nx".
+    """
 
     def __init__(self, values: Sequence[str]):
-        self.text = "\n".join(values)
+        self.text = "\n" + "\n".join(values)
         self.starts: list[int] = []
-        offset = 0
+        offset = 1
         for value in values:
             self.starts.append(offset)
             offset += len(value) + 1
 
-    def hits(self, needle: str) -> Iterable[tuple[int, int]]:
-        """(row, position in that row) of every occurrence of needle."""
-        find, starts = self.text.find, self.starts
+    def hits(self, needle: str, accept: Callable[[int], object] | None = None
+             ) -> Iterator[tuple[int, int]]:
+        """(row, position in row) of the first acceptable occurrence of needle in each row."""
+        find, starts, count = self.text.find, self.starts, len(self.starts)
         pos = find(needle)
         while pos >= 0:
             row = bisect_right(starts, pos) - 1
-            yield row, pos - starts[row]
-            pos = find(needle, pos + 1)
+            if accept is None or accept(pos):
+                yield row, pos - starts[row]
+                pos = find(needle, starts[row + 1]) if row + 1 < count else -1
+            else:
+                pos = find(needle, pos + 1)
+
+    def segment_starts(self, needle: str, mark: str = "\n") -> Iterator[int]:
+        """Rows where the value, or a segment after mark, starts with needle."""
+        seen: set[int] = set()
+        for prefix in {"\n", mark}:
+            for row, _pos in self.hits(prefix + needle):
+                if row not in seen:
+                    seen.add(row)
+                    yield row
 
 
 class _PinyinBlob:
@@ -135,15 +153,13 @@ class _PinyinBlob:
             syllable_starts.append(0)  # the newline between rows
         self.full = _Blob(plain)
         self.initials = _Blob(initials)
-        self.syllable_starts = bytes(syllable_starts)
+        self.syllable_starts = b"\x00" + bytes(syllable_starts)  # the blob's leading newline
 
-    def full_hits(self, needle: str) -> Iterable[tuple[int, int]]:
-        """Matches of needle in the full pinyin that begin on a syllable."""
-        for row, pos in self.full.hits(needle):
-            if self.syllable_starts[self.full.starts[row] + pos]:
-                yield row, pos
+    def full_hits(self, needle: str) -> Iterator[tuple[int, int]]:
+        """The first match of needle in each row's full pinyin that begins on a syllable."""
+        return self.full.hits(needle, self.syllable_starts.__getitem__)
 
-    def initials_hits(self, needle: str) -> Iterable[tuple[int, int]]:
+    def initials_hits(self, needle: str) -> Iterator[tuple[int, int]]:
         """Matches of needle in the initials (every position starts a syllable)."""
         return self.initials.hits(needle)
 
@@ -179,12 +195,13 @@ class SearchIndex:
         else:
             self._match_chinese(query, score)
         wanted = set(kinds) if kinds else None
-        ranked = sorted(
-            (r for r in scores if wanted is None or self.rows[r].kind in wanted),
-            key=lambda r: (-scores[r], KIND_ORDER.get(self.rows[r].kind, 9),
-                           len(self.rows[r].title), r),
+        rows = self.rows
+        ranked = heapq.nsmallest(
+            limit,
+            (r for r in scores if wanted is None or rows[r].kind in wanted),
+            key=lambda r: (-scores[r], KIND_ORDER.get(rows[r].kind, 9), len(rows[r].title), r),
         )
-        return [self._hit(r, scores[r]) for r in ranked[:limit]]
+        return [self._hit(r, scores[r]) for r in ranked]
 
     def _hit(self, row: int, score: int) -> SearchHit:
         r = self.rows[row]
@@ -200,6 +217,15 @@ class SearchIndex:
     def _match_latin(self, query: str, score: Callable[[int, int], None]) -> None:
         compact = query.replace(" ", "")
         title, keywords = self._title_pinyin, self._keyword_pinyin
+        if len(compact) == 1:
+            # One letter anywhere inside a title is noise: match word and keyword starts only.
+            for row in title.initials.segment_starts(compact):
+                score(row, 88)
+            for row in self._english.segment_starts(compact, " "):
+                score(row, 84)
+            for row in keywords.initials.segment_starts(compact, SEGMENT_MARK):
+                score(row, 55)
+            return
         for row, pos in title.initials_hits(compact):
             score(row, 88 if pos == 0 else 70)
         for row, pos in title.full_hits(compact):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from pathlib import Path
 from typing import Any
@@ -172,6 +173,13 @@ class KioskApp(App):
     def open_settings(self, *_args: Any) -> bool:
         """Kivy's F1 settings panel would let a visitor reconfigure the kiosk: never open it."""
         return False
+
+    def on_start(self) -> None:
+        """Everything long-lived exists now: keep it out of the garbage collector's walks."""
+        # Full collections over the content and widget trees took 0.4-0.9 s and showed
+        # up as stalled taps; frozen objects are never traversed.
+        gc.collect()
+        gc.freeze()
 
     def on_stop(self) -> None:
         """Stop speech cleanly."""

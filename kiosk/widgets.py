@@ -15,9 +15,29 @@ from kivy.uix.gridlayout import GridLayout
 from kivy.uix.image import Image
 from kivy.uix.label import Label
 from kivy.uix.modalview import ModalView
+from kivy.uix.recycleview import RecycleView
 from kivy.uix.recycleview.views import RecycleDataViewBehavior
+from kivy.uix.scrollview import ScrollView
 
 from devices.qr import qr_png_bytes
+
+
+class _OneBarBinding:
+    """Kivy 2.3's ScrollView binds bar_color on every scroll update but unbinds it only
+    once per half second, so scrolling accumulates bindings; keep at most one."""
+
+    def update_from_scroll(self, *largs: Any) -> None:
+        """Drop the previous bar_color binding before Kivy adds one."""
+        self.funbind("bar_color", self._change_bar_color)  # type: ignore[attr-defined]
+        super().update_from_scroll(*largs)  # type: ignore[misc]
+
+
+class KScrollView(_OneBarBinding, ScrollView):
+    """ScrollView without the bar-colour binding leak."""
+
+
+class KRecycleView(_OneBarBinding, RecycleView):
+    """RecycleView without the bar-colour binding leak."""
 
 
 class KButton(ButtonBehavior, Label):

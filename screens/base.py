@@ -42,6 +42,14 @@ class BaseScreen(Screen):
 
     title = StringProperty("")
     params = DictProperty({})
+    # ids of containers whose widgets are rebuilt on every open: emptied on leave so
+    # their textures (most of a detail page's memory) do not stay alive in between.
+    release_on_leave: tuple[str, ...] = ()
+
+    def on_leave(self, *_args: Any) -> None:
+        """Release rebuilt content when the visitor moves on."""
+        for name in self.release_on_leave:
+            self.ids[name].clear_widgets()
 
     @property
     def app(self) -> Any:

@@ -10,6 +10,8 @@ from screens.base import BaseScreen, _, localized, sentences
 class CategoriesScreen(BaseScreen):
     """Pick a category of process guides."""
 
+    release_on_leave = ("grid",)
+
     def refresh(self) -> None:
         """One tile per category, with its number of guides."""
         self.title = _("Service guides")

@@ -12,6 +12,8 @@ from screens.blocks import Page
 class FlowScreen(BaseScreen):
     """Walks a decision tree; the result lists materials, guides and services."""
 
+    release_on_leave = ("column",)
+
     node_key = StringProperty("")
     path = ListProperty([])
     at_result = BooleanProperty(False)

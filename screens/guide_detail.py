@@ -24,6 +24,8 @@ def material_counts(material: Material) -> str:
 class GuideDetailScreen(BaseScreen):
     """The full guide, scrollable, with a QR code to continue online."""
 
+    release_on_leave = ("column",)
+
     def refresh(self) -> None:
         """Lay out the guide given as key."""
         guide = self.library.guide(self.params["key"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from kivy.factory import Factory
 from kivy.properties import ListProperty, StringProperty
 
 from screens.base import BaseScreen, _, sentences
@@ -40,14 +41,16 @@ class HomeScreen(BaseScreen):
         ]
         self.footer = _("Legal service hotline {hotline} (24 hours)").format(
             hotline=self.app.terminal_config.terminal["hotline"])
-        self.ids.grid.clear_widgets()
-        from kivy.factory import Factory
-
-        for tile in self.tiles:
-            widget = Factory.Tile(icon=tile["icon"], text=tile["text"],
-                                  subtitle=tile["subtitle"], background=tile["background"])
-            widget.bind(on_release=lambda _w, t=tile: self.open_tile(t))
-            self.ids.grid.add_widget(widget)
+        grid = self.ids.grid
+        if len(grid.children) != len(self.tiles):  # built once; later only the texts change
+            grid.clear_widgets()
+            for index in range(len(self.tiles)):
+                widget = Factory.Tile()
+                widget.bind(on_release=lambda _w, i=index: self.open_tile(self.tiles[i]))
+                grid.add_widget(widget)
+        for widget, tile in zip(reversed(grid.children), self.tiles, strict=True):
+            widget.icon, widget.text = tile["icon"], tile["text"]
+            widget.subtitle, widget.background = tile["subtitle"], tile["background"]
 
     def open_tile(self, tile: dict[str, Any]) -> None:
         """Go where a tile leads."""

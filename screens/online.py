@@ -25,6 +25,8 @@ def render_codes_then(urls: list[str], done: Callable[[], None]) -> None:
 class OnlineScreen(BaseScreen):
     """A grid of online services; tapping a card shows its QR code large."""
 
+    release_on_leave = ("grid",)
+
     def on_kv_post(self, base_widget: object) -> None:
         """Prepare the trigger that gives every card the height of the tallest."""
         super().on_kv_post(base_widget)

@@ -34,6 +34,8 @@ def labelled(label: str, value: str) -> str:
 class PointDetailScreen(BaseScreen):
     """Everything a visitor needs to reach a service point."""
 
+    release_on_leave = ("fields",)
+
     kind_text = StringProperty("")
     sample = BooleanProperty(False)
     map_url = StringProperty("")

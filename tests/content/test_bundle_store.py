@@ -259,3 +259,14 @@ def test_install_imports_a_built_bundle(seed_bundle, tmp_path):
     assert result.library is not None and result.library.version == manifest["version"]
     assert Path(result.library.slide_image("welcome.png")).read_bytes() == (
         SEED_DIR / "slides" / "welcome.png").read_bytes()
+
+
+def test_store_head_revision_constant_matches_the_migrations() -> None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from content import store
+
+    config = Config()
+    config.set_main_option("script_location", str(Path(store.__file__).parent / "migrations"))
+    assert ScriptDirectory.from_config(config).get_current_head() == store.HEAD_REVISION

@@ -39,7 +39,7 @@ class Planted(NamedTuple):
 # Line numbers counted in the fixture files (each starts with a comment naming its error).
 PLANTED = {
     "yaml-syntax": Planted("guides/LA-001.yaml", 3, None, None,
-                           "mapping values are not allowed here"),
+                           "mapping values are not allowed"),
     "missing-materials": Planted("guides/LA-002.yaml", 2, "LA-002", "materials",
                                  "Field required"),
     "unknown-guide-category": Planted("guides/NO-001.yaml", 4, "NO-001", "category",
