@@ -42,3 +42,21 @@ def test_read_every_screen_on_entering_when_switched_on(ui: Any) -> None:
     ui.tap("办事指南")
     assert ui.app.speaker.wait_idle(timeout=30)
     assert ui.app.speaker.spoken[-1][2] == ui.screen.speech_text()
+
+
+def test_robot_profile_greets_and_reads_screens_by_default(ui: Any) -> None:
+    app = ui.app
+    query_config = app.terminal_config
+    app.terminal_config = query_config.with_overrides("terminal", profile="robot")
+    try:
+        app.reset_session()  # a new visitor session picks up the profile's defaults
+        assert app.state.read_aloud
+        ui.tap(ui.screen)
+        assert app.speaker.wait_idle(timeout=30)
+        spoken = [entry[2] for entry in app.speaker.spoken[-2:]]
+        assert spoken[0].startswith("您好")  # the greeting, then the home screen read aloud
+        assert spoken[1] == ui.screen.speech_text()
+    finally:
+        app.terminal_config = query_config
+        app.reset_session()
+    assert not app.state.read_aloud
