@@ -25,6 +25,7 @@ from kiosk.widgets import CountdownOverlay
 from screens.registry import load_screens
 
 log = logging.getLogger(__name__)
+FULL_COLLECTIONS_NEVER = 1_000_000  # young-generation collections before a full one
 ESCAPE_KEYS = {27, 1001}  # Esc and Android back
 ITEM_SCREENS = {"guide": "guide_detail", "faq": "faq_detail", "point": "point_detail",
                 "category": "guide_list", "online": "handoff", "flow": "flow"}
@@ -122,6 +123,7 @@ class KioskApp(App):
         if self.state.language != self.terminal_config.terminal["language"]:
             self.set_language(self.terminal_config.terminal["language"])
         self.nav.restart()
+        gc.collect()  # the one full collection: nobody is using the screen now
 
     def exit_app(self) -> None:
         """Leave the app (only reachable from the admin screen)."""
@@ -177,9 +179,11 @@ class KioskApp(App):
     def on_start(self) -> None:
         """Everything long-lived exists now: keep it out of the garbage collector's walks."""
         # Full collections over the content and widget trees took 0.4-0.9 s and showed
-        # up as stalled taps; frozen objects are never traversed.
+        # up as stalled taps. Frozen objects are never traversed, and full collections
+        # run only between visitors (reset_session), never while someone is tapping.
         gc.collect()
         gc.freeze()
+        gc.set_threshold(700, 10, FULL_COLLECTIONS_NEVER)
 
     def on_stop(self) -> None:
         """Stop speech cleanly."""
