@@ -1,4 +1,4 @@
-"""``hallkiosk content ...``: validate, build and (with the server) publish content."""
+"""``hallkiosk content validate|build|publish`` and ``hallkiosk keygen``."""
 
 from __future__ import annotations
 
@@ -26,26 +26,75 @@ def _content_validate(args: argparse.Namespace) -> int:
 
 
 def _content_build(args: argparse.Namespace) -> int:
-    from content.bundle import build_bundle
     from content.errors import ContentInvalid
+    from content.signing import (
+        CHANNEL,
+        HALL,
+        SignatureInvalid,
+        build_signed_bundle,
+        load_private_key,
+    )
 
-    print(f"validating and building {args.src} …", file=sys.stderr)
+    if not CHANNEL.match(args.channel):
+        print(f"bad channel {args.channel!r}: up to 8 lower-case letters, digits or '-'",
+              file=sys.stderr)
+        return 2
+    if args.hall is not None and not HALL.match(args.hall):
+        print(f"bad hall code {args.hall!r}", file=sys.stderr)
+        return 2
+    what = f"hall {args.hall} overlay" if args.hall else "province bundle"
+    print(f"validating and building {args.src} ({what}, channel {args.channel}) …",
+          file=sys.stderr)
     try:
-        manifest = build_bundle(args.src, args.out)
+        key = load_private_key(args.key) if args.key else None
+        manifest = build_signed_bundle(args.src, args.out, key=key, channel=args.channel,
+                                       hall=args.hall)
+    except SignatureInvalid as exc:
+        print(exc, file=sys.stderr)
+        return 2
     except ContentInvalid as exc:
         print(exc.report(), file=sys.stderr)
         print(f"{len(exc.errors)} error(s); nothing written", file=sys.stderr)
         return 1
     size = sum(f["size"] for f in manifest["files"].values())
+    signed = "signed" if args.key else "UNSIGNED (development only; publishing needs --key)"
     print(f"bundle {manifest['version']} written to {args.out} "
-          f"({len(manifest['files'])} files, {size:,} bytes)")
+          f"({len(manifest['files'])} files, {size:,} bytes, {signed})")
+    return 0
+
+
+def _content_publish(args: argparse.Namespace) -> int:
+    import getpass
+
+    from content.publish import PublishError, publish
+
+    password = (sys.stdin.readline().rstrip("\r\n") if args.password_stdin
+                else getpass.getpass(f"password for {args.user}: "))
+    try:
+        publish(args.dir, args.server, args.user, password)
+    except PublishError as exc:
+        print(f"publish failed: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _keygen(args: argparse.Namespace) -> int:
+    from content.signing import generate_key
+
+    try:
+        public = generate_key(args.out)
+    except FileExistsError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print(f"signing key written to {args.out} (mode 0600: keep it with the content editor)\n"
+          f"public key written to {public} (set content_public_key on the server to it)")
     return 0
 
 
 def register(commands: Any) -> None:
     """Add the content commands to the hallkiosk command line."""
-    content = commands.add_parser("content", help="validate and build content",
-                                  description="Validate and build content bundles.")
+    content = commands.add_parser("content", help="validate, build and publish content",
+                                  description="Validate, build, sign and publish content.")
     content_commands = content.add_subparsers(dest="content_command", required=True,
                                               metavar="ACTION")
     validate = content_commands.add_parser(
@@ -57,8 +106,31 @@ def register(commands: Any) -> None:
     build = content_commands.add_parser(
         "build", help="validate a source folder and write a bundle",
         description="Validate a source folder, precompute the search index, hash every file "
-        "and write the bundle with its manifest.")
-    build.add_argument("src", type=Path, help="content source folder")
+        "and write the bundle with its manifest; with --key, sign the manifest (manifest.sig).")
+    build.add_argument("src", type=Path, help="content source folder (or a hall overlay "
+                       "folder with --hall)")
     build.add_argument("--out", type=Path, required=True, help="bundle folder to write")
+    build.add_argument("--key", type=Path, help="Ed25519 signing key (from hallkiosk keygen); "
+                       "writes manifest.sig. Without it the bundle is unsigned (development)")
+    build.add_argument("--channel", default="stable", help="content channel (default stable)")
+    build.add_argument("--hall", metavar="CODE", help="build a hall overlay for this hall "
+                       "(points.csv, notices.yaml, windows.yaml) instead of a province bundle")
     build.set_defaults(func=_content_build)
+    publish = content_commands.add_parser(
+        "publish", help="upload a signed bundle to the server",
+        description="Sign in with an editor account, upload the files the server does not "
+        "have yet, then the signed manifest. Terminals pick it up at their next sync.")
+    publish.add_argument("dir", type=Path, help="bundle folder written by content build --key")
+    publish.add_argument("--server", required=True, help="server URL, e.g. https://host:8348")
+    publish.add_argument("--user", required=True, help="editor username")
+    publish.add_argument("--password-stdin", action="store_true",
+                         help="read the password from the first line of standard input")
+    publish.set_defaults(func=_content_publish)
 
+    keygen = commands.add_parser(
+        "keygen", help="make an Ed25519 content signing key",
+        description="Write a new Ed25519 signing key (PEM, mode 0600) to KEYFILE and its "
+        "public key (base64) to KEYFILE.pub. Refuses to overwrite existing files.")
+    keygen.add_argument("--out", type=Path, required=True, metavar="KEYFILE",
+                        help="where to write the private key")
+    keygen.set_defaults(func=_keygen)

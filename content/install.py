@@ -71,7 +71,9 @@ def install_and_load(data_dir: Path, source: str = "") -> InstallResult:
     error = ""
     src = Path(source) if source else SEED
     try:
-        bundle = _bundle_dir(src, data_dir, store)
+        # The built-in seed only fills an empty store; it never replaces synced content.
+        seed_only = not source and store.active_manifest() is not None
+        bundle = None if seed_only else _bundle_dir(src, data_dir, store)
         if bundle is not None:
             manifest, content, rows = read_bundle(bundle)
             fingerprint = bundle / "source.sha256"
@@ -85,11 +87,19 @@ def install_and_load(data_dir: Path, source: str = "") -> InstallResult:
     except OSError as exc:
         error = f"content from {src} unreadable: {exc}"
         log.error(error)
+    library = load_library(data_dir, store)
+    if library is None:
+        return InstallResult(None, error or "no content installed")
+    return InstallResult(library, error)
+
+
+def load_library(data_dir: Path, store: ContentStore | None = None) -> Library | None:
+    """The active version of the terminal store as a Library (None when empty)."""
+    store = store or ContentStore(open_engine(data_dir / "terminal.sqlite3"))
     active = store.active()
     if active is None:
-        return InstallResult(None, error or "no content installed")
-    library = Library(active.version, active.content, active.index,
-                      media={name: data_dir / "media" / str(meta["sha256"])
-                             for name, meta in active.manifest.get("files", {}).items()
-                             if name.startswith("media/")})
-    return InstallResult(library, error)
+        return None
+    return Library(active.version, active.content, active.index,
+                   media={name: data_dir / "media" / str(meta["sha256"])
+                          for name, meta in active.manifest.get("files", {}).items()
+                          if name.startswith("media/")})

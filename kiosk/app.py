@@ -16,12 +16,13 @@ from kivy.uix.screenmanager import NoTransition, ScreenManager
 from content.library import Library
 from devices.speech import Speaker
 from kiosk.config import TerminalConfig
+from kiosk.connectivity import Connectivity
 from kiosk.i18n import tr
 from kiosk.idle import IdleTimer
 from kiosk.navigation import Navigator
 from kiosk.state import AppState
 from kiosk.theme import Theme
-from kiosk.widgets import CountdownOverlay
+from kiosk.widgets import CountdownOverlay, MessageOverlay
 from screens.registry import load_screens
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,7 @@ class KioskApp(App):
         self.theme = Theme()
         self.state = AppState(language=config.terminal["language"])
         self.allow_exit = False
+        self.pending_library: Library | None = None
         self.title = "hallkiosk"
         self.use_kivy_settings = False
 
@@ -62,6 +64,7 @@ class KioskApp(App):
         self.idle.bind(on_idle=self._on_idle, on_expire=self._on_expire,
                        on_wakeup=self._on_wakeup)
         self.countdown = CountdownOverlay()
+        self.message = MessageOverlay()
         self.idle.bind(remaining=self.countdown.setter("remaining"))
         self._apply_idle_limits()
         self.theme.bind(elder=lambda *_: self._apply_idle_limits())
@@ -114,6 +117,30 @@ class KioskApp(App):
         self.speaker.stop()
         self.speak(self.nav.manager.current_screen.speech_text())
 
+    def offer_library(self, library: Library) -> None:
+        """A newer content version arrived: show it now if nobody is using the screen."""
+        self.pending_library = library
+        if self.nav.current in ("attract", "error"):
+            self._switch_library()
+
+    def _switch_library(self) -> None:
+        library, self.pending_library = self.pending_library, None
+        if library is None:
+            return
+        log.info("showing content version %s", library.version)
+        self.library = library
+        self.state.content_version = library.version
+        if self.nav.current == "error":
+            self.nav.restart()
+        else:
+            self.nav.manager.current_screen.refresh()
+
+    def show_message(self, text: str, seconds: int) -> None:
+        """Show a message from the hall's staff over the current screen for a while."""
+        self.message.text = text
+        self.message.open(animation=False)
+        Clock.schedule_once(lambda _dt: self.message.dismiss(animation=False), seconds)
+
     def reset_session(self) -> None:
         """Forget the visitor: defaults back, every input cleared, attract loop shown."""
         self.speaker.stop()
@@ -122,6 +149,7 @@ class KioskApp(App):
         self.state.read_aloud = self.terminal_config.reads_aloud
         if self.state.language != self.terminal_config.terminal["language"]:
             self.set_language(self.terminal_config.terminal["language"])
+        self._switch_library()  # content that arrived during the session
         self.nav.restart()
         gc.collect()  # the one full collection: nobody is using the screen now
 
@@ -184,7 +212,11 @@ class KioskApp(App):
         gc.collect()
         gc.freeze()
         gc.set_threshold(700, 10, FULL_COLLECTIONS_NEVER)
+        self.link = Connectivity(self, self.terminal_config.data_dir)
+        self.link.start()
 
     def on_stop(self) -> None:
-        """Stop speech cleanly."""
+        """Stop the server link and speech cleanly."""
+        if getattr(self, "link", None) is not None:
+            self.link.stop()
         self.speaker.close()

@@ -26,7 +26,8 @@ def _demo(args: argparse.Namespace) -> int:
     from kiosk.demo import run_demo
 
     return run_demo(headless=args.headless, screenshots=args.screenshots,
-                    orientation=args.orientation, data_dir=args.data_dir)
+                    orientation=args.orientation, data_dir=args.data_dir,
+                    server=not args.no_server)
 
 
 def _pin_hash(args: argparse.Namespace) -> int:
@@ -56,13 +57,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser(
         "demo", help="run the terminal on seed content with simulated devices",
-        description="Run the whole system on seed content with simulated speech (WAV files). "
-        "Without a display it starts Xvfb itself.")
+        description="Run the whole system: the central server on SQLite with the signed seed "
+        "bundle published, and a terminal enrolled with a one-time token that syncs and sends "
+        "heartbeats, with simulated speech (WAV files). Without a display it walks every screen "
+        "on a virtual screen and writes screenshots instead.")
     demo.add_argument("--headless", action="store_true", help="use a virtual screen (Xvfb)")
     demo.add_argument("--screenshots", type=Path, metavar="DIR",
                       help="walk through every screen in both orientations, normal and elder "
                       "mode, Chinese and English, writing one PNG per step, then exit")
     demo.add_argument("--orientation", choices=["portrait", "landscape"], default="portrait")
+    demo.add_argument("--no-server", action="store_true",
+                      help="only the terminal, on local seed content (no server, no sync)")
     demo.add_argument("--data-dir", type=Path, default=Path("var/demo"),
                       help="where the demo keeps its store, logs and speech (default var/demo)")
     demo.set_defaults(func=_demo)

@@ -59,6 +59,8 @@ SETTINGS = [
             "https://uri.amap.com/marker?position={longitude},{latitude}&name={name}",
             "Map link encoded in a service point's QR code; `{longitude}`, `{latitude}` and "
             "`{name}` are filled in."),
+    Setting("terminal", "sync_interval", 300, "Seconds between content syncs for a terminal "
+            "enrolled with a server (`hallkiosk enroll`)."),
     Setting("idle", "timeout", 60, "Seconds without a touch before the countdown appears."),
     Setting("idle", "elder_timeout", 150, "The same in elder mode (长辈版)."),
     Setting("idle", "countdown", 15, "Seconds the countdown with 继续使用 is shown before the "

@@ -17,21 +17,28 @@ log = logging.getLogger(__name__)
 DEMO_PIN = "2468"
 
 
-def demo_config(data_dir: Path, orientation: str) -> TerminalConfig:
-    """Seed content, windowed, speech into WAV files, the demo admin PIN."""
+def demo_config(data_dir: Path, orientation: str, *, with_server: bool) -> TerminalConfig:
+    """Seed content, windowed, speech into WAV files, the demo admin PIN.
+
+    With the server the seed only fills an empty store and synced content wins;
+    without it the seed folder is the content source (rebuilt when it changes).
+    """
     data_dir = data_dir.resolve()
     config = TerminalConfig().with_overrides(
-        "terminal", data_dir=str(data_dir), content=str(SEED), fullscreen=False,
-        orientation=orientation, admin_pin_hash=hash_pin(DEMO_PIN))
+        "terminal", data_dir=str(data_dir), content="" if with_server else str(SEED),
+        fullscreen=False, orientation=orientation, admin_pin_hash=hash_pin(DEMO_PIN),
+        sync_interval=20)
     return config.with_overrides("speech", wav_dir=str(data_dir / "speech"))
 
 
 def run_demo(*, headless: bool, screenshots: Path | None, orientation: str,
-             data_dir: Path) -> int:
-    """Run the demo terminal, or walk every screen and write screenshots."""
+             data_dir: Path, server: bool = True) -> int:
+    """Run the server and an enrolled terminal, or walk every screen and write screenshots."""
     from kiosk.terminal import create_app, setup_logging, stop_on_signals
 
-    config = demo_config(data_dir, orientation)
+    with_server = server and screenshots is None and bool(os.environ.get("DISPLAY"))
+    terminal_dir = data_dir / "terminal" if with_server else data_dir
+    config = demo_config(terminal_dir, orientation, with_server=with_server)
     needs_screen = headless or screenshots is not None or not os.environ.get("DISPLAY")
     if needs_screen and screenshots is None:
         # An invisible window nobody can touch helps no one: show the screens as files.
@@ -41,7 +48,16 @@ def run_demo(*, headless: bool, screenshots: Path | None, orientation: str,
     setup_logging(config.data_dir, "WARNING" if screenshots else "INFO")
     holder: list[Any] = []
     stop_on_signals(lambda: holder[0] if holder else None)
-    with virtual_display() if needs_screen else contextlib.nullcontext():
+    with contextlib.ExitStack() as stack:
+        if needs_screen:
+            stack.enter_context(virtual_display())
+        if with_server:
+            from kiosk.demo_server import demo_server
+
+            running = stack.enter_context(demo_server(data_dir.resolve(), config.data_dir))
+            print(f"server: {running.url}  fleet console: {running.url}/login  accounts: "
+                  + ", ".join(f"{user} / {password}" for user, password in running.users),
+                  file=sys.stderr)
         app = create_app(config, windowed=True)
         holder.append(app)
         print(f"admin PIN for the demo: {DEMO_PIN} (tap the welcome line 5 times); "

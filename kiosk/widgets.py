@@ -135,6 +135,12 @@ class CountdownOverlay(ModalView):
     remaining = NumericProperty(0)
 
 
+class MessageOverlay(ModalView):
+    """A message from the hall's staff (the show_message remote command)."""
+
+    text = StringProperty("")
+
+
 class Badge(Label):
     """A small label with its own background (sample data, status)."""
 

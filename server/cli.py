@@ -59,3 +59,89 @@ def register(commands: Any) -> None:
                                  "schema (Alembic).")
     upgrade.add_argument("--config", type=Path, help="server TOML file ([server] table)")
     upgrade.set_defaults(func=_db_upgrade)
+
+    _register_admin(commands)
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    import getpass
+
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    password = getpass.getpass("password: ")
+    if getpass.getpass("password again: ") != password:
+        print("the passwords differ", file=sys.stderr)
+        raise SystemExit(2)
+    return password
+
+
+def _admin_create_user(args: argparse.Namespace) -> int:
+    from server.db import Database, upgrade
+    from server.security import AccountError, create_user
+
+    settings = _settings(args)
+    password = _read_password(args)
+    database = Database(settings.database_url)
+    try:
+        upgrade(database.engine)
+        with database.sessions() as session:
+            user = create_user(session, args.username, password, args.role, args.hall)
+            session.commit()
+    except AccountError as exc:
+        print(f"cannot create user: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        database.engine.dispose()
+    print(f"user {user.username} created (role {user.role}"
+          f"{', hall ' + args.hall if args.hall else ''})")
+    return 0
+
+
+def _admin_create_hall(args: argparse.Namespace) -> int:
+    from server.db import Database, upgrade
+    from server.fleet_actions import FleetActionError, create_hall
+
+    settings = _settings(args)
+    database = Database(settings.database_url)
+    try:
+        upgrade(database.engine)
+        with database.sessions() as session:
+            hall = create_hall(session, args.code, args.name, args.level)
+            session.commit()
+    except FleetActionError as exc:
+        print(f"cannot create hall: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        database.engine.dispose()
+    print(f"hall {hall.code} created: {hall.name} ({hall.level})")
+    return 0
+
+
+def _register_admin(commands: Any) -> None:
+    from server.fleet_actions import HALL_LEVELS
+    from server.security import ROLES
+
+    admin = commands.add_parser("admin", help="accounts and halls",
+                                description="Create web console accounts and halls.")
+    actions = admin.add_subparsers(dest="admin_command", required=True, metavar="ACTION")
+    user = actions.add_parser(
+        "create-user", help="create a web console account",
+        description="Create a web console account with an argon2-hashed password "
+        "(asked for twice, or read from standard input with --password-stdin).")
+    user.add_argument("username", metavar="USERNAME")
+    user.add_argument("--role", required=True, choices=list(ROLES),
+                      help="staff, supervisor, it_admin or editor")
+    user.add_argument("--hall", metavar="CODE", help="the hall the account belongs to")
+    user.add_argument("--password-stdin", action="store_true",
+                      help="read the password from the first line of standard input")
+    user.add_argument("--config", type=Path, help="server TOML file ([server] table)")
+    user.set_defaults(func=_admin_create_user)
+
+    hall = actions.add_parser("create-hall", help="create a hall",
+                              description="Create a public legal service hall.")
+    hall.add_argument("code", metavar="CODE", help="short unique code, e.g. GZ-TH-01")
+    hall.add_argument("name", metavar="NAME", help="name shown in the console")
+    hall.add_argument("--level", choices=list(HALL_LEVELS), default="county",
+                      help="city, county, township or village (default county)")
+    hall.add_argument("--config", type=Path, help="server TOML file ([server] table)")
+    hall.set_defaults(func=_admin_create_hall)

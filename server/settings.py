@@ -35,6 +35,10 @@ class ServerSettings(BaseSettings):
     storage_dir: Path = Field(Path("var/server/storage"),
                               description="Published bundles and media files (by sha256).")
     max_upload_bytes: int = Field(200_000_000, description="Largest bundle upload accepted.")
+    content_public_key: Path | None = Field(
+        None, description="Ed25519 public key file (`hallkiosk keygen` writes it as KEY.pub: "
+        "base64 of the raw 32 bytes) that verifies uploaded bundles and is handed to terminals "
+        "at enrolment; publishing is refused while it is not set.")
     max_json_bytes: int = Field(1_000_000, description="Largest JSON request body accepted.")
     secure_cookies: bool = Field(False, description="Mark cookies Secure (HTTPS only).")
     enrolment_token_hours: int = Field(72, description="Lifetime of an enrolment token.")

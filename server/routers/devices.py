@@ -1,7 +1,295 @@
-"""Routes of the devices area."""
+"""Routes of the devices area: enrolment, heartbeat, command acks, screenshots, outbox.
+
+Every route is signed by the terminal (provisioning/signing.py). Bodies are
+capped before they are read: JSON at ``max_json_bytes``, screenshots at
+:data:`MAX_SCREENSHOT_BYTES`; a larger body is refused with 413.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import base64
+import datetime as dt
+import logging
+import time
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import Annotated, Any, Literal
 
-router = APIRouter(tags=["devices"])
+from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from pydantic import BaseModel
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, defer
+
+from provisioning.config_schema import (
+    Acknowledgement,
+    EnrolmentRequest,
+    HeartbeatReport,
+    OutboxBatch,
+)
+from provisioning.signing import device_id, verify_signature
+from server import fleet_service
+from server.deps import get_session, get_settings
+from server.models import SeenNonce, Terminal, utcnow
+from server.settings import ServerSettings
+from server.terminal_auth import current_terminal, path_of, remember_nonce, verified_request
+
+log = logging.getLogger(__name__)
+MAX_SCREENSHOT_BYTES = 5_000_000
+NONCE_PURGE_SECONDS = 10.0
+_purged_at = 0.0
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+SessionDep = Annotated[Session, Depends(get_session)]
+SettingsDep = Annotated[ServerSettings, Depends(get_settings)]
+
+
+async def loop_session(request: Request) -> AsyncIterator[Session]:
+    """A session used on the event loop only (get_session runs in the thread pool)."""
+    # On the heartbeat path, hops between the loop and pool threads fighting over the GIL
+    # while the database answers cost more than the work itself (measured: bench/).
+    with request.app.state.database.sessions() as session:
+        yield session
+
+
+async def loop_settings(request: Request) -> ServerSettings:
+    """The server's settings, without a thread-pool hop."""
+    settings: ServerSettings = request.app.state.settings
+    return settings
+
+
+LoopSessionDep = Annotated[Session, Depends(loop_session)]
+LoopSettingsDep = Annotated[ServerSettings, Depends(loop_settings)]
+Handler = Callable[[Request], Coroutine[Any, Any, Response]]
+
+
+def _too_large(limit: int) -> JSONResponse:
+    return JSONResponse(status_code=413, content={
+        "detail": f"request body too large (limit {limit} bytes)"})
+
+
+class LimitedBodyRoute(APIRoute):
+    """A route that refuses a body over its limit before FastAPI reads it."""
+
+    def body_limit(self, request: Request) -> int:
+        """The largest body this route accepts."""
+        return int(request.app.state.settings.max_json_bytes)
+
+    def get_route_handler(self) -> Handler:
+        """Wrap the handler: check Content-Length, then read at most the limit."""
+        handler = super().get_route_handler()
+
+        async def limited(request: Request) -> Response:
+            limit = self.body_limit(request)
+            length = request.headers.get("content-length", "")
+            if length.isdigit() and int(length) > limit:
+                return _too_large(limit)
+            body = bytearray()
+            async for chunk in request.stream():
+                body.extend(chunk)
+                if len(body) > limit:
+                    return _too_large(limit)
+            received = bytes(body)
+
+            async def replay() -> dict[str, Any]:
+                return {"type": "http.request", "body": received, "more_body": False}
+
+            return await handler(Request(request.scope, replay))
+
+        return limited
+
+
+class ScreenshotRoute(LimitedBodyRoute):
+    """A route that takes a PNG upload."""
+
+    def body_limit(self, request: Request) -> int:
+        """The largest screenshot accepted."""
+        return MAX_SCREENSHOT_BYTES
+
+
+router = APIRouter(tags=["devices"], route_class=LimitedBodyRoute)
+uploads = APIRouter(tags=["devices"], route_class=ScreenshotRoute)
+TerminalDep = Annotated[Terminal, Depends(current_terminal)]
+
+
+class EnrolmentView(BaseModel):
+    """A terminal's enrolment as the server sees it."""
+
+    device_id: str
+    status: Literal["pending", "accepted", "rejected", "revoked"]
+    hall: str | None
+    profile: str | None
+    content_public_key: str | None
+
+
+class ConfigReply(BaseModel):
+    """The effective config; settings only when the terminal's version differs."""
+
+    version: str
+    settings: dict[str, Any] | None
+
+
+class CommandOut(BaseModel):
+    """A command for the terminal to run."""
+
+    id: int
+    kind: str
+    payload: dict[str, Any]
+    expires_at: dt.datetime
+
+
+class HeartbeatReply(BaseModel):
+    """Config, commands and the interval until the next heartbeat."""
+
+    config: ConfigReply
+    commands: list[CommandOut]
+    heartbeat_interval: int
+
+
+class AckReply(BaseModel):
+    """The recorded acknowledgement; duplicate when it had been acknowledged before."""
+
+    id: int
+    acked_at: dt.datetime
+    duplicate: bool
+
+
+class OutboxReply(BaseModel):
+    """Which keys were stored now and which had been stored before."""
+
+    accepted: list[str]
+    duplicates: list[str]
+
+
+def _fail(status: int, message: str, device: str = "") -> HTTPException:
+    log.warning("terminal request refused (%s): %s", device[:12] or "-", message)
+    return HTTPException(status_code=status, detail=message)
+
+
+@router.post("/enrol", response_model=EnrolmentView)
+async def enrol(request: Request, body: EnrolmentRequest, session: LoopSessionDep,
+                settings: LoopSettingsDep) -> dict[str, Any]:
+    """Enrol a terminal by its key: accepted at once with a valid token, else pending."""
+    headers, raw = await verified_request(request, session, settings)
+    public_key = base64.b64decode(body.public_key)
+    device = device_id(public_key)
+    if headers["X-Device-Id"] != device:
+        raise _fail(401, "X-Device-Id is not the sha256 of the public key", device)
+    if not verify_signature(public_key, headers, request.method, path_of(request), raw):
+        raise _fail(401, "signature does not verify with the enrolling key", device)
+    try:
+        terminal = fleet_service.enrol_terminal(session, device, body.public_key,
+                                                body.identity.model_dump(), body.token)
+    except fleet_service.FleetError as exc:
+        raise _fail(exc.status, exc.message) from None
+    remember_nonce(session, terminal, headers["X-Nonce"], settings)
+    session.commit()
+    return fleet_service.enrolment_view(session, terminal, settings)
+
+
+async def _signed_terminal(request: Request, session: Session,
+                           settings: ServerSettings) -> tuple[Terminal, bool]:
+    """The terminal that signed this request (nonce recorded, not committed) and whether
+    commands wait for it: one query for both, on the busiest path."""
+    headers, body = await verified_request(request, session, settings)
+    row = session.execute(
+        select(Terminal, fleet_service.commands_waiting(Terminal.id, utcnow()))
+        .options(defer(Terminal.screenshot))  # megabytes, never needed here
+        .where(Terminal.device_id == headers["X-Device-Id"])).first()
+    if row is None:
+        raise _fail(401, "unknown terminal", headers["X-Device-Id"])
+    terminal, waiting = row
+    if not verify_signature(base64.b64decode(terminal.public_key), headers, request.method,
+                            path_of(request), body):
+        raise _fail(401, "signature does not verify", terminal.device_id)
+    _remember_nonce(session, terminal, headers["X-Nonce"], settings)
+    return terminal, bool(waiting)
+
+
+def _remember_nonce(session: Session, terminal: Terminal, nonce: str,
+                    settings: ServerSettings) -> None:
+    """terminal_auth.remember_nonce, purging old nonces every few seconds, not every time."""
+    global _purged_at
+    if time.monotonic() - _purged_at > NONCE_PURGE_SECONDS:
+        _purged_at = time.monotonic()
+        remember_nonce(session, terminal, nonce, settings)
+        return
+    session.add(SeenNonce(terminal_id=terminal.id, nonce=nonce))
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        raise _fail(401, "replayed request (nonce already used)", terminal.device_id) from None
+
+
+async def known_terminal(request: Request, session: LoopSessionDep,
+                         settings: LoopSettingsDep) -> Terminal:
+    """The terminal that signed this request, whatever its status."""
+    terminal, _waiting = await _signed_terminal(request, session, settings)
+    session.commit()
+    return terminal
+
+
+async def beating_terminal(request: Request, session: LoopSessionDep,
+                           settings: LoopSettingsDep) -> tuple[Terminal, bool]:
+    """current_terminal for the heartbeat: the nonce commits with the heartbeat itself."""
+    terminal, waiting = await _signed_terminal(request, session, settings)
+    if terminal.status != "accepted":
+        session.commit()
+        raise _fail(403, f"terminal {terminal.status}", terminal.device_id)
+    return terminal, waiting
+
+
+@router.get("/enrolment", response_model=EnrolmentView)
+async def enrolment(terminal: Annotated[Terminal, Depends(known_terminal)],
+                    session: LoopSessionDep, settings: LoopSettingsDep) -> dict[str, Any]:
+    """A terminal's enrolment status (answered for pending and rejected terminals too)."""
+    return fleet_service.enrolment_view(session, terminal, settings)
+
+
+@router.post("/heartbeat", response_model=HeartbeatReply)
+async def heartbeat(body: HeartbeatReport,
+                    beat: Annotated[tuple[Terminal, bool], Depends(beating_terminal)],
+                    session: LoopSessionDep, settings: LoopSettingsDep) -> dict[str, Any]:
+    """Store a health report; reply with the config and the commands waiting."""
+    return fleet_service.record_heartbeat(session, beat[0], body.model_dump(), settings,
+                                          commands_waiting=beat[1])
+
+
+@router.post("/commands/{command_id}/ack", response_model=AckReply)
+async def acknowledge(command_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+                      body: Acknowledgement, terminal: TerminalDep,
+                      session: SessionDep) -> dict[str, Any]:
+    """Record a command's outcome; acknowledging twice changes nothing."""
+    try:
+        command, duplicate = fleet_service.acknowledge(session, terminal, command_id, body.ok,
+                                                       body.result)
+    except fleet_service.FleetError as exc:
+        raise _fail(exc.status, exc.message) from None
+    return {"id": command.id, "acked_at": command.acked_at, "duplicate": duplicate}
+
+
+@router.post("/outbox", response_model=OutboxReply)
+async def outbox(body: OutboxBatch, terminal: TerminalDep, session: SessionDep) -> dict[str, Any]:
+    """Store outbox items exactly once by idempotency key."""
+    accepted, duplicates = fleet_service.receive_outbox(
+        session, terminal, [item.model_dump(mode="json") for item in body.items])
+    return {"accepted": accepted, "duplicates": duplicates}
+
+
+@uploads.post("/terminals/screenshot", openapi_extra={"requestBody": {
+    "required": True, "content": {"image/png": {"schema": {"type": "string",
+                                                            "format": "binary"}}}}})
+async def screenshot(request: Request, terminal: TerminalDep,
+                     session: SessionDep) -> dict[str, int]:
+    """Store the terminal's latest screenshot (PNG, at most 5 MB)."""
+    png = await request.body()
+    if not png.startswith(PNG_SIGNATURE):
+        raise HTTPException(status_code=415, detail="a screenshot must be a PNG image")
+    terminal.screenshot = png
+    terminal.health = {**(terminal.health or {}), "screenshot_at": utcnow().isoformat()}
+    session.commit()
+    return {"size": len(png)}
+
+
+router.include_router(uploads)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -270,3 +271,16 @@ def test_store_head_revision_constant_matches_the_migrations() -> None:
     config = Config()
     config.set_main_option("script_location", str(Path(store.__file__).parent / "migrations"))
     assert ScriptDirectory.from_config(config).get_current_head() == store.HEAD_REVISION
+
+
+def test_builtin_seed_never_replaces_installed_content(tmp_path: Path) -> None:
+    from content.install import SEED, install_and_load
+
+    other = tmp_path / "other"
+    shutil.copytree(SEED, other)
+    guide = next((other / "guides").glob("*.yaml"))
+    guide.write_text(guide.read_text("utf-8").replace("title: ", "title: 已同步", 1), "utf-8")
+    synced = install_and_load(tmp_path / "data", str(other)).library
+    assert synced is not None
+    again = install_and_load(tmp_path / "data").library  # no source configured: the seed
+    assert again is not None and again.version == synced.version

@@ -16,7 +16,8 @@ def test_sigterm_stops_the_running_terminal(tmp_path: Path) -> None:
     with virtual_display() as display:
         env = {**os.environ, "DISPLAY": display}
         with subprocess.Popen(
-            [sys.executable, "-m", "kiosk.cli", "demo", "--data-dir", str(tmp_path)],
+            [sys.executable, "-m", "kiosk.cli", "demo", "--no-server",
+             "--data-dir", str(tmp_path)],
             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         ) as process:
             assert process.stdout is not None

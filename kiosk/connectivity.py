@@ -1,0 +1,156 @@
+"""The enrolled terminal's link to the server: heartbeat, remote commands, content sync.
+
+Everything here runs on worker threads (the heartbeat agent's and the sync
+worker's); results reach the UI through the Kivy clock. New content is
+applied between visitors, never under someone's finger.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+from kivy.clock import Clock
+
+from content.install import load_library
+from content.library import Library
+from content.signing import load_public_key
+from content.sync import SyncResult, SyncWorker
+from provisioning.client import TerminalClient
+from provisioning.commands import CommandRunner
+from provisioning.heartbeat import HeartbeatAgent
+from provisioning.identity import TerminalIdentity, load_state
+
+log = logging.getLogger(__name__)
+UI_WAIT = 10.0  # seconds a command may wait for the UI thread (screenshot)
+
+
+def on_ui_thread(function: Any, timeout: float = UI_WAIT) -> Any:
+    """Run function on the Kivy thread and return its result to this worker thread."""
+    done, box = threading.Event(), {}
+
+    def call(_dt: float) -> None:
+        try:
+            box["value"] = function()
+        except Exception as exc:  # handed back to the worker, which reports it
+            box["error"] = exc
+        done.set()
+
+    Clock.schedule_once(call, 0)
+    if not done.wait(timeout):
+        raise TimeoutError("the interface did not answer in time")
+    if "error" in box:
+        raise box["error"]
+    return box.get("value")
+
+
+class AppCommands:
+    """What remote commands do to this app (provisioning.commands.CommandContext)."""
+
+    def __init__(self, app: Any, link: Connectivity):
+        self.app, self.link = app, link
+
+    def reload_content(self) -> None:
+        """Sync now."""
+        if self.link.sync is not None:
+            self.link.sync.sync_now()
+
+    def restart(self) -> None:
+        """Exit; the service manager starts the terminal again (Restart=always)."""
+        Clock.schedule_once(lambda _dt: self.app.exit_app(), 1)
+
+    def test_print(self) -> None:
+        """No printer is configured on this terminal yet."""
+        raise RuntimeError("no printer is configured on this terminal")
+
+    def show_message(self, text: str, seconds: int) -> None:
+        """Show staff's message over the current screen."""
+        Clock.schedule_once(lambda _dt: self.app.show_message(text, seconds), 0)
+
+    def screenshot(self) -> bytes:
+        """A PNG of the screen as the visitor sees it."""
+        from kivy.core.window import Window
+
+        folder = Path(tempfile.mkdtemp(prefix="hallkiosk-shot-"))
+        written = Path(on_ui_thread(lambda: Window.screenshot(name=str(folder / "shot.png"))))
+        try:
+            return written.read_bytes()
+        finally:
+            written.unlink(missing_ok=True)
+            folder.rmdir()
+
+    def set_log_level(self, level: str) -> None:
+        """Change how much the terminal logs."""
+        logging.getLogger().setLevel(level.upper())
+
+
+class Connectivity:
+    """Starts the heartbeat and sync workers when the terminal is enrolled and accepted."""
+
+    def __init__(self, app: Any, data_dir: Path):
+        self.app, self.data_dir = app, data_dir
+        self.state = load_state(data_dir)
+        self.client: TerminalClient | None = None
+        self.heartbeat: HeartbeatAgent | None = None
+        self.sync: SyncWorker | None = None
+
+    @property
+    def enrolled(self) -> bool:
+        """Whether this terminal may talk to a server."""
+        return self.state.may_send and bool(self.state.server_url)
+
+    def start(self) -> None:
+        """Start the workers (nothing happens for a terminal that is not enrolled)."""
+        if not self.enrolled:
+            log.info("terminal not enrolled (%s): working on local content only",
+                     self.state.status)
+            return
+        identity = TerminalIdentity.load_or_create(self.data_dir)
+        self.client = TerminalClient(self.state.server_url, identity)
+        runner = CommandRunner(self.client, AppCommands(self.app, self), self.data_dir)
+        self.heartbeat = HeartbeatAgent(self.client, self.data_dir, report=self.report,
+                                        commands=runner, on_revoked=self._revoked)
+        self.heartbeat.start()
+        if self.state.content_public_key:
+            self.sync = SyncWorker(self.client, self.data_dir,
+                                   load_public_key(self.state.content_public_key),
+                                   hall=self.state.hall, on_result=self._synced,
+                                   interval=self.app.terminal_config.terminal["sync_interval"])
+            self.sync.start()
+        else:
+            log.warning("no content signing key from the server: content sync is off")
+
+    def stop(self) -> None:
+        """Stop the workers and close the connection."""
+        if self.sync is not None:
+            self.sync.stop()
+        if self.heartbeat is not None:
+            self.heartbeat.stop()
+        if self.client is not None:
+            self.client.close()
+
+    def report(self) -> dict[str, Any]:
+        """The health the heartbeat sends (read on the heartbeat thread)."""
+        state, speaker = self.app.state, self.app.speaker.status
+        return {"content_version": state.content_version, "screen": state.current_screen,
+                "speech": {"state": str(speaker.state), "message": speaker.message},
+                "last_error": state.last_error}
+
+    def _synced(self, result: SyncResult) -> None:
+        """On the sync thread: load a new version here, hand it to the UI when ready."""
+        if result.status == "failed":
+            Clock.schedule_once(lambda _dt: setattr(self.app.state, "last_error",
+                                                    f"sync: {result.error}"), 0)
+        if result.status != "applied":
+            return
+        library: Library | None = load_library(self.data_dir)
+        if library is not None:
+            Clock.schedule_once(lambda _dt: self.app.offer_library(library), 0)
+
+    def _revoked(self) -> None:
+        log.error("this terminal was revoked by the server; it keeps showing local content")
+        Clock.schedule_once(lambda _dt: setattr(self.app.state, "last_error",
+                                                "terminal revoked by the server"), 0)

@@ -1,0 +1,84 @@
+"""The demo's central server: SQLite, a signing key, the seed published, the terminal enrolled.
+
+Everything goes through the same paths as production: the seed bundle is
+signed and uploaded over HTTP by an editor account, and the terminal enrols
+with a one-time token and then syncs and sends heartbeats.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+
+from content.install import SEED
+from content.publish import publish
+from content.signing import build_signed_bundle, generate_key, load_private_key
+from provisioning.enrol import enrol
+from provisioning.identity import load_state
+from server.app import create_app
+from server.background import serve_in_thread
+from server.fleet_actions import create_hall
+from server.fleet_service import create_enrolment_token
+from server.models import Hall, User
+from server.security import create_user
+from server.settings import ServerSettings
+
+log = logging.getLogger(__name__)
+DEMO_PASSWORD = "hallkiosk-demo"
+DEMO_HALL = ("QX-CITY-01", "青溪市公共法律服务中心（示例）")
+DEMO_PORT = 8348
+
+
+@dataclass(frozen=True)
+class DemoServer:
+    """Where the demo server runs and how to sign in to its console."""
+
+    url: str
+    users: tuple[tuple[str, str], ...]
+
+
+def _accounts(settings: ServerSettings) -> int:
+    """Create the demo hall and accounts once; return the hall id."""
+    database = create_app(settings).state.database
+    with database.sessions() as session, session.begin():
+        hall = session.scalar(select(Hall).where(Hall.code == DEMO_HALL[0]))
+        if hall is None:
+            hall = create_hall(session, *DEMO_HALL, level="city")
+        for username, role in (("admin", "it_admin"), ("editor", "editor")):
+            if session.scalar(select(User).where(User.username == username)) is None:
+                create_user(session, username, DEMO_PASSWORD, role)
+        session.flush()
+        hall_id = hall.id
+    database.engine.dispose()
+    return hall_id
+
+
+@contextmanager
+def demo_server(root: Path, terminal_dir: Path) -> Iterator[DemoServer]:
+    """Start the server, publish the signed seed and enrol the terminal at terminal_dir."""
+    key = root / "keys" / "content.key"
+    if not key.exists():
+        generate_key(key)
+    settings = ServerSettings(
+        database_url=f"sqlite:///{root / 'server' / 'hallkiosk.sqlite3'}",
+        storage_dir=root / "server" / "storage",
+        content_public_key=key.with_name("content.key.pub"))
+    hall_id = _accounts(settings)
+    app = create_app(settings)
+    with serve_in_thread(app, DEMO_PORT) as url:
+        bundle = root / "bundle"
+        build_signed_bundle(SEED, bundle, key=load_private_key(key))
+        publish(bundle, url, "editor", DEMO_PASSWORD, progress=log.info)
+        state = load_state(terminal_dir)
+        if not (state.may_send and state.server_url == url):
+            with app.state.database.sessions() as session, session.begin():
+                token, _record = create_enrolment_token(session, hall_id, "query", hours=1)
+            state = enrol(url, terminal_dir, token, wait=10)
+            log.info("demo terminal enrolment: %s", state.status)
+        yield DemoServer(url, (("admin", DEMO_PASSWORD), ("editor", DEMO_PASSWORD)))
+    app.state.database.engine.dispose()

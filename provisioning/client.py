@@ -1,0 +1,185 @@
+"""The terminal's HTTP client: one session, a default timeout, retries, every request signed.
+
+Modelled on pip's ``PipSession``. Two retry layers, because a signed request
+carries a one-time nonce:
+
+- urllib3 retries only failures to *connect*: the request never reached the
+  server, so resending the same signed bytes is safe for any method;
+- after a request was sent (read timeout, 502/503/504), idempotent methods
+  are retried here, each attempt signed again with a fresh nonce.
+
+Every failure ends as one of two errors: :class:`ServerUnavailable` (network,
+timeout, 5xx) or :class:`ServerRefused` (4xx, with the server's message).
+Once the server answers 403 "terminal revoked" the client stops sending.
+"""
+
+from __future__ import annotations
+
+import json as jsonlib
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import Any, NoReturn, Protocol
+from urllib.parse import urlsplit
+
+import requests
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from provisioning.signing import sign_request
+
+log = logging.getLogger(__name__)
+IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+RETRY_STATUS = frozenset({502, 503, 504})
+USER_AGENT = "hallkiosk-terminal/0.1.0"
+
+
+class ServerError(Exception):
+    """Any failure talking to the server."""
+
+
+class ServerUnavailable(ServerError):
+    """The server could not be reached, timed out or failed (5xx), after retries."""
+
+
+class ServerRefused(ServerError):
+    """The server refused the request (4xx) and said why."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(f"{status}: {message}")
+        self.status = status
+        self.message = message
+
+    @property
+    def revoked(self) -> bool:
+        """Whether the server cut this terminal off."""
+        return self.status == 403 and self.message == "terminal revoked"
+
+
+class HasPrivateKey(Protocol):
+    """Anything that holds the terminal's signing key (a TerminalIdentity)."""
+
+    @property
+    def private_key(self) -> Ed25519PrivateKey:
+        """The Ed25519 private key."""
+
+
+def error_message(response: requests.Response) -> str:
+    """The server's explanation of an error response, in one line."""
+    try:
+        body = response.json()
+    except ValueError:
+        return (response.text or response.reason or "")[:300]
+    if isinstance(body, dict):
+        if isinstance(body.get("detail"), str):
+            return str(body["detail"])
+        if "error" in body:
+            details = "; ".join(f"{d.get('field', '')}: {d.get('message', '')}"
+                                for d in body.get("details", []) if isinstance(d, dict))
+            return f"{body['error']}: {details}" if details else str(body["error"])
+    return str(body)[:300]
+
+
+class TerminalClient:
+    """Signed HTTP requests from this terminal to the central server."""
+
+    def __init__(self, server_url: str, identity: HasPrivateKey, timeout: float = 10,
+                 retries: int = 3, *, backoff: float = 0.5):
+        self.server_url = server_url.rstrip("/")
+        self.identity = identity
+        self.timeout = timeout
+        self.retries = retries
+        self.backoff = backoff
+        self.revoked = False
+        self._revoked_listeners: list[Callable[[], None]] = []
+        self._lock = threading.Lock()
+        self.session = requests.Session()
+        self.session.headers["User-Agent"] = USER_AGENT
+        connect_only = Retry(total=retries, connect=retries, read=0, status=0, other=0,
+                             redirect=0, backoff_factor=backoff, raise_on_status=False)
+        adapter = HTTPAdapter(max_retries=connect_only)
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+
+    def on_revoked(self, listener: Callable[[], None]) -> None:
+        """Call listener() once when the server says this terminal is revoked."""
+        self._revoked_listeners.append(listener)
+
+    def close(self) -> None:
+        """Close the pooled connections."""
+        self.session.close()
+
+    def __enter__(self) -> TerminalClient:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def request(self, method: str, path: str, *, json: Any = None,
+                data: bytes | str | None = None, headers: Mapping[str, str] | None = None,
+                stream: bool = False) -> requests.Response:
+        """Send one signed request; the response is 2xx or 3xx, or an error is raised."""
+        if self.revoked:
+            raise ServerRefused(403, "terminal revoked")
+        method = method.upper()
+        body, extra = self._body(json, data)
+        attempts = 1 + (self.retries if method in IDEMPOTENT else 0)
+        for attempt in range(attempts):
+            try:
+                response = self._send(method, path, body, {**extra, **(headers or {})}, stream)
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                failure = f"{method} {path}: {type(exc).__name__}: {exc}"
+            else:
+                status = response.status_code
+                if status < 400:
+                    return response
+                if status < 500:
+                    self._refused(response)
+                response.close()
+                failure = f"{method} {path}: HTTP {status}"
+                if status not in RETRY_STATUS:
+                    raise ServerUnavailable(failure)
+            if attempt + 1 < attempts:
+                time.sleep(min(self.backoff * 2 ** attempt, 5.0))
+        raise ServerUnavailable(failure)
+
+    @staticmethod
+    def _body(json: Any, data: bytes | str | None) -> tuple[bytes, dict[str, str]]:
+        if json is not None and data is not None:
+            raise ValueError("give json or data, not both")
+        if json is not None:
+            encoded = jsonlib.dumps(json, ensure_ascii=False, separators=(",", ":")).encode()
+            return encoded, {"Content-Type": "application/json"}
+        if isinstance(data, str):
+            return data.encode(), {}
+        return data or b"", {}
+
+    def _send(self, method: str, path: str, body: bytes, headers: dict[str, str],
+              stream: bool) -> requests.Response:
+        request = requests.Request(method, self.server_url + path, data=body or None,
+                                   headers=headers)
+        prepared = self.session.prepare_request(request)
+        # Sign exactly what goes on the wire: the prepared (quoted) path and query.
+        sent = urlsplit(prepared.url or "")
+        signed_path = sent.path + (f"?{sent.query}" if sent.query else "")
+        prepared.headers.update(sign_request(self.identity.private_key, method, signed_path,
+                                             body))
+        environment = self.session.merge_environment_settings(prepared.url, {}, stream,
+                                                              None, None)
+        return self.session.send(prepared, timeout=self.timeout, allow_redirects=False,
+                                 **environment)
+
+    def _refused(self, response: requests.Response) -> NoReturn:
+        message = error_message(response)
+        response.close()
+        refused = ServerRefused(response.status_code, message)
+        if refused.revoked:
+            with self._lock:
+                first, self.revoked = not self.revoked, True
+            if first:
+                log.error("the server revoked this terminal: it stops sending")
+                for listener in list(self._revoked_listeners):
+                    listener()
+        raise refused

@@ -1,0 +1,298 @@
+"""Fleet logic on the server: enrolment, tokens, config, heartbeats, commands, outbox receipts.
+
+Functions take a session and leave committing to the caller unless they say
+otherwise; they raise :class:`FleetError` with an HTTP status for refusals.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import secrets
+import time
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from content.signing import public_key_file_text
+from provisioning import config_schema as schema
+from server.models import (
+    Alert,
+    Command,
+    ConfigProfile,
+    EnrolmentToken,
+    Hall,
+    OutboxReceipt,
+    Terminal,
+    utcnow,
+)
+from server.settings import ServerSettings
+
+log = logging.getLogger(__name__)
+TOKEN_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: typed on a keypad
+HEALTH_ALERTS = ("printer", "disk", "sync")
+SCOPE_KEYS = {"hall": ("hall_id",), "profile": ("hall_id", "profile"),
+              "terminal": ("terminal_id",)}
+CONFIG_CACHE_SECONDS = 5.0
+_config_cache: dict[str, tuple[float, dict[tuple[Any, ...], dict[str, Any]]]] = {}
+
+
+class FleetError(Exception):
+    """A refused fleet operation: HTTP status and a message for the caller."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+def as_utc(moment: dt.datetime) -> dt.datetime:
+    """A timestamp read back from the database, as aware UTC (SQLite drops the zone)."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def token_hash(token: str) -> str:
+    """How a token is stored: sha256 hex of its canonical form (no case, dashes or spaces)."""
+    return hashlib.sha256("".join(token.split()).replace("-", "").upper().encode()).hexdigest()
+
+
+def create_enrolment_token(session: Session, hall_id: int, profile: str,
+                           hours: int) -> tuple[str, EnrolmentToken]:
+    """A new one-time token for a hall and profile; only its hash is stored. Commits."""
+    if profile not in schema.PROFILES:
+        raise FleetError(422, f"unknown profile {profile!r}; known: "
+                         f"{', '.join(schema.PROFILES)}")
+    if session.get(Hall, hall_id) is None:
+        raise FleetError(404, f"no hall with id {hall_id}")
+    raw = "".join(secrets.choice(TOKEN_ALPHABET) for _ in range(20))
+    token = "-".join(raw[i:i + 5] for i in range(0, 20, 5))
+    row = EnrolmentToken(token_hash=token_hash(token), hall_id=hall_id, profile=profile,
+                         expires_at=utcnow() + dt.timedelta(hours=hours))
+    session.add(row)
+    session.commit()
+    return token, row
+
+
+def _claim_token(session: Session, token: str, now: dt.datetime) -> EnrolmentToken:
+    """Mark a token used in one conditional UPDATE: of two racing terminals one wins."""
+    digest = token_hash(token)
+    claimed = session.scalar(
+        update(EnrolmentToken)
+        .where(EnrolmentToken.token_hash == digest, EnrolmentToken.used_at.is_(None),
+               EnrolmentToken.expires_at > now)
+        .values(used_at=now).returning(EnrolmentToken))
+    if claimed is not None:
+        return claimed
+    row = session.scalar(select(EnrolmentToken).where(EnrolmentToken.token_hash == digest))
+    session.rollback()
+    if row is None:
+        raise FleetError(403, "unknown enrolment token")
+    if row.used_at is not None:
+        raise FleetError(403, "enrolment token already used")
+    raise FleetError(403, "enrolment token expired")
+
+
+def enrol_terminal(session: Session, device: str, public_key: str, identity: dict[str, str],
+                   token: str | None) -> Terminal:
+    """Find or create the terminal of a key; a valid token accepts it at once (flushed)."""
+    now = utcnow()
+    terminal = session.scalar(select(Terminal).where(Terminal.device_id == device))
+    if terminal is not None and (terminal.status != "pending" or not token):
+        return terminal  # idempotent: a known key gets its status; a token promotes a pending one
+    claimed = _claim_token(session, token, now) if token else None
+    if terminal is None:
+        terminal = Terminal(device_id=device, public_key=public_key, status="pending",
+                            identity=identity, requested_at=now)
+        session.add(terminal)
+    if claimed is not None:
+        terminal.status, terminal.hall_id, terminal.profile = ("accepted", claimed.hall_id,
+                                                               claimed.profile)
+        terminal.decided_at = now
+    try:
+        session.flush()
+    except IntegrityError:  # the same key enrolling twice at once: the other request won
+        session.rollback()
+        return session.scalars(select(Terminal).where(Terminal.device_id == device)).one()
+    if claimed is not None:
+        claimed.used_by = terminal.id
+    log.info("terminal %s enrolled: %s", device[:12], terminal.status)
+    return terminal
+
+
+def enrolment_view(session: Session, terminal: Terminal,
+                   settings: ServerSettings) -> dict[str, Any]:
+    """What a terminal learns about its enrolment."""
+    hall = session.get(Hall, terminal.hall_id) if terminal.hall_id is not None else None
+    accepted = terminal.status == "accepted"
+    return {"device_id": terminal.device_id, "status": terminal.status,
+            "hall": hall.code if hall and accepted else None,
+            "profile": terminal.profile if accepted else None,
+            # The key itself (base64), not the server's path to its file.
+            "content_public_key": public_key_file_text(settings.content_public_key)}
+
+
+def store_config(session: Session, scope: str, overrides: Any, *, hall_id: int | None = None,
+                 profile: str | None = None, terminal_id: int | None = None) -> ConfigProfile:
+    """Validate and save one scope's overrides, bumping its version (flushed)."""
+    if scope not in schema.SCOPES:
+        raise FleetError(422, f"unknown scope {scope!r}; known: {', '.join(schema.SCOPES)}")
+    try:
+        overrides = schema.validate_overrides(overrides)
+    except schema.ConfigSchemaError as exc:
+        raise FleetError(422, str(exc)) from None
+    given = {"hall_id": hall_id, "profile": profile, "terminal_id": terminal_id}
+    missing = [name for name in SCOPE_KEYS[scope] if given[name] is None]
+    if missing:
+        raise FleetError(422, f"a {scope} scope needs {' and '.join(missing)}")
+    keys = {name: value if name in SCOPE_KEYS[scope] else None for name, value in given.items()}
+    row = session.scalar(select(ConfigProfile).where(
+        ConfigProfile.scope == scope,
+        *(getattr(ConfigProfile, name).is_(None) if value is None
+          else getattr(ConfigProfile, name) == value for name, value in keys.items())))
+    if row is None:
+        row = ConfigProfile(scope=scope, version=0, **keys)
+        session.add(row)
+    row.settings, row.version, row.updated_at = overrides, row.version + 1, utcnow()
+    session.flush()
+    _config_cache.pop(str(session.get_bind().engine.url), None)
+    return row
+
+
+def _config_rows(session: Session) -> dict[tuple[Any, ...], dict[str, Any]]:
+    """Every config scope by (scope, hall_id, profile, terminal_id), cached a few seconds.
+
+    A change through store_config shows at once in its process, in the others within
+    CONFIG_CACHE_SECONDS; the table holds a few rows per hall, so a reload is cheap."""
+    database = str(session.get_bind().engine.url)
+    expires, rows = _config_cache.get(database, (0.0, {}))
+    if expires < time.monotonic():
+        rows = {tuple(row[:4]): row[4] for row in session.execute(select(
+            ConfigProfile.scope, ConfigProfile.hall_id, ConfigProfile.profile,
+            ConfigProfile.terminal_id, ConfigProfile.settings))}
+        _config_cache[database] = (time.monotonic() + CONFIG_CACHE_SECONDS, rows)
+    return rows
+
+
+def terminal_settings(session: Session, terminal: Terminal) -> schema.TerminalSettings:
+    """The effective settings: hall, then profile, then terminal scope, merged and validated."""
+    rows = _config_rows(session)
+    layers = [rows[key] for key in [("hall", terminal.hall_id, None, None),
+                                    ("profile", terminal.hall_id, terminal.profile, None),
+                                    ("terminal", None, None, terminal.id)] if key in rows]
+    # Each scope is valid alone but two can clash; drop the most specific until they fit.
+    while True:
+        try:
+            return schema.effective_settings(layers, terminal.profile)
+        except schema.ConfigSchemaError as exc:
+            log.error("terminal %s: config scopes clash (%s); dropping the last one",
+                      terminal.device_id[:12], exc)
+            layers = layers[:-1]
+
+
+def _sync_alerts(session: Session, terminal: Terminal, wanted: dict[str, str],
+                 now: dt.datetime) -> None:
+    open_alerts = session.scalars(select(Alert).where(
+        Alert.terminal_id == terminal.id, Alert.cleared_at.is_(None),
+        Alert.kind.in_(HEALTH_ALERTS))).all()
+    for alert in open_alerts:
+        if alert.kind not in wanted:
+            alert.cleared_at = now
+    raised = {alert.kind for alert in open_alerts}
+    for kind, message in wanted.items():
+        if kind not in raised:
+            session.add(Alert(terminal_id=terminal.id, kind=kind, message=message, raised_at=now))
+            log.warning("terminal %s alert %s: %s", terminal.device_id[:12], kind, message)
+
+
+def record_heartbeat(session: Session, terminal: Terminal, report: dict[str, Any],
+                     settings: ServerSettings, commands_waiting: bool = True) -> dict[str, Any]:
+    """Store a heartbeat, raise or clear alerts, build the reply and commit (commands are
+    looked for only when commands_waiting: the caller may know that none are)."""
+    now = utcnow()
+    config = terminal_settings(session, terminal)
+    version, interval = schema.config_version(config), config.heartbeat_interval
+    previous = schema.report_alerts(terminal.health or {})
+    wanted = schema.report_alerts(report)
+    if previous or wanted:
+        _sync_alerts(session, terminal, wanted, now)
+    terminal.health = {**report, "received_at": now.isoformat(), "interval": interval}
+    terminal.last_seen_at = now
+    # A reply can be lost: an unacknowledged command goes out again after two intervals,
+    # and the terminal runs each command id only once.
+    redeliver = now - dt.timedelta(seconds=2 * interval)
+    commands = session.scalars(select(Command).where(
+        Command.terminal_id == terminal.id, Command.acked_at.is_(None), Command.expires_at > now,
+        or_(Command.delivered_at.is_(None), Command.delivered_at < redeliver))
+        .order_by(Command.id)).all() if commands_waiting else []
+    for command in commands:
+        command.delivered_at = now
+    reply = {"config": {"version": version, "settings": None if report.get("config_version")
+                        == version else config.model_dump()},
+             "commands": [{"id": command.id, "kind": command.kind, "payload": command.payload,
+                           "expires_at": as_utc(command.expires_at)} for command in commands],
+             "heartbeat_interval": interval}
+    session.commit()
+    return reply
+
+
+def commands_waiting(terminal_id: Any, now: dt.datetime) -> Any:
+    """An SQL EXISTS: whether a terminal has unacknowledged, unexpired commands."""
+    return select(Command.id).where(Command.terminal_id == terminal_id,
+                                    Command.acked_at.is_(None), Command.expires_at > now).exists()
+
+
+def is_online(terminal: Terminal, now: dt.datetime, settings: ServerSettings) -> bool:
+    """Whether the terminal was heard from within its allowed number of missed heartbeats."""
+    if terminal.last_seen_at is None:
+        return False
+    interval = (terminal.health or {}).get("interval") or settings.heartbeat_interval
+    allowed = dt.timedelta(seconds=interval * settings.offline_after_missed)
+    return now - as_utc(terminal.last_seen_at) <= allowed
+
+
+def queue_command(session: Session, terminal_id: int, kind: str, payload: Any = None,
+                  ttl_seconds: int = 600) -> Command:
+    """Validate and queue a command for a terminal (flushed)."""
+    try:
+        checked = schema.validate_command(kind, payload)
+    except schema.ConfigSchemaError as exc:
+        raise FleetError(422, str(exc)) from None
+    if not 1 <= ttl_seconds <= 7 * 86400:
+        raise FleetError(422, "a command expires after 1 second to 7 days")
+    command = Command(terminal_id=terminal_id, kind=kind, payload=checked,
+                      expires_at=utcnow() + dt.timedelta(seconds=ttl_seconds))
+    session.add(command)
+    session.flush()
+    return command
+
+
+def acknowledge(session: Session, terminal: Terminal, command_id: int, ok: bool,
+                result: dict[str, Any]) -> tuple[Command, bool]:
+    """Record a command's outcome once; returns the command and whether it was a repeat."""
+    command = session.get(Command, command_id, with_for_update=True)
+    if command is None or command.terminal_id != terminal.id:
+        raise FleetError(404, f"no command {command_id} for this terminal")
+    if command.acked_at is not None:
+        return command, True
+    command.acked_at, command.result = utcnow(), {**result, "ok": ok}
+    session.commit()
+    return command, False
+
+
+def receive_outbox(session: Session, terminal: Terminal,
+                   items: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
+    """Store one receipt per new idempotency key; keys seen before are duplicates. Commits."""
+    keys = list(dict.fromkeys(item["key"] for item in items))
+    first = {item["key"]: item for item in reversed(items)}  # the first of repeats wins
+    # One INSERT .. ON CONFLICT DO NOTHING: atomic even when two processes get the same key.
+    dialect: Any = {"sqlite": sqlite, "postgresql": postgresql}[session.get_bind().dialect.name]
+    stored = set(session.scalars(dialect.insert(OutboxReceipt).values([
+        {"idempotency_key": key, "terminal_id": terminal.id, "kind": first[key]["kind"],
+         "payload": first[key]["payload"], "received_at": utcnow()} for key in keys])
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(OutboxReceipt.idempotency_key)))
+    session.commit()
+    return [key for key in keys if key in stored], [key for key in keys if key not in stored]

@@ -1,0 +1,258 @@
+"""Accounts and sessions: argon2 passwords, signed session cookies, CSRF, role checks.
+
+A session is a signed, expiring cookie (HttpOnly, SameSite=Lax) that holds the
+user's id and a per-session CSRF token. Every unsafe request made with a session
+must repeat that token in the ``X-CSRF-Token`` header or a ``csrf_token`` form
+field. Signed-request terminals never use sessions.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from fastapi import Depends, HTTPException, Request, Response
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.deps import get_session, get_settings
+from server.models import Hall, User
+from server.settings import ServerSettings
+
+log = logging.getLogger(__name__)
+
+ROLES = {"staff": "窗口人员", "supervisor": "主管", "it_admin": "运维管理员",
+         "editor": "内容编辑"}
+SESSION_COOKIE = "hallkiosk_session"
+SESSION_MAX_AGE = 10 * 3600  # one working day, so a console left open overnight signs out
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+MIN_PASSWORD_LENGTH = 8
+FAILURES_ALLOWED = 5
+FAILURE_WINDOW = 60.0
+MAX_TRACKED_USERNAMES = 10_000
+
+_hasher = PasswordHasher()
+# Verified when the username is unknown, so both cases take the same time.
+_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+
+
+class AccountError(ValueError):
+    """An account that cannot be created as asked, with the reason."""
+
+
+def hash_password(password: str) -> str:
+    """An argon2id hash of password."""
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    """Whether password matches the argon2 hash."""
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def create_user(session: Session, username: str, password: str, role: str,
+                hall_code: str | None = None) -> User:
+    """Add an active user with an argon2 password hash (not committed)."""
+    if role not in ROLES:
+        raise AccountError(f"unknown role {role!r}; one of {', '.join(ROLES)}")
+    if not username.strip() or len(username) > 80:
+        raise AccountError("the username must be 1 to 80 characters")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"the password must be at least {MIN_PASSWORD_LENGTH} characters")
+    if session.scalar(select(User).where(User.username == username)) is not None:
+        raise AccountError(f"user {username!r} already exists")
+    hall_id = None
+    if hall_code is not None:
+        hall = session.scalar(select(Hall).where(Hall.code == hall_code))
+        if hall is None:
+            raise AccountError(f"no hall with code {hall_code!r}")
+        hall_id = hall.id
+    user = User(username=username, password_hash=hash_password(password), role=role,
+                hall_id=hall_id, active=True)
+    session.add(user)
+    session.flush()
+    return user
+
+
+class LoginThrottle:
+    """Counts failed sign-ins per username; too many within the window are refused."""
+
+    def __init__(self, limit: int = FAILURES_ALLOWED, window: float = FAILURE_WINDOW):
+        self.limit = limit
+        self.window = window
+        self._failures: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, username: str, now: float) -> deque[float]:
+        failures = self._failures.setdefault(username.casefold(), deque())
+        while failures and failures[0] <= now - self.window:
+            failures.popleft()
+        return failures
+
+    def retry_after(self, username: str) -> int:
+        """Seconds until username may try again; 0 when it may try now."""
+        now = time.monotonic()
+        with self._lock:
+            failures = self._recent(username, now)
+            if len(failures) < self.limit:
+                return 0
+            return max(1, int(failures[0] + self.window - now) + 1)
+
+    def failed(self, username: str) -> None:
+        """Record a failed attempt for username."""
+        now = time.monotonic()
+        with self._lock:
+            self._recent(username, now).append(now)
+            if len(self._failures) > MAX_TRACKED_USERNAMES:  # guessing many names: forget old
+                self._failures = {name: failures for name, failures in self._failures.items()
+                                  if failures and failures[-1] > now - self.window}
+
+    def succeeded(self, username: str) -> None:
+        """Forget the failures of username after a good sign-in."""
+        with self._lock:
+            self._failures.pop(username.casefold(), None)
+
+
+def login_throttle(request: Request) -> LoginThrottle:
+    """The application's login throttle (one per process)."""
+    state = request.app.state
+    if not hasattr(state, "login_throttle"):
+        state.login_throttle = LoginThrottle()
+    throttle: LoginThrottle = state.login_throttle
+    return throttle
+
+
+class LoginThrottled(Exception):
+    """Too many failed sign-ins for a username; retry after some seconds."""
+
+    def __init__(self, retry_after: int):
+        super().__init__(f"too many failed sign-ins; retry in {retry_after} s")
+        self.retry_after = retry_after
+
+
+def authenticate(session: Session, throttle: LoginThrottle, username: str, password: str,
+                 client: str = "") -> User | None:
+    """The active user with these credentials, or None; raises LoginThrottled."""
+    wait = throttle.retry_after(username)
+    if wait:
+        log.warning("sign-in refused for %r from %s: throttled", username, client or "?")
+        raise LoginThrottled(wait)
+    # PostgreSQL text cannot hold NUL; such a name can never exist, so do not ask.
+    user = (session.scalar(select(User).where(User.username == username))
+            if "\x00" not in username else None)
+    valid = verify_password(user.password_hash if user else _DUMMY_HASH, password)
+    if user is None or not valid or not user.active:
+        throttle.failed(username)
+        log.warning("sign-in failed for %r from %s", username, client or "?")
+        return None
+    throttle.succeeded(username)
+    log.info("user %r (%s) signed in from %s", user.username, user.role, client or "?")
+    return user
+
+
+@dataclass(frozen=True)
+class SessionData:
+    """What a session cookie carries."""
+
+    user_id: int
+    csrf_token: str
+
+
+def _serializer(settings: ServerSettings) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(settings.secret_key, salt="hallkiosk-session")
+
+
+def start_session(response: Response, settings: ServerSettings, user: User) -> str:
+    """Set a fresh session cookie for user on response; return its CSRF token."""
+    csrf_token = secrets.token_urlsafe(32)
+    value = _serializer(settings).dumps({"uid": user.id, "csrf": csrf_token})
+    response.set_cookie(SESSION_COOKIE, value, max_age=SESSION_MAX_AGE, path="/",
+                        httponly=True, samesite="lax", secure=settings.secure_cookies)
+    return csrf_token
+
+
+def end_session(response: Response, settings: ServerSettings) -> None:
+    """Remove the session cookie."""
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax",
+                           secure=settings.secure_cookies)
+
+
+def read_session(request: Request, settings: ServerSettings) -> SessionData | None:
+    """The valid, unexpired session of request, or None."""
+    value = request.cookies.get(SESSION_COOKIE)
+    if not value:
+        return None
+    try:
+        data = _serializer(settings).loads(value, max_age=SESSION_MAX_AGE)
+        return SessionData(user_id=int(data["uid"]), csrf_token=str(data["csrf"]))
+    except (BadSignature, KeyError, TypeError, ValueError):
+        return None
+
+
+async def _submitted_csrf(request: Request) -> str:
+    token = request.headers.get("X-CSRF-Token", "")
+    content_type = request.headers.get("content-type", "")
+    if not token and content_type.startswith(("application/x-www-form-urlencoded",
+                                              "multipart/form-data")):
+        form = await request.form()
+        field = form.get("csrf_token")
+        token = field if isinstance(field, str) else ""
+    return token
+
+
+async def optional_user(
+    request: Request,
+    session: Annotated[Session, Depends(get_session)],
+    settings: Annotated[ServerSettings, Depends(get_settings)],
+) -> User | None:
+    """The signed-in user or None; an unsafe request without the CSRF token is refused."""
+    data = read_session(request, settings)
+    if data is None:
+        return None
+    user = session.get(User, data.user_id)
+    if user is None or not user.active:
+        return None
+    if request.method in UNSAFE_METHODS:
+        submitted = await _submitted_csrf(request)
+        if not secrets.compare_digest(submitted.encode(), data.csrf_token.encode()):
+            log.warning("CSRF token missing or wrong: %s %s by %r", request.method,
+                        request.url.path, user.username)
+            raise HTTPException(status_code=403, detail="CSRF token missing or invalid")
+    request.state.csrf_token = data.csrf_token
+    return user
+
+
+def current_user(user: Annotated[User | None, Depends(optional_user)]) -> User:
+    """The signed-in user; 401 without a session (pages turn this into a redirect)."""
+    if user is None:
+        raise HTTPException(status_code=401, detail="not signed in",
+                            headers={"WWW-Authenticate": "Cookie"})
+    return user
+
+
+def require_role(*roles: str) -> Callable[[User], User]:
+    """A dependency returning the signed-in user when their role is one of roles, else 403."""
+    unknown = set(roles) - set(ROLES)
+    if not roles or unknown:
+        raise ValueError(f"unknown role(s): {', '.join(sorted(unknown)) or '(none given)'}")
+
+    def role_user(user: Annotated[User, Depends(current_user)]) -> User:
+        if user.role not in roles:
+            log.warning("user %r (%s) refused: needs %s", user.username, user.role,
+                        " or ".join(roles))
+            raise HTTPException(status_code=403, detail="role not allowed")
+        return user
+
+    return role_user

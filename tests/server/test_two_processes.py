@@ -1,0 +1,115 @@
+"""Two ``hallkiosk server`` processes on one PostgreSQL database behave as one server."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+from sqlalchemy import create_engine, select, text
+
+from provisioning.client import TerminalClient
+from provisioning.commands import CommandRunner
+from provisioning.enrol import enrol
+from provisioning.heartbeat import HeartbeatAgent
+from provisioning.identity import TerminalIdentity
+from server.db import Database
+from server.fleet_service import queue_command
+from server.models import Command, Hall, Terminal
+from tests.provisioning.live_server import free_port
+from tests.provisioning.test_commands import RecordingContext
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def shared_database(postgres_server: str) -> str:
+    """A fresh PostgreSQL database for both processes."""
+    engine = create_engine(postgres_server, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text('CREATE DATABASE "two_processes"'))
+    engine.dispose()
+    return postgres_server.rsplit("/", 1)[0] + "/two_processes"
+
+
+def start_server(database_url: str, tmp_path: Path, name: str) -> tuple[subprocess.Popen[bytes],
+                                                                          str]:
+    """Run ``hallkiosk server`` in its own process; return it and its URL once it answers."""
+    port = free_port()
+    env = {**os.environ, "HALLKIOSK_DATABASE_URL": database_url,
+           "HALLKIOSK_STORAGE_DIR": str(tmp_path / "storage"), "PYTHONPATH": str(ROOT)}
+    log = open(tmp_path / f"{name}.log", "wb")  # the child keeps its own copy
+    process = subprocess.Popen([sys.executable, "-m", "kiosk.cli", "server", "--port", str(port)],
+                               cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    log.close()
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if requests.get(f"{url}/api/v1/health", timeout=1).status_code == 200:
+                return process, url
+        except requests.ConnectionError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError((tmp_path / f"{name}.log").read_text())
+        time.sleep(0.2)
+
+
+@pytest.fixture
+def servers(shared_database: str, tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """Processes A and B (A starts first and migrates the database)."""
+    processes = []
+    try:
+        first, url_a = start_server(shared_database, tmp_path, "a")
+        processes.append(first)
+        second, url_b = start_server(shared_database, tmp_path, "b")
+        processes.append(second)
+        yield url_a, url_b
+    finally:
+        for process in processes:
+            process.terminate()
+            process.wait(20)
+
+
+def test_two_processes_share_terminals_and_commands(servers: tuple[str, str],
+                                                    shared_database: str,
+                                                    tmp_path: Path) -> None:
+    url_a, url_b = servers
+    data_dir = tmp_path / "terminal"
+    assert enrol(url_a, data_dir, wait=0).status == "pending"
+    database = Database(shared_database)
+    with database.sessions() as session:  # IT accepts it and queues a command (via A's DB)
+        hall = Hall(code="H-9", name="两进程测试中心")
+        session.add(hall)
+        session.flush()
+        terminal = session.scalar(select(Terminal))
+        assert terminal is not None
+        terminal.status, terminal.hall_id = "accepted", hall.id
+        command = queue_command(session, terminal.id, "show_message", {"text": "from A"})
+        session.commit()
+
+    identity = TerminalIdentity.load_or_create(data_dir)
+    context = RecordingContext()
+    with TerminalClient(url_b, identity, retries=0) as via_b:
+        assert via_b.request("GET", "/api/v1/enrolment").json()["hall"] == "H-9"
+        agent = HeartbeatAgent(via_b, data_dir, commands=CommandRunner(via_b, context, data_dir))
+        assert agent.beat()  # heartbeat to B brings A's command, acked through B
+    assert context.calls == [("show_message", "from A", 30)]
+    with TerminalClient(url_a, identity, retries=0) as via_a:
+        again = via_a.request("POST", f"/api/v1/commands/{command.id}/ack",
+                              json={"ok": True}).json()
+        assert again["duplicate"] is True  # A sees B's acknowledgement
+        reply = via_a.request("POST", "/api/v1/heartbeat", json={
+            **agent.base_report(), "config_version": agent.config_version,
+            "outbox_size": 0}).json()
+        assert reply["commands"] == []
+    with database.sessions() as session:
+        stored = session.get(Command, command.id)
+        assert stored is not None and stored.result == {"ok": True}
+    database.engine.dispose()

@@ -1,0 +1,84 @@
+"""A real server on loopback (uvicorn, temporary SQLite) and headless Debian Chromium."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import uvicorn
+from fastapi import FastAPI
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from server.app import create_app
+from server.fleet_actions import create_hall
+from server.security import create_user
+from server.settings import ServerSettings
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run",
+                 "--disable-quic"]
+IT_ADMIN = ("zhang.it", "fleet-console-pass")
+
+
+@dataclass
+class LiveServer:
+    """A running server: its base URL and application."""
+
+    url: str
+    app: FastAPI
+
+
+@pytest.fixture
+def live_server(tmp_path: Path) -> Iterator[LiveServer]:
+    """The server on a free loopback port with two halls and an IT admin."""
+    settings = ServerSettings(database_url=f"sqlite:///{tmp_path / 'server.sqlite3'}",
+                              storage_dir=tmp_path / "storage")
+    app = create_app(settings)
+    with app.state.database.sessions() as session:
+        create_hall(session, "GZ-CG-01", "城关区公共法律服务中心")
+        create_hall(session, "GZ-DG-02", "东关街道公共法律服务工作站", "township")
+        create_user(session, *IT_ADMIN, "it_admin")
+        session.commit()
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", 0))  # the port stays ours until uvicorn serves on it
+    port = listener.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the server did not start")
+        time.sleep(0.05)
+    yield LiveServer(f"http://127.0.0.1:{port}", app)
+    server.should_exit = True
+    thread.join(timeout=15)
+    listener.close()
+    app.state.database.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """Headless Debian Chromium (never a downloaded browser)."""
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
+                                              headless=True)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    """A fresh browser tab in a Chinese-locale context at a laptop's size."""
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 900})
+    tab = context.new_page()
+    tab.set_default_timeout(10_000)
+    yield tab
+    context.close()
