@@ -132,6 +132,13 @@ class Connectivity:
         if self.client is not None:
             self.client.close()
 
+    def restart(self) -> None:
+        """Start again from the saved enrolment state (after enrolling from the admin screen)."""
+        self.stop()
+        self.client = self.heartbeat = self.sync = None
+        self.state = load_state(self.data_dir)
+        self.start()
+
     def report(self) -> dict[str, Any]:
         """The health the heartbeat sends (read on the heartbeat thread)."""
         state, speaker = self.app.state, self.app.speaker.status

@@ -129,6 +129,16 @@ class LetterKeyboard(GridLayout):
         """Default handler: nothing."""
 
 
+def add_keys(container: Any, keys: Any, on_key: Any) -> None:
+    """Fill a grid with one key button per character; on_key(character) when pressed."""
+    from kivy.factory import Factory
+
+    for key in keys:
+        button = Factory.KButton(text=key, size_hint_y=1)
+        button.bind(on_release=lambda _w, k=key: on_key(k))
+        container.add_widget(button)
+
+
 class CountdownOverlay(ModalView):
     """Covers the screen while the idle countdown runs; 继续使用 dismisses it."""
 

@@ -129,7 +129,7 @@ class TerminalClient:
         for attempt in range(attempts):
             try:
                 response = self._send(method, path, body, {**extra, **(headers or {})}, stream)
-            except (requests.ConnectionError, requests.Timeout) as exc:
+            except requests.RequestException as exc:  # connection, timeout, broken reply
                 failure = f"{method} {path}: {type(exc).__name__}: {exc}"
             else:
                 status = response.status_code
@@ -144,6 +144,16 @@ class TerminalClient:
             if attempt + 1 < attempts:
                 time.sleep(min(self.backoff * 2 ** attempt, 5.0))
         raise ServerUnavailable(failure)
+
+    def json_request(self, method: str, path: str, **options: Any) -> Any:
+        """request() and the reply's JSON; a reply that is not JSON (a proxy's or captive
+        portal's page) counts as the server being unavailable."""
+        response = self.request(method, path, **options)
+        try:
+            return response.json()
+        except ValueError:
+            kind = response.headers.get("Content-Type", "no type")
+            raise ServerUnavailable(f"{method} {path}: the reply is not JSON ({kind})") from None
 
     @staticmethod
     def _body(json: Any, data: bytes | str | None) -> tuple[bytes, dict[str, str]]:

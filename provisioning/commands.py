@@ -112,8 +112,8 @@ def _screenshot(context: CommandContext, _payload: dict[str, Any],
         return Outcome(False, {"error": "the screenshot is not a PNG image"})
     if len(png) > MAX_SCREENSHOT_BYTES:
         return Outcome(False, {"error": f"screenshot of {len(png)} bytes is over the limit"})
-    reply = client.request("POST", "/api/v1/terminals/screenshot", data=png,
-                           headers={"Content-Type": "image/png"}).json()
+    reply = client.json_request("POST", "/api/v1/terminals/screenshot", data=png,
+                                headers={"Content-Type": "image/png"})
     return Outcome(True, {"size": reply["size"]})
 
 

@@ -44,8 +44,8 @@ def request_enrolment(client: TerminalClient, identity: TerminalIdentity,
                       token: str | None = None) -> EnrolmentState:
     """Send the enrolment request once and save the answer."""
     try:
-        reply = client.request("POST", "/api/v1/enrol",
-                               json=enrolment_request(identity, token)).json()
+        reply = client.json_request("POST", "/api/v1/enrol",
+                                    json=enrolment_request(identity, token))
     except ServerRefused as exc:
         raise EnrolmentError(exc.message) from None
     state = _store(identity.data_dir, client.server_url, reply)
@@ -55,7 +55,7 @@ def request_enrolment(client: TerminalClient, identity: TerminalIdentity,
 
 def refresh_enrolment(client: TerminalClient, data_dir: Path) -> EnrolmentState:
     """Ask the server for this terminal's current enrolment status and save it."""
-    reply = client.request("GET", "/api/v1/enrolment").json()
+    reply = client.json_request("GET", "/api/v1/enrolment")
     return _store(Path(data_dir), client.server_url, reply)
 
 

@@ -96,8 +96,8 @@ class HeartbeatAgent:
         """The app's report over the agent's own, checked against the server's schema."""
         extra = {"config_version": self.config_version,
                  "outbox_size": self.outbox.outbox.size() if self.outbox else 0}
-        report = {**self.base_report(), **self.report(), **extra}
         try:
+            report = {**self.base_report(), **self.report(), **extra}
             HeartbeatReport.model_validate(report)
         except ValidationError as exc:  # an app bug must not silence the heartbeat
             problem = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}"
@@ -105,6 +105,10 @@ class HeartbeatAgent:
             log.error("the app's heartbeat report is invalid (%s): sent without it", problem)
             report = {**self.base_report(), **extra,
                       "last_error": f"invalid heartbeat report: {problem}"[:500]}
+        except Exception as exc:  # the app's report callback failed: beat without it
+            log.exception("the app's heartbeat report failed")
+            report = {**self.base_report(), **extra,
+                      "last_error": f"heartbeat report failed: {exc}"[:500]}
         return report
 
     def beat(self) -> bool:
@@ -113,7 +117,7 @@ class HeartbeatAgent:
             return False
         report = self._report()
         try:
-            reply = self.client.request("POST", "/api/v1/heartbeat", json=report).json()
+            reply = self.client.json_request("POST", "/api/v1/heartbeat", json=report)
         except ServerUnavailable as exc:
             self.server.update(DeviceState.OFFLINE, str(exc))
             return False

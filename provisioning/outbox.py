@@ -23,7 +23,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Integer, String, create_engine, event, func, select, update
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Integer,
+    String,
+    create_engine,
+    delete,
+    event,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 
@@ -111,7 +122,10 @@ class Outbox:
         self.engine.dispose()
 
     def put(self, kind: str, payload: dict[str, Any]) -> str:
-        """Queue one item and commit; returns its idempotency key."""
+        """Queue one item and commit; returns its idempotency key.
+
+        It waits for the disk (fsync), so call it from a worker, not the UI thread.
+        """
         if not KIND.match(kind):
             raise OutboxError(f"kind {kind!r}: lower-case letters, digits, _ . - (30 at most)")
         try:
@@ -155,11 +169,9 @@ class Outbox:
     def purge_delivered(self, older_than: dt.timedelta = dt.timedelta(days=7)) -> int:
         """Forget delivered items older than some days; returns how many."""
         with self.sessions.begin() as session:
-            rows = session.scalars(select(OutboxRow).where(
-                OutboxRow.delivered_at < _now() - older_than)).all()
-            for row in rows:
-                session.delete(row)
-            return len(rows)
+            result = session.execute(delete(OutboxRow).where(
+                OutboxRow.delivered_at < _now() - older_than))
+            return int(getattr(result, "rowcount", 0) or 0)
 
 
 class OutboxSender:
@@ -191,8 +203,8 @@ class OutboxSender:
         while batch := self._batch():
             keys = [item.key for item in batch]
             self.outbox.record_attempt(keys)
-            reply = self.client.request(
-                "POST", "/api/v1/outbox", json={"items": [item.to_json() for item in batch]}).json()
+            reply = self.client.json_request(
+                "POST", "/api/v1/outbox", json={"items": [item.to_json() for item in batch]})
             answered = set(reply.get("accepted", [])) | set(reply.get("duplicates", []))
             confirmed = [key for key in keys if key in answered]
             self.outbox.mark_delivered(confirmed)
@@ -200,4 +212,6 @@ class OutboxSender:
             if len(confirmed) < len(keys):
                 log.error("server confirmed %d of %d outbox items", len(confirmed), len(keys))
                 break
+        if delivered:
+            self.outbox.purge_delivered()
         return delivered

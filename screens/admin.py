@@ -47,6 +47,10 @@ class AdminScreen(BaseScreen):
             (_("Last error"), "\n".join(errors)),
         ]
 
+    def open_enrol(self) -> None:
+        """Enrol the terminal with the central server."""
+        self.app.nav.go("enrol")
+
     def exit_app(self) -> None:
         """Stop the kiosk program (only reachable here, behind the PIN)."""
         self.app.exit_app()

@@ -26,6 +26,7 @@ SCREENS: list[tuple[str, str]] = [
     ("accessibility", "AccessibilityScreen"),
     ("admin_login", "AdminLoginScreen"),
     ("admin", "AdminScreen"),
+    ("enrol", "EnrolScreen"),
     ("error", "ErrorScreen"),
 ]
 

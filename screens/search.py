@@ -5,6 +5,7 @@ from __future__ import annotations
 from kivy.factory import Factory
 from kivy.properties import ListProperty, StringProperty
 
+from kiosk.widgets import add_keys
 from screens.base import BaseScreen, _, localized, sentences
 
 MAX_QUERY = 24
@@ -23,10 +24,7 @@ class SearchScreen(BaseScreen):
         """Create the letter keys once."""
         for container, keys in ((self.ids.keyboard, self.ids.keyboard.keys),
                                 (self.ids.digits, "1234567890")):
-            for key in keys:
-                button = Factory.KButton(text=key, size_hint_y=1)
-                button.bind(on_release=lambda _w, k=key: self.type_key(k))
-                container.add_widget(button)
+            add_keys(container, keys, self.type_key)
 
     def refresh(self) -> None:
         """Suggestion chips from the categories, and results for the current query."""

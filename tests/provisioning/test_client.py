@@ -30,9 +30,10 @@ class StubHandler(http.server.BaseHTTPRequestHandler):
         if status == 0:  # hang up without an answer
             self.close_connection = True
             return
-        data = json.dumps(body).encode()
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
         self.send_response(status)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", "text/html" if isinstance(body, bytes)
+                         else "application/json")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
@@ -102,6 +103,15 @@ def test_no_server_and_hang_ups_are_server_unavailable(identity: TerminalIdentit
         with pytest.raises(ServerUnavailable):
             client.request("GET", "/api/v1/enrolment")
     assert len(seen) == 3
+
+
+def test_a_portal_page_instead_of_json_is_server_unavailable(
+        identity: TerminalIdentity) -> None:
+    with stub(lambda n: (200, b"<html>Wi-Fi login</html>")) as (url, _seen):
+        client = TerminalClient(url, identity)
+        assert client.request("GET", "/api/v1/enrolment").status_code == 200
+        with pytest.raises(ServerUnavailable, match="not JSON .text/html"):
+            client.json_request("GET", "/api/v1/enrolment")
 
 
 def test_slow_server_times_out(identity: TerminalIdentity) -> None:
