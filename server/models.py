@@ -144,7 +144,7 @@ class Terminal(Base):
     decided_at: Mapped[dt.datetime | None]
     last_seen_at: Mapped[dt.datetime | None]
     health: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    screenshot: Mapped[bytes | None]
+    screenshot: Mapped[bytes | None] = mapped_column(deferred=True)  # up to 5 MB: load on use
 
 
 class SeenNonce(Base):

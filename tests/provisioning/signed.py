@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from httpx2 import Response
 from sqlalchemy import func, select
+from sqlalchemy.orm import undefer
 
 from provisioning.signing import device_id, public_key_bytes, sign_request
 from server.models import Terminal
@@ -58,9 +59,9 @@ def heartbeat(client: TestClient, key: Ed25519PrivateKey, **changes: Any) -> Res
 
 
 def terminal_row(app: FastAPI, key: Ed25519PrivateKey) -> Terminal | None:
-    """The terminal of a key, read fresh from the database."""
+    """The terminal of a key, read fresh from the database (every column loaded)."""
     with app.state.database.sessions() as session:
-        return session.scalar(select(Terminal).where(
+        return session.scalar(select(Terminal).options(undefer(Terminal.screenshot)).where(
             Terminal.device_id == device_id(public_key_bytes(key))))
 
 
