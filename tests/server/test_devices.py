@@ -74,9 +74,10 @@ def test_enrolment_without_token_waits_until_accepted(server_app: FastAPI, serve
     worker.start()
     identity = TerminalIdentity.load_or_create(tmp_path / "t")
     deadline = time.monotonic() + 10
-    while terminal_row(server_app, identity.private_key) is None:
+    while not seen:  # the terminal has heard "pending" (and saved it) before telling us
         assert time.monotonic() < deadline
         time.sleep(0.05)
+    assert terminal_row(server_app, identity.private_key) is not None
     assert load_state(tmp_path / "t").status == "pending"
     set_status(server_app, identity.device_id, "accepted")  # what the console's accept does
     worker.join(20)
