@@ -2,45 +2,24 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 
-import uvicorn
 from fastapi import FastAPI
 from sqlalchemy import select
 
+from server import background
 from server.fleet_service import create_enrolment_token
 from server.models import Hall, Terminal
 
 
 def free_port() -> int:
     """A TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    return background.free_port()
 
 
-@contextmanager
-def live_server(app: FastAPI, port: int | None = None) -> Iterator[str]:
+def live_server(app: FastAPI, port: int | None = None) -> AbstractContextManager[str]:
     """Serve app with uvicorn on loopback (a free port by default) in a thread; yield its URL."""
-    port = port or free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(15)
+    return background.serve_in_thread(app, port or 0)
 
 
 def make_hall(app: FastAPI, code: str = "H-001", name: str = "测试县公共法律服务中心") -> int:
