@@ -10,7 +10,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from server.db import Database, upgrade
-from server.routers import auth, console, content, devices, health
+from server.queue import models as queue_models  # noqa: F401  (registers the tables)
+from server.queue.core import install_hooks
+from server.queue.errors import QueueError
+from server.queue.feed import Broker
+from server.routers import auth, console, content, devices, health, phone, queue
 from server.settings import ServerSettings
 
 log = logging.getLogger(__name__)
@@ -27,10 +31,14 @@ def create_app(settings: ServerSettings, *, migrate: bool = True) -> FastAPI:
                   description="Content, terminals and fleet management for legal service halls.")
     app.state.settings = settings
     app.state.database = database
+    app.state.broker = Broker(database.engine)
+    install_hooks(database.sessions, app.state.broker)
     app.include_router(health.router, prefix=API)
     app.include_router(auth.router, prefix=API)
     app.include_router(devices.router, prefix=API)
     app.include_router(content.router, prefix=API)
+    app.include_router(queue.router, prefix=API)
+    app.include_router(phone.router)
     app.include_router(console.router)  # web pages, not under the API prefix
 
     @app.exception_handler(RequestValidationError)
@@ -42,5 +50,9 @@ def create_app(settings: ServerSettings, *, migrate: bool = True) -> FastAPI:
         ]
         return JSONResponse(status_code=422, content={"error": "invalid request",
                                                       "details": errors})
+
+    @app.exception_handler(QueueError)
+    async def _queue_error(_request: Request, exc: QueueError) -> JSONResponse:
+        return JSONResponse(status_code=exc.status, content=exc.as_json())
 
     return app

@@ -63,7 +63,12 @@ class Window(Base):
     hall_id: Mapped[int] = mapped_column(ForeignKey("hall.id", ondelete="CASCADE"))
     number: Mapped[int] = mapped_column(Integer)
     name: Mapped[str] = mapped_column(String(100))
+    state: Mapped[str] = mapped_column(String(10), default="closed")  # open, paused, closed
+    pause_reason: Mapped[str] = mapped_column(String(100), default="")
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     hall: Mapped[Hall] = relationship(back_populates="windows")
+    services: Mapped[list[Service]] = relationship(secondary="window_service",
+                                                   order_by="Service.code")
 
 
 class Service(Base):
@@ -76,7 +81,23 @@ class Service(Base):
     code: Mapped[str] = mapped_column(String(40))
     name: Mapped[str] = mapped_column(String(100))
     prefix: Mapped[str] = mapped_column(String(4))
+    name_en: Mapped[str] = mapped_column(String(100), default="")
+    daily_cap: Mapped[int] = mapped_column(Integer, default=300)
+    # Per weekday ("mon" ...) a list of "HH:MM-HH:MM"; empty means always open.
+    hours: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    target_wait: Mapped[int] = mapped_column(Integer, default=30)  # minutes
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
     hall: Mapped[Hall] = relationship(back_populates="services")
+
+
+class WindowService(Base):
+    """Which services a window handles."""
+
+    __tablename__ = "window_service"
+    window_id: Mapped[int] = mapped_column(ForeignKey("window.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("service.id", ondelete="CASCADE"),
+                                            primary_key=True)
 
 
 class User(Base):

@@ -1,0 +1,1 @@
+"""The queue: tickets, windows, calls and their live feed."""

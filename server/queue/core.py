@@ -1,0 +1,169 @@
+"""Issuing tickets: write transactions, per-service daily numbers, the event log, day end.
+
+Every queue change runs in one write transaction started by ``begin_write``: on
+SQLite that is ``BEGIN IMMEDIATE`` (writers queue up on the database lock instead
+of failing when a read snapshot turns stale), on PostgreSQL rows are locked with
+``FOR UPDATE``. Numbers come from an upsert on the service's counter row for the
+day, so they are unique and contiguous; the counter and the ticket commit together.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import secrets
+from typing import Any
+
+from sqlalchemy import delete, event, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from server.models import Hall, Service, Window, utcnow
+from server.queue.errors import QueueError
+from server.queue.hours import is_open, local_day
+from server.queue.models import (
+    OPEN_STATES,
+    PRIORITY_RANK,
+    QueueCounter,
+    QueueEvent,
+    Ticket,
+    TicketEvent,
+)
+
+log = logging.getLogger(__name__)
+NOTIFY_CHANNEL = "hallkiosk_queue"
+WAKE_KEY = "queue_wake"  # session.info: halls whose subscribers wake after commit
+APPOINTMENT_CODE = re.compile(r"^[A-Za-z0-9]{4,12}$")
+FEED_DAYS = 3  # days of the change feed kept for reconnecting subscribers
+
+
+def begin_write(session: Session) -> None:
+    """Start the session's transaction as a writer (see the module docstring)."""
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        raw = connection.connection.dbapi_connection
+        if raw is not None and not raw.in_transaction:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def lock_window(session: Session, window_id: int) -> Window:
+    """The window, locked for this transaction: one action at a time per window."""
+    window = session.get(Window, window_id, with_for_update=True, populate_existing=True)
+    if window is None:
+        raise QueueError("unknown_window")
+    return window
+
+
+def record(session: Session, ticket: Ticket | None, hall_id: int, kind: str, actor: str,
+           now: dt.datetime, window: Window | None = None, **detail: Any) -> None:
+    """Log kind for ticket, append it to the hall's feed and wake subscribers on commit."""
+    if ticket is not None:
+        session.add(TicketEvent(ticket_id=ticket.id, kind=kind, at=now, actor=actor,
+                                window_id=window.id if window else None, detail=detail))
+    payload: dict[str, Any] = {"actor": actor, **detail}
+    if ticket is not None:
+        payload["ticket"] = ticket.id
+    if window is not None:
+        payload["window"] = window.number
+    session.add(QueueEvent(hall_id=hall_id, kind=kind, payload=payload, created_at=now))
+    if session.get_bind().dialect.name == "postgresql":  # delivered at commit, to every process
+        session.execute(text("SELECT pg_notify(:channel, :hall)"),
+                        {"channel": NOTIFY_CHANNEL, "hall": str(hall_id)})
+    session.info.setdefault(WAKE_KEY, set()).add(hall_id)
+
+
+def _next_seq(session: Session, service_id: int, day: str) -> int:
+    dialect = session.get_bind().dialect.name
+    builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = builder(QueueCounter).values(service_id=service_id, day=day, last_seq=1)
+    statement = statement.on_conflict_do_update(
+        index_elements=[QueueCounter.service_id, QueueCounter.day],
+        set_={"last_seq": QueueCounter.last_seq + 1})
+    return int(session.execute(statement.returning(QueueCounter.last_seq)).scalar_one())
+
+
+def find_service(session: Session, hall_id: int, code: str) -> Service:
+    """The hall's active service with this code (or prefix)."""
+    service = session.scalar(select(Service).where(
+        Service.hall_id == hall_id, Service.active.is_(True),
+        (Service.code == code) | (Service.prefix == code)))
+    if service is None:
+        raise QueueError("unknown_service", code[:40])
+    return service
+
+
+def close_past_days(session: Session, hall_id: int, now: dt.datetime) -> int:
+    """Close the unserved tickets of earlier days (批量弃号 at day end); how many."""
+    today = local_day(now)
+    stale = list(session.scalars(select(Ticket).where(
+        Ticket.hall_id == hall_id, Ticket.state.in_(OPEN_STATES), Ticket.day < today)))
+    for ticket in stale:
+        ticket.state, ticket.close_reason = "cancelled", "day_end"
+        session.add(TicketEvent(ticket_id=ticket.id, kind="closed", at=now, actor="system",
+                                detail={"reason": "day_end"}))
+    if stale:
+        record(session, None, hall_id, "day_closed", "system", now, closed=len(stale))
+        horizon = now - dt.timedelta(days=FEED_DAYS)
+        session.execute(delete(QueueEvent).where(QueueEvent.hall_id == hall_id,
+                                                 QueueEvent.created_at < horizon))
+        session.execute(update(Window).where(Window.hall_id == hall_id)
+                        .values(state="closed", pause_reason="", staff_id=None))
+        log.info("hall %s: closed %d unserved ticket(s) of earlier days", hall_id, len(stale))
+    return len(stale)
+
+
+def issue_ticket(session: Session, hall: Hall, service_code: str, *, actor: str,
+                 now: dt.datetime | None = None, priority: str = "normal",
+                 appointment_code: str | None = None, idempotency_key: str | None = None,
+                 terminal_id: int | None = None) -> tuple[Ticket, bool]:
+    """A new ticket (and True), or the one already issued for idempotency_key (and False)."""
+    now = now or utcnow()
+    if idempotency_key:
+        existing = session.scalar(select(Ticket).where(
+            Ticket.idempotency_key == idempotency_key))
+        if existing is not None and existing.terminal_id == terminal_id:
+            return existing, False
+    if priority not in PRIORITY_RANK:
+        raise QueueError("bad_priority")
+    if priority == "appointment" and not APPOINTMENT_CODE.match(appointment_code or ""):
+        raise QueueError("bad_appointment")
+    begin_write(session)
+    close_past_days(session, hall.id, now)
+    service = find_service(session, hall.id, service_code)
+    if not is_open(service.hours, now):
+        raise QueueError("service_closed", service.code)
+    day = local_day(now)
+    seq = _next_seq(session, service.id, day)
+    if seq > service.daily_cap:
+        raise QueueError("daily_cap", f"{service.code}: {service.daily_cap}")
+    ticket = Ticket(hall_id=hall.id, origin_service_id=service.id, service_id=service.id,
+                    day=day, seq=seq, number=f"{service.prefix}{seq:03d}", state="waiting",
+                    priority=priority, rank=PRIORITY_RANK[priority],
+                    token=secrets.token_urlsafe(16), idempotency_key=idempotency_key or None,
+                    appointment_code=appointment_code if priority == "appointment" else None,
+                    terminal_id=terminal_id, arrival_at=now, issued_at=now)
+    session.add(ticket)
+    session.flush()
+    record(session, ticket, hall.id, "issued", actor, now, service=service.code,
+           number=ticket.number, priority=priority)
+    return ticket, True
+
+
+def _wake_after_commit(session: Session) -> None:
+    wake = session.info.pop(WAKE_KEY, None)
+    broker = session.info.get("broker")
+    if wake and broker is not None:
+        broker.wake(wake)
+
+
+def _forget_after_rollback(session: Session) -> None:
+    session.info.pop(WAKE_KEY, None)
+
+
+def install_hooks(sessions: Any, broker: Any) -> None:
+    """Wake broker's subscribers of the halls a session changed, once it commits."""
+    event.listen(sessions, "after_commit", _wake_after_commit)
+    event.listen(sessions, "after_soft_rollback", lambda s, _t: _forget_after_rollback(s))
+    sessions.configure(info={"broker": broker})
+

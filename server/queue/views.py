@@ -1,0 +1,176 @@
+"""What the queue looks like: ticket status, people ahead, estimated wait, the hall board."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from server.fleet_queries import as_utc
+from server.models import Hall, Service, User, Window, WindowService, utcnow
+from server.queue.hours import is_open, local_day, next_opening
+from server.queue.models import AT_WINDOW, WAITING, QueueEvent, Ticket, TicketEvent
+
+DEFAULT_SERVICE_MINUTES = 6.0  # until a service has finished tickets of its own
+RECENT_SERVICES = 20  # finished tickets the average service time is taken over
+RECENT_CALLS = 8
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    utc = as_utc(value)
+    return utc.isoformat() if utc else None
+
+
+def service_minutes(session: Session, service_id: int) -> float:
+    """Average minutes from call to finish over the service's recent finished tickets."""
+    rows = session.execute(
+        select(Ticket.called_at, Ticket.finished_at)
+        .where(Ticket.service_id == service_id, Ticket.state == "finished",
+               Ticket.called_at.is_not(None), Ticket.finished_at.is_not(None))
+        .order_by(Ticket.finished_at.desc()).limit(RECENT_SERVICES)).all()
+    spans = [(finished - called).total_seconds() / 60 for called, finished in rows
+             if called and finished]
+    return sum(spans) / len(spans) if spans else DEFAULT_SERVICE_MINUTES
+
+
+def open_windows(session: Session, service_id: int) -> int:
+    """How many open windows serve the service now."""
+    return int(session.scalar(
+        select(func.count()).select_from(Window).join(WindowService)
+        .where(WindowService.service_id == service_id, Window.state == "open")) or 0)
+
+
+def estimate_wait(session: Session, service_id: int, ahead: int) -> int:
+    """Minutes until a ticket with `ahead` people before it is called."""
+    windows = max(1, open_windows(session, service_id))
+    return math.ceil(ahead * service_minutes(session, service_id) / windows)
+
+
+def people_ahead(session: Session, ticket: Ticket) -> int:
+    """Waiting tickets of the same queue that will be called before this one."""
+    if ticket.state not in WAITING:
+        return 0
+    before = ((Ticket.rank < ticket.rank)
+              | ((Ticket.rank == ticket.rank) & (Ticket.arrival_at < ticket.arrival_at))
+              | ((Ticket.rank == ticket.rank) & (Ticket.arrival_at == ticket.arrival_at)
+                 & (Ticket.id < ticket.id)))
+    return int(session.scalar(select(func.count()).select_from(Ticket).where(
+        Ticket.hall_id == ticket.hall_id, Ticket.day == ticket.day,
+        Ticket.service_id == ticket.service_id, Ticket.state.in_(WAITING), before)) or 0)
+
+
+def ticket_view(session: Session, ticket: Ticket, *, with_wait: bool = True,
+                private: bool = False) -> dict[str, Any]:
+    """A ticket as terminals, the console and the phone page see it.
+
+    private adds the phone page token: only for the terminal that issued the ticket.
+    """
+    service = ticket.service
+    window = ticket.window
+    view: dict[str, Any] = {
+        "id": ticket.id, "number": ticket.number, "state": ticket.state,
+        "priority": ticket.priority, "service": service.code, "service_name": service.name,
+        "service_name_en": service.name_en, "day": ticket.day,
+        "issued_at": _iso(ticket.issued_at), "called_at": _iso(ticket.called_at),
+        "finished_at": _iso(ticket.finished_at), "call_count": ticket.call_count,
+        "window": window.number if window and ticket.state in (*AT_WINDOW, "held") else None,
+        "window_name": window.name if window and ticket.state in AT_WINDOW else None,
+        "close_reason": ticket.close_reason, "visitor": bool(ticket.visitor),
+    }
+    if private:
+        view["token"] = ticket.token
+    if with_wait:
+        ahead = people_ahead(session, ticket)
+        view["people_ahead"] = ahead
+        view["wait_minutes"] = (estimate_wait(session, ticket.service_id, ahead)
+                                if ticket.state in WAITING else 0)
+    return view
+
+
+def waiting_counts(session: Session, hall_id: int, day: str) -> dict[int, int]:
+    """Waiting tickets per service id today."""
+    rows = session.execute(
+        select(Ticket.service_id, func.count()).where(
+            Ticket.hall_id == hall_id, Ticket.day == day, Ticket.state.in_(WAITING))
+        .group_by(Ticket.service_id)).all()
+    return {service_id: int(count) for service_id, count in rows}
+
+
+def services_view(session: Session, hall: Hall, now: dt.datetime | None = None
+                  ) -> list[dict[str, Any]]:
+    """The hall's active services: open now or when they open, waiting, estimated wait."""
+    now = now or utcnow()
+    counts = waiting_counts(session, hall.id, local_day(now))
+    services = session.scalars(select(Service).where(
+        Service.hall_id == hall.id, Service.active.is_(True)).order_by(Service.code))
+    result = []
+    for service in services:
+        waiting = counts.get(service.id, 0)
+        opening = None if is_open(service.hours, now) else next_opening(service.hours, now)
+        result.append({
+            "code": service.code, "name": service.name, "name_en": service.name_en,
+            "prefix": service.prefix, "open": is_open(service.hours, now),
+            "opens_at": _iso(opening), "waiting": waiting,
+            "wait_minutes": estimate_wait(session, service.id, waiting),
+            "target_wait": service.target_wait, "hours": service.hours,
+        })
+    return result
+
+
+def last_event_id(session: Session, hall_id: int) -> int:
+    """The newest feed entry of the hall: subscribe after it to get what follows."""
+    return int(session.scalar(select(func.max(QueueEvent.id))
+                              .where(QueueEvent.hall_id == hall_id)) or 0)
+
+
+def board_view(session: Session, hall: Hall, now: dt.datetime | None = None) -> dict[str, Any]:
+    """Everything a calling display or the console shows, with the feed position it matches."""
+    now = now or utcnow()
+    day = local_day(now)
+    event_id = last_event_id(session, hall.id)  # first, so nothing after it is missed
+    windows = []
+    for window in session.scalars(select(Window).where(Window.hall_id == hall.id)
+                                  .order_by(Window.number)):
+        current = session.scalar(select(Ticket).where(Ticket.window_id == window.id,
+                                                      Ticket.state.in_(AT_WINDOW)))
+        staff = session.get(User, window.staff_id) if window.staff_id else None
+        windows.append({
+            "id": window.id, "number": window.number, "name": window.name,
+            "state": window.state, "pause_reason": window.pause_reason,
+            "staff": staff.username if staff else None,
+            "services": [service.code for service in window.services],
+            "current": ticket_view(session, current, with_wait=False) if current else None,
+        })
+    calls = session.execute(
+        select(TicketEvent, Ticket.number, Window.number)
+        .join(Ticket, Ticket.id == TicketEvent.ticket_id)
+        .join(Window, Window.id == TicketEvent.window_id)
+        .where(Ticket.hall_id == hall.id, Ticket.day == day,
+               TicketEvent.kind.in_(("called", "recalled", "resumed")))
+        .order_by(TicketEvent.id.desc()).limit(RECENT_CALLS)).all()
+    return {
+        "hall": {"code": hall.code, "name": hall.name}, "day": day, "now": now.isoformat(),
+        "last_event_id": event_id, "windows": windows,
+        "services": services_view(session, hall, now),
+        "recent_calls": [{"event_id": event.id, "number": number, "window": window_number,
+                          "recall": event.kind == "recalled", "at": _iso(event.at)}
+                         for event, number, window_number in calls],
+        "notices": list((hall.overlay or {}).get("notices", [])),
+    }
+
+
+def waiting_list(session: Session, hall: Hall, now: dt.datetime | None = None
+                 ) -> list[dict[str, Any]]:
+    """Today's waiting and held tickets in calling order, for the staff console."""
+    now = now or utcnow()
+    tickets = session.scalars(select(Ticket).where(
+        Ticket.hall_id == hall.id, Ticket.day == local_day(now),
+        Ticket.state.in_((*WAITING, "held"))).order_by(Ticket.rank, Ticket.arrival_at, Ticket.id))
+    return [ticket_view(session, ticket, with_wait=False)
+            | {"target_window": ticket.target_window_id,
+               "held_at_window": ticket.window.number if ticket.state == "held" and ticket.window
+               else None}
+            for ticket in tickets]

@@ -1,0 +1,224 @@
+"""Queue rules on SQLite and PostgreSQL: numbering, order, states, day end, estimates."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.db import Database, upgrade
+from server.queue import actions
+from server.queue.core import issue_ticket
+from server.queue.errors import QueueError
+from server.queue.hours import LOCAL_TIME
+from server.queue.models import QueueEvent, Ticket, TicketEvent
+from server.queue.views import board_view, people_ahead, services_view, ticket_view
+from tests.server.queue_setup import QueueHall, make_queue_hall
+
+# Monday 2026-11-23, 09:30 in the hall: every service is open.
+MONDAY = dt.datetime(2026, 11, 23, 9, 30, tzinfo=LOCAL_TIME)
+
+
+@pytest.fixture
+def session(database_url: str) -> Iterator[Session]:
+    database = Database(database_url)
+    upgrade(database.engine)
+    with database.sessions() as session:
+        yield session
+    database.engine.dispose()
+
+
+@pytest.fixture
+def q(session: Session) -> QueueHall:
+    return make_queue_hall(session)
+
+
+def take(session: Session, q: QueueHall, service: str = "legal-aid", minutes: float = 0,
+         **options: object) -> Ticket:
+    ticket, created = issue_ticket(session, q.hall, service, actor="test",
+                                   now=MONDAY + dt.timedelta(minutes=minutes), **options)
+    session.commit()
+    assert created
+    return ticket
+
+
+def refused(code: str, run: object, session: Session) -> None:
+    with pytest.raises(QueueError) as caught:
+        run()  # type: ignore[operator]
+    session.rollback()
+    assert caught.value.code == code
+
+
+def test_numbers_are_per_service_contiguous_and_capped(session: Session, q: QueueHall) -> None:
+    numbers = [take(session, q, minutes=i).number for i in range(3)]
+    assert numbers == ["A001", "A002", "A003"]
+    assert [take(session, q, "notary").number for _ in range(3)] == ["B001", "B002", "B003"]
+    refused("daily_cap", lambda: issue_ticket(session, q.hall, "notary", actor="t",
+                                              now=MONDAY), session)
+    assert take(session, q).number == "A004"  # the refused ticket used no number
+    refused("unknown_service", lambda: issue_ticket(session, q.hall, "divorce", actor="t",
+                                                    now=MONDAY), session)
+    refused("bad_appointment", lambda: issue_ticket(
+        session, q.hall, "legal-aid", actor="t", now=MONDAY, priority="appointment",
+        appointment_code="12"), session)
+
+
+def test_closed_service_says_when_it_opens(session: Session, q: QueueHall) -> None:
+    tuesday = MONDAY + dt.timedelta(days=1)
+    refused("service_closed", lambda: issue_ticket(session, q.hall, "mediation", actor="t",
+                                                   now=tuesday), session)
+    mediation = next(s for s in services_view(session, q.hall, tuesday)
+                     if s["code"] == "mediation")
+    assert mediation["open"] is False
+    assert mediation["opens_at"] == "2026-11-30T01:00:00+00:00"  # next Monday 09:00 CST
+
+
+def test_order_is_appointment_then_green_then_arrival(session: Session, q: QueueHall) -> None:
+    first = take(session, q, minutes=0)
+    green = take(session, q, minutes=1, priority="green")
+    appointment = take(session, q, minutes=2, priority="appointment", appointment_code="YY2026")
+    assert people_ahead(session, first) == 2
+    called = [actions.call_next(session, q.windows[1].id, q.staff[1], now=MONDAY)]
+    session.commit()
+    for _ in range(2):
+        actions.act(session, q.windows[1].id, q.staff[1], called[-1].id, "finish", now=MONDAY)
+        called.append(actions.call_next(session, q.windows[1].id, q.staff[1], now=MONDAY))
+        session.commit()
+    assert [t.id for t in called] == [appointment.id, green.id, first.id]
+
+
+def test_transfer_keeps_arrival_time(session: Session, q: QueueHall) -> None:
+    early = take(session, q, minutes=0)
+    later_notary = take(session, q, "notary", minutes=5)
+    actions.call_next(session, q.windows[1].id, q.staff[1], now=MONDAY)
+    actions.transfer(session, q.windows[1].id, q.staff[1], early.id, service_code="notary")
+    session.commit()
+    assert early.state == "transferred" and early.number == "A001"
+    called = actions.call_next(session, q.windows[3].id, q.staff[3], now=MONDAY)
+    session.commit()
+    assert called.id == early.id  # arrived before B001, so it goes first
+    assert people_ahead(session, later_notary) == 0
+
+
+def test_transfer_to_one_window(session: Session, q: QueueHall) -> None:
+    ticket = take(session, q)
+    actions.call_next(session, q.windows[1].id, q.staff[1], now=MONDAY)
+    actions.transfer(session, q.windows[1].id, q.staff[1], ticket.id, window_number=3)
+    session.commit()
+    refused("queue_empty", lambda: actions.call_next(session, q.windows[2].id, q.staff[2],
+                                                     now=MONDAY), session)
+    assert actions.call_next(session, q.windows[3].id, q.staff[3], now=MONDAY).id == ticket.id
+
+
+def test_state_machine_and_event_log(session: Session, q: QueueHall) -> None:
+    ticket = take(session, q)
+    w1, s1 = q.windows[1].id, q.staff[1]
+    refused("wrong_state", lambda: actions.act(session, w1, s1, ticket.id, "finish"), session)
+    actions.call_next(session, w1, s1, now=MONDAY)
+    session.commit()
+    refused("window_busy", lambda: actions.call_next(session, w1, s1, now=MONDAY), session)
+    actions.act(session, w1, s1, ticket.id, "recall")
+    actions.act(session, w1, s1, ticket.id, "start")
+    actions.act(session, w1, s1, ticket.id, "hold")
+    actions.act(session, w1, s1, ticket.id, "resume")
+    actions.act(session, w1, s1, ticket.id, "finish")
+    session.commit()
+    assert ticket.state == "finished" and ticket.call_count == 3
+    refused("wrong_state", lambda: actions.act(session, w1, s1, ticket.id, "finish"), session)
+    # Another window cannot touch it, and staff cannot act on a window they do not run.
+    refused("wrong_state", lambda: actions.act(session, q.windows[2].id, q.staff[2], ticket.id,
+                                               "recall"), session)
+    refused("not_your_window", lambda: actions.call_next(session, w1, q.staff[2], now=MONDAY),
+            session)
+    refused("window_taken", lambda: actions.sign_in(session, w1, q.staff[2]), session)
+    kinds = list(session.scalars(select(TicketEvent.kind).where(TicketEvent.ticket_id == ticket.id)
+                                 .order_by(TicketEvent.id)))
+    assert kinds == ["issued", "called", "recalled", "start", "hold", "resumed", "finish"]
+    actors = set(session.scalars(select(TicketEvent.actor).where(
+        TicketEvent.ticket_id == ticket.id)))
+    assert actors == {"test", f"user:{s1.username}"}
+
+
+def test_no_show_pause_and_empty_queue(session: Session, q: QueueHall) -> None:
+    w1, s1 = q.windows[1].id, q.staff[1]
+    refused("queue_empty", lambda: actions.call_next(session, w1, s1, now=MONDAY), session)
+    ticket = take(session, q)
+    refused("reason_required", lambda: actions.set_window_state(session, w1, s1, "paused"),
+            session)
+    actions.set_window_state(session, w1, s1, "paused", "午休")
+    session.commit()
+    assert board_view(session, q.hall, MONDAY)["windows"][0]["pause_reason"] == "午休"
+    refused("window_paused", lambda: actions.call_next(session, w1, s1, now=MONDAY), session)
+    actions.set_window_state(session, w1, s1, "open")
+    actions.call_next(session, w1, s1, now=MONDAY)
+    actions.act(session, w1, s1, ticket.id, "no_show")
+    session.commit()
+    assert ticket.state == "no_show"
+
+
+def test_call_by_number_only_for_served_services(session: Session, q: QueueHall) -> None:
+    take(session, q)
+    notary = take(session, q, "notary")
+    session.commit()
+    refused("not_served_here", lambda: actions.call_number(session, q.windows[1].id, q.staff[1],
+                                                           "B001", now=MONDAY), session)
+    refused("unknown_ticket", lambda: actions.call_number(session, q.windows[1].id, q.staff[1],
+                                                          "A999", now=MONDAY), session)
+    called = actions.call_number(session, q.windows[2].id, q.staff[2], "b001", now=MONDAY)
+    assert called.id == notary.id
+
+
+def test_day_end_closes_unserved_tickets_and_numbers_restart(session: Session,
+                                                             q: QueueHall) -> None:
+    waiting = take(session, q)
+    held = take(session, q)
+    actions.call_next(session, q.windows[1].id, q.staff[1], now=MONDAY)
+    actions.act(session, q.windows[1].id, q.staff[1], waiting.id, "hold")
+    session.commit()
+    next_day = MONDAY + dt.timedelta(days=1)
+    ticket, _ = issue_ticket(session, q.hall, "legal-aid", actor="t", now=next_day)
+    session.commit()
+    assert ticket.number == "A001" and ticket.day == "2026-11-24"
+    session.refresh(waiting), session.refresh(held)
+    assert (waiting.state, waiting.close_reason) == ("cancelled", "day_end")
+    assert (held.state, held.close_reason) == ("cancelled", "day_end")
+    kinds = session.scalars(select(QueueEvent.kind).where(QueueEvent.hall_id == q.hall.id))
+    assert "day_closed" in list(kinds)
+
+
+def test_estimated_wait_uses_recent_service_times(session: Session, q: QueueHall) -> None:
+    w3, s3 = q.windows[3].id, q.staff[3]
+    first = take(session, q, "notary")
+    actions.call_next(session, w3, s3, now=MONDAY)
+    actions.act(session, w3, s3, first.id, "finish", now=MONDAY + dt.timedelta(minutes=10))
+    session.commit()
+    second, third = take(session, q, "notary", 11), take(session, q, "notary", 12)
+    # Ten minutes per ticket, two open windows (2 and 3) serve notary: ceil(1 * 10 / 2) = 5.
+    assert ticket_view(session, third)["people_ahead"] == 1
+    assert ticket_view(session, third)["wait_minutes"] == 5
+    assert ticket_view(session, second)["wait_minutes"] == 0
+
+
+def test_idempotency_key_returns_the_same_ticket(session: Session, q: QueueHall) -> None:
+    ticket = take(session, q, idempotency_key="tap-0001")
+    again, created = issue_ticket(session, q.hall, "legal-aid", actor="t", now=MONDAY,
+                                  idempotency_key="tap-0001")
+    session.commit()
+    assert not created and again.id == ticket.id
+    assert session.scalar(select(Ticket.id).where(Ticket.number == "A002")) is None
+
+
+def test_visitor_registration_is_checked(session: Session, q: QueueHall) -> None:
+    ticket = take(session, q)
+    w1, s1 = q.windows[1].id, q.staff[1]
+    actions.call_next(session, w1, s1, now=MONDAY)
+    session.commit()
+    refused("bad_visitor", lambda: actions.register_visitor(
+        session, w1, s1, ticket.id, {"matter": "咨询", "phone": "12345"}), session)
+    actions.register_visitor(session, w1, s1, ticket.id,
+                             {"name": "王某", "phone": "13800138000", "matter": "劳动争议咨询"})
+    session.commit()
+    assert ticket.visitor["matter"] == "劳动争议咨询" and ticket.visitor["staff"] == s1.username
