@@ -1,5 +1,8 @@
 """Speech output: the Speaker interface, a pyttsx3 speaker on one owner thread, a null speaker.
 
+WAV clips (the calling chime) go through the same queue as speech, so a chime and the words
+after it come out in order and never on top of each other.
+
 Why playback bypasses pyttsx3 (measured, pyttsx3 2.99 + espeak-ng): the espeak driver's external
 loop is broken (``iterate()`` raises "'NoneType' object is not an iterator" and never speaks), and
 its own playback runs ``os.system("aplay ...")`` inside espeak's callback, so ``engine.stop()``
@@ -28,6 +31,7 @@ from devices.voices import choose_voice, route_driver_prints
 logger = logging.getLogger(__name__)
 
 DEVICE = "speech"
+CLIP = "clip"  # the language of a played WAV clip in `spoken`
 HISTORY = 1000  # utterances kept in `spoken`: a kiosk runs for months
 SYNTHESIS_TIMEOUT = 10.0  # seconds, plus a little per character
 SYNTHESIS_ATTEMPTS = 3
@@ -47,6 +51,13 @@ class SpokenUtterance(NamedTuple):
     finished: float  # time.monotonic() when the audio was ready, before playback
 
 
+class _Request(NamedTuple):
+    text: str
+    language: str
+    generation: int  # stop() starts a generation, dropping older requests
+    clip: Path | None = None  # a WAV file to play instead of text to speak
+
+
 class Speaker(Protocol):
     """Speech output; say() only enqueues, so callers on the UI thread never block."""
 
@@ -56,6 +67,9 @@ class Speaker(Protocol):
 
     def say(self, text: str, language: str = "zh") -> None:
         """Queue text to be spoken after everything already queued."""
+
+    def play(self, path: Path) -> None:
+        """Queue a WAV clip to be played after everything already queued."""
 
     def stop(self) -> None:
         """Drop queued utterances and cut the current one short."""
@@ -83,6 +97,13 @@ class NullSpeaker:
         now = time.monotonic()
         _remember(self.spoken, SpokenUtterance(next(self._numbers), language, text, None, now, now))
 
+    def play(self, path: Path) -> None:
+        """Record the clip as "[stem]" in language "clip" without playing it."""
+        logger.debug("speech disabled, not playing %s", path)
+        now = time.monotonic()
+        record = SpokenUtterance(next(self._numbers), CLIP, clip_label(path), None, now, now)
+        _remember(self.spoken, record)
+
     def stop(self) -> None:
         """Nothing to stop."""
 
@@ -109,8 +130,7 @@ class Pyttsx3Speaker:
         self._wav_dir = Path(wav_dir) if wav_dir else None
         self._ok_message = f"simulated: WAV files in {self._wav_dir}" if self._wav_dir else ""
         self._tracker = StatusTracker(DEVICE, logger, message="starting")
-        # (text, language, generation): stop() starts a generation, dropping older requests
-        self._requests: queue.Queue[tuple[str, str, int] | None] = queue.Queue()
+        self._requests: queue.Queue[_Request | None] = queue.Queue()
         self._idle = threading.Condition()
         self._pending = 1  # engine start-up counts, so wait_idle() also waits for it
         self._generation = self._index = 0
@@ -137,7 +157,16 @@ class Pyttsx3Speaker:
                 logger.debug("speech unavailable or nothing to say, dropping %r", text)
                 return
             self._pending += 1
-            self._requests.put((text, language, self._generation))
+            self._requests.put(_Request(text, language, self._generation))
+
+    def play(self, path: Path) -> None:
+        """Queue a WAV clip; returns at once and does nothing if the engine is unavailable."""
+        with self._idle:
+            if self._closed or not self._usable:
+                logger.debug("speech unavailable, dropping clip %s", path)
+                return
+            self._pending += 1
+            self._requests.put(_Request(clip_label(path), CLIP, self._generation, path))
 
     def stop(self) -> None:
         """Drop queued utterances; a playing one is killed within POLL_INTERVAL."""
@@ -170,8 +199,11 @@ class Pyttsx3Speaker:
         engine = self._start_engine(locked)
         while (request := self._requests.get()) is not None:
             try:
-                if engine is not None and request[2] == self._generation:
-                    self._speak(engine, *request)
+                if engine is not None and request.generation == self._generation:
+                    if request.clip is not None:
+                        self._play_clip(request.clip, request.text, request.generation)
+                    else:
+                        self._speak(engine, request.text, request.language, request.generation)
             except Exception as error:  # pyttsx3, ctypes and players fail in many ways
                 self._tracker.update(DeviceState.ERROR, f"speaking failed: {error}")
             finally:
@@ -250,6 +282,20 @@ class Pyttsx3Speaker:
                 path.unlink(missing_ok=True)
         self._tracker.update(DeviceState.OK, self._ok_message)
 
+    def _play_clip(self, clip: Path, label: str, generation: int) -> None:
+        """Play clip with the player, or in simulated mode copy it into wav_dir."""
+        self._index += 1
+        started = time.monotonic()
+        path = None
+        if self._wav_dir:
+            path = self._wav_dir / f"{self._index:04d}-{CLIP}.wav"
+            shutil.copyfile(clip, path)
+        _remember(self.spoken, SpokenUtterance(self._index, CLIP, label, path, started,
+                                               time.monotonic()))
+        if not self._wav_dir:
+            play_wav(clip, self._player, lambda: generation != self._generation)
+        self._tracker.update(DeviceState.OK, self._ok_message)
+
     def _synthesize(self, engine: Any, text: str, language: str, path: Path) -> None:
         voice_id = self._voice_for(language)
         settings = {"voice": voice_id, "rate": self._rate, "volume": self._volume}
@@ -273,6 +319,11 @@ class Pyttsx3Speaker:
         else:
             raise DeviceError(f"speech synthesis wrote no audio to {path.name}")
         self.voice_ids[language] = str(engine.getProperty("voice") or voice_id)
+
+
+def clip_label(path: Path) -> str:
+    """How a played clip shows in `spoken`: "[chime]" for chime.wav."""
+    return f"[{path.stem}]"
 
 
 def _remember(spoken: list[SpokenUtterance], utterance: SpokenUtterance) -> None:
