@@ -119,8 +119,12 @@ class TerminalClient:
 
     def request(self, method: str, path: str, *, json: Any = None,
                 data: bytes | str | None = None, headers: Mapping[str, str] | None = None,
-                stream: bool = False) -> requests.Response:
-        """Send one signed request; the response is 2xx or 3xx, or an error is raised."""
+                stream: bool = False, timeout: float | tuple[float, float] | None = None
+                ) -> requests.Response:
+        """Send one signed request; the response is 2xx or 3xx, or an error is raised.
+
+        timeout overrides the client's (an event stream waits longer between reads).
+        """
         if self.revoked:
             raise ServerRefused(403, "terminal revoked")
         method = method.upper()
@@ -128,7 +132,8 @@ class TerminalClient:
         attempts = 1 + (self.retries if method in IDEMPOTENT else 0)
         for attempt in range(attempts):
             try:
-                response = self._send(method, path, body, {**extra, **(headers or {})}, stream)
+                response = self._send(method, path, body, {**extra, **(headers or {})}, stream,
+                                      timeout)
             except requests.RequestException as exc:  # connection, timeout, broken reply
                 failure = f"{method} {path}: {type(exc).__name__}: {exc}"
             else:
@@ -167,7 +172,8 @@ class TerminalClient:
         return data or b"", {}
 
     def _send(self, method: str, path: str, body: bytes, headers: dict[str, str],
-              stream: bool) -> requests.Response:
+              stream: bool, timeout: float | tuple[float, float] | None = None
+              ) -> requests.Response:
         request = requests.Request(method, self.server_url + path, data=body or None,
                                    headers=headers)
         prepared = self.session.prepare_request(request)
@@ -178,7 +184,7 @@ class TerminalClient:
                                              body))
         environment = self.session.merge_environment_settings(prepared.url, {}, stream,
                                                               None, None)
-        return self.session.send(prepared, timeout=self.timeout, allow_redirects=False,
+        return self.session.send(prepared, timeout=timeout or self.timeout, allow_redirects=False,
                                  **environment)
 
     def _refused(self, response: requests.Response) -> NoReturn:

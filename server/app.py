@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -27,12 +29,19 @@ def create_app(settings: ServerSettings, *, migrate: bool = True) -> FastAPI:
     if migrate:
         upgrade(database.engine)
     settings.storage_dir.mkdir(parents=True, exist_ok=True)
-    app = FastAPI(title="hallkiosk server", version="0.1.0",
+    broker = Broker(database.engine)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        broker.close()  # end live streams and the PostgreSQL listener
+
+    app = FastAPI(title="hallkiosk server", version="0.1.0", lifespan=lifespan,
                   description="Content, terminals and fleet management for legal service halls.")
     app.state.settings = settings
     app.state.database = database
-    app.state.broker = Broker(database.engine)
-    install_hooks(database.sessions, app.state.broker)
+    app.state.broker = broker
+    install_hooks(database.sessions, broker)
     app.include_router(health.router, prefix=API)
     app.include_router(auth.router, prefix=API)
     app.include_router(devices.router, prefix=API)

@@ -29,7 +29,7 @@ def serve_in_thread(app: FastAPI, port: int = 0) -> Iterator[str]:
     """Serve app on loopback in a daemon thread; yield its base URL; stop on exit."""
     port = free_port(port)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
-                                           log_level="warning"))
+                                           log_level="warning", timeout_graceful_shutdown=5))
     thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
     thread.start()
     deadline = time.monotonic() + 15
@@ -40,5 +40,8 @@ def serve_in_thread(app: FastAPI, port: int = 0) -> Iterator[str]:
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
+        broker = getattr(app.state, "broker", None)
+        if broker is not None:  # end the live streams, or shutting down waits for them
+            broker.close()
         server.should_exit = True
         thread.join(10)

@@ -26,8 +26,9 @@ def _server(args: argparse.Namespace) -> int:
     settings = _settings(args)
     print(f"hallkiosk server on http://{args.host}:{args.port} ({settings.mode}, "
           f"{settings.database_url.split(':')[0]})", file=sys.stderr)
+    # Live event streams never end by themselves: give them 5 s on shutdown, then cut them.
     uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info",
-                proxy_headers=True)
+                proxy_headers=True, timeout_graceful_shutdown=5)
     return 0
 
 

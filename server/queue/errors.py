@@ -44,6 +44,6 @@ class QueueError(Exception):
     def as_json(self) -> dict[str, str]:
         """The error as an API response body."""
         body = {"error": self.code, "message": self.message, "message_en": self.message_en}
-        if self.detail:
-            body["detail"] = self.detail
+        if self.detail:  # not "detail": clients read that as the whole message
+            body["about"] = self.detail
         return body

@@ -47,6 +47,11 @@ class Broker:
         self._listener: threading.Thread | None = None
         self._stop = threading.Event()
 
+    @property
+    def closed(self) -> bool:
+        """Whether the server is stopping: streams end, the listener stops."""
+        return self._stop.is_set()
+
     def subscribe(self, hall_id: int) -> _Waiter:
         """A waiter for hall_id on the running event loop."""
         waiter = _Waiter(asyncio.get_running_loop(), hall_id)
@@ -75,8 +80,17 @@ class Broker:
                 self.unsubscribe(waiter)
 
     def close(self) -> None:
-        """Stop listening."""
+        """End every stream and stop listening (the server is stopping)."""
         self._stop.set()
+        with self._lock:
+            waiters = list(self._waiters)
+        for waiter in waiters:
+            try:
+                waiter.loop.call_soon_threadsafe(waiter.event.set)
+            except RuntimeError:
+                pass
+        if self._listener is not None:
+            self._listener.join(3)
 
     def _listen(self) -> None:
         import psycopg
@@ -131,7 +145,7 @@ async def stream(database: Any, broker: Broker, hall_id: int, after: int,
     idle = 0.0
     try:
         yield f"retry: {RETRY_MS}\n\n"
-        while not await is_disconnected():
+        while not broker.closed and not await is_disconnected():
             waiter.event.clear()
             rows = await run_in_threadpool(_events_after, database, hall_id, after)
             if rows:
@@ -142,6 +156,8 @@ async def stream(database: Any, broker: Broker, hall_id: int, after: int,
                     yield chunk
                 idle = 0.0
                 continue
+            if broker.closed:
+                break
             try:
                 await asyncio.wait_for(waiter.event.wait(), POLL_SECONDS)
             except TimeoutError:

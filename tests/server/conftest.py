@@ -50,6 +50,7 @@ def server_app(settings: ServerSettings) -> Iterator[FastAPI]:
     """The application, migrated, with its database disposed of after the test."""
     app = create_app(settings)
     yield app
+    app.state.broker.close()
     app.state.database.engine.dispose()
 
 

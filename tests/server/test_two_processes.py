@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import itertools
 import os
+import queue
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
 from sqlalchemy import create_engine, select, text
 
+from kiosk.queue_client import BoardFeed, QueueClient, new_request_key
 from provisioning.client import TerminalClient
 from provisioning.commands import CommandRunner
 from provisioning.enrol import enrol
@@ -23,18 +27,22 @@ from server.fleet_service import queue_command
 from server.models import Command, Hall, Terminal
 from tests.provisioning.live_server import free_port
 from tests.provisioning.test_commands import RecordingContext
+from tests.server.queue_http import StaffSession, enrolled_queue_client
+from tests.server.queue_setup import PASSWORD, make_queue_hall
 
 ROOT = Path(__file__).resolve().parents[2]
+_databases = itertools.count()
 
 
 @pytest.fixture
 def shared_database(postgres_server: str) -> str:
     """A fresh PostgreSQL database for both processes."""
+    name = f"two_processes_{next(_databases)}"
     engine = create_engine(postgres_server, isolation_level="AUTOCOMMIT")
     with engine.connect() as connection:
-        connection.execute(text('CREATE DATABASE "two_processes"'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
     engine.dispose()
-    return postgres_server.rsplit("/", 1)[0] + "/two_processes"
+    return postgres_server.rsplit("/", 1)[0] + f"/{name}"
 
 
 def start_server(database_url: str, tmp_path: Path, name: str) -> tuple[subprocess.Popen[bytes],
@@ -113,3 +121,36 @@ def test_two_processes_share_terminals_and_commands(servers: tuple[str, str],
         stored = session.get(Command, command.id)
         assert stored is not None and stored.result == {"ok": True}
     database.engine.dispose()
+
+
+def test_a_call_on_one_process_reaches_a_display_on_the_other(
+        servers: tuple[str, str], shared_database: str, tmp_path: Path) -> None:
+    url_a, url_b = servers
+    database = Database(shared_database)
+    with database.sessions() as session:
+        make_queue_hall(session)
+    database.engine.dispose()
+    app = type("App", (), {})()  # enrolled_queue_client only needs app.state.database
+    app.state = type("State", (), {"database": Database(shared_database)})()
+    display_a = enrolled_queue_client(app, url_a, tmp_path / "display", profile="display")
+    app.state.database.engine.dispose()
+    display = QueueClient(TerminalClient(url_b, display_a.client.identity))  # same key, via B
+    events: queue.Queue[tuple[str, dict[str, Any], float]] = queue.Queue()
+    feed = BoardFeed(display, lambda _board: None,
+                     lambda _i, kind, payload: events.put((kind, payload, time.monotonic())))
+    feed.start()
+    deadline = time.monotonic() + 10
+    while not feed.status.connected and time.monotonic() < deadline:
+        time.sleep(0.02)
+    time.sleep(0.3)
+    display_a.take_ticket("legal-aid", new_request_key())  # issued through A
+    window = StaffSession(url_a, "staff1-QX-01", PASSWORD)
+    sent = time.monotonic()
+    assert window.post("/windows/1/call-next").json()["number"] == "A001"  # called through A
+    kinds = []
+    while "called" not in kinds:
+        kind, payload, received = events.get(timeout=5)
+        kinds.append(kind)
+    assert kinds == ["issued", "called"] and payload["window"] == 1
+    assert received - sent < 1.0  # through PostgreSQL NOTIFY to process B's stream
+    feed.stop()

@@ -1,0 +1,172 @@
+"""The terminal's side of the queue: services, taking a ticket, the board and its live feed.
+
+No Kivy here: everything runs on worker threads and reports through callbacks,
+which the screens hand to the UI thread. A ticket is only ever shown when the
+server issued it; a retry after a lost reply sends the same idempotency key, so
+a double tap or a flaky network never makes two tickets.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+
+from provisioning.client import ServerError, ServerRefused, ServerUnavailable, TerminalClient
+
+log = logging.getLogger(__name__)
+STREAM_TIMEOUT = (5.0, 45.0)  # connect, and read: longer than the server's 15 s keepalive
+RECONNECT_DELAYS = (0.5, 1, 2, 5, 10)
+
+
+class TicketRefused(Exception):
+    """The server refused the ticket; code is the server's (unknown_service, daily_cap ...)."""
+
+    def __init__(self, code: str, status: int):
+        super().__init__(f"ticket refused: {code} (HTTP {status})")
+        self.code, self.status = code, status
+
+
+def new_request_key() -> str:
+    """An idempotency key for one visitor's request (kept across retries of it)."""
+    return uuid.uuid4().hex
+
+
+class QueueClient:
+    """Queue requests of an enrolled terminal, signed by its TerminalClient."""
+
+    def __init__(self, client: TerminalClient):
+        self.client = client
+
+    def services(self) -> dict[str, Any]:
+        """The hall and its services (open, opens_at, waiting, wait_minutes)."""
+        reply: dict[str, Any] = self.client.json_request("GET", "/api/v1/queue/services")
+        return reply
+
+    def take_ticket(self, service: str, key: str, priority: str = "normal",
+                    appointment_code: str | None = None, attempts: int = 3) -> dict[str, Any]:
+        """Issue a ticket; retried with the same key when the reply was lost."""
+        body = {"service": service, "priority": priority, "idempotency_key": key,
+                "appointment_code": appointment_code}
+        failure: ServerError | None = None
+        for _attempt in range(attempts):
+            try:
+                reply: dict[str, Any] = self.client.json_request("POST", "/api/v1/queue/tickets",
+                                                                 json=body)
+                return reply
+            except ServerRefused as refused:
+                raise _ticket_refused(refused) from refused
+            except ServerUnavailable as error:
+                failure = error
+        assert failure is not None
+        raise failure
+
+    def board(self) -> dict[str, Any]:
+        """The hall board (windows, recent calls, waiting counts, last_event_id)."""
+        reply: dict[str, Any] = self.client.json_request("GET", "/api/v1/queue/board")
+        return reply
+
+    def events(self, after: int) -> Iterator[tuple[int, str, dict[str, Any]]]:
+        """The feed after `after`, as (id, kind, payload), until the connection drops."""
+        response = self.client.request("GET", f"/api/v1/queue/events?after={after}",
+                                       stream=True, timeout=STREAM_TIMEOUT)
+        try:
+            yield from parse_events(response.iter_content(chunk_size=None))
+        finally:
+            response.close()
+
+
+def _ticket_refused(refused: ServerRefused) -> TicketRefused:
+    # The server's body is {"error": code, ...}; a validation error reads "invalid request: ...".
+    return TicketRefused(refused.message.split(":")[0].strip(), refused.status)
+
+
+def parse_events(chunks: Iterator[bytes]) -> Iterator[tuple[int, str, dict[str, Any]]]:
+    """Server-sent events from a byte stream: (id, event name, JSON data)."""
+    buffer = b""
+    for chunk in chunks:
+        buffer += chunk
+        while b"\n\n" in buffer:
+            block, buffer = buffer.split(b"\n\n", 1)
+            fields: dict[str, str] = {}
+            for line in block.decode("utf-8").splitlines():
+                if line.startswith(":"):
+                    continue  # a keepalive comment
+                name, _, value = line.partition(":")
+                fields[name] = fields.get(name, "") + value.removeprefix(" ")
+            if "id" in fields and "data" in fields:
+                yield int(fields["id"]), fields.get("event", "message"), json.loads(fields["data"])
+
+
+@dataclass
+class FeedStatus:
+    """Whether the live feed is connected, and the last event seen."""
+
+    connected: bool = False
+    last_event_id: int = 0
+    reconnects: int = 0
+
+
+class BoardFeed:
+    """Keeps a board up to date: fetch it, then follow the feed; on a drop, catch up.
+
+    on_board(board) gets each fresh board, on_event(id, kind, payload) each change
+    in order (including those caught up after a reconnect), on_status(FeedStatus)
+    each connect and drop. All are called on the feed's thread.
+    """
+
+    def __init__(self, queue: QueueClient, on_board: Callable[[dict[str, Any]], None],
+                 on_event: Callable[[int, str, dict[str, Any]], None],
+                 on_status: Callable[[FeedStatus], None] | None = None):
+        self.queue, self.on_board, self.on_event = queue, on_board, on_event
+        self.on_status = on_status or (lambda _status: None)
+        self.status = FeedStatus()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="queue-feed", daemon=True)
+
+    def start(self) -> None:
+        """Start following."""
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop following (the open connection is closed by its read timeout at worst)."""
+        self._stop.set()
+
+    def _run(self) -> None:
+        failures = 0
+        after: int | None = None
+        while not self._stop.is_set():
+            try:
+                board = self.queue.board()
+                if after is None:
+                    after = int(board["last_event_id"])
+                self.on_board(board)
+                self._set_connected(True, after)
+                failures = 0
+                for event_id, kind, payload in self.queue.events(after):
+                    if self._stop.is_set():
+                        return
+                    after = event_id
+                    self.status.last_event_id = event_id
+                    self.on_event(event_id, kind, payload)
+            except (ServerError, requests.RequestException, ValueError) as error:
+                log.warning("queue feed interrupted: %s", error)
+            if self._stop.is_set():
+                return
+            self._set_connected(False, after or 0)
+            self.status.reconnects += 1
+            self._stop.wait(RECONNECT_DELAYS[min(failures, len(RECONNECT_DELAYS) - 1)])
+            failures += 1
+
+    def _set_connected(self, connected: bool, after: int) -> None:
+        if connected != self.status.connected:
+            log.info("queue feed %s (after event %d)", "connected" if connected else "lost",
+                     after)
+        self.status.connected, self.status.last_event_id = connected, after
+        self.on_status(self.status)
