@@ -14,12 +14,14 @@ from kivy.lang import Builder
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from content.library import Library
+from devices.printer import NullPrinter, Printer
 from devices.speech import Speaker
 from kiosk.config import TerminalConfig
 from kiosk.connectivity import Connectivity
 from kiosk.i18n import tr
 from kiosk.idle import IdleTimer
 from kiosk.navigation import Navigator
+from kiosk.queue_link import QueueLink
 from kiosk.state import AppState
 from kiosk.theme import Theme
 from kiosk.widgets import CountdownOverlay, MessageOverlay
@@ -28,6 +30,9 @@ from screens.registry import load_screens
 log = logging.getLogger(__name__)
 FULL_COLLECTIONS_NEVER = 1_000_000  # young-generation collections before a full one
 ESCAPE_KEYS = {27, 1001}  # Esc and Android back
+# (start, home) screens of each profile: a dispenser only issues tickets, a display only calls.
+PROFILE_SCREENS = {"query": ("attract", "home"), "robot": ("attract", "home"),
+                   "dispenser": ("ticket", "ticket"), "display": ("display", "display")}
 ITEM_SCREENS = {"guide": "guide_detail", "faq": "faq_detail", "point": "point_detail",
                 "category": "guide_list", "online": "handoff", "flow": "flow"}
 
@@ -36,11 +41,12 @@ class KioskApp(App):
     """The terminal application."""
 
     def __init__(self, config: TerminalConfig, library: Library | None, speaker: Speaker,
-                 startup_error: str = "", **kwargs: Any):
+                 startup_error: str = "", printer: Printer | None = None, **kwargs: Any):
         super().__init__(**kwargs)
         self.terminal_config = config
         self.library = library
         self.speaker = speaker
+        self.queue = QueueLink(self, printer or NullPrinter())
         self.startup_error = startup_error
         self.theme = Theme()
         self.state = AppState(language=config.terminal["language"])
@@ -56,7 +62,8 @@ class KioskApp(App):
         manager = ScreenManager(transition=NoTransition())
         for screen in load_screens():
             manager.add_widget(screen)
-        self.nav = Navigator(manager)
+        start, home = PROFILE_SCREENS[self.terminal_config.profile]
+        self.nav = Navigator(manager, home=home, start=start)
         self.state.speech_available = self.terminal_config.speech["backend"] != "null"
         self.state.read_aloud = self.terminal_config.reads_aloud
         self.state.content_version = self.library.version if self.library else ""
@@ -167,7 +174,7 @@ class KioskApp(App):
 
     def _on_screen_change(self, _manager: Any, name: str) -> None:
         self.state.current_screen = name
-        self.idle.enabled = name != "attract"
+        self.idle.enabled = name not in ("attract", "display") and name != self.nav.start_name
         self.speaker.stop()
         if self.state.read_aloud and name != "attract":
             Clock.schedule_once(lambda _dt: self.speak(
@@ -214,9 +221,11 @@ class KioskApp(App):
         gc.set_threshold(700, 10, FULL_COLLECTIONS_NEVER)
         self.link = Connectivity(self, self.terminal_config.data_dir)
         self.link.start()
+        self.queue.start()
 
     def on_stop(self) -> None:
         """Stop the server link and speech cleanly."""
         if getattr(self, "link", None) is not None:
             self.link.stop()
+        self.queue.stop()
         self.speaker.close()

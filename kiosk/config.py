@@ -15,7 +15,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
 
-PROFILES = ("query", "robot")
+PROFILES = ("query", "robot", "dispenser", "display")
+PRINTER_KINDS = ("null", "simulated", "file", "usb", "network", "serial")
 ORIENTATIONS = ("portrait", "landscape")
 LANGUAGES = ("zh_CN", "en")
 PIN_ITERATIONS = 200_000
@@ -36,8 +37,9 @@ class Setting:
 
 
 SETTINGS = [
-    Setting("terminal", "profile", "query", "`query` (touch query machine) or `robot` "
-            "(voice-first: greets visitors and reads every screen aloud)."),
+    Setting("terminal", "profile", "query", "`query` (touch query machine), `robot` "
+            "(voice-first: greets visitors and reads every screen aloud), `dispenser` (service "
+            "choice and ticket only) or `display` (calling display that speaks each call)."),
     Setting("terminal", "orientation", "portrait", "`portrait` (1080x1920) or `landscape` "
             "(1920x1080)."),
     Setting("terminal", "fullscreen", True, "Full screen; `--windowed` on the command line "
@@ -74,6 +76,22 @@ SETTINGS = [
             "for the `robot` profile)."),
     Setting("speech", "wav_dir", "", "Write each utterance to a WAV file in this folder instead "
             "of the sound card (simulated speech for demos and machines without audio)."),
+    Setting("printer", "kind", "null", "Ticket printer: `null` (none: the ticket is shown on "
+            "screen only), `simulated` (ESC/POS bytes and a PNG rendering of them in "
+            "`directory`), `file` (a device file such as /dev/usb/lp0), `usb`, `network` or "
+            "`serial`."),
+    Setting("printer", "address", "", "`VID:PID` in hex for usb, `host:port` for network, the "
+            "device for serial or file."),
+    Setting("printer", "paper_width", 80, "Paper width in mm: `58` (384-dot head) or `80` "
+            "(576-dot head)."),
+    Setting("printer", "mode", "bitmap", "`bitmap` renders Chinese with the CJK font (works on "
+            "every printer); `gb18030` sends text to printers with a resident Chinese font."),
+    Setting("printer", "directory", "", "Folder of the simulated printer's output."),
+    Setting("printer", "status_interval", 10, "Seconds between printer status checks."),
+    Setting("display", "announce_repeat", 1, "How many times the calling display speaks each "
+            "call after the chime."),
+    Setting("display", "announce_max_age", 120, "Calls older than this many seconds when they "
+            "reach the display (after an outage) are shown but not spoken."),
 ]
 
 
@@ -88,9 +106,11 @@ class TerminalConfig:
     terminal: dict[str, Any] = field(default_factory=lambda: _section("terminal"))
     idle: dict[str, Any] = field(default_factory=lambda: _section("idle"))
     speech: dict[str, Any] = field(default_factory=lambda: _section("speech"))
+    printer: dict[str, Any] = field(default_factory=lambda: _section("printer"))
+    display: dict[str, Any] = field(default_factory=lambda: _section("display"))
 
     @property
-    def profile(self) -> Literal["query", "robot"]:
+    def profile(self) -> Literal["query", "robot", "dispenser", "display"]:
         """The terminal profile."""
         return self.terminal["profile"]  # type: ignore[no-any-return]
 
@@ -150,6 +170,15 @@ def from_mapping(data: dict[str, Any], source: str = "config") -> TerminalConfig
         (0 < sections["idle"]["countdown"] <= 120, "countdown must be 1 to 120 seconds"),
         (sections["speech"]["backend"] in ("pyttsx3", "null"),
          "speech backend must be pyttsx3 or null"),
+        (sections["printer"]["kind"] in PRINTER_KINDS,
+         f"printer kind must be one of {PRINTER_KINDS}"),
+        (sections["printer"]["paper_width"] in (58, 80), "printer paper_width must be 58 or 80"),
+        (sections["printer"]["mode"] in ("bitmap", "gb18030"),
+         "printer mode must be bitmap or gb18030"),
+        (sections["printer"]["kind"] in ("null", "simulated")
+         or bool(sections["printer"]["address"]), "this printer kind needs an address"),
+        (sections["printer"]["kind"] != "simulated" or bool(sections["printer"]["directory"]),
+         "the simulated printer needs a directory"),
     ]
     for ok, message in checks:
         if not ok:

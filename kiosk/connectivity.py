@@ -63,8 +63,18 @@ class AppCommands:
         Clock.schedule_once(lambda _dt: self.app.exit_app(), 1)
 
     def test_print(self) -> None:
-        """No printer is configured on this terminal yet."""
-        raise RuntimeError("no printer is configured on this terminal")
+        """Print a sample ticket; raise with the printer's reason when it fails."""
+        import datetime as dt
+
+        from devices.ticket_layout import TicketPrint
+
+        printer = self.app.queue.printer
+        if printer.status.state == "disabled":
+            raise RuntimeError("no printer is configured on this terminal")
+        printer.print_ticket(TicketPrint(
+            hall="测试打印 Test print", service="测试", number="T000", people_ahead=0,
+            wait_minutes=0, issued_at=dt.datetime.now(dt.UTC).astimezone(
+                dt.timezone(dt.timedelta(hours=8))), status_url="https://12348.gov.cn"))
 
     def show_message(self, text: str, seconds: int) -> None:
         """Show staff's message over the current screen."""
@@ -142,8 +152,10 @@ class Connectivity:
     def report(self) -> dict[str, Any]:
         """The health the heartbeat sends (read on the heartbeat thread)."""
         state, speaker = self.app.state, self.app.speaker.status
+        printer = self.app.queue.printer.status
         return {"content_version": state.content_version, "screen": state.current_screen,
                 "speech": {"state": str(speaker.state), "message": speaker.message},
+                "printer": {"state": str(printer.state), "message": printer.message},
                 "last_error": state.last_error}
 
     def _synced(self, result: SyncResult) -> None:

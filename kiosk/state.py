@@ -21,3 +21,5 @@ class AppState(EventDispatcher):
     speech_available = BooleanProperty(False)
     read_aloud = BooleanProperty(False)
     last_error = StringProperty("")
+    printer_state = StringProperty("disabled")  # devices.status.DeviceState values
+    printer_message = StringProperty("")

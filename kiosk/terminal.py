@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from content.install import install_and_load
+from devices.printer import Printer, make_printer
 from devices.speech import make_speaker
+from devices.status import DeviceError
 from kiosk.config import TerminalConfig
 from kiosk.fonts import FontMissing, find_fonts
 
@@ -55,7 +57,27 @@ def create_app(config: TerminalConfig, *, windowed: bool = False,
     ) if speech["backend"] != "null" else make_speaker("null")
     from kiosk.app import KioskApp
 
-    return KioskApp(config, result.library, speaker, startup_error=result.error)
+    return KioskApp(config, result.library, speaker, startup_error=result.error,
+                    printer=create_printer(config))
+
+
+def create_printer(config: TerminalConfig) -> Printer:
+    """The configured ticket printer; a bad configuration logs why and prints nothing."""
+    settings = config.printer
+    options: dict[str, Any] = {"paper_width_mm": settings["paper_width"],
+                               "mode": settings["mode"]}
+    if settings["kind"] == "simulated":
+        options["directory"] = settings["directory"]
+    elif settings["kind"] != "null":
+        options["address"] = settings["address"]
+    if config.terminal["font_path"]:
+        options["font_path"] = config.terminal["font_path"]
+    try:
+        return make_printer(settings["kind"], **options) if settings["kind"] != "null" \
+            else make_printer("null")
+    except DeviceError as error:
+        log.error("printer not usable, tickets are shown on screen only: %s", error)
+        return make_printer("null")
 
 
 def stop_on_signals(get_app: Callable[[], Any]) -> None:

@@ -27,6 +27,9 @@ SCREENS: list[tuple[str, str]] = [
     ("admin_login", "AdminLoginScreen"),
     ("admin", "AdminScreen"),
     ("enrol", "EnrolScreen"),
+    ("ticket", "TicketScreen"),
+    ("ticket_confirm", "TicketConfirmScreen"),
+    ("ticket_done", "TicketDoneScreen"),
     ("error", "ErrorScreen"),
 ]
 

@@ -128,7 +128,12 @@ def test_empty_file_means_every_default(tmp_path):
 
 
 @pytest.mark.parametrize(("text", "fragments"), [
-    ("[printer]\nmodel = 'x'\n", ["unknown section", "printer"]),
+    ("[scanner]\nmodel = 'x'\n", ["unknown section", "scanner"]),
+    ("[printer]\nmodel = 'x'\n", ["unknown setting", "model"]),
+    ("[printer]\nkind = 'network'\n", ["needs an address"]),
+    ("[printer]\nkind = 'simulated'\n", ["needs a directory"]),
+    ("[printer]\npaper_width = 76\n", ["58 or 80"]),
+    ("[printer]\nkind = 'laser'\n", ["printer kind must be one of"]),
     ("[terminal]\nprofle = 'query'\n", ["unknown setting", "profle"]),
     ("[idle]\ntimeout = 'sixty'\n", ["timeout", "must be int", "'sixty'"]),
     ("[terminal]\nfullscreen = 1\n", ["fullscreen", "must be bool"]),

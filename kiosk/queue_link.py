@@ -1,0 +1,152 @@
+"""The app's link to the queue: services, taking and printing a ticket, the printer's status.
+
+The network and the printer are used on worker threads only; results come back to
+the UI thread through the Kivy clock. A ticket is printed only after the server
+issued it, and a printing failure never loses it: the screen shows the ticket
+with its QR code and says the printer is out of order.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from kivy.clock import Clock
+
+from devices.printer import Printer, PrinterMonitor
+from devices.status import DeviceError, DeviceState, DeviceStatus
+from devices.ticket_layout import TicketPrint
+from kiosk.queue_client import QueueClient, TicketRefused
+from provisioning.client import ServerError
+
+log = logging.getLogger(__name__)
+CHINA_TIME = dt.timezone(dt.timedelta(hours=8), "CST")
+
+
+@dataclass
+class IssuedTicket:
+    """A ticket the server issued, and what became of printing it."""
+
+    ticket: dict[str, Any]
+    status_url: str
+    printed: bool
+    printer_message: str = ""
+    timings: dict[str, float] = field(default_factory=dict)  # monotonic seconds
+
+
+def ui(function: Callable[..., None], *args: Any) -> None:
+    """Call function(*args) on the UI thread."""
+    Clock.schedule_once(lambda _dt: function(*args), 0)
+
+
+class QueueLink:
+    """Queue requests of this terminal, run off the UI thread."""
+
+    def __init__(self, app: Any, printer: Printer):
+        self.app, self.printer = app, printer
+        self.monitor: PrinterMonitor | None = None
+        self._busy = threading.Lock()
+
+    @property
+    def queue(self) -> QueueClient | None:
+        """The signed queue client, or None when this terminal is not enrolled."""
+        client = getattr(self.app.link, "client", None) if hasattr(self.app, "link") else None
+        return QueueClient(client) if client is not None else None
+
+    def start(self) -> None:
+        """Watch the printer's status off the UI thread."""
+        interval = float(self.app.terminal_config.printer["status_interval"])
+        self.monitor = PrinterMonitor(self.printer, self._printer_changed, interval)
+        self.monitor.start()
+        self._printer_changed(self.printer.status)
+
+    def stop(self) -> None:
+        """Stop watching the printer."""
+        if self.monitor is not None:
+            self.monitor.stop()
+
+    def _printer_changed(self, status: DeviceStatus) -> None:
+        ui(self._show_printer, status)
+
+    def _show_printer(self, status: DeviceStatus) -> None:
+        self.app.state.printer_state = str(status.state)
+        self.app.state.printer_message = status.message
+
+    def load_services(self, on_done: Callable[[dict[str, Any]], None],
+                      on_error: Callable[[str], None]) -> None:
+        """Fetch the hall's services; on_done(reply) or on_error(reason) on the UI thread."""
+        queue = self.queue
+        if queue is None:
+            on_error("not_enrolled")
+            return
+
+        def work() -> None:
+            try:
+                reply = queue.services()
+            except ServerError as error:
+                log.warning("could not load the queue services: %s", error)
+                ui(on_error, "offline")
+            else:
+                ui(on_done, reply)
+
+        threading.Thread(target=work, name="queue-services", daemon=True).start()
+
+    def take_ticket(self, service: str, key: str, priority: str, appointment_code: str | None,
+                    on_done: Callable[[IssuedTicket], None],
+                    on_error: Callable[[str], None]) -> bool:
+        """Take and print a ticket; False (and nothing sent) while another one is under way."""
+        queue = self.queue
+        if queue is None:
+            on_error("not_enrolled")
+            return True
+        if not self._busy.acquire(blocking=False):
+            return False
+        started = time.monotonic()
+
+        def work() -> None:
+            try:
+                reply = queue.take_ticket(service, key, priority, appointment_code)
+                result = self._print(queue, reply, started)
+            except TicketRefused as refused:
+                log.info("ticket refused: %s", refused)
+                ui(on_error, refused.code)
+            except ServerError as error:
+                log.warning("no ticket: the server is unreachable (%s)", error)
+                ui(on_error, "offline")
+            else:
+                ui(on_done, result)
+            finally:
+                self._busy.release()
+
+        threading.Thread(target=work, name="queue-ticket", daemon=True).start()
+        return True
+
+    def _print(self, queue: QueueClient, reply: dict[str, Any], started: float) -> IssuedTicket:
+        issued = time.monotonic()
+        status_url = f"{queue.client.server_url}/t/{reply['token']}"
+        ticket = TicketPrint(
+            hall=reply.get("hall_name", ""), service=reply["service_name"],
+            number=reply["number"], people_ahead=int(reply["people_ahead"]),
+            wait_minutes=reply.get("wait_minutes"), status_url=status_url,
+            issued_at=dt.datetime.fromisoformat(reply["issued_at"]).astimezone(CHINA_TIME),
+            priority=reply.get("priority", "normal"))
+        result = IssuedTicket(reply, status_url, printed=False,
+                              timings={"tap": started, "issued": issued})
+        if self.printer.status.state == DeviceState.DISABLED:
+            result.printer_message = "none"
+            return result
+        try:
+            self.printer.print_ticket(ticket)
+        except DeviceError as error:
+            log.error("ticket %s issued but not printed: %s", reply["number"], error)
+            result.printer_message = str(error)
+        else:
+            result.printed = True
+        result.timings["printed"] = time.monotonic()
+        self._printer_changed(self.printer.status)
+        return result

@@ -1,0 +1,99 @@
+"""Take a number: choose a service (open ones only), 绿色通道 or an appointment, then confirm."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from kivy.factory import Factory
+from kivy.properties import BooleanProperty, StringProperty
+
+from screens.base import BaseScreen, _, sentences
+
+CHINA_TIME = dt.timezone(dt.timedelta(hours=8), "CST")
+
+
+def refusal_text(code: str, hotline: str) -> str:
+    """What the visitor reads when no ticket could be issued, by the server's reason."""
+    texts = {
+        "offline": _("Tickets are not available now: no connection to the server. Please ask "
+                     "at the service desk or call {hotline}."),
+        "not_enrolled": _("This terminal is not connected to the hall's queue. Please ask at "
+                          "the service desk or call {hotline}."),
+        "service_closed": _("This service is closed now."),
+        "daily_cap": _("Today's tickets for this service are all taken. Please come back "
+                       "tomorrow or call {hotline}."),
+        "unknown_service": _("This service is no longer offered here. Please choose again."),
+        "bad_appointment": _("An appointment code has 4 to 12 digits."),
+    }
+    text = texts.get(code, _("The ticket could not be issued ({code}). Please ask at the "
+                             "service desk."))
+    return text.format(hotline=hotline, code=code)
+
+
+def opening_text(opens_at: str | None) -> str:
+    """When a closed service opens, in words: today 13:30, tomorrow 09:00, 11/30 09:00."""
+    if not opens_at:
+        return _("Not offered at the moment")
+    opening = dt.datetime.fromisoformat(opens_at).astimezone(CHINA_TIME)
+    days = (opening.date() - dt.datetime.now(CHINA_TIME).date()).days
+    time = opening.strftime("%H:%M")
+    when = {0: _("today {time}"), 1: _("tomorrow {time}")}.get(days, _("{month}/{day} {time}"))
+    return _("Closed now, opens {when}").format(
+        when=when.format(time=time, month=opening.month, day=opening.day))
+
+
+class TicketScreen(BaseScreen):
+    """The services of the hall, each a large button; closed ones say when they open."""
+
+    message = StringProperty("")
+    loading = BooleanProperty(False)
+    green = BooleanProperty(False)
+    standalone = BooleanProperty(False)  # the dispenser's only screen: no way back
+
+    def refresh(self) -> None:
+        """Load the services from the server (off the UI thread)."""
+        self.title = _("Take a number")
+        self.standalone = self.app.nav.home_name == self.name
+        self.loading, self.message = True, _("Loading services…")
+        self.ids.services.clear_widgets()
+        self.app.queue.load_services(self._show, self._failed)
+
+    def reset(self) -> None:
+        """No 绿色通道 choice for the next visitor."""
+        self.green = False
+
+    def _failed(self, code: str) -> None:
+        self.loading = False
+        self.message = refusal_text(code, self.app.terminal_config.terminal["hotline"])
+
+    def _show(self, reply: dict[str, Any]) -> None:
+        self.loading = False
+        services = reply["services"]
+        self.hall = reply["hall"]["name"]
+        self.message = _("Choose a service") if services else _("No services are offered here.")
+        container = self.ids.services
+        container.clear_widgets()
+        for service in services:
+            name = service["name_en"] if self.app.state.language == "en" and service[
+                "name_en"] else service["name"]
+            if service["open"]:
+                detail = _("{count} waiting · about {minutes} min").format(
+                    count=service["waiting"], minutes=service["wait_minutes"])
+            else:
+                detail = opening_text(service["opens_at"])
+            button = Factory.ServiceButton(text=f"{name}\n[size=24sp]{detail}[/size]",
+                                           disabled=not service["open"])
+            button.bind(on_release=lambda _w, s=service, n=name: self.choose(s, n))
+            container.add_widget(button)
+
+    def choose(self, service: dict[str, Any], name: str) -> None:
+        """Go on to confirm the chosen service."""
+        self.app.nav.go("ticket_confirm", service=service["code"], service_name=name,
+                        priority="green" if self.green else "normal")
+
+    def speech_text(self) -> str:
+        """The prompt and each open service."""
+        return sentences([self.title, self.message, *(
+            w.text.split("\n")[0] for w in reversed(self.ids.services.children)
+            if not w.disabled)])

@@ -1,0 +1,103 @@
+"""Take a ticket on the real app with real touches, against a real server on loopback."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from devices.escpos_render import decode_escpos
+from devices.printer import NullPrinter, make_printer
+from provisioning.enrol import enrol
+from provisioning.identity import STATE_FILE
+from server.app import create_app
+from server.background import serve_in_thread
+from server.fleet_service import create_enrolment_token
+from server.queue.models import Ticket
+from server.settings import ServerSettings
+from tests.server.queue_setup import make_queue_hall
+
+
+@pytest.fixture
+def hall_server(tmp_path: Path, ui: Any) -> Iterator[tuple[Any, str]]:
+    """A server with a queue hall; the running terminal enrolled into it, a simulated printer."""
+    app = create_app(ServerSettings(database_url=f"sqlite:///{tmp_path / 'server.sqlite3'}",
+                                    storage_dir=tmp_path / "storage"))
+    with app.state.database.sessions() as session:
+        hall_id = make_queue_hall(session).hall.id
+        token, _row = create_enrolment_token(session, hall_id, "query", 1)
+    data_dir = Path(ui.app.terminal_config.data_dir)
+    ui.app.queue.printer = make_printer("simulated", directory=str(tmp_path / "printer"),
+                                        paper_width_mm=80)
+    try:
+        with serve_in_thread(app) as url:
+            assert enrol(url, data_dir, token).status == "accepted"
+            ui.app.link.restart()
+            yield app, url
+    finally:
+        (data_dir / STATE_FILE).unlink(missing_ok=True)
+        ui.app.link.restart()
+        ui.app.queue.printer = NullPrinter()
+        app.state.broker.close()
+        app.state.database.engine.dispose()
+
+
+def tickets(app: Any) -> list[str]:
+    with app.state.database.sessions() as session:
+        return list(session.scalars(select(Ticket.number).order_by(Ticket.id)))
+
+
+def open_services(ui: Any) -> None:
+    ui.app.start_session()
+    ui.frames(2)
+    ui.tap("取号")
+    assert ui.wait_until(lambda: "请选择要办理的业务" in ui.texts())
+
+
+def test_take_a_ticket_double_tap_and_printer_failure(ui: Any, hall_server: Any,
+                                                      tmp_path: Path) -> None:
+    app, _url = hall_server
+    open_services(ui)
+    service = next(t for t in ui.texts() if t.startswith("法律援助\n"))
+    assert "等候 0 人" in service
+    closed = [t for t in ui.texts() if t.startswith("人民调解\n")]
+    assert closed and ("暂未开放" in closed[0] or "等候" in closed[0])
+    ui.tap(service)
+    assert ui.app.nav.current == "ticket_confirm"
+    button = ui.find("确认取号", root=ui.screen)
+    ui.tap(button)
+    ui.tap(button)  # an impatient second tap: still one ticket
+    assert ui.wait_until(lambda: ui.app.nav.current == "ticket_done", 15)
+    ui.frames(3)
+    assert "A001" in ui.texts() and "请取走您的号票" in ui.texts()
+    assert tickets(app) == ["A001"]
+    printed = sorted((tmp_path / "printer").glob("*.bin"))
+    assert len(printed) == 1 and "A001" in printed[0].name
+    image = decode_escpos(printed[0].read_bytes(), 576).image
+    assert image.width == 576
+    assert ui.screen.code.endswith("/t/" + ui.screen.params["ticket"].ticket["token"])
+    ui.screenshot(tmp_path / "ticket-done.png")
+
+    # The printer runs out of paper: the ticket is still issued and shown, with the reason.
+    ui.app.queue.printer.set_fault("paper_out")
+    ui.tap("完成")
+    ui.tap("取号")
+    assert ui.wait_until(lambda: any(t.startswith("法律援助\n") for t in ui.texts()))
+    ui.tap(next(t for t in ui.texts() if t.startswith("法律援助\n")))
+    ui.tap("确认取号")
+    assert ui.wait_until(lambda: ui.app.nav.current == "ticket_done", 15)
+    ui.frames(3)
+    assert "A002" in ui.texts() and tickets(app) == ["A001", "A002"]
+    assert any("打印机故障" in t for t in ui.texts())
+    assert ui.wait_until(lambda: ui.app.state.printer_state == "error")
+
+
+def test_without_a_server_no_ticket_and_a_clear_message(ui: Any) -> None:
+    ui.app.start_session()
+    ui.frames(2)
+    ui.tap("取号")
+    assert ui.wait_until(lambda: any("本机未接入大厅排队系统" in t for t in ui.texts()))
+    assert "12348" in next(t for t in ui.texts() if "本机未接入" in t)
