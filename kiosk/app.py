@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from kiosk.queue_link import QueueLink
 from kiosk.state import AppState
 from kiosk.theme import Theme
 from kiosk.widgets import CountdownOverlay, MessageOverlay
+from provisioning.heartbeat import SystemdNotifier
 from screens.registry import load_screens
 
 log = logging.getLogger(__name__)
@@ -35,6 +37,12 @@ PROFILE_SCREENS = {"query": ("attract", "home"), "robot": ("attract", "home"),
                    "dispenser": ("ticket", "ticket"), "display": ("display", "display")}
 ITEM_SCREENS = {"guide": "guide_detail", "faq": "faq_detail", "point": "point_detail",
                 "category": "guide_list", "online": "handoff", "flow": "flow"}
+
+
+def watchdog_interval() -> float:
+    """Seconds between watchdog pings: half of systemd's WATCHDOG_USEC, 20 s without it."""
+    usec = os.environ.get("WATCHDOG_USEC", "")
+    return max(0.5, int(usec) / 2_000_000) if usec.isdigit() else 20.0
 
 
 class KioskApp(App):
@@ -222,6 +230,11 @@ class KioskApp(App):
         self.link = Connectivity(self, self.terminal_config.data_dir)
         self.link.start()
         self.queue.start()
+        # systemd (Type=notify, WatchdogSec): ready after the first frame, then pings from
+        # the UI thread's clock, so a frozen interface stops them and the session restarts.
+        self.notifier = SystemdNotifier()
+        Clock.schedule_once(lambda _dt: self.notifier.ready(), 0)
+        Clock.schedule_interval(lambda _dt: self.notifier.watchdog(), watchdog_interval())
 
     def on_stop(self) -> None:
         """Stop the server link and speech cleanly."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -13,8 +14,12 @@ from kiosk.xvfb import virtual_display
 
 
 def test_sigterm_stops_the_running_terminal(tmp_path: Path) -> None:
-    with virtual_display() as display:
-        env = {**os.environ, "DISPLAY": display}
+    notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)  # systemd's end of sd_notify
+    notify.bind(str(tmp_path / "notify.sock"))
+    notify.settimeout(30)
+    with virtual_display() as display, notify:
+        env = {**os.environ, "DISPLAY": display, "NOTIFY_SOCKET": str(tmp_path / "notify.sock"),
+               "WATCHDOG_USEC": "1000000"}
         with subprocess.Popen(
             [sys.executable, "-m", "kiosk.cli", "demo", "--no-server",
              "--data-dir", str(tmp_path)],
@@ -26,6 +31,9 @@ def test_sigterm_stops_the_running_terminal(tmp_path: Path) -> None:
                     break
             time.sleep(2)  # in the main loop now, with the window up
             assert process.poll() is None, "the terminal must keep running on its own"
+            # READY=1 after the first frame, then WATCHDOG=1 every half WATCHDOG_USEC.
+            messages = [notify.recv(64).decode() for _ in range(4)]
+            assert messages[0] == "READY=1" and messages[1:] == ["WATCHDOG=1"] * 3
             process.send_signal(signal.SIGTERM)
             try:
                 assert process.wait(timeout=20) == 0
