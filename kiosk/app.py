@@ -24,6 +24,7 @@ from kiosk.idle import IdleTimer
 from kiosk.navigation import Navigator
 from kiosk.queue_link import QueueLink
 from kiosk.state import AppState
+from kiosk.terminal_devices import create_printer
 from kiosk.theme import Theme
 from kiosk.widgets import CountdownOverlay, MessageOverlay
 from provisioning.heartbeat import SystemdNotifier
@@ -167,6 +168,19 @@ class KioskApp(App):
         self._switch_library()  # content that arrived during the session
         self.nav.restart()
         gc.collect()  # the one full collection: nobody is using the screen now
+
+    def apply_config(self, config: TerminalConfig) -> None:
+        """Take new settings (pushed by the server) without a restart."""
+        previous, self.terminal_config = self.terminal_config, config
+        self._apply_idle_limits()
+        if config.printer != previous.printer:
+            self.queue.replace_printer(create_printer(config))
+        if config.profile != previous.profile:
+            log.info("profile changed from %s to %s", previous.profile, config.profile)
+            self.nav.start_name, self.nav.home_name = PROFILE_SCREENS[config.profile]
+            self.state.read_aloud = config.reads_aloud
+            if self.nav.current in ("attract", previous.profile, "ticket", "display"):
+                self.nav.restart()  # nobody is in the middle of something: switch now
 
     def exit_app(self) -> None:
         """Leave the app (only reachable from the admin screen)."""

@@ -19,8 +19,10 @@ from content.install import load_library
 from content.library import Library
 from content.signing import load_public_key
 from content.sync import SyncResult, SyncWorker
+from kiosk.remote_config import merge_pushed
 from provisioning.client import TerminalClient
 from provisioning.commands import CommandRunner
+from provisioning.config_schema import TerminalSettings
 from provisioning.heartbeat import HeartbeatAgent
 from provisioning.identity import TerminalIdentity, load_state
 
@@ -122,7 +124,8 @@ class Connectivity:
         self.client = TerminalClient(self.state.server_url, identity)
         runner = CommandRunner(self.client, AppCommands(self.app, self), self.data_dir)
         self.heartbeat = HeartbeatAgent(self.client, self.data_dir, report=self.report,
-                                        commands=runner, on_revoked=self._revoked)
+                                        commands=runner, on_revoked=self._revoked,
+                                        on_config=self._config_pushed)
         self.heartbeat.start()
         if self.state.content_public_key:
             self.sync = SyncWorker(self.client, self.data_dir,
@@ -168,6 +171,11 @@ class Connectivity:
         library: Library | None = load_library(self.data_dir)
         if library is not None:
             Clock.schedule_once(lambda _dt: self.app.offer_library(library), 0)
+
+    def _config_pushed(self, settings: TerminalSettings) -> None:
+        """On the heartbeat thread: new settings from the server, applied on the UI thread."""
+        merged = merge_pushed(self.app.terminal_config, settings)
+        Clock.schedule_once(lambda _dt: self.app.apply_config(merged), 0)
 
     def _revoked(self) -> None:
         log.error("this terminal was revoked by the server; it keeps showing local content")

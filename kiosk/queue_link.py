@@ -70,6 +70,12 @@ class QueueLink:
         if self.monitor is not None:
             self.monitor.stop()
 
+    def replace_printer(self, printer: Printer) -> None:
+        """Use another printer from now on (new settings pushed by the server)."""
+        self.stop()
+        self.printer = printer
+        self.start()
+
     def _printer_changed(self, status: DeviceStatus) -> None:
         ui(self._show_printer, status)
 

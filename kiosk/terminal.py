@@ -12,11 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from content.install import install_and_load
-from devices.printer import Printer, make_printer
 from devices.speech import make_speaker
-from devices.status import DeviceError
 from kiosk.config import TerminalConfig
 from kiosk.fonts import FontMissing, find_fonts
+from kiosk.remote_config import merge_pushed
+from kiosk.terminal_devices import create_printer
+from provisioning.heartbeat import load_pushed_config
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,9 @@ def create_app(config: TerminalConfig, *, windowed: bool = False,
                size: tuple[int, int] | None = None) -> Any:
     """Everything up to a built-but-not-running KioskApp (raises FontMissing)."""
     data_dir = config.data_dir
+    _version, pushed = load_pushed_config(data_dir)
+    if pushed is not None:  # the last settings the server pushed win over the local file
+        config = merge_pushed(config, pushed)
     fonts = find_fonts(config.terminal["font_path"], config.terminal["font_bold_path"],
                        data_dir / "fonts")
     from kiosk import bootstrap
@@ -59,25 +63,6 @@ def create_app(config: TerminalConfig, *, windowed: bool = False,
 
     return KioskApp(config, result.library, speaker, startup_error=result.error,
                     printer=create_printer(config))
-
-
-def create_printer(config: TerminalConfig) -> Printer:
-    """The configured ticket printer; a bad configuration logs why and prints nothing."""
-    settings = config.printer
-    options: dict[str, Any] = {"paper_width_mm": settings["paper_width"],
-                               "mode": settings["mode"]}
-    if settings["kind"] == "simulated":
-        options["directory"] = settings["directory"]
-    elif settings["kind"] != "null":
-        options["address"] = settings["address"]
-    if config.terminal["font_path"]:
-        options["font_path"] = config.terminal["font_path"]
-    try:
-        return make_printer(settings["kind"], **options) if settings["kind"] != "null" \
-            else make_printer("null")
-    except DeviceError as error:
-        log.error("printer not usable, tickets are shown on screen only: %s", error)
-        return make_printer("null")
 
 
 def stop_on_signals(get_app: Callable[[], Any]) -> None:

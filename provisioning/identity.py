@@ -14,6 +14,7 @@ import re
 import secrets
 import socket
 import stat
+import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -151,12 +152,18 @@ class EnrolmentState:
 
 def write_json_atomically(path: Path, data: Any) -> None:
     """Write JSON to a temporary file, fsync it and rename it over path."""
-    temporary = path.with_name(f".{path.name}.tmp")
-    with open(temporary, "w", encoding="utf-8") as handle:
-        json.dump(data, handle, ensure_ascii=False, indent=1)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
+    # A temporary name of its own: two threads writing the same file must not share one.
+    handle_fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with open(handle_fd, "w", encoding="utf-8") as handle:
+            json.dump(data, handle, ensure_ascii=False, indent=1)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(name, 0o644)
+        os.replace(name, path)
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
 
 
 def load_state(data_dir: Path | str) -> EnrolmentState:

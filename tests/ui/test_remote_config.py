@@ -1,0 +1,62 @@
+"""Settings pushed from the fleet console reach the running app without a restart."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from provisioning.enrol import enrol
+from provisioning.heartbeat import CONFIG_FILE
+from provisioning.identity import STATE_FILE
+from server.app import create_app
+from server.background import serve_in_thread
+from server.fleet_actions import create_hall
+from server.fleet_service import create_enrolment_token, store_config
+from server.models import Terminal
+from server.settings import ServerSettings
+
+
+@pytest.fixture
+def enrolled(tmp_path: Path, ui: Any) -> Iterator[Any]:
+    app = create_app(ServerSettings(database_url=f"sqlite:///{tmp_path / 'server.sqlite3'}",
+                                    storage_dir=tmp_path / "storage"))
+    with app.state.database.sessions() as session:
+        hall = create_hall(session, "RC-1", "配置测试中心")
+        session.flush()
+        token, _row = create_enrolment_token(session, hall.id, "query", 1)
+    data_dir = Path(ui.app.terminal_config.data_dir)
+    original = ui.app.terminal_config
+    try:
+        with serve_in_thread(app) as url:
+            assert enrol(url, data_dir, token).status == "accepted"
+            ui.app.link.restart()
+            yield app
+    finally:
+        for name in (STATE_FILE, CONFIG_FILE):
+            (data_dir / name).unlink(missing_ok=True)
+        ui.app.link.restart()
+        ui.app.apply_config(original)
+        ui.frames(2)
+        app.state.broker.close()
+        app.state.database.engine.dispose()
+
+
+def test_pushed_idle_limits_and_profile_apply_live(ui: Any, enrolled: Any) -> None:
+    with enrolled.state.database.sessions() as session:
+        terminal = session.scalar(select(Terminal))
+        assert terminal is not None
+        terminal.profile = "dispenser"  # IT changes the profile in the fleet console
+        store_config(session, "terminal", {"idle": {"timeout": 45, "countdown": 9}},
+                     terminal_id=terminal.id)
+        session.commit()
+    assert ui.app.nav.current == "attract"
+    assert ui.app.link.heartbeat.beat()  # the reply carries the new config
+    assert ui.wait_until(lambda: ui.app.terminal_config.profile == "dispenser")
+    ui.frames(3)
+    assert (ui.app.idle.timeout, ui.app.idle.countdown) == (45, 9)
+    assert ui.app.nav.current == "ticket"  # nobody was using it: the dispenser screen at once
+    assert ui.app.terminal_config.speech["wav_dir"]  # local-only settings are kept
