@@ -26,6 +26,7 @@ from kiosk.queue_link import QueueLink
 from kiosk.state import AppState
 from kiosk.terminal_devices import create_printer
 from kiosk.theme import Theme
+from kiosk.usage import UsageRecorder
 from kiosk.widgets import CountdownOverlay, MessageOverlay
 from provisioning.heartbeat import SystemdNotifier
 from screens.registry import load_screens
@@ -56,6 +57,7 @@ class KioskApp(App):
         self.library = library
         self.speaker = speaker
         self.queue = QueueLink(self, printer or NullPrinter())
+        self.usage = UsageRecorder(config.data_dir)
         self.startup_error = startup_error
         self.theme = Theme()
         self.state = AppState(language=config.terminal["language"])
@@ -196,6 +198,10 @@ class KioskApp(App):
 
     def _on_screen_change(self, _manager: Any, name: str) -> None:
         self.state.current_screen = name
+        if name not in ("attract", "display", "admin", "admin_login", "enrol"):
+            key = self.nav.params.get("key") or self.nav.params.get("service")
+            self.usage.record("usage.screen", {"screen": name, "key": key,
+                                               "language": self.state.language})
         self.idle.enabled = name not in ("attract", "display") and name != self.nav.start_name
         self.speaker.stop()
         if self.state.read_aloud and name != "attract":
@@ -255,4 +261,5 @@ class KioskApp(App):
         if getattr(self, "link", None) is not None:
             self.link.stop()
         self.queue.stop()
+        self.usage.close()
         self.speaker.close()

@@ -16,7 +16,7 @@ from server.app import create_app
 from server.background import serve_in_thread
 from server.fleet_actions import create_hall
 from server.fleet_service import create_enrolment_token, store_config
-from server.models import Terminal
+from server.models import OutboxReceipt, Terminal
 from server.settings import ServerSettings
 
 
@@ -60,3 +60,17 @@ def test_pushed_idle_limits_and_profile_apply_live(ui: Any, enrolled: Any) -> No
     assert (ui.app.idle.timeout, ui.app.idle.countdown) == (45, 9)
     assert ui.app.nav.current == "ticket"  # nobody was using it: the dispenser screen at once
     assert ui.app.terminal_config.speech["wav_dir"]  # local-only settings are kept
+
+
+def test_usage_events_reach_the_server_through_the_outbox(ui: Any, enrolled: Any) -> None:
+    ui.app.start_session()
+    guide = ui.app.library.content.guides[0].code
+    ui.app.open_item("guide", guide)
+    ui.frames(2)
+    ui.app.usage.flush()
+    assert ui.app.link.heartbeat.beat()  # delivers the outbox with the heartbeat
+    with enrolled.state.database.sessions() as session:
+        payloads = [r.payload for r in session.scalars(
+            select(OutboxReceipt).where(OutboxReceipt.kind == "usage.screen"))]
+    assert {"screen": "guide_detail", "key": guide, "language": "zh_CN"} in payloads
+    assert any(p["screen"] == "home" for p in payloads)

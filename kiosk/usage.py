@@ -1,0 +1,61 @@
+"""Usage events (which screens and items visitors open) into the terminal's outbox.
+
+The outbox commits to disk with fsync, so events go through a worker thread; the
+heartbeat delivers them to the server exactly once, also after an outage. No
+personal data: only the screen, the content item and the language.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from pathlib import Path
+from typing import Any
+
+from provisioning.outbox import Outbox, OutboxError
+
+log = logging.getLogger(__name__)
+QUEUE_LIMIT = 1000  # events waiting for the disk; beyond it new ones are dropped, not blocked
+
+
+class UsageRecorder:
+    """Puts events into the outbox on its own thread."""
+
+    def __init__(self, data_dir: Path):
+        self.data_dir = data_dir
+        self.outbox: Outbox | None = None
+        self._events: queue.Queue[tuple[str, dict[str, Any]] | None] = queue.Queue(QUEUE_LIMIT)
+        self._thread = threading.Thread(target=self._run, name="usage", daemon=True)
+        self._thread.start()
+
+    def record(self, kind: str, payload: dict[str, Any]) -> None:
+        """Queue an event (returns at once; called on the UI thread)."""
+        try:
+            self._events.put_nowait((kind, payload))
+        except queue.Full:
+            log.warning("usage events are piling up; dropping %s", kind)
+
+    def close(self) -> None:
+        """Write what is queued and stop."""
+        self._events.put(None)
+        self._thread.join(5)
+
+    def flush(self, timeout: float = 5.0) -> None:
+        """Wait until queued events are in the outbox (tests, shutdown)."""
+        done = threading.Event()
+        self._events.put(("", {"done": done}))
+        done.wait(timeout)
+
+    def _run(self) -> None:
+        while (event := self._events.get()) is not None:
+            kind, payload = event
+            if not kind:
+                payload["done"].set()
+                continue
+            try:
+                if self.outbox is None:
+                    self.outbox = Outbox(self.data_dir)
+                self.outbox.put(kind, payload)
+            except (OutboxError, OSError) as error:
+                log.error("usage event %s not stored: %s", kind, error)
