@@ -75,9 +75,8 @@ def prepare(database_url: str) -> None:
 
 def enrolled_clients(database_url: str, url: str, folder: Path, count: int) -> list:
     """count terminals enrolled by token, each with its own key."""
-    from tests.server.queue_http import enrolled_queue_client
-
     from server.db import Database
+    from tests.server.queue_http import enrolled_queue_client
 
     app = type("App", (), {})()
     app.state = type("State", (), {"database": Database(database_url)})()

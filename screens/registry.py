@@ -30,6 +30,7 @@ SCREENS: list[tuple[str, str]] = [
     ("ticket", "TicketScreen"),
     ("ticket_confirm", "TicketConfirmScreen"),
     ("ticket_done", "TicketDoneScreen"),
+    ("display", "DisplayScreen"),
     ("error", "ErrorScreen"),
 ]
 

@@ -1,0 +1,316 @@
+"""The calling display: every window's current number, recent calls, waiting counts, a notice.
+
+A hall TV in landscape (usable in portrait): read from across the hall, so the sizes follow
+the screen, not the visitor's text-size setting. The board comes from kiosk.display_link,
+which also speaks each call; this screen only shows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from typing import Any
+
+from kivy.clock import Clock
+from kivy.core.text import Label as CoreLabel
+from kivy.factory import Factory
+from kivy.properties import BooleanProperty, ListProperty, NumericProperty, StringProperty
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.label import Label
+from kivy.uix.stencilview import StencilView
+
+from kiosk.display_link import CONNECTED, CONNECTING, DISCONNECTED, NOT_ENROLLED, DisplayLink
+from screens.base import BaseScreen, _
+from screens.ticket import CHINA_TIME
+
+HIGHLIGHT_SECONDS = 10.0  # a new call's window stands out this long
+FLASH_SECONDS = 5.0  # and blinks for the first part of it
+TICK = 0.5  # seconds between blinks, clock updates and link checks
+TICKER_SPEED = 90  # notice line pixels per second at 1080 pixels of screen height
+RECENT_ROWS = 8
+NOTICE_GAP = "　　　　"
+FIT_MARGIN = 0.94  # Kivy shortens a line a little before its measured width reaches the edge
+# Tile colours (palette TILE_COLORS, each tested with white text): blue, amber-brown, grey.
+STATE_TILES = {"open": 0, "paused": 2, "closed": 6}
+
+
+def window_columns(count: int, landscape: bool) -> int:
+    """Columns of the window grid: tiles stay wide enough for a four-character number."""
+    if landscape:
+        return 1 if count <= 1 else 2 if count <= 4 else 3 if count <= 9 else 4
+    return 1 if count <= 1 else 2 if count <= 8 else 3
+
+
+def notice_text(notice: Any, language: str) -> str:
+    """A hall notice as one line: plain text, or a notice's title and text."""
+    if isinstance(notice, str):
+        return notice.strip()
+    if not isinstance(notice, dict):
+        return ""
+    english = language == "en"
+    title = (english and notice.get("title_en")) or notice.get("title") or ""
+    text = (english and notice.get("text_en")) or notice.get("text") or ""
+    return "：".join(part.strip() for part in (title, text) if part and part.strip())
+
+
+class FittedText(Label):
+    """One line of text at base_font, made smaller (down to smallest of it) to fit its width.
+
+    Beyond that the line is shortened with "…": a long pause reason must not push the
+    window's number off its tile.
+    """
+
+    base_font = NumericProperty(20)
+    smallest = NumericProperty(0.6)
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.fbind("text", self._fit)
+        self.fbind("width", self._fit)
+        self.fbind("base_font", self._fit)
+
+    def _fit(self, *_args: Any) -> None:
+        if not self.text or self.width <= 1 or self.base_font <= 0:
+            self.font_size = max(self.base_font, 1)
+            return
+        measure = CoreLabel(text=self.text, font_size=self.base_font, bold=self.bold,
+                            font_name=self.font_name)
+        width = measure.get_extents(self.text)[0]
+        room = (self.width - self.padding[0] - self.padding[2]) * FIT_MARGIN
+        ratio = min(1.0, room / width) if width else 1.0
+        self.font_size = self.base_font * max(self.smallest, ratio)
+
+
+class WindowTile(BoxLayout):
+    """One window: its number and name, the ticket at it (or why it is not serving)."""
+
+    label = StringProperty("")
+    window_name = StringProperty("")
+    number = StringProperty("")
+    detail = StringProperty("")
+    is_ticket = BooleanProperty(True)  # a ticket number: larger than a status in words
+    background = ListProperty([0, 0, 0, 1])
+    highlight = BooleanProperty(False)
+    flash_until = NumericProperty(0)
+    highlight_until = NumericProperty(0)
+
+
+class CallRow(BoxLayout):
+    """One recent call: number, window, 重呼 when it was a recall."""
+
+    number = StringProperty("")
+    window = StringProperty("")
+    recall = StringProperty("")
+    newest = BooleanProperty(False)
+
+
+class NoticeTicker(StencilView):
+    """Holds a line of text (its child) that scrolls from right to left, over and over."""
+
+    offset = NumericProperty(0)
+    speed = NumericProperty(TICKER_SPEED)
+
+    def advance(self, seconds: float, text_width: float) -> None:
+        """Move the text on; start again once it has left on the left."""
+        self.offset += self.speed * seconds
+        if self.offset > self.width + text_width:
+            self.offset = 0
+
+
+class DisplayScreen(BaseScreen):
+    """The hall's calling display (the `display` profile's only screen)."""
+
+    hall = StringProperty("")
+    clock = StringProperty("")
+    message = StringProperty("")  # instead of the board: not enrolled, connecting
+    connection = StringProperty("")  # a small line while the feed is down
+    notice = StringProperty("")
+    columns = NumericProperty(2)
+    unit = NumericProperty(1.0)  # sizes are multiples of this: 1.0 on a 1080-line screen
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.board: dict[str, Any] | None = None
+        self.link: DisplayLink | None = None
+        self.status = CONNECTING
+        self._newest_call = 0
+        self._tiles: dict[int, WindowTile] = {}
+        self._ticks: list[Any] = []
+        self._checks = 0
+        self.bind(size=self._sized)
+
+    # Lifecycle ---------------------------------------------------------------------------
+    def on_enter(self, *_args: Any) -> None:
+        """Follow the board and keep the clock, blinking and notice line going."""
+        if self.link is None:
+            self.link = DisplayLink(self.app, self.show_board, self.show_status)
+            self.app.fbind("on_stop", lambda *_a: self._stop())
+            self.app.state.fbind("orientation", lambda *_a: self._sized())
+        self._stop()
+        self.link.start()
+        self.ids.ticker.offset = self.ids.ticker.width  # the notice starts readable, at left
+        self._ticks = [Clock.schedule_interval(self._tick, TICK),
+                       Clock.schedule_interval(self._scroll, 1 / 30)]
+        self._tick(0)
+
+    def on_leave(self, *_args: Any) -> None:
+        """Stop following while another screen is shown; its board is out of date by then."""
+        super().on_leave()
+        self._stop()
+        self.status = CONNECTING
+        self._forget_board()
+
+    def _stop(self) -> None:
+        for event in self._ticks:
+            event.cancel()
+        self._ticks = []
+        if self.link is not None:
+            self.link.stop()
+
+    def refresh(self) -> None:
+        """Show the last board again (language change)."""
+        self.title = _("Calling display")
+        self._show_status()
+        if self.board is not None:
+            self._show(self.board, highlight=False)
+        else:
+            self._show_notice([])
+
+    def speech_text(self) -> str:
+        """Nothing to read on entering: the display speaks calls only."""
+        return ""
+
+    # From the link (UI thread) -------------------------------------------------------------
+    def show_status(self, status: str) -> None:
+        """Show how the link to the hall's queue stands."""
+        self.status = status
+        if status in (CONNECTING, NOT_ENROLLED):
+            self._forget_board()  # a board of another server (or of none) says nothing now
+        self._show_status()
+
+    def _show_status(self) -> None:
+        status = self.status
+        self.connection = _("Connection lost, reconnecting…") if status == DISCONNECTED else ""
+        if status == NOT_ENROLLED:
+            self.message = _("This display is not connected to the hall's queue. Please ask "
+                             "the administrator to connect it to the server.")
+        elif self.board is None and status != CONNECTED:
+            self.message = _("Connecting to the hall's queue…")
+
+    def show_board(self, board: dict[str, Any]) -> None:
+        """Show a fresh board, unless a newer one is shown already."""
+        if self.board is not None and board["last_event_id"] < self.board["last_event_id"]:
+            return
+        first = self.board is None
+        self.board = board
+        self._show(board, highlight=not first)
+
+    def _forget_board(self) -> None:
+        self.board, self._newest_call, self._tiles, self.hall = None, 0, {}, ""
+        for container in ("windows", "calls", "services"):
+            self.ids[container].clear_widgets()
+
+    # Drawing -------------------------------------------------------------------------------
+    def _show(self, board: dict[str, Any], highlight: bool) -> None:
+        self.hall = board["hall"]["name"]
+        self.message = "" if board["windows"] else _("No windows are set up in this hall.")
+        self._show_windows(board["windows"])
+        self._show_calls(board["recent_calls"], highlight)
+        self._show_services(board["services"])
+        self._show_notice(board.get("notices", []))
+
+    def _show_windows(self, windows: list[dict[str, Any]]) -> None:
+        grid = self.ids.windows
+        if sorted(self._tiles) != [w["number"] for w in windows]:
+            grid.clear_widgets()
+            self._tiles = {w["number"]: WindowTile() for w in windows}
+            for number in sorted(self._tiles):
+                grid.add_widget(self._tiles[number])
+            self._sized()
+        english = self.app.state.language == "en"
+        for window in windows:
+            tile, current = self._tiles[window["number"]], window["current"]
+            tile.label = _("Window {number}").format(number=window["number"])
+            tile.window_name = window["name"]
+            tile.background = self.app.theme.tile_color(STATE_TILES.get(window["state"], 0))
+            if window["state"] == "paused":
+                tile.number, tile.is_ticket = _("Window paused"), False
+                tile.detail = window["pause_reason"] or ""
+            elif window["state"] == "closed":
+                tile.number, tile.is_ticket, tile.detail = _("Window closed"), False, ""
+            elif current is not None:
+                tile.number, tile.is_ticket = current["number"], True
+                tile.detail = (english and current.get("service_name_en")) or current[
+                    "service_name"]
+            else:
+                tile.number, tile.is_ticket, tile.detail = "—", True, ""
+
+    def _show_calls(self, calls: list[dict[str, Any]], highlight: bool) -> None:
+        rows = self.ids.calls
+        while len(rows.children) < RECENT_ROWS:
+            rows.add_widget(Factory.CallRow())
+        newest = calls[0]["event_id"] if calls else 0
+        if highlight and newest > self._newest_call:
+            self._highlight(calls[0]["window"])
+        self._newest_call = max(self._newest_call, newest)
+        for index, row in enumerate(reversed(rows.children)):
+            call = calls[index] if index < len(calls) else None
+            row.number = call["number"] if call else ""
+            row.window = _("Window {number}").format(number=call["window"]) if call else ""
+            row.recall = _("Recall") if call and call["recall"] else ""
+            row.newest = index == 0 and call is not None
+
+    def _highlight(self, window_number: int) -> None:
+        """Make the newest call's window stand out, and only that one."""
+        now = time.monotonic()
+        for number, tile in self._tiles.items():
+            called = number == window_number
+            tile.flash_until = now + FLASH_SECONDS if called else 0
+            tile.highlight_until = now + HIGHLIGHT_SECONDS if called else 0
+            tile.highlight = called
+
+    def _show_services(self, services: list[dict[str, Any]]) -> None:
+        english = self.app.state.language == "en"
+        texts = []
+        for service in services:
+            name = (english and service.get("name_en")) or service["name"]
+            if service["open"]:
+                texts.append(f"{name} · " + _("{count} waiting · about {minutes} min").format(
+                    count=service["waiting"], minutes=service["wait_minutes"]))
+            else:
+                texts.append(f"{name} · " + _("Closed now"))
+        box = self.ids.services
+        if len(box.children) != len(texts):
+            box.clear_widgets()
+            for _text in texts:
+                box.add_widget(Factory.ServiceWaiting())
+        for label, text in zip(reversed(box.children), texts, strict=True):
+            label.text = text
+
+    def _show_notice(self, notices: list[Any]) -> None:
+        texts = [text for text in (notice_text(n, self.app.state.language) for n in notices)
+                 if text]
+        default = _("Please listen for your number. A missed number is void; please take a "
+                    "new one.")
+        self.notice = NOTICE_GAP.join(texts or [default])
+
+    def _sized(self, *_args: Any) -> None:
+        self.unit = max(0.4, min(self.width, self.height) / 1080)
+        self.columns = window_columns(len(self._tiles), self.app.state.orientation == "landscape")
+
+    # Clock ---------------------------------------------------------------------------------
+    def _tick(self, _dt: float) -> None:
+        self.clock = dt.datetime.now(CHINA_TIME).strftime("%H:%M")
+        now = time.monotonic()
+        for tile in self._tiles.values():
+            if now < tile.flash_until:
+                tile.highlight = not tile.highlight
+            else:
+                tile.highlight = now < tile.highlight_until
+        self._checks += 1
+        if self._checks % 10 == 0 and self.link is not None:
+            self.link.check()  # enrolled from the admin screen meanwhile, for example
+
+    def _scroll(self, seconds: float) -> None:
+        ticker = self.ids.ticker
+        ticker.advance(seconds * self.unit, self.ids.ticker_text.texture_size[0])

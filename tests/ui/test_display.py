@@ -1,0 +1,300 @@
+"""The calling display on the real app, following a real server on loopback.
+
+Staff call through the server's HTTP API; the display shows each call within seconds and
+speaks it once (the chime, then the sentence) through the app's simulated speech. When the
+server goes away and comes back on the same port, the display says so, catches up, and
+speaks the call it missed exactly once.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from PIL import Image
+from sqlalchemy import select
+
+from provisioning.enrol import enrol
+from provisioning.heartbeat import CONFIG_FILE
+from provisioning.identity import STATE_FILE
+from server.app import create_app
+from server.background import free_port
+from server.fleet_service import create_enrolment_token
+from server.models import Hall, User, Window
+from server.queue.actions import call_next
+from server.queue.core import issue_ticket
+from server.settings import ServerSettings
+from tests.server.queue_http import StaffSession
+from tests.server.queue_setup import PASSWORD, make_queue_hall
+
+SHOTS = Path("/tmp/display-shots")
+RECONNECTING = "连接中断，正在重连…"
+
+
+@dataclass
+class LoopbackHall:
+    """A queue hall served on one loopback port; the server can be stopped and started again."""
+
+    settings: ServerSettings
+    port: int
+    staff: dict[int, str] = field(default_factory=dict)  # window number -> username
+    app: Any = None
+    _server: Any = None
+    _thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        """A fresh server application (and feed broker) on the same database and port."""
+        self.app = create_app(self.settings)
+        # uvicorn binds with SO_REUSEADDR, so the port is free again despite TIME_WAIT.
+        self._server = uvicorn.Server(uvicorn.Config(
+            self.app, host="127.0.0.1", port=self.port, log_level="warning",
+            timeout_graceful_shutdown=5))
+        self._thread = threading.Thread(target=self._server.run, name="uvicorn", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + 15
+        while not self._server.started:
+            assert self._thread.is_alive() and time.monotonic() < deadline, "no server"
+            time.sleep(0.02)
+
+    def stop(self) -> None:
+        """End the live streams and stop serving."""
+        self.app.state.broker.close()
+        self._server.should_exit = True
+        assert self._thread is not None
+        self._thread.join(10)
+        self.app.state.database.engine.dispose()
+
+    def issue(self, service: str, count: int) -> list[str]:
+        """Tickets taken at another dispenser, straight into the database."""
+        with self.app.state.database.sessions() as session:
+            hall = session.scalars(select(Hall)).one()
+            numbers = [issue_ticket(session, hall, service, actor="test")[0].number
+                       for _ in range(count)]
+            session.commit()
+        return numbers
+
+    def call_next_in_database(self, window_number: int) -> str:
+        """叫号 written to the database directly (while no server is serving)."""
+        with self.app.state.database.sessions() as session:
+            window = session.scalars(select(Window).where(Window.number == window_number)).one()
+            user = session.scalars(select(User).where(
+                User.username == self.staff[window_number])).one()
+            number = call_next(session, window.id, user).number
+            session.commit()
+        return number
+
+    def staff_session(self, window_number: int) -> StaffSession:
+        """The staff member of a window, signed in to the console."""
+        return StaffSession(self.url, self.staff[window_number], PASSWORD)
+
+
+@pytest.fixture
+def hall(tmp_path: Path, ui: Any) -> Iterator[LoopbackHall]:
+    """A served queue hall with the running terminal enrolled into it as a display."""
+    settings = ServerSettings(database_url=f"sqlite:///{tmp_path / 'server.sqlite3'}",
+                              storage_dir=tmp_path / "storage")
+    served = LoopbackHall(settings, free_port())
+    served.start()
+    with served.app.state.database.sessions() as session:
+        queue_hall = make_queue_hall(session)
+        served.staff = {number: user.username for number, user in queue_hall.staff.items()}
+        token, _row = create_enrolment_token(session, queue_hall.hall.id, "display", 1)
+    data_dir = Path(ui.app.terminal_config.data_dir)
+    original = ui.app.terminal_config
+    try:
+        assert enrol(served.url, data_dir, token).status == "accepted"
+        ui.app.link.restart()
+        yield served
+    finally:
+        # Back to an unenrolled query terminal: the server pushed the display profile.
+        for name in (STATE_FILE, CONFIG_FILE):
+            (data_dir / name).unlink(missing_ok=True)
+        ui.app.link.restart()
+        ui.app.apply_config(original)
+        ui.app.nav.restart()  # leave the display: its feed stops
+        ui.frames(2)
+        if served._thread is not None and served._thread.is_alive():
+            served.stop()
+        ui.resize(1080, 1920)
+
+
+def open_display(ui: Any) -> Any:
+    """Show the display and wait for its first board."""
+    if ui.app.nav.current != "display":
+        ui.app.nav.go("display")
+    assert ui.wait_until(lambda: ui.screen.board is not None and ui.screen.status == "connected")
+    ui.frames(2)
+    return ui.screen
+
+
+def spoken_since(ui: Any, start: int) -> list[Any]:
+    return list(ui.app.speaker.spoken[start:])
+
+
+def wait_for_speech(ui: Any, start: int, count: int, timeout: float = 60) -> list[Any]:
+    """The utterances after start, once there are count of them and the speaker is idle."""
+    assert ui.wait_until(lambda: len(spoken_since(ui, start)) >= count, timeout), [
+        u.text for u in spoken_since(ui, start)]
+    assert ui.app.speaker.wait_idle(timeout=30)
+    time.sleep(0.5)  # a repeat would be queued by now
+    ui.frames(2)
+    return spoken_since(ui, start)
+
+
+def assert_in_turn(utterances: list[Any]) -> None:
+    """Each utterance starts after the one before it was finished: none overlap."""
+    for before, after in zip(utterances, utterances[1:], strict=False):
+        assert after.started >= before.finished, (before, after)
+
+
+def newest_call(screen: Any) -> tuple[str, str, str]:
+    row = list(reversed(screen.ids.calls.children))[0]
+    return row.number, row.window, row.recall
+
+
+def test_calls_are_shown_at_once_and_spoken_once_in_order(ui: Any, hall: LoopbackHall) -> None:
+    hall.issue("legal-aid", 3)
+    hall.issue("notary", 2)
+    # The server pushes the display profile with the first heartbeat: the display opens itself.
+    assert ui.wait_until(lambda: ui.app.terminal_config.profile == "display", 15)
+    assert ui.wait_until(lambda: ui.app.nav.current == "display")
+    screen = open_display(ui)
+    assert screen.ids.windows.children and screen.message == ""
+    assert all(row.number == "" for row in screen.ids.calls.children)
+    assert any("法律援助 · 等候 3 人" in text for text in ui.texts())
+    assert "请留意叫号，过号无效，请重新取号" in ui.texts()
+    first = len(ui.app.speaker.spoken)
+    window1, window2, window3 = (hall.staff_session(n) for n in (1, 2, 3))
+
+    called = time.monotonic()
+    ticket = window1.post("/windows/1/call-next").json()
+    assert ticket["number"] == "A001"
+    assert ui.wait_until(lambda: screen._tiles[1].number == "A001"
+                         and newest_call(screen) == ("A001", "1号窗口", ""), 5)
+    shown = time.monotonic() - called
+    assert shown < 3, f"the call took {shown:.2f} s to show"
+    assert screen._tiles[1].highlight_until > time.monotonic()  # the new call stands out
+    assert "A001" in ui.texts() and "1号窗口" in ui.texts()
+
+    assert window1.post(f"/windows/1/tickets/{ticket['id']}/recall").ok
+    assert ui.wait_until(lambda: newest_call(screen) == ("A001", "1号窗口", "重呼"), 5)
+    assert window2.post("/windows/2/call-next").json()["number"] == "A002"
+    assert window3.post("/windows/3/call-next").json()["number"] == "B001"
+    assert ui.wait_until(lambda: screen._tiles[3].number == "B001", 5)
+
+    utterances = wait_for_speech(ui, first, 8)
+    assert [u.text for u in utterances] == [
+        "[chime]", "请A001号到1号窗口办理",
+        "[chime]", "重呼，请A001号到1号窗口办理",
+        "[chime]", "请A002号到2号窗口办理",
+        "[chime]", "请B001号到3号窗口办理"]
+    assert_in_turn(utterances)
+    assert [(row.number, row.window, row.recall)
+            for row in reversed(screen.ids.calls.children)][:4] == [
+        ("B001", "3号窗口", ""), ("A002", "2号窗口", ""), ("A001", "1号窗口", "重呼"),
+        ("A001", "1号窗口", "")]
+    assert any("法律援助 · 等候 1 人" in text for text in ui.texts())
+
+    # 暂停 with a reason: the window says so instead of a number, and nothing is spoken.
+    response = hall.staff_session(4).post("/windows/4/state",
+                                          {"state": "paused", "reason": "午间休息"})
+    assert response.ok, response.text
+    assert ui.wait_until(lambda: screen._tiles[4].number == "暂停服务", 5)
+    assert screen._tiles[4].detail == "午间休息"
+    assert "暂停服务" in ui.texts() and "午间休息" in ui.texts()
+    assert len(ui.app.speaker.spoken) == first + 8
+
+    # Landscape, as on the hall's TV, then portrait.
+    ui.resize(1920, 1080)
+    assert screen.columns == 2
+    check_layout(ui, screen)
+    shot = ui.screenshot(SHOTS / "display.png")
+    ui.resize(1080, 1920)
+    check_layout(ui, screen)
+    ui.screenshot(SHOTS / "display-portrait.png")
+    with Image.open(shot) as image:
+        assert image.size == (1920, 1080)
+
+    # English from the catalog's msgids; the layout still fits.
+    ui.app.set_language("en")
+    ui.resize(1920, 1080)
+    check_layout(ui, screen)
+    assert "Window 1" in ui.texts() and "Recent calls" in ui.texts()
+    assert screen._tiles[4].number == "Window paused"
+    ui.screenshot(SHOTS / "display-en.png")
+
+
+def check_layout(ui: Any, screen: Any) -> None:
+    """Every tile lies inside the screen, no two overlap, and no text is cut short."""
+    from kivy.uix.label import Label  # Kivy only once the app has configured it
+
+    ui.frames(3)
+    tiles = [screen._tiles[n] for n in sorted(screen._tiles)]
+    boxes = [(*t.to_window(t.x, t.y), t.width, t.height) for t in tiles]
+    for x, y, width, height in boxes:
+        assert 0 <= x and x + width <= screen.width + 1 and 0 <= y and y + height <= \
+            screen.height + 1
+        assert width > 200 and height > 150
+    for index, (x, y, width, height) in enumerate(boxes):
+        for other_x, other_y, other_width, other_height in boxes[index + 1:]:
+            assert (x + width <= other_x or other_x + other_width <= x
+                    or y + height <= other_y or other_y + other_height <= y)
+    labels = [label for tile in tiles for label in tile.walk() if isinstance(label, Label)]
+    labels += [label for row in screen.ids.calls.children for label in row.children[1:]]
+    labels += list(screen.ids.services.children)
+    for label in labels:  # shortened with "…" would mean the text did not fit
+        if label.text:
+            width, height = label._label.get_extents(label.text)
+            assert width <= label.width + 1 and height <= label.height + 1, label.text
+
+
+def test_a_dropped_connection_catches_up_and_speaks_the_missed_call_once(
+        ui: Any, hall: LoopbackHall) -> None:
+    hall.issue("legal-aid", 3)
+    hall.issue("notary", 1)
+    screen = open_display(ui)
+    first = len(ui.app.speaker.spoken)
+    assert hall.staff_session(1).post("/windows/1/call-next").json()["number"] == "A001"
+    assert ui.wait_until(lambda: screen._tiles[1].number == "A001", 5)
+    wait_for_speech(ui, first, 2)
+
+    hall.stop()
+    assert ui.wait_until(lambda: RECONNECTING in ui.texts(), 10)
+    missed = hall.call_next_in_database(2)  # staff go on calling while the display is cut off
+    assert missed == "A002"
+    ui.frames(5)
+    assert screen._tiles[2].number == "—"  # not shown yet: the display cannot know
+
+    hall.start()
+    assert ui.wait_until(lambda: screen._tiles[2].number == "A002", 30)
+    assert ui.wait_until(lambda: screen.connection == "" and RECONNECTING not in ui.texts(), 10)
+    assert newest_call(screen) == ("A002", "2号窗口", "")
+    assert hall.staff_session(3).post("/windows/3/call-next").json()["number"] == "B001"
+    assert ui.wait_until(lambda: screen._tiles[3].number == "B001", 5)
+
+    utterances = wait_for_speech(ui, first, 6)
+    assert [u.text for u in utterances] == [
+        "[chime]", "请A001号到1号窗口办理",
+        "[chime]", "请A002号到2号窗口办理",
+        "[chime]", "请B001号到3号窗口办理"]
+    assert_in_turn(utterances)
+    assert screen.link is not None and screen.link.announcer is not None
+    assert screen.link.announcer.announced == 3
+
+
+def test_without_enrolment_the_display_says_it_is_not_connected(ui: Any) -> None:
+    ui.app.nav.go("display")
+    assert ui.wait_until(lambda: any("本机未接入大厅排队系统" in t for t in ui.texts()), 5)
+    assert ui.screen.ids.windows.children == []
+    ui.app.nav.restart()
+
