@@ -29,7 +29,7 @@ from provisioning.client import ServerError
 log = logging.getLogger(__name__)
 CALL_KINDS = ("called", "recalled", "resumed")
 REMEMBERED_CALL_TIMES = 100
-DEBOUNCE = 0.15  # seconds to gather the events of one staff action before fetching the board
+DEBOUNCE = 0.05  # seconds to gather the events of one staff action before fetching the board
 # What the screen is told about the link.
 NOT_ENROLLED, CONNECTING, CONNECTED, DISCONNECTED = (
     "not_enrolled", "connecting", "connected", "disconnected")
