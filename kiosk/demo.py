@@ -11,6 +11,7 @@ from typing import Any
 
 from content.install import SEED
 from kiosk.config import TerminalConfig, hash_pin
+from kiosk.demo_queue import play_loop, printer_settings, start_display
 from kiosk.xvfb import virtual_display
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,7 @@ def demo_config(data_dir: Path, orientation: str, *, with_server: bool) -> Termi
         "terminal", data_dir=str(data_dir), content="" if with_server else str(SEED),
         fullscreen=False, orientation=orientation, admin_pin_hash=hash_pin(DEMO_PIN),
         sync_interval=20)
+    config = config.with_overrides("printer", **printer_settings(data_dir))
     return config.with_overrides("speech", wav_dir=str(data_dir / "speech"))
 
 
@@ -55,9 +57,15 @@ def run_demo(*, headless: bool, screenshots: Path | None, orientation: str,
             from kiosk.demo_server import demo_server
 
             running = stack.enter_context(demo_server(data_dir.resolve(), config.data_dir))
-            print(f"server: {running.url}  fleet console: {running.url}/login  accounts: "
+            print(f"server: {running.url}  console: {running.url}/login  accounts: "
                   + ", ".join(f"{user} / {password}" for user, password in running.users),
                   file=sys.stderr)
+            print(f"staff console (window staff1 or staff2): {running.url}/queue  "
+                  f"printed tickets (ESC/POS bytes and PNG): {config.printer['directory']}",
+                  file=sys.stderr)
+            display = start_display(config, running, data_dir)
+            stack.callback(display.wait, 20)
+            stack.callback(display.terminate)
         app = create_app(config, windowed=True)
         holder.append(app)
         print(f"admin PIN for the demo: {DEMO_PIN} (tap the welcome line 5 times); "
@@ -70,6 +78,11 @@ def run_demo(*, headless: bool, screenshots: Path | None, orientation: str,
 
         driver = Driver.start(app)
         written = walk(driver, screenshots)
+        if server:  # then the queue loop against a real server, on the same terminal
+            from kiosk.demo_server import demo_server
+
+            with demo_server(data_dir.resolve(), config.data_dir) as running:
+                written += play_loop(driver, running, screenshots)
         app.exit_app()
-        print(f"{len(written)} screenshots written to {screenshots}")
+        print(f"{len(written)} screenshots and files written to {screenshots}")
         return 0

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from fastapi import FastAPI
 from sqlalchemy import select
 
 from content.install import SEED
@@ -25,6 +26,7 @@ from server.background import serve_in_thread
 from server.fleet_actions import create_hall
 from server.fleet_service import create_enrolment_token
 from server.models import Hall, User
+from server.queue import setup as queue_setup
 from server.security import create_user
 from server.settings import ServerSettings
 
@@ -40,22 +42,43 @@ class DemoServer:
 
     url: str
     users: tuple[tuple[str, str], ...]
+    app: FastAPI
+    hall_id: int
+
+
+DEMO_ACCOUNTS = (("admin", "it_admin"), ("editor", "editor"), ("staff1", "staff"),
+                 ("staff2", "staff"), ("supervisor", "supervisor"))
+DEMO_QUEUE = Path(queue_setup.__file__).with_name("demo.yaml")
 
 
 def _accounts(settings: ServerSettings) -> int:
-    """Create the demo hall and accounts once; return the hall id."""
+    """Create the demo hall, its queue set-up and the accounts once; return the hall id."""
     database = create_app(settings).state.database
     with database.sessions() as session, session.begin():
         hall = session.scalar(select(Hall).where(Hall.code == DEMO_HALL[0]))
         if hall is None:
             hall = create_hall(session, *DEMO_HALL, level="city")
-        for username, role in (("admin", "it_admin"), ("editor", "editor")):
+        queue_setup.apply_setup(session, hall, queue_setup.load_setup(DEMO_QUEUE))
+        for username, role in DEMO_ACCOUNTS:
             if session.scalar(select(User).where(User.username == username)) is None:
-                create_user(session, username, DEMO_PASSWORD, role)
+                in_hall = DEMO_HALL[0] if role in ("staff", "supervisor") else None
+                create_user(session, username, DEMO_PASSWORD, role, in_hall)
         session.flush()
         hall_id = hall.id
     database.engine.dispose()
     return hall_id
+
+
+def enrol_terminal(app: FastAPI, url: str, hall_id: int, terminal_dir: Path,
+                   profile: str) -> None:
+    """Enrol the terminal at terminal_dir with a one-time token, unless it already is."""
+    state = load_state(terminal_dir)
+    if state.may_send and state.server_url == url:
+        return
+    with app.state.database.sessions() as session, session.begin():
+        token, _record = create_enrolment_token(session, hall_id, profile, hours=1)
+    state = enrol(url, terminal_dir, token, wait=10)
+    log.info("demo %s terminal enrolment: %s", profile, state.status)
 
 
 @contextmanager
@@ -74,11 +97,8 @@ def demo_server(root: Path, terminal_dir: Path) -> Iterator[DemoServer]:
         bundle = root / "bundle"
         build_signed_bundle(SEED, bundle, key=load_private_key(key))
         publish(bundle, url, "editor", DEMO_PASSWORD, progress=log.info)
-        state = load_state(terminal_dir)
-        if not (state.may_send and state.server_url == url):
-            with app.state.database.sessions() as session, session.begin():
-                token, _record = create_enrolment_token(session, hall_id, "query", hours=1)
-            state = enrol(url, terminal_dir, token, wait=10)
-            log.info("demo terminal enrolment: %s", state.status)
-        yield DemoServer(url, (("admin", DEMO_PASSWORD), ("editor", DEMO_PASSWORD)))
+        enrol_terminal(app, url, hall_id, terminal_dir, "query")
+        yield DemoServer(url, tuple((user, DEMO_PASSWORD) for user, _role in DEMO_ACCOUNTS),
+                         app, hall_id)
+    app.state.broker.close()
     app.state.database.engine.dispose()

@@ -1,0 +1,80 @@
+"""The demo's queue: a display terminal beside the query terminal, or the whole loop on files.
+
+With a screen, the calling display runs as a second terminal process (one Kivy
+window per process), enrolled with its own key and token. Without one, the loop
+is played through once on the virtual screen and every step is written as a
+file: the ticket screens, the printed ticket (the simulated printer's ESC/POS
+bytes and the PNG decoded from them), the staff call made through the staff API,
+the calling display, and the announcement as WAV files.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from kiosk.config import TerminalConfig
+
+
+def printer_settings(data_dir: Path) -> dict[str, Any]:
+    """The demo terminals' simulated printer: 80 mm, bitmap, output in data_dir/printer."""
+    return {"kind": "simulated", "directory": str(data_dir / "printer"), "paper_width": 80}
+
+
+def start_display(config: TerminalConfig, server: Any, root: Path) -> subprocess.Popen[bytes]:
+    """Enrol a display terminal and run it in its own process, landscape, in a window."""
+    from kiosk.demo_server import enrol_terminal
+
+    display_dir = (root / "display").resolve()
+    enrol_terminal(server.app, server.url, server.hall_id, display_dir, "display")
+    toml = display_dir / "terminal.toml"
+    toml.write_text(
+        "[terminal]\n"
+        f'profile = "display"\ndata_dir = "{display_dir}"\nfullscreen = false\n'
+        'orientation = "landscape"\n'
+        f"[speech]\nwav_dir = \"{display_dir / 'speech'}\"\n", "utf-8")
+    log = open(display_dir / "display.log", "wb")
+    return subprocess.Popen([sys.executable, "-m", "kiosk.cli", "terminal", "--config",
+                             str(toml), "--windowed"], stdout=log, stderr=subprocess.STDOUT)
+
+
+def play_loop(driver: Any, server: Any, out: Path) -> list[Path]:
+    """Take a ticket with real taps, print it, call it as staff, show and speak it."""
+    from server.queue.staff_client import StaffSession
+
+    app = driver.app
+    app.link.restart()  # the terminal was enrolled after it started
+    written: list[Path] = []
+
+    def shot(name: str) -> None:
+        driver.frames(4)
+        written.append(driver.screenshot(out / f"queue-{len(written) + 1:02d}-{name}.png"))
+
+    app.start_session()
+    driver.frames(2)
+    driver.tap("取号")
+    driver.wait_until(lambda: any(t.startswith("法律援助\n") for t in driver.texts()), 15)
+    shot("services")
+    driver.tap(next(t for t in driver.texts() if t.startswith("法律援助\n")))
+    shot("confirm")
+    driver.tap(driver.find("确认取号", root=driver.screen))
+    driver.wait_until(lambda: app.nav.current == "ticket_done", 20)
+    shot("ticket")
+    ticket = app.nav.manager.current_screen.params["ticket"].ticket
+    printer_dir = Path(app.terminal_config.printer["directory"])
+    for printed in sorted(printer_dir.glob(f"*-{ticket['number']}.*"))[-2:]:
+        written.append(Path(shutil.copy(printed, out / f"queue-printed-{printed.name}")))
+    app.nav.go("display")
+    driver.frames(10)
+    staff = StaffSession(server.url, "staff1", "hallkiosk-demo")
+    staff.post("/windows/1/sign-in")
+    staff.post("/windows/1/call-next")
+    driver.wait_until(lambda: any(ticket["number"] in t for t in driver.texts()), 15)
+    app.speaker.wait_idle(30)
+    shot("display")
+    for clip in sorted(Path(app.terminal_config.speech["wav_dir"]).glob("*.wav"))[-2:]:
+        written.append(Path(shutil.copy(clip, out / f"queue-announcement-{clip.name}")))
+    return written
