@@ -73,7 +73,8 @@ def phone_events(request: Request, token: str, session: DbSession,
     ticket = _ticket(session, token)
     ticket_id, hall_id = ticket.id, ticket.hall_id
     header = last_event_id_header or ""
-    after = int(header) if header.isdigit() else last_event_id(session, hall_id)
+    after = (int(header) if header.isdigit() and int(header) < 2**31
+             else last_event_id(session, hall_id))
     session.close()
     database = request.app.state.database
     last: dict[str, Any] = {}

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
@@ -31,6 +31,9 @@ router = APIRouter(prefix="/queue", tags=["queue"])
 DbSession = Annotated[Session, Depends(get_session)]
 SignedTerminal = Annotated[Terminal, Depends(current_terminal)]
 Staff = Annotated[User, Depends(require_role("staff", "supervisor"))]
+WindowNumber = Annotated[int, Path(ge=1, le=999)]
+MAX_ID = 2**31 - 1  # what every database's integer column holds
+TicketId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 class _Body(BaseModel):
@@ -95,7 +98,7 @@ def _staff_hall(session: Session, user: User) -> Hall:
 
 
 def _after(after: int | None, last_event: str | None, session: Session, hall: Hall) -> int:
-    if last_event and last_event.isdigit():
+    if last_event and last_event.isdigit() and int(last_event) <= MAX_ID:
         return int(last_event)
     return after if after is not None else last_event_id(session, hall.id)
 
@@ -158,7 +161,7 @@ def terminal_board(session: DbSession, terminal: SignedTerminal) -> Any:
 
 @router.get("/events")
 def terminal_events(request: Request, session: DbSession, terminal: SignedTerminal,
-                    after: int | None = None,
+                    after: Annotated[int | None, Query(ge=0, le=MAX_ID)] = None,
                     last_event_id: Annotated[str | None, Header()] = None) -> Any:
     """The hall's queue changes as server-sent events (catch up with ?after=ID)."""
     try:
@@ -207,7 +210,8 @@ def staff_board(session: DbSession, user: Staff) -> Any:
 
 
 @router.get("/staff/events")
-def staff_events(request: Request, session: DbSession, user: Staff, after: int | None = None,
+def staff_events(request: Request, session: DbSession, user: Staff,
+                 after: Annotated[int | None, Query(ge=0, le=MAX_ID)] = None,
                  last_event_id: Annotated[str | None, Header()] = None) -> Any:
     """The hall's queue changes for the console, as server-sent events."""
     try:
@@ -218,35 +222,35 @@ def staff_events(request: Request, session: DbSession, user: Staff, after: int |
 
 
 @router.post("/windows/{number}/sign-in")
-def sign_in(number: int, session: DbSession, user: Staff) -> Any:
+def sign_in(number: WindowNumber, session: DbSession, user: Staff) -> Any:
     """Take the window and open it."""
     return _staff_action(session, user, number,
                          lambda window_id: actions.sign_in(session, window_id, user))
 
 
 @router.post("/windows/{number}/state")
-def window_state(number: int, body: WindowState, session: DbSession, user: Staff) -> Any:
+def window_state(number: WindowNumber, body: WindowState, session: DbSession, user: Staff) -> Any:
     """暂停 with a reason, 恢复, or close the window and sign out."""
     return _staff_action(session, user, number, lambda window_id: actions.set_window_state(
         session, window_id, user, body.state, body.reason))
 
 
 @router.post("/windows/{number}/call-next")
-def call_next(number: int, session: DbSession, user: Staff) -> Any:
+def call_next(number: WindowNumber, session: DbSession, user: Staff) -> Any:
     """叫号: call the next ticket."""
     return _staff_action(session, user, number,
                          lambda window_id: actions.call_next(session, window_id, user))
 
 
 @router.post("/windows/{number}/call")
-def call_number(number: int, body: CallNumber, session: DbSession, user: Staff) -> Any:
+def call_number(number: WindowNumber, body: CallNumber, session: DbSession, user: Staff) -> Any:
     """指定叫号: call one waiting ticket by its number."""
     return _staff_action(session, user, number, lambda window_id: actions.call_number(
         session, window_id, user, body.number))
 
 
 @router.post("/windows/{number}/tickets/{ticket_id}/transfer")
-def transfer(number: int, ticket_id: int, body: Transfer, session: DbSession,
+def transfer(number: WindowNumber, ticket_id: TicketId, body: Transfer, session: DbSession,
              user: Staff) -> Any:
     """转移 the ticket to another service or window."""
     return _staff_action(session, user, number, lambda window_id: actions.transfer(
@@ -255,7 +259,7 @@ def transfer(number: int, ticket_id: int, body: Transfer, session: DbSession,
 
 
 @router.post("/windows/{number}/tickets/{ticket_id}/visitor")
-def register_visitor(number: int, ticket_id: int, body: Visitor, session: DbSession,
+def register_visitor(number: WindowNumber, ticket_id: TicketId, body: Visitor, session: DbSession,
                      user: Staff) -> Any:
     """Record the 服务台账 registration with the ticket."""
     fields = {key: value for key, value in body.model_dump().items() if value}
@@ -264,7 +268,7 @@ def register_visitor(number: int, ticket_id: int, body: Visitor, session: DbSess
 
 
 @router.post("/windows/{number}/tickets/{ticket_id}/{action}")
-def ticket_action(number: int, ticket_id: int,
+def ticket_action(number: WindowNumber, ticket_id: TicketId,
                   action: Literal["recall", "start", "finish", "no_show", "hold", "resume"],
                   session: DbSession, user: Staff) -> Any:
     """重呼, 开始办理, 办结, 过号, 挂起 or 回呼 the window's ticket (declared last: it

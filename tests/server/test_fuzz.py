@@ -31,10 +31,13 @@ from content.signing import generate_key
 from provisioning.signing import public_key_bytes, sign_request
 from server.app import create_app
 from server.fleet_service import queue_command
+from server.queue.core import issue_ticket
 from server.security import create_user
 from server.settings import ServerSettings
 from tests.provisioning.live_server import make_token
 from tests.provisioning.signed import enrol, terminal_row
+from tests.server.queue_setup import PASSWORD as QUEUE_PASSWORD
+from tests.server.queue_setup import make_queue_hall
 
 PASSWORD = "correct horse battery"
 EXAMPLES_PER_OPERATION = 20
@@ -104,6 +107,17 @@ def caller(request: pytest.FixtureRequest, server_app: FastAPI,
         assert response.status_code == 200, response.text
         session.cookies.update(dict(response.cookies))
         session.headers["X-CSRF-Token"] = response.json()["csrf_token"]
+    elif request.param == "staff":  # at window 1 of a hall with waiting tickets
+        with server_app.state.database.sessions() as db:
+            hall = make_queue_hall(db).hall
+            for service in ("legal-aid", "notary", "legal-aid"):
+                issue_ticket(db, hall, service, actor="fuzz")
+            db.commit()
+        response = client.post("/api/v1/session",
+                               json={"username": "staff1-QX-01", "password": QUEUE_PASSWORD})
+        assert response.status_code == 200, response.text
+        session.cookies.update(dict(response.cookies))
+        session.headers["X-CSRF-Token"] = response.json()["csrf_token"]
     with session:
         yield session
 
@@ -118,7 +132,9 @@ def _document_app() -> FastAPI:
                                      storage_dir=Path(tempfile.gettempdir())), migrate=False)
 
 
-schema = schemathesis.openapi.from_asgi("/openapi.json", _document_app())
+# Event streams never end by themselves (tests/server/test_queue_api.py covers them).
+schema = schemathesis.openapi.from_asgi("/openapi.json", _document_app()).exclude(
+    path_regex=r"/events$")
 schema.config.generation.update(modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE],
                                 deterministic=True)
 # Examples and fuzzing phases only: the coverage phase is not bounded by max_examples,
@@ -126,7 +142,7 @@ schema.config.generation.update(modes=[GenerationMode.POSITIVE, GenerationMode.N
 schema.config.phases.coverage.enabled = False
 
 
-@pytest.mark.parametrize("caller", ["anonymous", "terminal", "editor", "it_admin"],
+@pytest.mark.parametrize("caller", ["anonymous", "terminal", "editor", "it_admin", "staff"],
                          indirect=True)
 @schema.parametrize()
 # server_app and the caller are function-scoped on purpose: one server per operation and
