@@ -16,7 +16,7 @@ from server.queue import models as queue_models  # noqa: F401  (registers the ta
 from server.queue.core import install_hooks
 from server.queue.errors import QueueError
 from server.queue.feed import Broker
-from server.routers import auth, console, content, devices, health, phone, queue
+from server.routers import auth, console, content, devices, health, phone, queue, queue_pages
 from server.settings import ServerSettings
 
 log = logging.getLogger(__name__)
@@ -48,6 +48,7 @@ def create_app(settings: ServerSettings, *, migrate: bool = True) -> FastAPI:
     app.include_router(content.router, prefix=API)
     app.include_router(queue.router, prefix=API)
     app.include_router(phone.router)
+    app.include_router(queue_pages.router)
     app.include_router(console.router)  # web pages, not under the API prefix
 
     @app.exception_handler(RequestValidationError)

@@ -64,11 +64,13 @@ def static_file(filename: str) -> FileResponse:
 
 @router.get("/")
 def home(request: Request, user: MaybeUser) -> Response:
-    """The start page: IT goes to the fleet, other roles see who they are signed in as."""
+    """The start page: IT to the fleet, hall staff to the queue console, others see who they are."""
     if user is None:
         return RedirectResponse("/login", status_code=303)
     if user.role == "it_admin":
         return RedirectResponse("/fleet", status_code=303)
+    if user.role in ("staff", "supervisor") and user.hall_id is not None:
+        return RedirectResponse("/queue", status_code=303)
     return render(request, "home.html", user)
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from server.deps import get_session
 from server.models import Hall
-from server.pages import templates
+from server.pages import error_page, templates
 from server.queue import feed
 from server.queue.models import Ticket
 from server.queue.views import last_event_id, ticket_view
@@ -49,7 +49,10 @@ def _status(database: Any, ticket_id: int) -> dict[str, Any]:
 @router.get("/t/{token}", response_class=HTMLResponse)
 def phone_page(request: Request, token: str, session: DbSession) -> HTMLResponse:
     """The ticket page (mobile layout, Chinese)."""
-    ticket = _ticket(session, token)
+    try:
+        ticket = _ticket(session, token)
+    except HTTPException:
+        return error_page(request, 404, "没有找到这张号票。请核对二维码，或到服务台咨询。")
     hall = session.get(Hall, ticket.hall_id)
     status = _status(request.app.state.database, ticket.id)
     response = templates.TemplateResponse(

@@ -150,3 +150,8 @@ def test_phone_page_follows_its_ticket(url: str, hall: QueueHall, terminal: Queu
     called = updates.get(timeout=5)
     assert (called["state"], called["window"]) == ("called", 2)
     assert called["state_text"] == "请到窗口办理"
+
+
+def test_unknown_phone_page_is_a_chinese_page(url: str) -> None:
+    response = requests.get(f"{url}/t/not-a-real-token-123", timeout=10)
+    assert response.status_code == 404 and "没有找到这张号票" in response.text

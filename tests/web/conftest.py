@@ -5,14 +5,14 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import uvicorn
 from fastapi import FastAPI
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 from server.app import create_app
 from server.fleet_actions import create_hall
@@ -82,3 +82,53 @@ def page(browser: Browser) -> Iterator[Page]:
     tab.set_default_timeout(10_000)
     yield tab
     context.close()
+
+
+# -- the queue pages ------------------------------------------------------------------------
+
+SUPERVISOR = ("li.supervisor", "hall-supervisor-pass")
+
+
+@dataclass
+class QueueSite:
+    """The live server with a queue hall (services A legal-aid, B notary), its people."""
+
+    server: LiveServer
+    hall_id: int
+    staff: dict[int, str]  # window number -> username of the staff member meant for it
+    password: str
+    supervisor: tuple[str, str]
+
+
+@pytest.fixture
+def queue_site(live_server: LiveServer) -> QueueSite:
+    """The queue hall of tests/server/queue_setup.py, nobody signed in, plus a supervisor."""
+    from tests.server.queue_setup import PASSWORD, make_queue_hall
+
+    with live_server.app.state.database.sessions() as session:
+        hall = make_queue_hall(session, sign_in_all=False)
+        create_user(session, *SUPERVISOR, "supervisor", hall.hall.code)
+        session.commit()
+        return QueueSite(live_server, hall.hall.id,
+                         {number: user.username for number, user in hall.staff.items()},
+                         PASSWORD, SUPERVISOR)
+
+
+@pytest.fixture
+def new_tab(browser: Browser, live_server: LiveServer) -> Iterator[Callable[..., Page]]:
+    """Opens tabs, each in its own context (own cookies); closed before the server stops,
+    so no live event stream holds the server's shutdown."""
+    contexts: list[BrowserContext] = []
+
+    def open_tab(width: int = 1366, height: int = 900, mobile: bool = False) -> Page:
+        context = browser.new_context(locale="zh-CN", viewport={"width": width, "height": height},
+                                      is_mobile=mobile, has_touch=mobile,
+                                      device_scale_factor=2 if mobile else 1)
+        contexts.append(context)
+        tab = context.new_page()
+        tab.set_default_timeout(10_000)
+        return tab
+
+    yield open_tab
+    for context in contexts:
+        context.close()
