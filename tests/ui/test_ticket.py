@@ -103,3 +103,14 @@ def test_without_a_server_no_ticket_and_a_clear_message(ui: Any) -> None:
     ui.tap("取号")
     assert ui.wait_until(lambda: any("本机未接入大厅排队系统" in t for t in ui.texts()))
     assert "12348" in next(t for t in ui.texts() if "本机未接入" in t)
+
+
+def test_server_unreachable_gives_no_ticket_and_says_what_to_do(ui: Any, hall_server: Any) -> None:
+    app, _url = hall_server
+    open_services(ui)
+    ui.tap(next(t for t in ui.texts() if t.startswith("法律援助\n")))
+    ui.app.link.client.server_url = "http://127.0.0.1:9"  # the network drops
+    ui.tap(ui.find("确认取号", root=ui.screen))
+    assert ui.wait_until(lambda: any("与服务器的连接中断" in t for t in ui.texts()), 30)
+    assert ui.app.nav.current == "ticket_confirm" and tickets(app) == []
+    assert any("12348" in t for t in ui.texts() if "连接中断" in t)
