@@ -16,7 +16,17 @@ from server.queue import models as queue_models  # noqa: F401  (registers the ta
 from server.queue.core import install_hooks
 from server.queue.errors import QueueError
 from server.queue.feed import Broker
-from server.routers import auth, console, content, devices, health, phone, queue, queue_pages
+from server.routers import (
+    auth,
+    console,
+    content,
+    content_pages,
+    devices,
+    health,
+    phone,
+    queue,
+    queue_pages,
+)
 from server.settings import ServerSettings
 
 log = logging.getLogger(__name__)
@@ -49,6 +59,7 @@ def create_app(settings: ServerSettings, *, migrate: bool = True) -> FastAPI:
     app.include_router(queue.router, prefix=API)
     app.include_router(phone.router)
     app.include_router(queue_pages.router)
+    app.include_router(content_pages.router)
     app.include_router(console.router)  # web pages, not under the API prefix
 
     @app.exception_handler(RequestValidationError)

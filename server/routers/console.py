@@ -64,13 +64,15 @@ def static_file(filename: str) -> FileResponse:
 
 @router.get("/")
 def home(request: Request, user: MaybeUser) -> Response:
-    """The start page: IT to the fleet, hall staff to the queue console, others see who they are."""
+    """The start page: IT to the fleet, hall staff to the queue console, editors to content."""
     if user is None:
         return RedirectResponse("/login", status_code=303)
     if user.role == "it_admin":
         return RedirectResponse("/fleet", status_code=303)
     if user.role in ("staff", "supervisor") and user.hall_id is not None:
         return RedirectResponse("/queue", status_code=303)
+    if user.role == "editor":
+        return RedirectResponse("/content", status_code=303)
     return render(request, "home.html", user)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import re
 from dataclasses import dataclass
 
@@ -14,10 +15,11 @@ from httpx2 import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from content.bundle import BUNDLE_FORMAT
 from provisioning import config_schema
 from server import fleet_actions, fleet_service
 from server.fleet_queries import as_utc, health_fields
-from server.models import Alert, Command, EnrolmentToken, Hall, Terminal, utcnow
+from server.models import Alert, Bundle, Command, EnrolmentToken, Hall, Terminal, utcnow
 from tests.server.test_auth import add_user, sign_in
 
 PAGES = ["/fleet", "/fleet/pending", "/fleet/tokens", "/fleet/terminals/{id}"]
@@ -94,7 +96,36 @@ def test_pages_refuse_other_roles(console: Console, role: str) -> None:
     with console.session() as session:
         assert session.get(Terminal, terminal_id).status == "accepted"
     home = console.client.get("/")
-    assert home.status_code == 200 and "您好，someone" in home.text
+    landing = {"editor": "内容版本"}.get(role, "您好，someone")  # staff without a hall
+    assert home.status_code == 200 and landing in home.text
+
+
+def test_editors_see_each_version_and_the_terminals_running_it(console: Console) -> None:
+    with console.session() as session:
+        for version in ("2026.11.01-1", "2026.11.20-1"):
+            manifest = json.dumps({"format": BUNDLE_FORMAT, "version": version,
+                                   "channel": "stable", "hall": None, "files": {
+                                       name: {"sha256": "0" * 64, "size": 1024}
+                                       for name in ("content.json", "search.json")}})
+            session.add(Bundle(version=version, channel="stable", manifest=manifest,
+                               signature="x", size=2048))
+        session.commit()
+    for status, version in (("accepted", "2026.11.20-1"), ("accepted", "2026.11.20-1"),
+                            ("accepted", "2026.11.01-1"), ("revoked", "2026.11.01-1")):
+        terminal_id = console.add_terminal(status, hall_id=console.hall_id)
+        with console.session() as session:
+            session.get(Terminal, terminal_id).health = {"content_version": version}
+            session.commit()
+    add_user(console.app, "editor1", "editor")
+    sign_in(console.client, "editor1")
+    page = console.client.get("/content")
+    assert page.status_code == 200
+    rows = page.text.split("<tbody>")[1].split("</tbody>")[0].split("<tr>")[1:]
+    assert "2026.11.20-1" in rows[0] and "<strong>2</strong>" in rows[0]  # newest first
+    assert "2026.11.01-1" in rows[1] and "<strong>1</strong>" in rows[1]  # revoked not counted
+    add_user(console.app, "staff9", "staff")
+    sign_in(console.client, "staff9")
+    assert console.client.get("/content").status_code == 403
 
 
 def test_anonymous_visitors_are_sent_to_sign_in(client: TestClient) -> None:
