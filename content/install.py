@@ -102,4 +102,5 @@ def load_library(data_dir: Path, store: ContentStore | None = None) -> Library |
     return Library(active.version, active.content, active.index,
                    media={name: data_dir / "media" / str(meta["sha256"])
                           for name, meta in active.manifest.get("files", {}).items()
-                          if name.startswith("media/")})
+                          if name.startswith("media/")},
+                   notices=list((active.manifest.get("overlay") or {}).get("notices", [])))

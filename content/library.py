@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from content.schema import (
     Category,
@@ -28,6 +30,7 @@ class Library:
     content: ContentSet
     index: SearchIndex
     media: dict[str, Path] = field(default_factory=dict)
+    notices: list[dict[str, Any]] = field(default_factory=list)  # the hall overlay's 通知公告
     _guides: dict[str, Guide] = field(init=False, repr=False)
     _points: dict[str, ServicePoint] = field(init=False, repr=False)
 
@@ -41,6 +44,14 @@ class Library:
         self._by_category: dict[str, list[Guide]] = {}
         for guide in self.content.guides:
             self._by_category.setdefault(guide.category, []).append(guide)
+
+    def current_notices(self, today: dt.date) -> list[dict[str, Any]]:
+        """The hall's notices whose date range includes today."""
+        def shown(notice: dict[str, Any]) -> bool:
+            starts, ends = notice.get("starts"), notice.get("ends")
+            return ((not starts or dt.date.fromisoformat(starts) <= today)
+                    and (not ends or today <= dt.date.fromisoformat(ends)))
+        return [notice for notice in self.notices if shown(notice)]
 
     def slide_image(self, name: str | None) -> str:
         """Local path of a slide image, or '' when the slide has none."""

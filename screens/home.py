@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from typing import Any
 
@@ -19,6 +20,7 @@ class HomeScreen(BaseScreen):
 
     tiles = ListProperty([])
     footer = StringProperty("")
+    notice = StringProperty("")  # the hall's current notices (通知公告), one line each
     _taps: list[float]
 
     def refresh(self) -> None:
@@ -40,6 +42,12 @@ class HomeScreen(BaseScreen):
              "background": self.app.theme.tile_color(i)}
             for i, (icon, text, sub, target, params) in enumerate(entries)
         ]
+        english = self.app.state.language == "en"
+        self.notice = "\n".join(
+            _("Notice: {title} — {text}").format(
+                title=(english and n.get("title_en")) or n["title"],
+                text=(english and n.get("text_en")) or n["text"])
+            for n in self.library.current_notices(dt.date.today()))
         self.footer = _("Legal service hotline {hotline} (24 hours)").format(
             hotline=self.app.terminal_config.terminal["hotline"])
         grid = self.ids.grid
@@ -72,4 +80,4 @@ class HomeScreen(BaseScreen):
 
     def speech_text(self) -> str:
         """Title and every tile."""
-        return sentences([self.title, *(t["text"] for t in self.tiles)])
+        return sentences([self.title, self.notice, *(t["text"] for t in self.tiles)])
