@@ -195,3 +195,66 @@ def start_timed_driver(app: Any) -> Any:
             gc.callbacks.remove(self._on_gc)
 
     return TimedDriver.start(app)
+
+
+class QueueRig:
+    """A queue hall on a server in this process, and a terminal app enrolled into it."""
+
+    def __init__(self, server: Any, url: str, driver: Any, folder: Path):
+        self.server, self.url, self.driver, self.folder = server, url, driver, folder
+        self.app = driver.app
+
+
+def queue_rig(profile: str, size: tuple[int, int], prepare: Any = None,
+              **printer: Any) -> Any:
+    """Context manager: Xvfb, a server (SQLite) with the test hall, an enrolled terminal app.
+
+    prepare(session, hall) may add tickets before the terminal starts; printer settings
+    (kind, directory ...) go into the terminal's config.
+    """
+    import contextlib
+    import tempfile
+
+    @contextlib.contextmanager
+    def rig() -> Any:
+        from kiosk.xvfb import virtual_display
+        from provisioning.enrol import enrol
+        from server.app import create_app
+        from server.background import serve_in_thread
+        from server.fleet_service import create_enrolment_token
+        from server.settings import ServerSettings
+        from tests.server.queue_setup import SETUP, make_queue_hall
+
+        setup = {**SETUP, "services": [{**s, "daily_cap": 999} for s in SETUP["services"]]}
+        with tempfile.TemporaryDirectory(prefix="hallkiosk-bench-") as name, virtual_display():
+            folder = Path(name)
+            server = create_app(ServerSettings(
+                database_url=f"sqlite:///{folder / 'server.sqlite3'}",
+                storage_dir=folder / "storage"))
+            with server.state.database.sessions() as session:
+                hall = make_queue_hall(session, setup, sign_in_all=False).hall
+                if prepare is not None:
+                    prepare(session, hall)
+                session.commit()
+                token, _row = create_enrolment_token(session, hall.id, profile, 1)
+            with serve_in_thread(server) as url:
+                data_dir = folder / "terminal"
+                assert enrol(url, data_dir, token).status == "accepted"
+                config = terminal_config(data_dir).with_overrides(
+                    "terminal", profile=profile,
+                    orientation="landscape" if size[0] > size[1] else "portrait")
+                if printer:
+                    config = config.with_overrides("printer", **printer)
+                from kiosk.terminal import create_app as create_terminal
+
+                app = create_terminal(config, windowed=True, size=size)
+                from kiosk.driver import Driver
+
+                try:
+                    yield QueueRig(server, url, Driver.start(app), folder)
+                finally:
+                    app.exit_app()
+            server.state.broker.close()
+            server.state.database.engine.dispose()
+
+    return rig()

@@ -25,7 +25,7 @@ from provisioning.commands import CommandRunner
 from provisioning.config_schema import TerminalSettings
 from provisioning.heartbeat import HeartbeatAgent
 from provisioning.identity import TerminalIdentity, load_state
-from provisioning.outbox import Outbox, OutboxSender
+from provisioning.outbox import OutboxSender
 
 log = logging.getLogger(__name__)
 UI_WAIT = 10.0  # seconds a command may wait for the UI thread (screenshot)
@@ -124,7 +124,7 @@ class Connectivity:
         identity = TerminalIdentity.load_or_create(self.data_dir)
         self.client = TerminalClient(self.state.server_url, identity)
         runner = CommandRunner(self.client, AppCommands(self.app, self), self.data_dir)
-        outbox = OutboxSender(Outbox(self.data_dir), self.client)  # usage events, ratings ...
+        outbox = OutboxSender(self.app.usage.outbox, self.client)  # usage events, ratings ...
         self.heartbeat = HeartbeatAgent(self.client, self.data_dir, report=self.report,
                                         commands=runner, on_revoked=self._revoked,
                                         on_config=self._config_pushed, outbox=outbox)

@@ -24,7 +24,9 @@ class UsageRecorder:
 
     def __init__(self, data_dir: Path):
         self.data_dir = data_dir
-        self.outbox: Outbox | None = None
+        # The terminal's one outbox: the heartbeat's sender delivers from this same instance
+        # (two instances creating the table on a fresh file at once collide).
+        self.outbox = Outbox(data_dir)
         self._events: queue.Queue[tuple[str, dict[str, Any]] | None] = queue.Queue(QUEUE_LIMIT)
         self._thread = threading.Thread(target=self._run, name="usage", daemon=True)
         self._thread.start()
@@ -54,8 +56,6 @@ class UsageRecorder:
                 payload["done"].set()
                 continue
             try:
-                if self.outbox is None:
-                    self.outbox = Outbox(self.data_dir)
                 self.outbox.put(kind, payload)
             except (OutboxError, OSError) as error:
                 log.error("usage event %s not stored: %s", kind, error)

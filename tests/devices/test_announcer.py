@@ -8,17 +8,17 @@ import math
 import sys
 import time
 import wave
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from devices.announcer import Announcer, Call, call_text
 from devices.chime import SAMPLE_RATE, TONES, ensure_chime
-from devices.speech import NullSpeaker, Pyttsx3Speaker, make_speaker
+from devices.speech import NullSpeaker, Pyttsx3Speaker
 from devices.status import DeviceState
+from tests.devices.helpers import wait_until
 
 SILENCE_RMS = 0.01  # -40 dBFS, as in test_speech: far above what a broken synthesis writes
 # Lasts as long as the clip would and exits 0, like `aplay -q` (there is no sound card here).
@@ -52,37 +52,11 @@ def pitch(samples: list[int], rate: int) -> float:
     return (len(rising) - 1) * rate / (rising[-1] - rising[0])
 
 
-def wait_until(condition: Callable[[], bool], timeout: float) -> bool:
-    """Poll condition until it holds or timeout seconds have passed."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.01)
-    return True
-
-
 def call(event_id: int, number: str, window: int, recall: bool = False,
          seconds_ago: float = 0) -> Call:
     """A call made seconds_ago, stamped in UTC as the server stamps them."""
     called_at = datetime.now(UTC) - timedelta(seconds=seconds_ago)
     return Call(event_id, number, window, recall, called_at)
-
-
-@pytest.fixture
-def new_speaker() -> Iterator[Callable[..., Pyttsx3Speaker]]:
-    """Build real pyttsx3 speakers; close them after the test (one engine per process)."""
-    speakers: list[Pyttsx3Speaker] = []
-
-    def build(**options: Any) -> Pyttsx3Speaker:
-        speaker = make_speaker("pyttsx3", **options)
-        assert isinstance(speaker, Pyttsx3Speaker)
-        speakers.append(speaker)
-        return speaker
-
-    yield build
-    for speaker in speakers:
-        speaker.close()
 
 
 def test_calls_are_announced_in_order_after_a_chime_one_at_a_time_and_once(

@@ -40,6 +40,7 @@ from devices.ticket_layout import (
     wrap_text,
     write_ticket,
 )
+from tests.devices.helpers import wait_until
 
 FONT = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
 FACE = find_sc_face(FONT)
@@ -74,16 +75,6 @@ def dark_share(image: Image.Image) -> float:
 def all_white(image: Image.Image) -> bool:
     """Whether no dot of the image is printed."""
     return image.convert("L").getextrema() == (255, 255)
-
-
-def wait_until(condition: Callable[[], bool], timeout: float) -> bool:
-    """Poll condition until it holds or timeout seconds have passed."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.01)
-    return True
 
 
 def test_find_sc_face_picks_simplified_chinese_in_the_noto_collection() -> None:

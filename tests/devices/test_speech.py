@@ -8,15 +8,15 @@ import math
 import sys
 import time
 import wave
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
 
 import pytest
 
 from devices.speech import NullSpeaker, Pyttsx3Speaker, choose_voice, make_speaker
 from devices.status import DeviceError, DeviceState, DeviceStatus, StatusTracker
+from tests.devices.helpers import wait_until
 
 PHRASE = "请到三号窗口办理法律援助"
 LONG_ZH = "请到三号窗口办理法律援助。" * 6
@@ -44,32 +44,6 @@ def wav_seconds_and_rms(path: Path) -> tuple[float, float]:
         samples.byteswap()
     rms = math.sqrt(sum(sample * sample for sample in samples) / max(len(samples), 1))
     return seconds, rms / 32768
-
-
-def wait_until(condition: Callable[[], bool], timeout: float) -> bool:
-    """Poll condition until it holds or timeout seconds have passed."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.01)
-    return True
-
-
-@pytest.fixture
-def new_speaker() -> Iterator[Callable[..., Pyttsx3Speaker]]:
-    """Build real pyttsx3 speakers via make_speaker; close them after the test."""
-    speakers: list[Pyttsx3Speaker] = []
-
-    def build(**options: Any) -> Pyttsx3Speaker:
-        speaker = make_speaker("pyttsx3", **options)
-        assert isinstance(speaker, Pyttsx3Speaker)
-        speakers.append(speaker)
-        return speaker
-
-    yield build
-    for speaker in speakers:
-        speaker.close()
 
 
 def test_mandarin_phrase_is_written_as_audible_mandarin_speech(
