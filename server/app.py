@@ -16,6 +16,7 @@ from server.queue import models as queue_models  # noqa: F401  (registers the ta
 from server.queue.core import install_hooks
 from server.queue.errors import QueueError
 from server.queue.feed import Broker
+from server.ratings import models as rating_models  # noqa: F401
 from server.routers import (
     auth,
     console,
@@ -27,6 +28,7 @@ from server.routers import (
     queue,
     queue_pages,
 )
+from server.routers import ratings as rating_routes
 from server.settings import ServerSettings
 
 log = logging.getLogger(__name__)
@@ -57,6 +59,7 @@ def create_app(settings: ServerSettings, *, migrate: bool = True) -> FastAPI:
     app.include_router(devices.router, prefix=API)
     app.include_router(content.router, prefix=API)
     app.include_router(queue.router, prefix=API)
+    app.include_router(rating_routes.router)
     app.include_router(phone.router)
     app.include_router(queue_pages.router)
     app.include_router(content_pages.router)

@@ -27,7 +27,8 @@ def utcnow() -> dt.datetime:
 class Base(DeclarativeBase):
     """Declarative base of the server database."""
 
-    type_annotation_map = {dt.datetime: DateTime(timezone=True), dict[str, Any]: JSON}
+    type_annotation_map = {dt.datetime: DateTime(timezone=True), dict[str, Any]: JSON,
+                           list[str]: JSON}
 
 
 class Region(Base):

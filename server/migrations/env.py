@@ -4,6 +4,7 @@ from alembic import context
 
 from server.models import Base
 from server.queue import models as _queue_models  # noqa: F401  (registers the tables)
+from server.ratings import models as _rating_models  # noqa: F401
 
 connection = context.config.attributes["connection"]
 context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True,

@@ -1,0 +1,125 @@
+"""Rating rules: levels, reasons by level, who and what a rating is bound to, due dates.
+
+National 好差评 (国办发〔2019〕51号, GB/T 39734-2020): five levels; on site one rating
+per service (一次一评); reasons are offered according to the level chosen; rating
+is voluntary. A bad rating (不满意, 非常不满意) must be followed up within a number
+of working days set locally (default 5), skipping weekends and holidays.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from server.models import Hall
+from server.queue.models import Ticket
+from server.ratings.models import Rating
+
+LEVELS = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
+LEVELS_EN = {5: "Very satisfied", 4: "Satisfied", 3: "Fairly satisfied", 2: "Dissatisfied",
+             1: "Very dissatisfied"}
+BAD_LEVELS = (1, 2)
+# Reasons offered for each level, after the four offline indicators (整体满意度, 服务效率,
+# 服务水平, 服务态度); a province may replace them.
+REASONS: dict[int, tuple[str, ...]] = {
+    5: ("办事效率高", "服务态度好", "业务水平高", "指引清楚"),
+    4: ("办事效率高", "服务态度好", "业务水平高", "指引清楚"),
+    3: ("等候时间较长", "材料要求不够清楚", "服务态度一般"),
+    2: ("等候时间过长", "服务态度差", "业务不熟练", "材料要求不清楚", "多次跑腿"),
+    1: ("等候时间过长", "服务态度差", "业务不熟练", "材料要求不清楚", "多次跑腿", "推诿扯皮"),
+}
+COMMENT_MAX = 500
+SOURCES = ("pad", "terminal", "phone")
+DEFAULT_FOLLOW_UP_DAYS = 5
+KEY = re.compile(r"^[A-Za-z0-9_.:-]{8,80}$")
+
+
+class RatingError(ValueError):
+    """A rating that cannot be stored; code says why, message says it in Chinese."""
+
+    MESSAGES = {
+        "bad_level": "请选择五个等级中的一个。",
+        "bad_reason": "所选原因不属于该评价等级。",
+        "comment_too_long": f"留言不能超过{COMMENT_MAX}个字。",
+        "not_finished": "该号码尚未办结，办结后才能评价。",
+        "already_rated": "该号码已经评价过了，每次服务只能评价一次。",
+        "unknown_ticket": "没有找到这个号码。",
+        "bad_source": "评价来源无效。",
+        "bad_key": "请求编号无效。",
+    }
+
+    def __init__(self, code: str):
+        super().__init__(f"{code}: {self.MESSAGES[code]}")
+        self.code, self.message = code, self.MESSAGES[code]
+
+
+def add_working_days(start: dt.date, days: int, holidays: Iterable[dt.date] = (),
+                     workdays: Iterable[dt.date] = ()) -> dt.date:
+    """The date `days` working days after start: weekends and holidays skipped, adjusted
+    working weekend days (调休上班, in workdays) counted."""
+    off, on = set(holidays), set(workdays)
+    current, left = start, days
+    while left > 0:
+        current += dt.timedelta(days=1)
+        working = (current.weekday() < 5 or current in on) and current not in off
+        if working:
+            left -= 1
+    return current
+
+
+def check(level: int, reasons: list[str], comment: str, source: str) -> None:
+    """Raise RatingError unless level, reasons, comment and source are acceptable."""
+    if level not in LEVELS:
+        raise RatingError("bad_level")
+    if any(reason not in REASONS[level] for reason in reasons) or len(set(reasons)) != len(
+            reasons):
+        raise RatingError("bad_reason")
+    if len(comment) > COMMENT_MAX:
+        raise RatingError("comment_too_long")
+    if source not in SOURCES:
+        raise RatingError("bad_source")
+
+
+def rate(session: Session, hall: Hall, *, level: int, reasons: list[str] | None = None,
+         comment: str = "", source: str, ticket: Ticket | None = None,
+         idempotency_key: str | None = None, terminal_id: int | None = None) -> tuple[Rating, bool]:
+    """Store a rating (flushed, not committed): (rating, True), or the one already stored
+    for idempotency_key and False. A ticket must be finished and not rated yet."""
+    reasons = list(reasons or [])
+    if idempotency_key is not None and not KEY.match(idempotency_key):
+        raise RatingError("bad_key")
+    if idempotency_key:
+        existing = session.scalar(select(Rating).where(Rating.idempotency_key == idempotency_key))
+        if existing is not None:
+            return existing, False
+    check(level, reasons, comment.strip(), source)
+    if ticket is not None:
+        if ticket.hall_id != hall.id:
+            raise RatingError("unknown_ticket")
+        if ticket.state != "finished":
+            raise RatingError("not_finished")
+        if session.scalar(select(Rating.id).where(Rating.ticket_id == ticket.id)) is not None:
+            raise RatingError("already_rated")
+    rating = Rating(hall_id=hall.id, ticket_id=ticket.id if ticket else None,
+                    service_id=ticket.service_id if ticket else None,
+                    window_id=ticket.window_id if ticket else None,
+                    staff_id=ticket.staff_id if ticket else None, level=level, reasons=reasons,
+                    comment=comment.strip(), source=source, terminal_id=terminal_id,
+                    idempotency_key=idempotency_key)
+    session.add(rating)
+    try:
+        session.flush()
+    except IntegrityError:  # the same ticket or request at the same moment elsewhere
+        session.rollback()
+        if idempotency_key:
+            existing = session.scalar(select(Rating).where(
+                Rating.idempotency_key == idempotency_key))
+            if existing is not None:
+                return existing, False
+        raise RatingError("already_rated") from None
+    return rating, True

@@ -1,0 +1,108 @@
+"""Ratings from terminals (signed) and from the visitor's phone page (the ticket's token).
+
+Refusals are JSON ``{"error": code, "message": 中文}`` with 409 or 422; nothing is
+stored twice: a retried request with the same idempotency key gets the same rating.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.deps import get_session
+from server.models import Hall, Terminal, utcnow
+from server.queue.hours import local_day
+from server.queue.models import Ticket
+from server.ratings.models import Rating
+from server.ratings.rules import COMMENT_MAX, LEVELS, LEVELS_EN, REASONS, RatingError, rate
+from server.terminal_auth import current_terminal
+
+router = APIRouter(tags=["ratings"])
+DbSession = Annotated[Session, Depends(get_session)]
+STATUS = {"not_finished": 409, "already_rated": 409, "unknown_ticket": 404}
+
+
+class RatingBody(BaseModel):
+    """A visitor's rating: the level, reasons offered for it, an optional comment."""
+
+    model_config = ConfigDict(extra="forbid")
+    level: int = Field(ge=1, le=5)
+    reasons: list[str] = Field(default_factory=list, max_length=10)
+    comment: str = Field("", max_length=COMMENT_MAX)
+
+
+class TerminalRating(RatingBody):
+    """From a terminal: a ticket number of today (or none: the hall in general)."""
+
+    ticket_number: str | None = Field(None, min_length=2, max_length=8)
+    source: str = Field("terminal", pattern="^(terminal|pad)$")
+    idempotency_key: str = Field(min_length=8, max_length=80, pattern=r"^[A-Za-z0-9_.:-]+$")
+
+
+def _refused(error: RatingError) -> JSONResponse:
+    return JSONResponse(status_code=STATUS.get(error.code, 422),
+                        content={"error": error.code, "message": error.message})
+
+
+def _view(rating: Rating) -> dict[str, Any]:
+    return {"id": rating.id, "level": rating.level, "level_name": LEVELS[rating.level],
+            "reasons": rating.reasons, "ticket": rating.ticket_id, "source": rating.source}
+
+
+@router.get("/api/v1/ratings/levels")
+def levels() -> dict[str, Any]:
+    """The five levels and the reasons offered for each (what a rating pad shows)."""
+    return {"levels": [{"level": level, "name": LEVELS[level], "name_en": LEVELS_EN[level],
+                        "reasons": list(REASONS[level])} for level in sorted(LEVELS, reverse=True)]}
+
+
+@router.post("/api/v1/ratings", status_code=201)
+def terminal_rating(body: TerminalRating, response: Response, session: DbSession,
+                    terminal: Annotated[Terminal, Depends(current_terminal)]) -> Any:
+    """Rate a finished ticket of today by its number, or the hall without a ticket."""
+    hall = session.get(Hall, terminal.hall_id) if terminal.hall_id else None
+    if hall is None:
+        return JSONResponse(status_code=403, content={"error": "no_hall",
+                                                       "message": "终端未关联大厅。"})
+    try:
+        ticket = None
+        if body.ticket_number:
+            ticket = session.scalar(select(Ticket).where(
+                Ticket.hall_id == hall.id, Ticket.day == local_day(utcnow()),
+                Ticket.number == body.ticket_number.strip().upper()))
+            if ticket is None:
+                raise RatingError("unknown_ticket")
+        rating, created = rate(session, hall, level=body.level, reasons=body.reasons,
+                               comment=body.comment, source=body.source, ticket=ticket,
+                               idempotency_key=body.idempotency_key, terminal_id=terminal.id)
+        session.commit()
+    except RatingError as error:
+        session.rollback()
+        return _refused(error)
+    if not created:
+        response.status_code = 200
+    return _view(rating)
+
+
+@router.post("/t/{token}/rating", status_code=201, include_in_schema=False)
+def phone_rating(token: str, body: RatingBody, session: DbSession) -> Any:
+    """The visitor rates their own finished ticket from its phone page."""
+    ticket = (session.scalar(select(Ticket).where(Ticket.token == token))
+              if 10 <= len(token) <= 64 else None)
+    try:
+        if ticket is None:
+            raise RatingError("unknown_ticket")
+        hall = session.get(Hall, ticket.hall_id)
+        assert hall is not None
+        rating, _created = rate(session, hall, level=body.level, reasons=body.reasons,
+                                comment=body.comment, source="phone", ticket=ticket)
+        session.commit()
+    except RatingError as error:
+        session.rollback()
+        return _refused(error)
+    return _view(rating)

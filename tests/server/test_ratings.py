@@ -1,0 +1,126 @@
+"""Rating rules and the rating API on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+from fastapi import FastAPI
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from kiosk.queue_client import new_request_key
+from server.db import Database, upgrade
+from server.queue import actions
+from server.queue.core import issue_ticket
+from server.queue.models import Ticket
+from server.ratings.models import Rating
+from server.ratings.rules import RatingError, add_working_days, rate
+from tests.provisioning.live_server import live_server
+from tests.server.queue_http import enrolled_queue_client
+from tests.server.queue_setup import QueueHall, make_queue_hall
+
+MONDAY = dt.date(2026, 11, 23)
+
+
+def test_working_days_skip_weekends_and_holidays_and_count_adjusted_workdays() -> None:
+    assert add_working_days(MONDAY, 5) == dt.date(2026, 11, 30)  # over one weekend
+    friday = dt.date(2026, 11, 27)
+    assert add_working_days(friday, 1) == dt.date(2026, 11, 30)
+    new_year = [dt.date(2027, 1, 1)]  # a Friday holiday
+    assert add_working_days(dt.date(2026, 12, 31), 1, new_year) == dt.date(2027, 1, 4)
+    # 国庆 2026: 1-7 October off, Sunday 27 September and Saturday 10 October are workdays.
+    holidays = [dt.date(2026, 10, day) for day in range(1, 8)]
+    workdays = [dt.date(2026, 9, 27), dt.date(2026, 10, 10)]
+    assert add_working_days(dt.date(2026, 9, 25), 1, holidays, workdays) == dt.date(2026, 9, 27)
+    assert add_working_days(dt.date(2026, 9, 30), 2, holidays, workdays) == dt.date(2026, 10, 9)
+    assert add_working_days(dt.date(2026, 9, 30), 3, holidays, workdays) == dt.date(2026, 10, 10)
+
+
+@pytest.fixture
+def session(database_url: str) -> Iterator[Session]:
+    database = Database(database_url)
+    upgrade(database.engine)
+    with database.sessions() as session:
+        yield session
+    database.engine.dispose()
+
+
+def finished_ticket(session: Session, q: QueueHall) -> Ticket:
+    ticket, _ = issue_ticket(session, q.hall, "legal-aid", actor="t")
+    actions.call_next(session, q.windows[1].id, q.staff[1])
+    actions.act(session, q.windows[1].id, q.staff[1], ticket.id, "finish")
+    session.commit()
+    return ticket
+
+
+def refused(code: str, session: Session, **options: object) -> None:
+    with pytest.raises(RatingError) as caught:
+        rate(session, options.pop("hall"), **options)  # type: ignore[arg-type]
+    session.rollback()
+    assert caught.value.code == code
+
+
+def test_one_rating_per_finished_ticket_bound_to_window_and_staff(session: Session) -> None:
+    q = make_queue_hall(session)
+    waiting, _ = issue_ticket(session, q.hall, "notary", actor="t")
+    session.commit()
+    refused("not_finished", session, hall=q.hall, level=5, source="pad", ticket=waiting)
+    ticket = finished_ticket(session, q)
+    refused("bad_reason", session, hall=q.hall, level=5, reasons=["服务态度差"], source="pad",
+            ticket=ticket)
+    refused("bad_level", session, hall=q.hall, level=6, source="pad", ticket=ticket)
+    refused("comment_too_long", session, hall=q.hall, level=4, comment="长" * 501,
+            source="pad", ticket=ticket)
+    rating, created = rate(session, q.hall, level=2, reasons=["等候时间过长"], source="pad",
+                           ticket=ticket, idempotency_key="pad-0001-abc")
+    session.commit()
+    assert created and (rating.window_id, rating.staff_id) == (q.windows[1].id, q.staff[1].id)
+    again, created = rate(session, q.hall, level=2, source="pad", ticket=ticket,
+                          idempotency_key="pad-0001-abc")  # a retry of the same request
+    assert not created and again.id == rating.id
+    refused("already_rated", session, hall=q.hall, level=5, source="phone", ticket=ticket)
+    general, _ = rate(session, q.hall, level=4, source="terminal")  # the hall, no ticket
+    session.commit()
+    assert general.ticket_id is None
+    assert session.scalar(select(func.count()).select_from(Rating)) == 2
+
+
+@pytest.fixture
+def url(server_app: FastAPI) -> Iterator[str]:
+    with live_server(server_app) as url:
+        yield url
+
+
+def test_rating_api_from_terminal_and_phone(server_app: FastAPI, url: str,
+                                            tmp_path: Path) -> None:
+    with server_app.state.database.sessions() as session:
+        q = make_queue_hall(session)
+        first, second = finished_ticket(session, q), finished_ticket(session, q)
+        token, third = second.token, finished_ticket(session, q).token
+    terminal = enrolled_queue_client(server_app, url, tmp_path / "t")
+    levels = requests.get(f"{url}/api/v1/ratings/levels", timeout=10).json()["levels"]
+    assert [level["name"] for level in levels] == ["非常满意", "满意", "基本满意", "不满意",
+                                                   "非常不满意"]
+    key = new_request_key()
+    body = {"ticket_number": "A001", "level": 5, "reasons": ["服务态度好"],
+            "idempotency_key": key}
+    reply = terminal.client.json_request("POST", "/api/v1/ratings", json=body)
+    assert reply["level_name"] == "非常满意" and reply["ticket"] == first.id
+    assert terminal.client.json_request("POST", "/api/v1/ratings", json=body)["id"] == reply["id"]
+    phone = requests.post(f"{url}/t/{token}/rating", json={"level": 1, "reasons": ["推诿扯皮"]},
+                          timeout=10)
+    assert phone.status_code == 201 and phone.json()["ticket"] == second.id
+    twice = requests.post(f"{url}/t/{token}/rating", json={"level": 5}, timeout=10)
+    assert twice.status_code == 409 and twice.json()["message"].startswith("该号码已经评价过")
+    wrong = requests.post(f"{url}/t/{third}/rating", json={"level": 3, "reasons": ["推诿扯皮"]},
+                          timeout=10)  # a reason of another level
+    assert wrong.status_code == 422 and wrong.json()["error"] == "bad_reason"
+    unknown = requests.post(f"{url}/t/no-such-ticket-0000/rating", json={"level": 5},
+                            timeout=10)
+    assert unknown.status_code == 404
+    with server_app.state.database.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Rating)) == 2
