@@ -67,17 +67,7 @@ class AppCommands:
 
     def test_print(self) -> None:
         """Print a sample ticket; raise with the printer's reason when it fails."""
-        import datetime as dt
-
-        from devices.ticket_layout import TicketPrint
-
-        printer = self.app.queue.printer
-        if printer.status.state == "disabled":
-            raise RuntimeError("no printer is configured on this terminal")
-        printer.print_ticket(TicketPrint(
-            hall="测试打印 Test print", service="测试", number="T000", people_ahead=0,
-            wait_minutes=0, issued_at=dt.datetime.now(dt.UTC).astimezone(
-                dt.timezone(dt.timedelta(hours=8))), status_url="https://12348.gov.cn"))
+        self.app.queue.test_print()
 
     def show_message(self, text: str, seconds: int) -> None:
         """Show staff's message over the current screen."""

@@ -76,6 +76,16 @@ class QueueLink:
         self.printer = printer
         self.start()
 
+    def test_print(self) -> None:
+        """Print a sample ticket (remote command); raise with the reason when it fails."""
+        if self.printer.status.state == DeviceState.DISABLED:
+            raise RuntimeError("no printer is configured on this terminal")
+        self.printer.print_ticket(TicketPrint(
+            hall="测试打印 Test print", service="测试", number="T000", people_ahead=0,
+            wait_minutes=0, issued_at=dt.datetime.now(CHINA_TIME),
+            status_url="https://12348.gov.cn"))
+        self._printer_changed(self.printer.status)
+
     def _printer_changed(self, status: DeviceStatus) -> None:
         ui(self._show_printer, status)
 

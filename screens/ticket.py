@@ -8,9 +8,8 @@ from typing import Any
 from kivy.factory import Factory
 from kivy.properties import BooleanProperty, StringProperty
 
+from kiosk.queue_link import CHINA_TIME
 from screens.base import BaseScreen, _, sentences
-
-CHINA_TIME = dt.timezone(dt.timedelta(hours=8), "CST")
 
 
 def refusal_text(code: str, hotline: str) -> str:
@@ -82,7 +81,9 @@ class TicketScreen(BaseScreen):
                     count=service["waiting"], minutes=service["wait_minutes"])
             else:
                 detail = opening_text(service["opens_at"])
-            button = Factory.ServiceButton(text=f"{name}\n[size=24sp]{detail}[/size]",
+            # The second line at the theme's body size, which grows in elder mode.
+            size = round(self.app.theme.body)
+            button = Factory.ServiceButton(text=f"{name}\n[size={size}]{detail}[/size]",
                                            disabled=not service["open"])
             button.bind(on_release=lambda _w, s=service, n=name: self.choose(s, n))
             container.add_widget(button)

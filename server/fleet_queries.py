@@ -12,12 +12,13 @@ from sqlalchemy.orm import Session
 
 from server import fleet_service
 from server.models import Alert, Command, EnrolmentToken, Hall, Terminal, utcnow
+from server.queue.hours import LOCAL_TIME
 from server.settings import ServerSettings
 
 COMMAND_STATES = {"queued": "排队中", "delivered": "已送达", "acknowledged": "已确认",
                   "expired": "已过期"}
 DEVICE_STATES = {"ok": "正常", "offline": "离线", "disabled": "已停用", "error": "故障"}
-CHINA_TIME = dt.timezone(dt.timedelta(hours=8), "CST")
+CHINA_TIME = LOCAL_TIME  # the halls' time zone (server/queue/hours.py)
 
 
 def as_utc(value: dt.datetime | None) -> dt.datetime | None:

@@ -83,15 +83,9 @@ def _error(error: QueueError) -> JSONResponse:
     return JSONResponse(status_code=error.status, content=error.as_json())
 
 
-def _terminal_hall(session: Session, terminal: Terminal) -> Hall:
-    hall = session.get(Hall, terminal.hall_id) if terminal.hall_id else None
-    if hall is None:
-        raise QueueError("no_hall")
-    return hall
-
-
-def _staff_hall(session: Session, user: User) -> Hall:
-    hall = session.get(Hall, user.hall_id) if user.hall_id else None
+def _hall_of(session: Session, member: Terminal | User) -> Hall:
+    """The hall a terminal or a staff account belongs to."""
+    hall = session.get(Hall, member.hall_id) if member.hall_id else None
     if hall is None:
         raise QueueError("no_hall")
     return hall
@@ -117,7 +111,7 @@ def _events(request: Request, session: Session, hall: Hall, after: int) -> Strea
 def terminal_services(session: DbSession, terminal: SignedTerminal) -> Any:
     """The hall's services: open now or when they open, waiting count and estimated wait."""
     try:
-        hall = _terminal_hall(session, terminal)
+        hall = _hall_of(session, terminal)
     except QueueError as error:
         return _error(error)
     return {"hall": {"code": hall.code, "name": hall.name},
@@ -129,7 +123,7 @@ def take_ticket(body: TicketRequest, response: Response, session: DbSession,
                 terminal: SignedTerminal) -> Any:
     """Issue a ticket; the same idempotency key returns the same ticket (200)."""
     try:
-        hall = _terminal_hall(session, terminal)
+        hall = _hall_of(session, terminal)
         ticket, created = issue_ticket(
             session, hall, body.service, actor=f"terminal:{terminal.device_id[:12]}",
             priority=body.priority, appointment_code=body.appointment_code,
@@ -154,7 +148,7 @@ def take_ticket(body: TicketRequest, response: Response, session: DbSession,
 def terminal_board(session: DbSession, terminal: SignedTerminal) -> Any:
     """The hall board for a calling display."""
     try:
-        return board_view(session, _terminal_hall(session, terminal))
+        return board_view(session, _hall_of(session, terminal))
     except QueueError as error:
         return _error(error)
 
@@ -165,7 +159,7 @@ def terminal_events(request: Request, session: DbSession, terminal: SignedTermin
                     last_event_id: Annotated[str | None, Header()] = None) -> Any:
     """The hall's queue changes as server-sent events (catch up with ?after=ID)."""
     try:
-        hall = _terminal_hall(session, terminal)
+        hall = _hall_of(session, terminal)
     except QueueError as error:
         return _error(error)
     return _events(request, session, hall, _after(after, last_event_id, session, hall))
@@ -175,7 +169,7 @@ def terminal_events(request: Request, session: DbSession, terminal: SignedTermin
 
 
 def _window(session: Session, user: User, number: int) -> Window:
-    hall = _staff_hall(session, user)
+    hall = _hall_of(session, user)
     window = session.scalar(select(Window).where(Window.hall_id == hall.id,
                                                  Window.number == number))
     if window is None:
@@ -201,7 +195,7 @@ def _staff_action(session: Session, user: User, number: int, run: Any) -> Any:
 def staff_board(session: DbSession, user: Staff) -> Any:
     """The board and the waiting list of the staff member's hall."""
     try:
-        hall = _staff_hall(session, user)
+        hall = _hall_of(session, user)
     except QueueError as error:
         return _error(error)
     return board_view(session, hall) | {"waiting": waiting_list(session, hall),
@@ -215,7 +209,7 @@ def staff_events(request: Request, session: DbSession, user: Staff,
                  last_event_id: Annotated[str | None, Header()] = None) -> Any:
     """The hall's queue changes for the console, as server-sent events."""
     try:
-        hall = _staff_hall(session, user)
+        hall = _hall_of(session, user)
     except QueueError as error:
         return _error(error)
     return _events(request, session, hall, _after(after, last_event_id, session, hall))

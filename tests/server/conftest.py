@@ -9,8 +9,10 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
 
 from server.app import create_app
+from server.db import Database, upgrade
 from server.settings import ServerSettings
 from tests.server.postgres import temporary_postgres
 
@@ -25,18 +27,32 @@ def postgres_server() -> Iterator[str]:
 _databases = iter(range(1_000_000))
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A fresh, empty database of each kind for one test."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'server.sqlite3'}"
-    server_url: str = request.getfixturevalue("postgres_server")
+def new_postgres_database(server_url: str) -> str:
+    """Create an empty database on the test PostgreSQL server; return its URL."""
     name = f"test_{next(_databases)}"
     engine = create_engine(server_url, isolation_level="AUTOCOMMIT")
     with engine.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     engine.dispose()
     return server_url.rsplit("/", 1)[0] + f"/{name}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty database of each kind for one test."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'server.sqlite3'}"
+    return new_postgres_database(request.getfixturevalue("postgres_server"))
+
+
+@pytest.fixture
+def session(database_url: str) -> Iterator[Session]:
+    """A session on a fresh, migrated database of each kind (no application)."""
+    database = Database(database_url)
+    upgrade(database.engine)
+    with database.sessions() as session:
+        yield session
+    database.engine.dispose()
 
 
 @pytest.fixture

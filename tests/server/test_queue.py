@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.db import Database, upgrade
 from server.queue import actions
 from server.queue.core import issue_ticket
 from server.queue.errors import QueueError
@@ -20,15 +18,6 @@ from tests.server.queue_setup import QueueHall, make_queue_hall
 
 # Monday 2026-11-23, 09:30 in the hall: every service is open.
 MONDAY = dt.datetime(2026, 11, 23, 9, 30, tzinfo=LOCAL_TIME)
-
-
-@pytest.fixture
-def session(database_url: str) -> Iterator[Session]:
-    database = Database(database_url)
-    upgrade(database.engine)
-    with database.sessions() as session:
-        yield session
-    database.engine.dispose()
 
 
 @pytest.fixture

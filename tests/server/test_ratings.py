@@ -13,7 +13,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from kiosk.queue_client import new_request_key
-from server.db import Database, upgrade
 from server.queue import actions
 from server.queue.core import issue_ticket
 from server.queue.models import Ticket
@@ -38,15 +37,6 @@ def test_working_days_skip_weekends_and_holidays_and_count_adjusted_workdays() -
     assert add_working_days(dt.date(2026, 9, 25), 1, holidays, workdays) == dt.date(2026, 9, 27)
     assert add_working_days(dt.date(2026, 9, 30), 2, holidays, workdays) == dt.date(2026, 10, 9)
     assert add_working_days(dt.date(2026, 9, 30), 3, holidays, workdays) == dt.date(2026, 10, 10)
-
-
-@pytest.fixture
-def session(database_url: str) -> Iterator[Session]:
-    database = Database(database_url)
-    upgrade(database.engine)
-    with database.sessions() as session:
-        yield session
-    database.engine.dispose()
 
 
 def finished_ticket(session: Session, q: QueueHall) -> Ticket:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import os
 import queue
 import subprocess
@@ -14,7 +13,7 @@ from typing import Any
 
 import pytest
 import requests
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select
 
 from kiosk.queue_client import BoardFeed, QueueClient, new_request_key
 from provisioning.client import TerminalClient
@@ -27,22 +26,17 @@ from server.fleet_service import queue_command
 from server.models import Command, Hall, Terminal
 from tests.provisioning.live_server import free_port
 from tests.provisioning.test_commands import RecordingContext
+from tests.server.conftest import new_postgres_database
 from tests.server.queue_http import StaffSession, enrolled_queue_client
 from tests.server.queue_setup import PASSWORD, make_queue_hall
 
 ROOT = Path(__file__).resolve().parents[2]
-_databases = itertools.count()
 
 
 @pytest.fixture
 def shared_database(postgres_server: str) -> str:
     """A fresh PostgreSQL database for both processes."""
-    name = f"two_processes_{next(_databases)}"
-    engine = create_engine(postgres_server, isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
-    return postgres_server.rsplit("/", 1)[0] + f"/{name}"
+    return new_postgres_database(postgres_server)
 
 
 def start_server(database_url: str, tmp_path: Path, name: str) -> tuple[subprocess.Popen[bytes],

@@ -20,9 +20,6 @@ import uvicorn
 from PIL import Image
 from sqlalchemy import select
 
-from provisioning.enrol import enrol
-from provisioning.heartbeat import CONFIG_FILE
-from provisioning.identity import STATE_FILE
 from server.app import create_app
 from server.background import free_port
 from server.fleet_service import create_enrolment_token
@@ -32,6 +29,7 @@ from server.queue.core import issue_ticket
 from server.settings import ServerSettings
 from tests.server.queue_http import StaffSession
 from tests.server.queue_setup import PASSWORD, make_queue_hall
+from tests.ui.server_link import enrolled_terminal
 
 SHOTS = Path("/tmp/display-shots")
 RECONNECTING = "连接中断，正在重连…"
@@ -109,20 +107,10 @@ def hall(tmp_path: Path, ui: Any) -> Iterator[LoopbackHall]:
         queue_hall = make_queue_hall(session)
         served.staff = {number: user.username for number, user in queue_hall.staff.items()}
         token, _row = create_enrolment_token(session, queue_hall.hall.id, "display", 1)
-    data_dir = Path(ui.app.terminal_config.data_dir)
-    original = ui.app.terminal_config
     try:
-        assert enrol(served.url, data_dir, token).status == "accepted"
-        ui.app.link.restart()
-        yield served
+        with enrolled_terminal(ui, served.url, token):
+            yield served
     finally:
-        # Back to an unenrolled query terminal: the server pushed the display profile.
-        for name in (STATE_FILE, CONFIG_FILE):
-            (data_dir / name).unlink(missing_ok=True)
-        ui.app.link.restart()
-        ui.app.apply_config(original)
-        ui.app.nav.restart()  # leave the display: its feed stops
-        ui.frames(2)
         if served._thread is not None and served._thread.is_alive():
             served.stop()
         ui.resize(1080, 1920)

@@ -9,15 +9,13 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from provisioning.enrol import enrol
-from provisioning.heartbeat import CONFIG_FILE
-from provisioning.identity import STATE_FILE
 from server.app import create_app
 from server.background import serve_in_thread
 from server.fleet_actions import create_hall
 from server.fleet_service import create_enrolment_token, store_config
 from server.models import OutboxReceipt, Terminal
 from server.settings import ServerSettings
+from tests.ui.server_link import enrolled_terminal
 
 
 @pytest.fixture
@@ -28,19 +26,10 @@ def enrolled(tmp_path: Path, ui: Any) -> Iterator[Any]:
         hall = create_hall(session, "RC-1", "配置测试中心")
         session.flush()
         token, _row = create_enrolment_token(session, hall.id, "query", 1)
-    data_dir = Path(ui.app.terminal_config.data_dir)
-    original = ui.app.terminal_config
     try:
-        with serve_in_thread(app) as url:
-            assert enrol(url, data_dir, token).status == "accepted"
-            ui.app.link.restart()
+        with serve_in_thread(app) as url, enrolled_terminal(ui, url, token):
             yield app
     finally:
-        for name in (STATE_FILE, CONFIG_FILE):
-            (data_dir / name).unlink(missing_ok=True)
-        ui.app.link.restart()
-        ui.app.apply_config(original)
-        ui.frames(2)
         app.state.broker.close()
         app.state.database.engine.dispose()
 

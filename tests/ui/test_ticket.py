@@ -11,14 +11,13 @@ from sqlalchemy import select
 
 from devices.escpos_render import decode_escpos
 from devices.printer import NullPrinter, make_printer
-from provisioning.enrol import enrol
-from provisioning.identity import STATE_FILE
 from server.app import create_app
 from server.background import serve_in_thread
 from server.fleet_service import create_enrolment_token
 from server.queue.models import Ticket
 from server.settings import ServerSettings
 from tests.server.queue_setup import make_queue_hall
+from tests.ui.server_link import enrolled_terminal
 
 
 @pytest.fixture
@@ -29,17 +28,12 @@ def hall_server(tmp_path: Path, ui: Any) -> Iterator[tuple[Any, str]]:
     with app.state.database.sessions() as session:
         hall_id = make_queue_hall(session).hall.id
         token, _row = create_enrolment_token(session, hall_id, "query", 1)
-    data_dir = Path(ui.app.terminal_config.data_dir)
     ui.app.queue.printer = make_printer("simulated", directory=str(tmp_path / "printer"),
                                         paper_width_mm=80)
     try:
-        with serve_in_thread(app) as url:
-            assert enrol(url, data_dir, token).status == "accepted"
-            ui.app.link.restart()
+        with serve_in_thread(app) as url, enrolled_terminal(ui, url, token):
             yield app, url
     finally:
-        (data_dir / STATE_FILE).unlink(missing_ok=True)
-        ui.app.link.restart()
         ui.app.queue.printer = NullPrinter()
         app.state.broker.close()
         app.state.database.engine.dispose()
