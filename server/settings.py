@@ -46,6 +46,9 @@ class ServerSettings(BaseSettings):
         300, description="Seconds a terminal's signed request may differ from server time.")
     heartbeat_interval: int = Field(30, description="Seconds between terminal heartbeats.")
     offline_after_missed: int = Field(3, description="Missed heartbeats before offline.")
+    follow_up_days: int = Field(
+        5, ge=1, le=60, description="Working days to follow up a bad rating or a complaint "
+        "(weekends and the holiday calendar skipped).")
 
     @model_validator(mode="after")
     def _production_is_safe(self) -> ServerSettings:

@@ -1,10 +1,12 @@
-"""The rating table: one row per rating, bound to ticket, service, window and staff."""
+"""Rating tables: ratings bound to ticket, service, window and staff; complaints; the
+follow-up work items with their audit trail; the holiday calendar; the export outbox."""
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.models import Base, utcnow
@@ -29,3 +31,88 @@ class Rating(Base):
         ForeignKey("terminal.id", ondelete="SET NULL"))
     idempotency_key: Mapped[str | None] = mapped_column(String(80), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+
+
+class Complaint(Base):
+    """A complaint or suggestion (投诉建议) left at a terminal or online."""
+
+    __tablename__ = "complaint"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hall_id: Mapped[int] = mapped_column(ForeignKey("hall.id", ondelete="CASCADE"), index=True)
+    category: Mapped[str] = mapped_column(String(40))  # a key of complaints.CATEGORIES
+    kind: Mapped[str] = mapped_column(String(12), default="complaint")  # complaint, suggestion
+    phone: Mapped[str] = mapped_column(String(20), default="")  # for a call back; may be empty
+    content: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(String(12))  # terminal, online
+    terminal_id: Mapped[int | None] = mapped_column(
+        ForeignKey("terminal.id", ondelete="SET NULL"))
+    idempotency_key: Mapped[str | None] = mapped_column(String(80), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+
+
+class FollowUp(Base):
+    """A work item: a bad rating to call back and put right (差评回访整改), or a complaint
+    to handle; due a number of working days after it was opened."""
+
+    __tablename__ = "follow_up"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hall_id: Mapped[int] = mapped_column(ForeignKey("hall.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(12))  # rating, complaint
+    rating_id: Mapped[int | None] = mapped_column(
+        ForeignKey("rating.id", ondelete="CASCADE"), unique=True)
+    complaint_id: Mapped[int | None] = mapped_column(
+        ForeignKey("complaint.id", ondelete="CASCADE"), unique=True)
+    window_id: Mapped[int | None] = mapped_column(ForeignKey("window.id", ondelete="SET NULL"))
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))  # who was rated
+    # open -> visited (回访 recorded) -> closed (整改 result); an appeal (申诉) by the rated
+    # staff member puts it in "appealed" until a supervisor upholds or overturns it.
+    state: Mapped[str] = mapped_column(String(12), default="open", index=True)
+    due_on: Mapped[dt.date] = mapped_column(Date)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    visit_note: Mapped[str] = mapped_column(Text, default="")
+    visited_at: Mapped[dt.datetime | None]
+    resolution: Mapped[str] = mapped_column(Text, default="")  # 整改 result or explanation
+    closed_at: Mapped[dt.datetime | None]
+    appeal_reason: Mapped[str] = mapped_column(Text, default="")
+    appeal_decision: Mapped[str] = mapped_column(String(12), default="")  # upheld, overturned
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+
+
+class FollowUpEvent(Base):
+    """The audit trail of a work item: every step, when, by whom, with its note."""
+
+    __tablename__ = "follow_up_event"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    follow_up_id: Mapped[int] = mapped_column(
+        ForeignKey("follow_up.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(100))
+    note: Mapped[str] = mapped_column(Text, default="")
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class CalendarDay(Base):
+    """A day that breaks the Monday-to-Friday week: a public holiday (off) or an adjusted
+    working weekend day (调休上班, not off). Due dates in working days read these."""
+
+    __tablename__ = "calendar_day"
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    off: Mapped[bool] = mapped_column(Boolean)
+    name: Mapped[str] = mapped_column(String(40), default="")
+
+
+class ExportItem(Base):
+    """A rating waiting to be pushed to the provincial platform (the server's outbox)."""
+
+    __tablename__ = "export_item"
+    __table_args__ = (UniqueConstraint("exporter", "rating_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    exporter: Mapped[str] = mapped_column(String(40))
+    rating_id: Mapped[int] = mapped_column(ForeignKey("rating.id", ondelete="CASCADE"))
+    state: Mapped[str] = mapped_column(String(10), default="pending", index=True)  # sent
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    sent_at: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -87,9 +87,13 @@ def check(level: int, reasons: list[str], comment: str, source: str) -> None:
 
 def rate(session: Session, hall: Hall, *, level: int, reasons: list[str] | None = None,
          comment: str = "", source: str, ticket: Ticket | None = None,
-         idempotency_key: str | None = None, terminal_id: int | None = None) -> tuple[Rating, bool]:
+         idempotency_key: str | None = None, terminal_id: int | None = None,
+         follow_up_days: int = DEFAULT_FOLLOW_UP_DAYS) -> tuple[Rating, bool]:
     """Store a rating (flushed, not committed): (rating, True), or the one already stored
-    for idempotency_key and False. A ticket must be finished and not rated yet."""
+    for idempotency_key and False. A ticket must be finished and not rated yet. A bad
+    rating opens its follow-up work item in the same transaction."""
+    from server.ratings.followup import open_for_rating  # followup builds on these rules
+
     reasons = list(reasons or [])
     if idempotency_key is not None and not KEY.match(idempotency_key):
         raise RatingError("bad_key")
@@ -111,15 +115,16 @@ def rate(session: Session, hall: Hall, *, level: int, reasons: list[str] | None 
                     staff_id=ticket.staff_id if ticket else None, level=level, reasons=reasons,
                     comment=comment.strip(), source=source, terminal_id=terminal_id,
                     idempotency_key=idempotency_key)
-    session.add(rating)
     try:
-        session.flush()
+        with session.begin_nested():  # a savepoint: the caller's transaction survives
+            session.add(rating)
+            session.flush()
     except IntegrityError:  # the same ticket or request at the same moment elsewhere
-        session.rollback()
         if idempotency_key:
             existing = session.scalar(select(Rating).where(
                 Rating.idempotency_key == idempotency_key))
             if existing is not None:
                 return existing, False
         raise RatingError("already_rated") from None
+    open_for_rating(session, rating, follow_up_days)
     return rating, True

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
@@ -62,7 +62,7 @@ def levels() -> dict[str, Any]:
 
 
 @router.post("/api/v1/ratings", status_code=201)
-def terminal_rating(body: TerminalRating, response: Response, session: DbSession,
+def terminal_rating(body: TerminalRating, request: Request, response: Response, session: DbSession,
                     terminal: Annotated[Terminal, Depends(current_terminal)]) -> Any:
     """Rate a finished ticket of today by its number, or the hall without a ticket."""
     hall = session.get(Hall, terminal.hall_id) if terminal.hall_id else None
@@ -79,7 +79,8 @@ def terminal_rating(body: TerminalRating, response: Response, session: DbSession
                 raise RatingError("unknown_ticket")
         rating, created = rate(session, hall, level=body.level, reasons=body.reasons,
                                comment=body.comment, source=body.source, ticket=ticket,
-                               idempotency_key=body.idempotency_key, terminal_id=terminal.id)
+                               idempotency_key=body.idempotency_key, terminal_id=terminal.id,
+                               follow_up_days=request.app.state.settings.follow_up_days)
         session.commit()
     except RatingError as error:
         session.rollback()
@@ -90,7 +91,7 @@ def terminal_rating(body: TerminalRating, response: Response, session: DbSession
 
 
 @router.post("/t/{token}/rating", status_code=201, include_in_schema=False)
-def phone_rating(token: str, body: RatingBody, session: DbSession) -> Any:
+def phone_rating(token: str, body: RatingBody, request: Request, session: DbSession) -> Any:
     """The visitor rates their own finished ticket from its phone page."""
     ticket = (session.scalar(select(Ticket).where(Ticket.token == token))
               if 10 <= len(token) <= 64 else None)
@@ -100,7 +101,8 @@ def phone_rating(token: str, body: RatingBody, session: DbSession) -> Any:
         hall = session.get(Hall, ticket.hall_id)
         assert hall is not None
         rating, _created = rate(session, hall, level=body.level, reasons=body.reasons,
-                                comment=body.comment, source="phone", ticket=ticket)
+                                comment=body.comment, source="phone", ticket=ticket,
+                                follow_up_days=request.app.state.settings.follow_up_days)
         session.commit()
     except RatingError as error:
         session.rollback()

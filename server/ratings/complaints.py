@@ -1,0 +1,84 @@
+"""Complaints and suggestions (投诉建议) from terminals and online: checked, stored once,
+each with a follow-up work item."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from server.models import Hall
+from server.ratings.followup import open_for_complaint
+from server.ratings.models import Complaint
+from server.ratings.rules import DEFAULT_FOLLOW_UP_DAYS, KEY
+
+# Category key: Chinese label, English label.
+CATEGORIES = {
+    "attitude": ("服务态度", "Staff attitude"),
+    "waiting": ("等候时间", "Waiting time"),
+    "process": ("办事流程", "Procedures"),
+    "environment": ("大厅环境与设施", "Hall and facilities"),
+    "integrity": ("廉洁纪律", "Integrity"),
+    "suggestion": ("意见建议", "Suggestion"),
+    "other": ("其他", "Other"),
+}
+CONTENT_MAX = 1000
+SOURCES = ("terminal", "online")
+PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")  # mobile, or landline with area code
+
+
+class ComplaintError(ValueError):
+    """A complaint that cannot be stored; code says why, message says it in Chinese."""
+
+    MESSAGES = {
+        "bad_category": "请选择投诉建议的类别。",
+        "bad_phone": "请输入正确的手机号码或带区号的固定电话。",
+        "content_too_long": f"内容不能超过{CONTENT_MAX}个字。",
+        "bad_source": "来源无效。",
+        "bad_key": "请求编号无效。",
+    }
+
+    def __init__(self, code: str):
+        super().__init__(f"{code}: {self.MESSAGES[code]}")
+        self.code, self.message = code, self.MESSAGES[code]
+
+
+def submit(session: Session, hall: Hall, *, category: str, phone: str = "", content: str = "",
+           source: str, idempotency_key: str | None = None, terminal_id: int | None = None,
+           follow_up_days: int = DEFAULT_FOLLOW_UP_DAYS) -> tuple[Complaint, bool]:
+    """Store a complaint with its work item (flushed, not committed): (complaint, True), or
+    the one already stored for idempotency_key and False."""
+    if idempotency_key is not None and not KEY.match(idempotency_key):
+        raise ComplaintError("bad_key")
+    if idempotency_key:
+        existing = session.scalar(select(Complaint).where(
+            Complaint.idempotency_key == idempotency_key))
+        if existing is not None:
+            return existing, False
+    phone, content = phone.strip().replace(" ", ""), content.strip()
+    if category not in CATEGORIES:
+        raise ComplaintError("bad_category")
+    if phone and not PHONE.match(phone):
+        raise ComplaintError("bad_phone")
+    if len(content) > CONTENT_MAX:
+        raise ComplaintError("content_too_long")
+    if source not in SOURCES:
+        raise ComplaintError("bad_source")
+    complaint = Complaint(hall_id=hall.id, category=category,
+                          kind="suggestion" if category == "suggestion" else "complaint",
+                          phone=phone, content=content, source=source, terminal_id=terminal_id,
+                          idempotency_key=idempotency_key)
+    try:
+        with session.begin_nested():
+            session.add(complaint)
+            session.flush()
+    except IntegrityError:  # the same request at the same moment elsewhere
+        existing = session.scalar(select(Complaint).where(
+            Complaint.idempotency_key == idempotency_key))
+        if existing is None:
+            raise
+        return existing, False
+    open_for_complaint(session, complaint, follow_up_days)
+    return complaint, True
