@@ -19,6 +19,7 @@ from devices.printer import NullPrinter, Printer
 from devices.speech import Speaker
 from kiosk.config import TerminalConfig
 from kiosk.connectivity import Connectivity
+from kiosk.feedback import FeedbackLink
 from kiosk.i18n import tr
 from kiosk.idle import IdleTimer
 from kiosk.navigation import Navigator
@@ -36,7 +37,8 @@ FULL_COLLECTIONS_NEVER = 1_000_000  # young-generation collections before a full
 ESCAPE_KEYS = {27, 1001}  # Esc and Android back
 # (start, home) screens of each profile: a dispenser only issues tickets, a display only calls.
 PROFILE_SCREENS = {"query": ("attract", "home"), "robot": ("attract", "home"),
-                   "dispenser": ("ticket", "ticket"), "display": ("display", "display")}
+                   "dispenser": ("ticket", "ticket"), "display": ("display", "display"),
+                   "rater": ("rater", "rater")}
 ITEM_SCREENS = {"guide": "guide_detail", "faq": "faq_detail", "point": "point_detail",
                 "category": "guide_list", "online": "handoff", "flow": "flow"}
 
@@ -58,6 +60,7 @@ class KioskApp(App):
         self.speaker = speaker
         self.queue = QueueLink(self, printer or NullPrinter())
         self.usage = UsageRecorder(config.data_dir)
+        self.feedback = FeedbackLink(self, config.data_dir)
         self.startup_error = startup_error
         self.theme = Theme()
         self.state = AppState(language=config.terminal["language"])
@@ -181,7 +184,7 @@ class KioskApp(App):
             log.info("profile changed from %s to %s", previous.profile, config.profile)
             self.nav.start_name, self.nav.home_name = PROFILE_SCREENS[config.profile]
             self.state.read_aloud = config.reads_aloud
-            if self.nav.current in ("attract", previous.profile, "ticket", "display"):
+            if self.nav.current in ("attract", previous.profile, "ticket", "display", "rater"):
                 self.nav.restart()  # nobody is in the middle of something: switch now
 
     def exit_app(self) -> None:
@@ -198,11 +201,12 @@ class KioskApp(App):
 
     def _on_screen_change(self, _manager: Any, name: str) -> None:
         self.state.current_screen = name
-        if name not in ("attract", "display", "admin", "admin_login", "enrol"):
+        if name not in ("attract", "display", "rater", "admin", "admin_login", "enrol"):
             key = self.nav.params.get("key") or self.nav.params.get("service")
             self.usage.record("usage.screen", {"screen": name, "key": key,
                                                "language": self.state.language})
-        self.idle.enabled = name not in ("attract", "display") and name != self.nav.start_name
+        self.idle.enabled = name not in ("attract", "display", "rater") and (
+            name != self.nav.start_name)
         self.speaker.stop()
         if self.state.read_aloud and name != "attract":
             Clock.schedule_once(lambda _dt: self.speak(

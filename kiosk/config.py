@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
 
-PROFILES = ("query", "robot", "dispenser", "display")
+PROFILES = ("query", "robot", "dispenser", "display", "rater")
 PRINTER_KINDS = ("null", "simulated", "file", "usb", "network", "serial")
 ORIENTATIONS = ("portrait", "landscape")
 LANGUAGES = ("zh_CN", "en")
@@ -39,7 +39,8 @@ class Setting:
 SETTINGS = [
     Setting("terminal", "profile", "query", "`query` (touch query machine), `robot` "
             "(voice-first: greets visitors and reads every screen aloud), `dispenser` (service "
-            "choice and ticket only) or `display` (calling display that speaks each call)."),
+            "choice and ticket only), `display` (calling display that speaks each call) or `rater` "
+            "(a window's rating pad, woken when staff finish a service)."),
     Setting("terminal", "orientation", "portrait", "`portrait` (1080x1920) or `landscape` "
             "(1920x1080)."),
     Setting("terminal", "fullscreen", True, "Full screen; `--windowed` on the command line "
@@ -92,6 +93,10 @@ SETTINGS = [
             "call after the chime."),
     Setting("display", "announce_max_age", 120, "Calls older than this many seconds when they "
             "reach the display (after an outage) are shown but not spoken."),
+    Setting("rater", "window", 0, "Number of the service window a `rater` pad belongs to "
+            "(0: not set; the pad asks IT to set it)."),
+    Setting("rater", "thanks_seconds", 6, "Seconds the thank-you stays before a rating pad or "
+            "terminal returns to where the visitor started."),
 ]
 
 
@@ -108,9 +113,10 @@ class TerminalConfig:
     speech: dict[str, Any] = field(default_factory=lambda: _section("speech"))
     printer: dict[str, Any] = field(default_factory=lambda: _section("printer"))
     display: dict[str, Any] = field(default_factory=lambda: _section("display"))
+    rater: dict[str, Any] = field(default_factory=lambda: _section("rater"))
 
     @property
-    def profile(self) -> Literal["query", "robot", "dispenser", "display"]:
+    def profile(self) -> Literal["query", "robot", "dispenser", "display", "rater"]:
         """The terminal profile."""
         return self.terminal["profile"]  # type: ignore[no-any-return]
 
@@ -179,6 +185,8 @@ def from_mapping(data: dict[str, Any], source: str = "config") -> TerminalConfig
          or bool(sections["printer"]["address"]), "this printer kind needs an address"),
         (sections["printer"]["kind"] != "simulated" or bool(sections["printer"]["directory"]),
          "the simulated printer needs a directory"),
+        (0 <= sections["rater"]["window"] <= 999, "rater window must be 0 to 999"),
+        (1 <= sections["rater"]["thanks_seconds"] <= 60, "rater thanks_seconds must be 1 to 60"),
     ]
     for ok, message in checks:
         if not ok:

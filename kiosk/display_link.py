@@ -45,15 +45,19 @@ def call_from_event(event_id: int, kind: str, payload: dict[str, Any],
 
 
 class DisplayLink:
-    """Follows the board of the enrolled terminal's hall while the display screen is shown.
+    """Follows the board of the enrolled terminal's hall while the display (or rating pad)
+    screen is shown.
 
     on_board(board) and on_status(state) are called on the UI thread; state is one of
     not_enrolled, connecting, connected, disconnected.
     """
 
     def __init__(self, app: Any, on_board: Callable[[dict[str, Any]], None],
-                 on_status: Callable[[str], None]):
+                 on_status: Callable[[str], None], *, announce: bool = True,
+                 on_event: Callable[[tuple[int, str, dict[str, Any]]], None] | None = None):
         self.app, self.on_board, self.on_status = app, on_board, on_status
+        self.announce = announce  # a rating pad follows the board but calls nobody
+        self.on_event = on_event  # every feed event (id, kind, payload), on the UI thread
         self.announcer: Announcer | None = None  # kept while the client is: it remembers ids
         self.client: Any = None
         self._feed: BoardFeed | None = None
@@ -76,7 +80,7 @@ class DisplayLink:
         if client is None:
             self.on_status(NOT_ENROLLED)
             return
-        if self.announcer is None:
+        if self.announcer is None and self.announce:
             display = self.app.terminal_config.display
             self.announcer = Announcer(
                 self.app.speaker, chime_path=self.app.terminal_config.data_dir / "chime.wav",
@@ -126,6 +130,8 @@ class DisplayLink:
     def _event(self, generation: int, event_id: int, kind: str, payload: dict[str, Any]) -> None:
         if generation != self._generation:
             return
+        if self.on_event is not None:
+            self._to_ui(generation, self.on_event, (event_id, kind, payload))
         with self._lock:
             called_at = self._call_times.get(event_id) or dt.datetime.now(dt.UTC)
         call = call_from_event(event_id, kind, payload, called_at)

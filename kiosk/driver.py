@@ -89,6 +89,11 @@ class Driver:
 
     def tap(self, target: str | Widget, root: Widget | None = None) -> Widget:
         """Press and release a real touch at the centre of a widget (found by text)."""
+        # A screen change takes a frame or two, and the manager ignores touches meanwhile
+        # (as it would a finger): tap once the screen has settled.
+        manager = self.app.root
+        self.wait_until(lambda: not getattr(getattr(manager, "transition", None), "is_active",
+                                            False), 2)
         widget = self.find(target, root) if isinstance(target, str) else target
         self._scroll_into_view(widget)
         x, y = widget.to_window(*widget.center)

@@ -1,4 +1,5 @@
-"""Usage events (which screens and items visitors open) into the terminal's outbox.
+"""Usage events (which screens and items visitors open), ratings and complaints into the
+terminal's outbox.
 
 The outbox commits to disk with fsync, so events go through a worker thread; the
 heartbeat delivers them to the server exactly once, also after an outage. No
@@ -10,6 +11,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,7 @@ from provisioning.outbox import Outbox, OutboxError
 
 log = logging.getLogger(__name__)
 QUEUE_LIMIT = 1000  # events waiting for the disk; beyond it new ones are dropped, not blocked
+Event = tuple[str, dict[str, Any], Callable[[str], None] | None]
 
 
 class UsageRecorder:
@@ -27,16 +30,22 @@ class UsageRecorder:
         # The terminal's one outbox: the heartbeat's sender delivers from this same instance
         # (two instances creating the table on a fresh file at once collide).
         self.outbox = Outbox(data_dir)
-        self._events: queue.Queue[tuple[str, dict[str, Any]] | None] = queue.Queue(QUEUE_LIMIT)
+        self._events: queue.Queue[Event | None] = queue.Queue(QUEUE_LIMIT)
         self._thread = threading.Thread(target=self._run, name="usage", daemon=True)
         self._thread.start()
 
     def record(self, kind: str, payload: dict[str, Any]) -> None:
         """Queue an event (returns at once; called on the UI thread)."""
         try:
-            self._events.put_nowait((kind, payload))
+            self._events.put_nowait((kind, payload, None))
         except queue.Full:
             log.warning("usage events are piling up; dropping %s", kind)
+
+    def submit(self, kind: str, payload: dict[str, Any],
+               stored: Callable[[str], None] | None = None) -> None:
+        """Queue an item that must not be dropped (a rating, a complaint); stored(key) is
+        called on the worker thread once it is on disk."""
+        self._events.put((kind, payload, stored))
 
     def close(self) -> None:
         """Write what is queued and stop."""
@@ -46,16 +55,19 @@ class UsageRecorder:
     def flush(self, timeout: float = 5.0) -> None:
         """Wait until queued events are in the outbox (tests, shutdown)."""
         done = threading.Event()
-        self._events.put(("", {"done": done}))
+        self._events.put(("", {"done": done}, None))
         done.wait(timeout)
 
     def _run(self) -> None:
         while (event := self._events.get()) is not None:
-            kind, payload = event
+            kind, payload, stored = event
             if not kind:
                 payload["done"].set()
                 continue
             try:
-                self.outbox.put(kind, payload)
+                key = self.outbox.put(kind, payload)
             except (OutboxError, OSError) as error:
-                log.error("usage event %s not stored: %s", kind, error)
+                log.error("outbox item %s not stored: %s", kind, error)
+                continue
+            if stored is not None:
+                stored(key)

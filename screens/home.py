@@ -35,6 +35,8 @@ class HomeScreen(BaseScreen):
              {"key": "legal-aid-check"}),
             ("问", _("Questions"), _("Common questions"), "faq", {}),
             ("码", _("Continue online"), _("Scan with your phone"), "online", {}),
+            ("评", _("Rate a service"), _("How did we do?"), "rate_start", {}),
+            ("诉", _("Complaints and suggestions"), _("Tell us, we call back"), "complain", {}),
             ("老", _("Elder mode and help"), _("Large text, read aloud"), "accessibility", {}),
         ]
         self.tiles = [

@@ -31,6 +31,13 @@ SCREENS: list[tuple[str, str]] = [
     ("ticket_confirm", "TicketConfirmScreen"),
     ("ticket_done", "TicketDoneScreen"),
     ("display", "DisplayScreen"),
+    ("rater", "RaterScreen"),
+    ("rate_start", "RateStartScreen"),
+    ("rate", "RateScreen"),
+    ("rate_reasons", "RateReasonsScreen"),
+    ("complain", "ComplainScreen"),
+    ("complain_phone", "ComplainPhoneScreen"),
+    ("feedback_done", "FeedbackDoneScreen"),
     ("error", "ErrorScreen"),
 ]
 

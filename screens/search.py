@@ -75,6 +75,15 @@ class SearchScreen(BaseScreen):
             self.status = _("Nothing found. Try fewer letters, or call {hotline}.").format(
                 hotline=self.app.terminal_config.terminal["hotline"])
 
+    def on_leave(self, *_args: object) -> None:
+        """Count the search the visitor ended with (需求研判: what people look for, and
+        what found nothing); no personal data, only the letters and the number of hits."""
+        super().on_leave()
+        if self.query:
+            self.app.usage.record("usage.search", {
+                "query": self.query, "results": len(self.ids.results.data),
+                "language": self.app.state.language})
+
     def reset(self) -> None:
         """Forget the query."""
         self.query = ""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -17,6 +18,7 @@ from server.queue.core import install_hooks
 from server.queue.errors import QueueError
 from server.queue.feed import Broker
 from server.ratings import models as rating_models  # noqa: F401
+from server.ratings.export_worker import ExportWorker
 from server.routers import (
     auth,
     console,
@@ -42,10 +44,15 @@ def create_app(settings: ServerSettings, *, migrate: bool = True) -> FastAPI:
         upgrade(database.engine)
     settings.storage_dir.mkdir(parents=True, exist_ok=True)
     broker = Broker(database.engine)
+    export_worker = ExportWorker(database, settings) if settings.exporters else None
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if export_worker is not None:
+            export_worker.start()
         yield
+        if export_worker is not None:  # lets a send in progress finish
+            await asyncio.to_thread(export_worker.stop)
         broker.close()  # end live streams and the PostgreSQL listener
 
     app = FastAPI(title="hallkiosk server", version="0.1.0", lifespan=lifespan,
@@ -53,6 +60,7 @@ def create_app(settings: ServerSettings, *, migrate: bool = True) -> FastAPI:
     app.state.settings = settings
     app.state.database = database
     app.state.broker = broker
+    app.state.export_worker = export_worker
     install_hooks(database.sessions, broker)
     app.include_router(health.router, prefix=API)
     app.include_router(auth.router, prefix=API)

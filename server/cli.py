@@ -42,6 +42,46 @@ def _db_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export(args: argparse.Namespace) -> int:
+    import time
+
+    from server.db import Database, upgrade
+    from server.ratings.export import ExporterSetupError
+    from server.ratings.export_worker import ExportWorker, outbox_counts
+
+    settings = _settings(args)
+    if not settings.exporters:
+        print("no exporters configured (exporters in the [server] table)", file=sys.stderr)
+        return 2
+    database = Database(settings.database_url)
+    try:
+        upgrade(database.engine)
+        worker = ExportWorker(database, settings)
+    except ExporterSetupError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    failed = False
+    try:
+        while True:
+            for name, result in worker.run_once().items():
+                failed = failed or bool(result.failed)
+                print(f"{name}: sent {result.sent}, failed {result.failed}"
+                      + (f" ({result.error})" if result.error else ""), flush=True)
+            if args.once:
+                break
+            time.sleep(settings.export_interval)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        worker.stop()
+        with database.sessions() as session:
+            for name, counts in sorted(outbox_counts(session).items()):
+                print(f"{name}: {counts['sent']} sent, {counts['pending']} pending "
+                      f"({counts['failing']} after a failure)")
+        database.engine.dispose()
+    return 1 if failed else 0
+
+
 def register(commands: Any) -> None:
     """Add the server commands to the hallkiosk command line."""
     server = commands.add_parser(
@@ -60,6 +100,16 @@ def register(commands: Any) -> None:
                                  "schema (Alembic).")
     upgrade.add_argument("--config", type=Path, help="server TOML file ([server] table)")
     upgrade.set_defaults(func=_db_upgrade)
+
+    export = commands.add_parser(
+        "export", help="push ratings to the configured exporters",
+        description="Queue new ratings and deliver what is due to each configured exporter "
+        "(docs/export-format.md); the server does this by itself in the background. Exit "
+        "status 1 when a delivery failed (it is retried later).")
+    export.add_argument("--once", action="store_true",
+                        help="one pass, then exit (default: every export_interval seconds)")
+    export.add_argument("--config", type=Path, help="server TOML file ([server] table)")
+    export.set_defaults(func=_export)
 
     _register_admin(commands)
 

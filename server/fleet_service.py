@@ -30,6 +30,8 @@ from server.models import (
     Terminal,
     utcnow,
 )
+from server.ratings import intake
+from server.ratings.rules import DEFAULT_FOLLOW_UP_DAYS
 from server.settings import ServerSettings
 
 log = logging.getLogger(__name__)
@@ -282,9 +284,10 @@ def acknowledge(session: Session, terminal: Terminal, command_id: int, ok: bool,
     return command, False
 
 
-def receive_outbox(session: Session, terminal: Terminal,
-                   items: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
-    """Store one receipt per new idempotency key; keys seen before are duplicates. Commits."""
+def receive_outbox(session: Session, terminal: Terminal, items: list[dict[str, Any]],
+                   follow_up_days: int = DEFAULT_FOLLOW_UP_DAYS) -> tuple[list[str], list[str]]:
+    """Store one receipt per new idempotency key, and the ratings and complaints new items
+    carry, in one transaction; keys seen before are duplicates. Commits."""
     keys = list(dict.fromkeys(item["key"] for item in items))
     first = {item["key"]: item for item in reversed(items)}  # the first of repeats wins
     # One INSERT .. ON CONFLICT DO NOTHING: atomic even when two processes get the same key.
@@ -294,5 +297,9 @@ def receive_outbox(session: Session, terminal: Terminal,
          "payload": first[key]["payload"], "received_at": utcnow()} for key in keys])
         .on_conflict_do_nothing(index_elements=["idempotency_key"])
         .returning(OutboxReceipt.idempotency_key)))
+    for key in keys:
+        if key in stored:
+            intake.apply(session, terminal, key, first[key]["kind"], first[key]["payload"],
+                         follow_up_days)
     session.commit()
     return [key for key in keys if key in stored], [key for key in keys if key not in stored]

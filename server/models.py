@@ -112,6 +112,9 @@ class User(Base):
     hall_id: Mapped[int | None] = mapped_column(ForeignKey("hall.id"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # Shown to visitors on the window's rating pad (公示): real name and staff number.
+    full_name: Mapped[str] = mapped_column(String(40), default="")
+    staff_no: Mapped[str] = mapped_column(String(20), default="")
 
 
 class Bundle(Base):

@@ -63,7 +63,7 @@ def verify_password(password_hash: str, password: str) -> bool:
 
 
 def create_user(session: Session, username: str, password: str, role: str,
-                hall_code: str | None = None) -> User:
+                hall_code: str | None = None, *, full_name: str = "", staff_no: str = "") -> User:
     """Add an active user with an argon2 password hash (not committed)."""
     if role not in ROLES:
         raise AccountError(f"unknown role {role!r}; one of {', '.join(ROLES)}")
@@ -80,7 +80,7 @@ def create_user(session: Session, username: str, password: str, role: str,
             raise AccountError(f"no hall with code {hall_code!r}")
         hall_id = hall.id
     user = User(username=username, password_hash=hash_password(password), role=role,
-                hall_id=hall_id, active=True)
+                hall_id=hall_id, active=True, full_name=full_name[:40], staff_no=staff_no[:20])
     session.add(user)
     session.flush()
     return user

@@ -6,11 +6,12 @@ that are not marked secure.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SECRET = "change-me-development-only"
@@ -18,6 +19,43 @@ DEFAULT_SECRET = "change-me-development-only"
 
 class SettingsError(Exception):
     """Settings that must not be used, with the reason."""
+
+
+PLUGIN_PATH = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
+
+
+class ExporterConfig(BaseModel):
+    """One destination of the rating export (docs/export-format.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field("province", pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$",
+                      description="Stable name; the outbox keeps one row per rating and name.")
+    kind: str = Field("http-json", description="`http-json`, or a plug-in class given as "
+                      "`package.module:Class` (called with this config).")
+    url: str = Field("", description="Where http-json POSTs each batch.")
+    secret: str = Field("", description="Shared secret of the HMAC-SHA256 signature header.")
+    origin: str = Field("hallkiosk", pattern=r"^[A-Za-z0-9_.-]{1,40}$",
+                        description="Prefix of each rating's idempotency id.")
+    batch_size: int = Field(50, ge=1, le=1000, description="Ratings per request at most.")
+    timeout: float = Field(10.0, gt=0, le=120, description="Seconds to connect and to read.")
+    options: dict[str, Any] = Field(default_factory=dict,
+                                    description="Anything else a plug-in needs.")
+
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, kind: str) -> str:
+        if kind != "http-json" and not PLUGIN_PATH.match(kind):
+            raise ValueError("kind must be http-json or a plug-in path package.module:Class")
+        return kind
+
+    @model_validator(mode="after")
+    def _http_needs_url_and_secret(self) -> ExporterConfig:
+        if self.kind == "http-json":
+            if not self.url.startswith(("http://", "https://")):
+                raise ValueError(f"exporter {self.name}: url must start with http:// or https://")
+            if len(self.secret) < 16:
+                raise ValueError(f"exporter {self.name}: secret needs 16 or more characters")
+        return self
 
 
 class ServerSettings(BaseSettings):
@@ -49,6 +87,14 @@ class ServerSettings(BaseSettings):
     follow_up_days: int = Field(
         5, ge=1, le=60, description="Working days to follow up a bad rating or a complaint "
         "(weekends and the holiday calendar skipped).")
+    exporters: list[ExporterConfig] = Field(
+        default_factory=list, description="Where ratings are exported (provincial 好差评 "
+        "system); none by default. See docs/export-format.md.")
+    export_interval: float = Field(
+        30.0, gt=0, le=3600, description="Seconds between passes of the export worker.")
+    export_max_backoff: int = Field(
+        3600, ge=30, le=86400, description="Longest wait in seconds before retrying a failed "
+        "export (the wait doubles from 30 s after each failure).")
 
     @model_validator(mode="after")
     def _production_is_safe(self) -> ServerSettings:
@@ -58,6 +104,9 @@ class ServerSettings(BaseSettings):
                                     "characters, not the default")
             if not self.secure_cookies:
                 raise SettingsError("production mode needs secure_cookies = true (HTTPS)")
+        names = [exporter.name for exporter in self.exporters]
+        if len(set(names)) != len(names):
+            raise SettingsError("exporters need different names")
         return self
 
 

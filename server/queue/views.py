@@ -13,6 +13,7 @@ from server.fleet_queries import as_utc
 from server.models import Hall, Service, User, Window, WindowService, utcnow
 from server.queue.hours import is_open, local_day, next_opening
 from server.queue.models import AT_WINDOW, WAITING, QueueEvent, Ticket, TicketEvent
+from server.ratings.models import Rating
 
 DEFAULT_SERVICE_MINUTES = 6.0  # until a service has finished tickets of its own
 RECENT_SERVICES = 20  # finished tickets the average service time is taken over
@@ -79,6 +80,9 @@ def ticket_view(session: Session, ticket: Ticket, *, with_wait: bool = True,
         "window": window.number if window and ticket.state in (*AT_WINDOW, "held") else None,
         "window_name": window.name if window and ticket.state in AT_WINDOW else None,
         "close_reason": ticket.close_reason, "visitor": bool(ticket.visitor),
+        # Only a finished ticket can be rated (一次一评): the phone page offers it until then.
+        "rated": ticket.state == "finished" and session.scalar(
+            select(Rating.id).where(Rating.ticket_id == ticket.id)) is not None,
     }
     if private:
         view["token"] = ticket.token
@@ -141,6 +145,8 @@ def board_view(session: Session, hall: Hall, now: dt.datetime | None = None) -> 
             "id": window.id, "number": window.number, "name": window.name,
             "state": window.state, "pause_reason": window.pause_reason,
             "staff": staff.username if staff else None,
+            "staff_name": staff.full_name if staff else "",  # 公示 on the rating pad
+            "staff_no": staff.staff_no if staff else "",
             "services": [service.code for service in window.services],
             "current": ticket_view(session, current, with_wait=False) if current else None,
         })

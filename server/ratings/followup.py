@@ -18,7 +18,8 @@ def due_date(session: Session, start: dt.date, days: int) -> dt.date:
     """start plus days working days, by the calendar stored in the database."""
     rows = session.execute(select(CalendarDay.day, CalendarDay.off).where(
         CalendarDay.day > start, CalendarDay.day <= start + dt.timedelta(days=days * 3 + 30)))
-    holidays, workdays = [], []
+    holidays: list[dt.date] = []
+    workdays: list[dt.date] = []
     for day, off in rows:
         (holidays if off else workdays).append(day)
     return add_working_days(start, days, holidays, workdays)

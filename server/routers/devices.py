@@ -270,10 +270,12 @@ async def acknowledge(command_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
 
 
 @router.post("/outbox", response_model=OutboxReply)
-async def outbox(body: OutboxBatch, terminal: TerminalDep, session: SessionDep) -> dict[str, Any]:
-    """Store outbox items exactly once by idempotency key."""
+async def outbox(body: OutboxBatch, request: Request, terminal: TerminalDep,
+                 session: SessionDep) -> dict[str, Any]:
+    """Store outbox items (usage events, ratings, complaints) exactly once by key."""
     accepted, duplicates = fleet_service.receive_outbox(
-        session, terminal, [item.model_dump(mode="json") for item in body.items])
+        session, terminal, [item.model_dump(mode="json") for item in body.items],
+        request.app.state.settings.follow_up_days)
     return {"accepted": accepted, "duplicates": duplicates}
 
 

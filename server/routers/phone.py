@@ -1,4 +1,5 @@
-"""The visitor's phone page ``/t/<token>``: the ticket's place in the queue, live, no login.
+"""The visitor's phone page ``/t/<token>``: the ticket's place in the queue, live, no login;
+once the ticket is finished, the offer to rate it (posted to ``/t/<token>/rating``).
 
 The token is the unguessable address printed as a QR code on the ticket; it shows
 that one ticket and nothing else of the hall.
@@ -20,12 +21,16 @@ from server.pages import error_page, templates
 from server.queue import feed
 from server.queue.models import Ticket
 from server.queue.views import last_event_id, ticket_view
+from server.ratings.rules import COMMENT_MAX, LEVELS, LEVELS_EN
 
 router = APIRouter(tags=["phone"], include_in_schema=False)
 DbSession = Annotated[Session, Depends(get_session)]
 STATE_TEXT = {"waiting": "等候中", "transferred": "已转移，等候中", "called": "请到窗口办理",
               "serving": "正在办理", "held": "已挂起，请留意回呼", "finished": "已办结",
               "no_show": "已过号", "cancelled": "已作废"}
+# The rating faces' mouths: a smile for 非常满意 down to a frown for 非常不满意.
+MOUTHS = {level: f"M12 {26 - bend / 2:g} Q20 {26 + bend * 1.5:g} 28 {26 - bend / 2:g}"
+          for level, bend in ((5, 4), (4, 2), (3, 0), (2, -2), (1, -4))}
 
 
 def _ticket(session: Session, token: str) -> Ticket:
@@ -57,7 +62,10 @@ def phone_page(request: Request, token: str, session: DbSession) -> HTMLResponse
     status = _status(request.app.state.database, ticket.id)
     response = templates.TemplateResponse(
         request, "phone.html", {"hall": hall, "status": status, "token": token,
-                                "status_json": json.dumps(status, ensure_ascii=False)})
+                                "status_json": json.dumps(status, ensure_ascii=False),
+                                "levels": sorted(LEVELS.items(), reverse=True),
+                                "levels_en": LEVELS_EN, "mouths": MOUTHS,
+                                "comment_max": COMMENT_MAX})
     response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -61,6 +61,28 @@ def levels() -> dict[str, Any]:
                         "reasons": list(REASONS[level])} for level in sorted(LEVELS, reverse=True)]}
 
 
+@router.get("/api/v1/ratings/ticket/{number}")
+def ticket_to_rate(number: str, session: DbSession,
+                   terminal: Annotated[Terminal, Depends(current_terminal)]) -> Any:
+    """Whether today's ticket `number` of the terminal's hall can be rated (评价服务 checks
+    before showing the levels; the rating itself travels through the terminal's outbox)."""
+    ticket = session.scalar(select(Ticket).where(
+        Ticket.hall_id == terminal.hall_id, Ticket.day == local_day(utcnow()),
+        Ticket.number == number.strip().upper()[:8])) if terminal.hall_id else None
+    try:
+        if ticket is None:
+            raise RatingError("unknown_ticket")
+        if ticket.state != "finished":
+            raise RatingError("not_finished")
+        if session.scalar(select(Rating.id).where(Rating.ticket_id == ticket.id)) is not None:
+            raise RatingError("already_rated")
+    except RatingError as error:
+        return _refused(error)
+    return {"ticket": ticket.id, "number": ticket.number, "day": ticket.day,
+            "service": ticket.service.name,
+            "window": ticket.window.number if ticket.window else None}
+
+
 @router.post("/api/v1/ratings", status_code=201)
 def terminal_rating(body: TerminalRating, request: Request, response: Response, session: DbSession,
                     terminal: Annotated[Terminal, Depends(current_terminal)]) -> Any:

@@ -1,5 +1,6 @@
 // The ticket page, live: the server sends the ticket's status ("status" events) each time
-// it changes; the page redraws the same elements the server rendered. No libraries.
+// it changes; the page redraws the same elements the server rendered. Once the ticket is
+// finished and not rated, it offers the rating. No libraries.
 (() => {
   "use strict";
   const root = document.getElementById("ticket");
@@ -61,6 +62,7 @@
       && (previous.state !== "called" || next.call_count > previous.call_count);
     if (called && navigator.vibrate) navigator.vibrate([400, 200, 400]);
     if (FINAL.includes(next.state)) stop();
+    offerRating();
   }
 
   function setOffline(offline) {
@@ -103,9 +105,158 @@
     };
   }
 
+  // -- the rating (好差评): offered once the ticket is finished, voluntary, once per ticket --
+  const rate = byId("rate");
+  const submitButton = byId("submit");
+  const comment = byId("comment");
+  const COMMENT_MAX = Number(rate.dataset.commentMax);
+  const MESSAGES = {
+    bad_level: "请选择五个等级中的一个。",
+    bad_reason: "所选原因不属于该评价等级。",
+    comment_too_long: `留言不能超过${COMMENT_MAX}个字，请删减后再提交。`,
+    levels_failed: "评价选项加载失败，请检查网络后再选一次。",
+    offline: "网络连接失败，评价未提交，请稍后再试。",
+    server: "服务器暂时无法处理，评价未提交，请稍后再试。",
+    invalid: "提交的内容有误，请检查后再试。",
+  };
+  let reasonsByLevel = null;  // level -> reasons offered, from /api/v1/ratings/levels
+  let loadingLevels = null;
+  let chosen = null;
+  const picked = new Set();
+  let skipped = false;
+  let sending = false;
+
+  function showError(message) {
+    const notice = byId("rate-error");
+    notice.textContent = message;
+    notice.hidden = !message;
+    if (message) notice.scrollIntoView({block: "nearest"});
+  }
+
+  function offerRating() {
+    const open = status.state === "finished" && !status.rated;
+    rate.hidden = !open || skipped;
+    byId("later").hidden = !open || !skipped;
+    byId("thanks").hidden = !status.rated;
+    if (open && !reasonsByLevel) loadLevels();
+  }
+
+  function loadLevels() {
+    loadingLevels = loadingLevels || (async () => {
+      try {
+        const response = await fetch("/api/v1/ratings/levels", {headers: {Accept: "application/json"}});
+        if (!response.ok) throw new Error(`HTTP ${response.status}`);
+        const body = await response.json();
+        reasonsByLevel = new Map(body.levels.map((entry) => [entry.level, entry.reasons]));
+        showReasons();
+      } catch (error) {
+        if (chosen !== null) showError(MESSAGES.levels_failed);
+      } finally {
+        loadingLevels = null;
+      }
+    })();
+    return loadingLevels;
+  }
+
+  function showReasons() {
+    const reasons = (chosen !== null && reasonsByLevel && reasonsByLevel.get(chosen)) || [];
+    byId("reasons").replaceChildren(...reasons.map((reason) => {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "reason";
+      button.textContent = reason;
+      button.setAttribute("aria-pressed", String(picked.has(reason)));
+      button.addEventListener("click", () => {
+        if (picked.has(reason)) picked.delete(reason); else picked.add(reason);
+        button.setAttribute("aria-pressed", String(picked.has(reason)));
+      });
+      return button;
+    }));
+    byId("reasons-label").hidden = reasons.length === 0;
+  }
+
+  function choose(level) {
+    chosen = level;
+    picked.clear();
+    showError("");
+    for (const button of rate.querySelectorAll(".level")) {
+      button.setAttribute("aria-pressed", String(Number(button.dataset.level) === level));
+    }
+    byId("details").hidden = false;
+    submitButton.hidden = false;
+    showReasons();
+    if (!reasonsByLevel) loadLevels();
+    byId("details").scrollIntoView({block: "nearest"});
+  }
+
+  function countComment() {
+    const length = [...comment.value].length;
+    byId("counter").textContent = `${length}/${COMMENT_MAX}`;
+    byId("counter").classList.toggle("over", length > COMMENT_MAX);
+  }
+
+  function refusal(statusCode, body) {
+    if (typeof body.message === "string" && body.message) return body.message;
+    if (statusCode === 422 && Array.isArray(body.details)) {
+      const fields = body.details.map((detail) => String(detail.field || ""));
+      if (fields.some((name) => name.includes("comment"))) return MESSAGES.comment_too_long;
+      if (fields.some((name) => name.includes("reasons"))) return MESSAGES.bad_reason;
+      if (fields.some((name) => name.includes("level"))) return MESSAGES.bad_level;
+      return MESSAGES.invalid;
+    }
+    return statusCode >= 500 ? MESSAGES.server : MESSAGES.invalid;
+  }
+
+  function thank(level, note) {
+    status.rated = true;
+    const name = level === null ? "" : rate.querySelector(`.level[data-level="${level}"] .level-name`).textContent;
+    byId("thanks-text").textContent = note
+      || (level <= 2 ? `您的评价：${name}。我们会认真核实，尽快改进。` : `您的评价：${name}。`);
+    offerRating();
+  }
+
+  async function submit() {
+    if (sending || chosen === null) return;
+    if ([...comment.value].length > COMMENT_MAX) {
+      showError(MESSAGES.comment_too_long);
+      comment.focus();
+      return;
+    }
+    sending = true;
+    submitButton.disabled = true;
+    submitButton.querySelector(".submit-label").textContent = "正在提交…";
+    showError("");
+    try {
+      const response = await fetch(`/t/${encodeURIComponent(token)}/rating`, {
+        method: "POST", cache: "no-store",
+        headers: {"Content-Type": "application/json", Accept: "application/json"},
+        body: JSON.stringify({level: chosen, reasons: [...picked], comment: comment.value}),
+      });
+      const body = await response.json().catch(() => ({}));
+      if (response.ok) thank(chosen, "");
+      else if (body.error === "already_rated") thank(null, body.message);  // rated elsewhere
+      else showError(refusal(response.status, body));
+    } catch (error) {
+      showError(MESSAGES.offline);  // nothing is lost: the choices stay on the page
+    } finally {
+      sending = false;
+      submitButton.disabled = false;
+      submitButton.querySelector(".submit-label").textContent = "提交评价";
+    }
+  }
+
+  for (const button of rate.querySelectorAll(".level")) {
+    button.addEventListener("click", () => choose(Number(button.dataset.level)));
+  }
+  comment.addEventListener("input", countComment);
+  submitButton.addEventListener("click", submit);
+  byId("skip").addEventListener("click", () => { skipped = true; offerRating(); });
+  byId("rate-again").addEventListener("click", () => { skipped = false; offerRating(); });
+
   // Phones freeze background tabs: catch up as soon as the visitor looks again.
   document.addEventListener("visibilitychange", () => {
     if (document.visibilityState === "visible" && !FINAL.includes(status.state)) refetch();
   });
+  offerRating();
   connect();
 })();

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import queue
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 from sqlalchemy import select
 
 from kiosk.queue_client import BoardFeed, QueueClient, new_request_key
@@ -24,11 +20,11 @@ from provisioning.identity import TerminalIdentity
 from server.db import Database
 from server.fleet_service import queue_command
 from server.models import Command, Hall, Terminal
-from tests.provisioning.live_server import free_port
 from tests.provisioning.test_commands import RecordingContext
 from tests.server.conftest import new_postgres_database
 from tests.server.queue_http import StaffSession, enrolled_queue_client
 from tests.server.queue_setup import PASSWORD, make_queue_hall
+from tests.server.server_process import start_server
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -37,30 +33,6 @@ ROOT = Path(__file__).resolve().parents[2]
 def shared_database(postgres_server: str) -> str:
     """A fresh PostgreSQL database for both processes."""
     return new_postgres_database(postgres_server)
-
-
-def start_server(database_url: str, tmp_path: Path, name: str) -> tuple[subprocess.Popen[bytes],
-                                                                          str]:
-    """Run ``hallkiosk server`` in its own process; return it and its URL once it answers."""
-    port = free_port()
-    env = {**os.environ, "HALLKIOSK_DATABASE_URL": database_url,
-           "HALLKIOSK_STORAGE_DIR": str(tmp_path / "storage"), "PYTHONPATH": str(ROOT)}
-    log = open(tmp_path / f"{name}.log", "wb")  # the child keeps its own copy
-    process = subprocess.Popen([sys.executable, "-m", "kiosk.cli", "server", "--port", str(port)],
-                               cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    log.close()
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if requests.get(f"{url}/api/v1/health", timeout=1).status_code == 200:
-                return process, url
-        except requests.ConnectionError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise RuntimeError((tmp_path / f"{name}.log").read_text())
-        time.sleep(0.2)
 
 
 @pytest.fixture

@@ -8,112 +8,25 @@ speaks the call it missed exactly once.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from PIL import Image
-from sqlalchemy import select
 
-from server.app import create_app
-from server.background import free_port
-from server.fleet_service import create_enrolment_token
-from server.models import Hall, User, Window
-from server.queue.actions import call_next
-from server.queue.core import issue_ticket
-from server.settings import ServerSettings
-from tests.server.queue_http import StaffSession
-from tests.server.queue_setup import PASSWORD, make_queue_hall
-from tests.ui.server_link import enrolled_terminal
+from tests.ui.server_link import LoopbackHall, served_queue_hall
 
 SHOTS = Path("/tmp/display-shots")
 RECONNECTING = "连接中断，正在重连…"
 
 
-@dataclass
-class LoopbackHall:
-    """A queue hall served on one loopback port; the server can be stopped and started again."""
-
-    settings: ServerSettings
-    port: int
-    staff: dict[int, str] = field(default_factory=dict)  # window number -> username
-    app: Any = None
-    _server: Any = None
-    _thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        """A fresh server application (and feed broker) on the same database and port."""
-        self.app = create_app(self.settings)
-        # uvicorn binds with SO_REUSEADDR, so the port is free again despite TIME_WAIT.
-        self._server = uvicorn.Server(uvicorn.Config(
-            self.app, host="127.0.0.1", port=self.port, log_level="warning",
-            timeout_graceful_shutdown=5))
-        self._thread = threading.Thread(target=self._server.run, name="uvicorn", daemon=True)
-        self._thread.start()
-        deadline = time.monotonic() + 15
-        while not self._server.started:
-            assert self._thread.is_alive() and time.monotonic() < deadline, "no server"
-            time.sleep(0.02)
-
-    def stop(self) -> None:
-        """End the live streams and stop serving."""
-        self.app.state.broker.close()
-        self._server.should_exit = True
-        assert self._thread is not None
-        self._thread.join(10)
-        self.app.state.database.engine.dispose()
-
-    def issue(self, service: str, count: int) -> list[str]:
-        """Tickets taken at another dispenser, straight into the database."""
-        with self.app.state.database.sessions() as session:
-            hall = session.scalars(select(Hall)).one()
-            numbers = [issue_ticket(session, hall, service, actor="test")[0].number
-                       for _ in range(count)]
-            session.commit()
-        return numbers
-
-    def call_next_in_database(self, window_number: int) -> str:
-        """叫号 written to the database directly (while no server is serving)."""
-        with self.app.state.database.sessions() as session:
-            window = session.scalars(select(Window).where(Window.number == window_number)).one()
-            user = session.scalars(select(User).where(
-                User.username == self.staff[window_number])).one()
-            number = call_next(session, window.id, user).number
-            session.commit()
-        return number
-
-    def staff_session(self, window_number: int) -> StaffSession:
-        """The staff member of a window, signed in to the console."""
-        return StaffSession(self.url, self.staff[window_number], PASSWORD)
-
-
 @pytest.fixture
 def hall(tmp_path: Path, ui: Any) -> Iterator[LoopbackHall]:
     """A served queue hall with the running terminal enrolled into it as a display."""
-    settings = ServerSettings(database_url=f"sqlite:///{tmp_path / 'server.sqlite3'}",
-                              storage_dir=tmp_path / "storage")
-    served = LoopbackHall(settings, free_port())
-    served.start()
-    with served.app.state.database.sessions() as session:
-        queue_hall = make_queue_hall(session)
-        served.staff = {number: user.username for number, user in queue_hall.staff.items()}
-        token, _row = create_enrolment_token(session, queue_hall.hall.id, "display", 1)
-    try:
-        with enrolled_terminal(ui, served.url, token):
-            yield served
-    finally:
-        if served._thread is not None and served._thread.is_alive():
-            served.stop()
-        ui.resize(1080, 1920)
+    with served_queue_hall(tmp_path, ui, "display") as served:
+        yield served
 
 
 def open_display(ui: Any) -> Any:

@@ -1,0 +1,67 @@
+"""投诉建议, step two: an optional phone number for the call back, on a numeric keypad."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kivy.properties import StringProperty
+
+from kiosk.feedback import PHONE
+from kiosk.widgets import add_keys
+from screens.base import BaseScreen, _, sentences
+from screens.complain import category_name
+
+PHONE_LENGTH = 13  # a landline with its area code and a dash
+
+
+class ComplainPhoneScreen(BaseScreen):
+    """An optional phone number for the call back, on a numeric keypad."""
+
+    phone = StringProperty("")
+    message = StringProperty("")
+    category = StringProperty("")
+
+    def on_kv_post(self, _base: Any) -> None:
+        """The keypad."""
+        add_keys(self.ids.keypad, "1234567890", self.press)
+
+    def refresh(self) -> None:
+        """What the complaint is about and the prompt."""
+        self.title = _("Call back")
+        self.category = category_name(self.params["category"])
+        self.message = _("Leave a phone number and the hall will call you back within the "
+                         "time limit. You may also submit without a number.")
+
+    def reset(self) -> None:
+        """Forget the last visitor's number."""
+        self.phone = ""
+
+    def press(self, digit: str) -> None:
+        """One digit."""
+        if len(self.phone) < PHONE_LENGTH:
+            self.phone += digit
+
+    def erase(self) -> None:
+        """Remove the last digit."""
+        self.phone = self.phone[:-1]
+
+    def submit(self, with_phone: bool = True) -> None:
+        """Queue the complaint (with the number, if it is one) and thank the visitor."""
+        phone = self.phone if with_phone else ""
+        if phone and not PHONE.match(phone):
+            self.message = _("That is not a phone number. Enter a mobile number (11 digits) "
+                             "or a landline with its area code.")
+            self.app.speak(self.message)
+            return
+        if with_phone and not phone:
+            self.message = _("Enter a phone number, or submit without a number.")
+            self.app.speak(self.message)
+            return
+        self.app.feedback.complain(self.params["category"], phone)
+        self.phone = ""
+        self.app.nav.go("feedback_done", message=_(
+            "Thank you! The hall will handle it within the time limit."))
+
+    def speech_text(self) -> str:
+        """The category and the prompt."""
+        return sentences([self.title, self.category, self.message])

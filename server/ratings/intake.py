@@ -1,0 +1,69 @@
+"""Ratings and complaints that terminals deliver through their outbox.
+
+The outbox receipt and what it carries are written in one transaction, so an item is
+applied exactly once however often the terminal resends it. An item the rules refuse
+(the ticket was meanwhile rated on the visitor's phone, a malformed payload) keeps its
+receipt, so the terminal stops resending it, and the refusal is logged.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.models import Hall, Terminal
+from server.queue.models import Ticket
+from server.ratings.complaints import ComplaintError, submit
+from server.ratings.rules import DEFAULT_FOLLOW_UP_DAYS, RatingError, rate
+
+log = logging.getLogger(__name__)
+KINDS = ("rating", "complaint")
+
+
+def _ticket(session: Session, hall: Hall, payload: dict[str, Any]) -> Ticket | None:
+    """The rated ticket: by server id (the pad heard it finish) or by number and day."""
+    if payload.get("ticket") is not None:
+        ticket = session.get(Ticket, int(payload["ticket"]))
+    elif payload.get("ticket_number"):
+        ticket = session.scalar(select(Ticket).where(
+            Ticket.hall_id == hall.id, Ticket.day == str(payload.get("day", "")),
+            Ticket.number == str(payload["ticket_number"]).strip().upper()))
+    else:
+        return None
+    if ticket is None or ticket.hall_id != hall.id:
+        raise RatingError("unknown_ticket")
+    return ticket
+
+
+def apply(session: Session, terminal: Terminal, key: str, kind: str, payload: dict[str, Any],
+          follow_up_days: int = DEFAULT_FOLLOW_UP_DAYS) -> str:
+    """Store what one outbox item carries (not committed); returns "stored", "refused: code"
+    or "ignored" for kinds that carry nothing to store (usage events)."""
+    if kind not in KINDS:
+        return "ignored"
+    hall = session.get(Hall, terminal.hall_id) if terminal.hall_id else None
+    try:
+        if hall is None:
+            raise RatingError("unknown_ticket")
+        if kind == "rating":
+            rate(session, hall, level=int(payload["level"]),
+                 reasons=[str(reason) for reason in payload.get("reasons", [])],
+                 comment=str(payload.get("comment", "")),
+                 source=str(payload.get("source", "terminal")),
+                 ticket=_ticket(session, hall, payload), idempotency_key=key,
+                 terminal_id=terminal.id, follow_up_days=follow_up_days)
+        else:
+            submit(session, hall, category=str(payload.get("category", "")),
+                   phone=str(payload.get("phone", "")), content=str(payload.get("content", "")),
+                   source="terminal", idempotency_key=key, terminal_id=terminal.id,
+                   follow_up_days=follow_up_days)
+    except (RatingError, ComplaintError) as error:
+        log.warning("terminal %s %s %s refused: %s", terminal.id, kind, key, error)
+        return f"refused: {error.code}"
+    except (KeyError, TypeError, ValueError) as error:
+        log.warning("terminal %s %s %s malformed: %r", terminal.id, kind, key, error)
+        return "refused: malformed"
+    return "stored"
