@@ -18,6 +18,7 @@ from server.queue.core import install_hooks
 from server.queue.errors import QueueError
 from server.queue.feed import Broker
 from server.ratings import models as rating_models  # noqa: F401
+from server.ratings.calendar import seed_calendar
 from server.ratings.export_worker import ExportWorker
 from server.routers import (
     auth,
@@ -25,11 +26,13 @@ from server.routers import (
     content,
     content_pages,
     devices,
+    followup_pages,
     health,
     phone,
     queue,
     queue_pages,
 )
+from server.routers import followups as followup_routes
 from server.routers import ratings as rating_routes
 from server.settings import ServerSettings
 
@@ -42,6 +45,7 @@ def create_app(settings: ServerSettings, *, migrate: bool = True) -> FastAPI:
     database = Database(settings.database_url)
     if migrate:
         upgrade(database.engine)
+        seed_calendar(database.sessions)  # national holidays for follow-up due dates
     settings.storage_dir.mkdir(parents=True, exist_ok=True)
     broker = Broker(database.engine)
     export_worker = ExportWorker(database, settings) if settings.exporters else None
@@ -67,9 +71,11 @@ def create_app(settings: ServerSettings, *, migrate: bool = True) -> FastAPI:
     app.include_router(devices.router, prefix=API)
     app.include_router(content.router, prefix=API)
     app.include_router(queue.router, prefix=API)
+    app.include_router(followup_routes.router, prefix=API)
     app.include_router(rating_routes.router)
     app.include_router(phone.router)
     app.include_router(queue_pages.router)
+    app.include_router(followup_pages.router)
     app.include_router(content_pages.router)
     app.include_router(console.router)  # web pages, not under the API prefix
 
