@@ -19,7 +19,7 @@ from server.models import Hall, Terminal, utcnow
 from server.queue.hours import local_day
 from server.queue.models import Ticket
 from server.ratings.models import Rating
-from server.ratings.rules import COMMENT_MAX, LEVELS, LEVELS_EN, REASONS, RatingError, rate
+from server.ratings.rules import LEVELS, LEVELS_EN, REASONS, RatingError, rate
 from server.terminal_auth import current_terminal
 
 router = APIRouter(tags=["ratings"])
@@ -33,7 +33,7 @@ class RatingBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     level: int = Field(ge=1, le=5)
     reasons: list[str] = Field(default_factory=list, max_length=10)
-    comment: str = Field("", max_length=COMMENT_MAX)
+    comment: str = ""  # its length is checked by the rules, which say so in Chinese
 
 
 class TerminalRating(RatingBody):

@@ -109,6 +109,10 @@ def test_rating_api_from_terminal_and_phone(server_app: FastAPI, url: str,
     wrong = requests.post(f"{url}/t/{third}/rating", json={"level": 3, "reasons": ["推诿扯皮"]},
                           timeout=10)  # a reason of another level
     assert wrong.status_code == 422 and wrong.json()["error"] == "bad_reason"
+    long = requests.post(f"{url}/t/{third}/rating", json={"level": 4, "comment": "长" * 501},
+                         timeout=10)
+    assert long.status_code == 422 and long.json() == {
+        "error": "comment_too_long", "message": "留言不能超过500个字。"}
     unknown = requests.post(f"{url}/t/no-such-ticket-0000/rating", json={"level": 5},
                             timeout=10)
     assert unknown.status_code == 404
