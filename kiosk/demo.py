@@ -11,7 +11,7 @@ from typing import Any
 
 from content.install import SEED
 from kiosk.config import TerminalConfig, hash_pin
-from kiosk.demo_queue import play_loop, printer_settings, start_display
+from kiosk.demo_queue import play_loop, printer_settings, start_display, start_rater
 from kiosk.xvfb import virtual_display
 
 log = logging.getLogger(__name__)
@@ -63,9 +63,12 @@ def run_demo(*, headless: bool, screenshots: Path | None, orientation: str,
             print(f"staff console (window staff1 or staff2): {running.url}/queue  "
                   f"printed tickets (ESC/POS bytes and PNG): {config.printer['directory']}",
                   file=sys.stderr)
-            display = start_display(config, running, data_dir)
-            stack.callback(display.wait, 20)
-            stack.callback(display.terminate)
+            print(f"supervisor dashboard and 差评回访 (supervisor): {running.url}/dashboard  "
+                  f"{running.url}/followups; window 1's rating pad wakes when staff1 presses "
+                  "办结", file=sys.stderr)
+            for process in (start_display(running, data_dir), start_rater(running, data_dir)):
+                stack.callback(process.wait, 20)
+                stack.callback(process.terminate)
         app = create_app(config, windowed=True)
         holder.append(app)
         print(f"admin PIN for the demo: {DEMO_PIN} (tap the welcome line 5 times); "

@@ -1,7 +1,9 @@
-"""The demo's queue: a display terminal beside the query terminal, or the whole loop on files.
+"""The demo's queue: a display and a rating pad beside the query terminal, or the whole loop
+on files.
 
-With a screen, the calling display runs as a second terminal process (one Kivy
-window per process), enrolled with its own key and token. Without one, the loop
+With a screen, the calling display and window 1's rating pad run as terminal
+processes of their own (one Kivy window per process), each enrolled with its own
+key and token. Without one, the loop
 is played through once on the virtual screen and every step is written as a
 file: the ticket screens, the printed ticket (the simulated printer's ESC/POS
 bytes and the PNG decoded from them), the staff call made through the staff API,
@@ -16,29 +18,38 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from kiosk.config import TerminalConfig
-
 
 def printer_settings(data_dir: Path) -> dict[str, Any]:
     """The demo terminals' simulated printer: 80 mm, bitmap, output in data_dir/printer."""
     return {"kind": "simulated", "directory": str(data_dir / "printer"), "paper_width": 80}
 
 
-def start_display(config: TerminalConfig, server: Any, root: Path) -> subprocess.Popen[bytes]:
-    """Enrol a display terminal and run it in its own process, landscape, in a window."""
+def start_terminal(server: Any, root: Path, profile: str, orientation: str,
+                   extra: str = "") -> subprocess.Popen[bytes]:
+    """Enrol a terminal of profile and run it in its own process, in a window."""
     from kiosk.demo_server import enrol_terminal
 
-    display_dir = (root / "display").resolve()
-    enrol_terminal(server.app, server.url, server.hall_id, display_dir, "display")
-    toml = display_dir / "terminal.toml"
+    terminal_dir = (root / profile).resolve()
+    enrol_terminal(server.app, server.url, server.hall_id, terminal_dir, profile)
+    toml = terminal_dir / "terminal.toml"
     toml.write_text(
         "[terminal]\n"
-        f'profile = "display"\ndata_dir = "{display_dir}"\nfullscreen = false\n'
-        'orientation = "landscape"\n'
-        f"[speech]\nwav_dir = \"{display_dir / 'speech'}\"\n", "utf-8")
-    log = open(display_dir / "display.log", "wb")
+        f'profile = "{profile}"\ndata_dir = "{terminal_dir}"\nfullscreen = false\n'
+        f'orientation = "{orientation}"\n'
+        f"[speech]\nwav_dir = \"{terminal_dir / 'speech'}\"\n{extra}", "utf-8")
+    log = open(terminal_dir / f"{profile}.log", "wb")
     return subprocess.Popen([sys.executable, "-m", "kiosk.cli", "terminal", "--config",
                              str(toml), "--windowed"], stdout=log, stderr=subprocess.STDOUT)
+
+
+def start_display(server: Any, root: Path) -> subprocess.Popen[bytes]:
+    """The calling display: landscape, speaks each call."""
+    return start_terminal(server, root, "display", "landscape")
+
+
+def start_rater(server: Any, root: Path) -> subprocess.Popen[bytes]:
+    """Window 1's rating pad: wakes when staff1 presses 办结 in the console."""
+    return start_terminal(server, root, "rater", "portrait", "[rater]\nwindow = 1\n")
 
 
 def play_loop(driver: Any, server: Any, out: Path) -> list[Path]:

@@ -48,6 +48,7 @@ class DemoServer:
 
 DEMO_ACCOUNTS = (("admin", "it_admin"), ("editor", "editor"), ("staff1", "staff"),
                  ("staff2", "staff"), ("supervisor", "supervisor"))
+STAFF_NAMES = {"staff1": ("王丽", "0101"), "staff2": ("陈强", "0102")}  # 公示 on the pad
 DEMO_QUEUE = Path(queue_setup.__file__).with_name("demo.yaml")
 
 
@@ -62,7 +63,9 @@ def _accounts(settings: ServerSettings) -> int:
         for username, role in DEMO_ACCOUNTS:
             if session.scalar(select(User).where(User.username == username)) is None:
                 in_hall = DEMO_HALL[0] if role in ("staff", "supervisor") else None
-                create_user(session, username, DEMO_PASSWORD, role, in_hall)
+                full_name, staff_no = STAFF_NAMES.get(username, ("", ""))
+                create_user(session, username, DEMO_PASSWORD, role, in_hall,
+                            full_name=full_name, staff_no=staff_no)
         session.flush()
         hall_id = hall.id
     database.engine.dispose()

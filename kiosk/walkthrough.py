@@ -15,6 +15,8 @@ from content.schema import Flow, QuestionNode
 from kiosk.bootstrap import SIZES
 from kiosk.i18n import tr
 from screens.base import localized
+from screens.complain import category_name
+from screens.rate import level_name
 
 COMBINATIONS = [(orientation, elder, language)
                 for orientation in ("portrait", "landscape")
@@ -104,6 +106,8 @@ class _Walk:
         self.home()
         driver.tap(tr._("Elder mode and help"))
         self.shot("accessibility")
+        self.home()
+        self.feedback()
         app.nav.go("admin_login")
         driver.frames(2)
         self.shot("admin_login")
@@ -122,6 +126,34 @@ class _Walk:
         driver.frames(3)
         self.shot("countdown")
         app.continue_session()
+
+    def feedback(self) -> None:
+        """评价服务, the five faces, the reasons, thanks; 投诉建议; the rating pad at rest."""
+        driver, app = self.driver, self.app
+        driver.tap(tr._("Rate a service"))
+        for key in "A012":
+            driver.tap(key)
+        self.shot("rate_start")
+        driver.tap(tr._("Rate the hall in general (no ticket)"))
+        self.shot("rate")
+        if not app.feedback.reasons:  # not enrolled: the reasons a server would send
+            app.feedback.reasons = {2: ["等候时间过长", "服务态度差", "业务不熟练", "多次跑腿"]}
+        driver.tap(level_name(2))
+        self.shot("rate_reasons")
+        app.nav.go("feedback_done", message=tr._("Thank you for your rating!"))
+        driver.frames(2)
+        self.shot("feedback_done")
+        app.nav.home()
+        driver.tap(tr._("Complaints and suggestions"))
+        self.shot("complain")
+        driver.tap(category_name("waiting"))
+        for digit in "13800138000":
+            driver.tap(digit)
+        self.shot("complain_phone")
+        app.nav.go("rater")
+        driver.frames(3)
+        self.shot("rater")
+        app.nav.home()
 
 
 def walk(driver: Any, out: Path) -> list[Path]:

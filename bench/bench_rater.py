@@ -1,0 +1,75 @@
+"""Staff 办结 in the console to the window's rating pad awake (target p95 <= 500 ms).
+
+The real rating pad app (``rater`` profile for window 1, portrait, under a private Xvfb)
+is enrolled into a hall on a server running in this process on loopback (SQLite). Each
+round a staff member, signed in through the web console's API, calls the next ticket
+and presses 办结; measured from sending 办结 to the end of the first frame drawn with
+the five faces for that ticket: the request, the commit, the event stream and the
+screen change. Then the visitor skips, and the pad is back at rest.
+
+Run: ``.venv/bin/python bench/bench_rater.py [--rounds 60]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+import time
+from pathlib import Path
+
+from common import machine_note, percentile, queue_rig, summary_ms
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rounds", type=int, default=60)
+    args = parser.parse_args()
+    print(machine_note())
+    from server.queue.core import issue_ticket
+    from server.queue.staff_client import StaffSession
+    from tests.server.queue_setup import PASSWORD
+
+    def tickets(session: object, hall: object) -> None:
+        for _ in range(args.rounds + 5):
+            issue_ticket(session, hall, "legal-aid", actor="bench")  # type: ignore[arg-type]
+
+    with queue_rig("rater", (1080, 1920), tickets) as rig:
+        app, driver, url = rig.app, rig.driver, rig.url
+        app.apply_config(app.terminal_config.with_overrides("rater", window=1))
+        staff = StaffSession(url, "staff1-QX-01", PASSWORD)
+        staff.post("/windows/1/sign-in")
+        rater = app.nav.manager.get_screen("rater")
+        assert driver.wait_until(lambda: app.nav.current == "rater" and rater.board, 20)
+        spans: list[float] = []
+        for round_ in range(args.rounds + 2):
+            ticket = staff.post("/windows/1/call-next").json()
+            driver.frames(2)
+            box: dict[str, float] = {}
+
+            def finish(box: dict[str, float] = box, ticket_id: int = ticket["id"]) -> None:
+                box["sent"] = time.monotonic()
+                staff.post(f"/windows/1/tickets/{ticket_id}/finish")
+
+            sender = threading.Thread(target=finish)
+            sender.start()
+            while app.nav.current != "rate" or (
+                    app.nav.manager.current_screen.params.get("number") != ticket["number"]):
+                driver.frames(1)
+            driver.frames(1)  # the frame that draws the faces
+            awake = time.monotonic()
+            sender.join()
+            if round_ >= 2:
+                spans.append(awake - box["sent"])
+            app.nav.restart()  # the visitor skips: back at rest
+            driver.frames(2)
+    print(f"办结 to the rating pad awake: {summary_ms(spans)}; target p95 <= 500 ms "
+          f"({'met' if percentile(spans, 0.95) <= 0.5 else 'missed'})")
+    print(machine_note())
+
+
+if __name__ == "__main__":
+    main()
