@@ -12,32 +12,31 @@ Run: ``.venv/bin/python bench/bench_display.py [--rounds 60]``
 
 from __future__ import annotations
 
-import argparse
 import sys
 import threading
 import time
 from pathlib import Path
 
-from common import machine_note, percentile, queue_rig, summary_ms
+from common import (
+    machine_note,
+    percentile,
+    queue_rig,
+    rounds_arguments,
+    summary_ms,
+    waiting_tickets,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--rounds", type=int, default=60)
-    args = parser.parse_args()
+    args = rounds_arguments(__doc__)
     print(machine_note())
-    from server.queue.core import issue_ticket
     from server.queue.staff_client import StaffSession
     from tests.server.queue_setup import PASSWORD
 
-    def tickets(session: object, hall: object) -> None:
-        for _ in range(args.rounds + 5):
-            issue_ticket(session, hall, "legal-aid", actor="bench")  # type: ignore[arg-type]
-
-    with queue_rig("display", (1920, 1080), tickets) as rig:
+    with queue_rig("display", (1920, 1080), waiting_tickets(args.rounds + 5)) as rig:
         app, driver, url = rig.app, rig.driver, rig.url
         staff = StaffSession(url, "staff1-QX-01", PASSWORD)
         staff.post("/windows/1/sign-in")

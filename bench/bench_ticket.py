@@ -13,22 +13,25 @@ Run: ``.venv/bin/python bench/bench_ticket.py [--rounds 60]``
 
 from __future__ import annotations
 
-import argparse
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from common import machine_note, percentile, queue_rig, summary_ms
+from common import (
+    machine_note,
+    percentile,
+    queue_rig,
+    rounds_arguments,
+    summary_ms,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--rounds", type=int, default=60)
-    args = parser.parse_args()
+    args = rounds_arguments(__doc__)
     print(machine_note())
     with tempfile.TemporaryDirectory(prefix="hallkiosk-bench-ticket-") as name, queue_rig(
             "dispenser", (1080, 1920), kind="simulated", directory=f"{name}/printer") as rig:

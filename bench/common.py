@@ -258,3 +258,24 @@ def queue_rig(profile: str, size: tuple[int, int], prepare: Any = None,
             server.state.database.engine.dispose()
 
     return rig()
+
+
+def rounds_arguments(doc: str, default: int = 60) -> Any:
+    """The command line of a round-based benchmark: --rounds N."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=doc.split("\n")[0])
+    parser.add_argument("--rounds", type=int, default=default)
+    return parser.parse_args()
+
+
+def waiting_tickets(count: int) -> Any:
+    """A queue_rig prepare step: count 法律援助 tickets waiting before the terminal starts."""
+
+    def prepare(session: Any, hall: Any) -> None:
+        from server.queue.core import issue_ticket
+
+        for _ in range(count):
+            issue_ticket(session, hall, "legal-aid", actor="bench")
+
+    return prepare

@@ -53,7 +53,8 @@ def start_rater(server: Any, root: Path) -> subprocess.Popen[bytes]:
 
 
 def play_loop(driver: Any, server: Any, out: Path) -> list[Path]:
-    """Take a ticket with real taps, print it, call it as staff, show and speak it."""
+    """Take a ticket with real taps, print it, call it as staff, show and speak it; finish
+    it as staff and rate it on the same terminal turned into window 1's rating pad."""
     from server.queue.staff_client import StaffSession
 
     app = driver.app
@@ -82,10 +83,27 @@ def play_loop(driver: Any, server: Any, out: Path) -> list[Path]:
     driver.frames(10)
     staff = StaffSession(server.url, "staff1", "hallkiosk-demo")
     staff.post("/windows/1/sign-in")
-    staff.post("/windows/1/call-next")
+    called = staff.post("/windows/1/call-next").json()
     driver.wait_until(lambda: any(ticket["number"] in t for t in driver.texts()), 15)
     app.speaker.wait_idle(30)
     shot("display")
     for clip in sorted(Path(app.terminal_config.speech["wav_dir"]).glob("*.wav"))[-2:]:
         written.append(Path(shutil.copy(clip, out / f"queue-announcement-{clip.name}")))
+    # The same terminal as window 1's rating pad: staff press 办结, the visitor rates.
+    app.apply_config(app.terminal_config.with_overrides("terminal", profile="rater")
+                     .with_overrides("rater", window=1))
+    app.nav.restart()
+    rater = app.nav.manager.get_screen("rater")
+    driver.wait_until(lambda: bool(rater.staff_line) and bool(app.feedback.reasons), 15)
+    shot("rater")
+    staff.post(f"/windows/1/tickets/{called['id']}/finish")
+    driver.wait_until(lambda: app.nav.current == "rate", 15)
+    shot("rate")
+    driver.tap("不满意")
+    driver.wait_until(lambda: app.nav.current == "rate_reasons", 5)
+    driver.tap("服务态度差")
+    shot("rate-reasons")
+    driver.tap("提交评价")
+    driver.wait_until(lambda: app.nav.current == "feedback_done", 5)
+    shot("rate-thanks")
     return written

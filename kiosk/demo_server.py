@@ -7,6 +7,7 @@ with a one-time token and then syncs and sends heartbeats.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from content.install import SEED
 from content.publish import publish
@@ -25,8 +27,9 @@ from server.app import create_app
 from server.background import serve_in_thread
 from server.fleet_actions import create_hall
 from server.fleet_service import create_enrolment_token
-from server.models import Hall, User
+from server.models import Hall, User, utcnow
 from server.queue import setup as queue_setup
+from server.queue.hours import local_day
 from server.security import create_user
 from server.settings import ServerSettings
 
@@ -34,6 +37,7 @@ log = logging.getLogger(__name__)
 DEMO_PASSWORD = "hallkiosk-demo"
 DEMO_HALL = ("QX-CITY-01", "青溪市公共法律服务中心（示例）")
 DEMO_PORT = 8348
+HISTORY_DAYS = 30
 
 
 @dataclass(frozen=True)
@@ -68,8 +72,27 @@ def _accounts(settings: ServerSettings) -> int:
                             full_name=full_name, staff_no=staff_no)
         session.flush()
         hall_id = hall.id
+    with database.sessions() as session:
+        hall = session.get(Hall, hall_id)
+        assert hall is not None
+        _history(session, hall)
+        session.commit()
     database.engine.dispose()
     return hall_id
+
+
+def _history(session: Session, hall: Hall) -> None:
+    """Thirty days of generated activity up to yesterday, once, so the supervisor's
+    dashboard, the follow-ups and the monthly report show something."""
+    from server.analytics.generate import generate_activity
+    from server.queue.models import Ticket
+
+    if session.scalar(select(Ticket.id).where(Ticket.hall_id == hall.id).limit(1)) is not None:
+        return
+    today = dt.date.fromisoformat(local_day(utcnow()))
+    generated = generate_activity(session, hall, today - dt.timedelta(days=HISTORY_DAYS),
+                                  HISTORY_DAYS, seed=2026)
+    log.info("demo history: %s", generated)
 
 
 def enrol_terminal(app: FastAPI, url: str, hall_id: int, terminal_dir: Path,

@@ -25,6 +25,7 @@ from server.routers import (
     console,
     content,
     content_pages,
+    dashboard,
     devices,
     followup_pages,
     health,
@@ -76,6 +77,7 @@ def create_app(settings: ServerSettings, *, migrate: bool = True) -> FastAPI:
     app.include_router(phone.router)
     app.include_router(queue_pages.router)
     app.include_router(followup_pages.router)
+    app.include_router(dashboard.router)
     app.include_router(content_pages.router)
     app.include_router(console.router)  # web pages, not under the API prefix
 

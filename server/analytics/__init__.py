@@ -1,0 +1,1 @@
+"""Hall analytics: generated activity, dashboard figures, charts and exports."""
