@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import requests
+from openpyxl import load_workbook
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
@@ -177,6 +178,18 @@ def test_supervisor_handles_a_bad_rating_and_decides_an_appeal(queue_site: Queue
         item = session.get(FollowUp, appealed)
         assert item is not None and item.appeal_decision == "overturned"
         assert session.get(Rating, item.rating_id) is not None  # kept, only not counted
+
+    # The supervisor's figures, downloaded as XLSX: the overturned rating is not counted.
+    boss.get_by_role("navigation", name="主导航").get_by_role("link", name="统计看板").click()
+    with boss.expect_download() as info:
+        boss.get_by_role("link", name="导出 Excel（XLSX）").click()
+    info.value.save_as(SHOTS / "figures.xlsx")
+    book = load_workbook(SHOTS / "figures.xlsx")
+    summary = {row[0].value: row[1].value for row in book["概况"].iter_rows(min_row=5)}
+    assert (summary["评价"], summary["差评"], summary["申诉撤销的评价（不计入）"]) == (2, 1, 1)
+    staff_rows = {row[0].value: row[1:] for row in book["人员评价"].iter_rows(min_row=4)}
+    staff_row = next(v for k, v in staff_rows.items() if k and queue_site.staff[1] in str(k))
+    assert [cell.value for cell in staff_row][:5] == [1, 0, 0, 0, 1]  # 非常满意 … 非常不满意
 
 
 def _user_id(site: QueueSite, window: int) -> int:
