@@ -26,7 +26,7 @@ from server.fleet_queries import as_utc
 from server.models import Hall, Service, User, Window
 from server.queue.models import Ticket
 from server.ratings.models import Rating
-from server.ratings.rules import LEVELS
+from server.ratings.rules import LEVELS, by_indicator
 from server.settings import ExporterConfig
 
 FORMAT = "hallkiosk.ratings"
@@ -78,6 +78,7 @@ def rating_records(session: Session, rating_ids: Sequence[int], origin: str
         "level": rating.level,
         "level_name": LEVELS[rating.level],
         "reasons": list(rating.reasons),
+        "indicators": by_indicator(rating.level, rating.reasons),
         "comment": rating.comment,
         "source": rating.source,
         "ticket_number": ticket_number,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -32,6 +33,16 @@ REASONS: dict[int, tuple[str, ...]] = {
     3: ("等候时间较长", "材料要求不够清楚", "服务态度一般"),
     2: ("等候时间过长", "服务态度差", "业务不熟练", "材料要求不清楚", "多次跑腿"),
     1: ("等候时间过长", "服务态度差", "业务不熟练", "材料要求不清楚", "多次跑腿", "推诿扯皮"),
+}
+# The four offline indicators: the level chosen is the 整体满意度; each reason speaks to
+# one of the other three.
+INDICATORS = ("整体满意度", "服务效率", "服务水平", "服务态度")
+REASON_INDICATOR = {
+    "办事效率高": "服务效率", "等候时间较长": "服务效率", "等候时间过长": "服务效率",
+    "多次跑腿": "服务效率", "业务水平高": "服务水平", "业务不熟练": "服务水平",
+    "指引清楚": "服务水平", "材料要求不够清楚": "服务水平", "材料要求不清楚": "服务水平",
+    "服务态度好": "服务态度", "服务态度一般": "服务态度", "服务态度差": "服务态度",
+    "推诿扯皮": "服务态度",
 }
 COMMENT_MAX = 500
 SOURCES = ("pad", "terminal", "phone")
@@ -70,6 +81,16 @@ def add_working_days(start: dt.date, days: int, holidays: Iterable[dt.date] = ()
         if working:
             left -= 1
     return current
+
+
+def by_indicator(level: int, reasons: Iterable[str]) -> dict[str, Any]:
+    """A rating on the four offline indicators: the level as 整体满意度, the reasons
+    under the indicator each speaks to."""
+    grouped: dict[str, Any] = {INDICATORS[0]: LEVELS[level]}
+    for reason in reasons:
+        grouped.setdefault(REASON_INDICATOR.get(reason, INDICATORS[0] + "原因"), []).append(
+            reason)
+    return grouped
 
 
 def check(level: int, reasons: list[str], comment: str, source: str) -> None:

@@ -19,7 +19,15 @@ from server.models import Hall, Terminal, utcnow
 from server.queue.hours import local_day
 from server.queue.models import Ticket
 from server.ratings.models import Rating
-from server.ratings.rules import LEVELS, LEVELS_EN, REASONS, RatingError, rate
+from server.ratings.rules import (
+    INDICATORS,
+    LEVELS,
+    LEVELS_EN,
+    REASON_INDICATOR,
+    REASONS,
+    RatingError,
+    rate,
+)
 from server.terminal_auth import current_terminal
 
 router = APIRouter(tags=["ratings"])
@@ -57,8 +65,11 @@ def _view(rating: Rating) -> dict[str, Any]:
 @router.get("/api/v1/ratings/levels")
 def levels() -> dict[str, Any]:
     """The five levels and the reasons offered for each (what a rating pad shows)."""
-    return {"levels": [{"level": level, "name": LEVELS[level], "name_en": LEVELS_EN[level],
-                        "reasons": list(REASONS[level])} for level in sorted(LEVELS, reverse=True)]}
+    return {"indicators": list(INDICATORS), "levels": [
+        {"level": level, "name": LEVELS[level], "name_en": LEVELS_EN[level],
+         "reasons": list(REASONS[level]),
+         "indicators": {reason: REASON_INDICATOR[reason] for reason in REASONS[level]}}
+        for level in sorted(LEVELS, reverse=True)]}
 
 
 @router.get("/api/v1/ratings/ticket/{number}")

@@ -162,6 +162,15 @@ def rated_hall(session: Session) -> QueueHall:
     return q
 
 
+# The reasons of the seed rules, by the indicator each speaks to (written out here, not
+# read from the rules, so a wrong mapping there fails the test).
+INDICATOR_REASONS = {
+    "服务效率": ("办事效率高", "等候时间较长", "等候时间过长", "多次跑腿"),
+    "服务水平": ("业务水平高", "业务不熟练", "指引清楚", "材料要求不够清楚", "材料要求不清楚"),
+    "服务态度": ("服务态度好", "服务态度一般", "服务态度差", "推诿扯皮"),
+}
+
+
 def expected_record(session: Session, rating: Rating, origin: str) -> dict[str, Any]:
     """A rating as the document must carry it, read field by field from the database."""
     ticket = session.get(Ticket, rating.ticket_id) if rating.ticket_id else None
@@ -176,6 +185,10 @@ def expected_record(session: Session, rating: Rating, origin: str) -> dict[str, 
         "idempotency_id": f"{origin}:rating:{rating.id}", "id": rating.id,
         "hall_code": hall.code, "hall_name": hall.name, "level": rating.level,
         "level_name": names[rating.level], "reasons": rating.reasons, "comment": rating.comment,
+        "indicators": {"整体满意度": names[rating.level], **{
+            indicator: [r for r in rating.reasons if r in reasons]
+            for indicator, reasons in INDICATOR_REASONS.items()
+            if any(r in reasons for r in rating.reasons)}},
         "source": rating.source, "ticket_number": ticket.number if ticket else None,
         "ticket_day": ticket.day if ticket else None,
         "service_code": ticket.service.code if ticket else None,

@@ -17,12 +17,28 @@ from server.queue import actions
 from server.queue.core import issue_ticket
 from server.queue.models import Ticket
 from server.ratings.models import Rating
-from server.ratings.rules import RatingError, add_working_days, rate
+from server.ratings.rules import (
+    INDICATORS,
+    REASON_INDICATOR,
+    REASONS,
+    RatingError,
+    add_working_days,
+    by_indicator,
+    rate,
+)
 from tests.provisioning.live_server import live_server
 from tests.server.queue_http import enrolled_queue_client
 from tests.server.queue_setup import QueueHall, make_queue_hall
 
 MONDAY = dt.date(2026, 11, 23)
+
+
+def test_every_reason_speaks_to_an_offline_indicator() -> None:
+    assert all(REASON_INDICATOR[reason] in INDICATORS[1:] for level in REASONS.values()
+               for reason in level)
+    assert by_indicator(2, ["等候时间过长", "服务态度差", "多次跑腿"]) == {
+        "整体满意度": "不满意", "服务效率": ["等候时间过长", "多次跑腿"],
+        "服务态度": ["服务态度差"]}
 
 
 def test_working_days_skip_weekends_and_holidays_and_count_adjusted_workdays() -> None:
@@ -93,6 +109,9 @@ def test_rating_api_from_terminal_and_phone(server_app: FastAPI, url: str,
         token, third = second.token, finished_ticket(session, q).token
     terminal = enrolled_queue_client(server_app, url, tmp_path / "t")
     levels = requests.get(f"{url}/api/v1/ratings/levels", timeout=10).json()["levels"]
+    bad = next(level for level in levels if level["level"] == 2)
+    assert bad["indicators"]["服务态度差"] == "服务态度"
+    assert set(bad["indicators"]) == set(bad["reasons"])
     assert [level["name"] for level in levels] == ["非常满意", "满意", "基本满意", "不满意",
                                                    "非常不满意"]
     key = new_request_key()
