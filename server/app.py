@@ -20,6 +20,7 @@ from server.queue.feed import Broker
 from server.ratings import models as rating_models  # noqa: F401
 from server.ratings.calendar import seed_calendar
 from server.ratings.export_worker import ExportWorker
+from server.ratings.rules import use_reasons
 from server.routers import (
     auth,
     console,
@@ -43,6 +44,7 @@ API = "/api/v1"
 
 def create_app(settings: ServerSettings, *, migrate: bool = True) -> FastAPI:
     """A configured server application on its own database."""
+    use_reasons(settings.rating_reasons)  # the province's reasons, or the defaults
     database = Database(settings.database_url)
     if migrate:
         upgrade(database.engine)

@@ -9,10 +9,13 @@ from typing import Any
 
 
 def _settings(args: argparse.Namespace) -> Any:
+    from server.ratings.rules import use_reasons
     from server.settings import SettingsError, load_settings
 
     try:
-        return load_settings(args.config)
+        settings = load_settings(args.config)
+        use_reasons(settings.rating_reasons)  # a bad reasons file is refused here, clearly
+        return settings
     except SettingsError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         raise SystemExit(2) from exc

@@ -87,6 +87,10 @@ class ServerSettings(BaseSettings):
     follow_up_days: int = Field(
         5, ge=1, le=60, description="Working days to follow up a bad rating or a complaint "
         "(weekends and the holiday calendar skipped).")
+    rating_reasons: Path | None = Field(
+        None, description="YAML file of the rating reasons offered for each level, each with "
+        "the offline indicator it speaks to (a province's own list); empty: the national "
+        "defaults in server/ratings/rules.py.")
     exporters: list[ExporterConfig] = Field(
         default_factory=list, description="Where ratings are exported (provincial 好差评 "
         "system); none by default. See docs/export-format.md.")

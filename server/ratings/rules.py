@@ -11,8 +11,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
+import yaml
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -20,6 +22,7 @@ from sqlalchemy.orm import Session
 from server.models import Hall
 from server.queue.models import Ticket
 from server.ratings.models import Rating
+from server.settings import SettingsError
 
 LEVELS = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
 LEVELS_EN = {5: "Very satisfied", 4: "Satisfied", 3: "Fairly satisfied", 2: "Dissatisfied",
@@ -27,7 +30,7 @@ LEVELS_EN = {5: "Very satisfied", 4: "Satisfied", 3: "Fairly satisfied", 2: "Dis
 BAD_LEVELS = (1, 2)
 # Reasons offered for each level, after the four offline indicators (整体满意度, 服务效率,
 # 服务水平, 服务态度); a province may replace them.
-REASONS: dict[int, tuple[str, ...]] = {
+DEFAULT_REASONS: dict[int, tuple[str, ...]] = {
     5: ("办事效率高", "服务态度好", "业务水平高", "指引清楚"),
     4: ("办事效率高", "服务态度好", "业务水平高", "指引清楚"),
     3: ("等候时间较长", "材料要求不够清楚", "服务态度一般"),
@@ -37,13 +40,17 @@ REASONS: dict[int, tuple[str, ...]] = {
 # The four offline indicators: the level chosen is the 整体满意度; each reason speaks to
 # one of the other three.
 INDICATORS = ("整体满意度", "服务效率", "服务水平", "服务态度")
-REASON_INDICATOR = {
+DEFAULT_REASON_INDICATOR = {
     "办事效率高": "服务效率", "等候时间较长": "服务效率", "等候时间过长": "服务效率",
     "多次跑腿": "服务效率", "业务水平高": "服务水平", "业务不熟练": "服务水平",
     "指引清楚": "服务水平", "材料要求不够清楚": "服务水平", "材料要求不清楚": "服务水平",
     "服务态度好": "服务态度", "服务态度一般": "服务态度", "服务态度差": "服务态度",
     "推诿扯皮": "服务态度",
 }
+# The tables in use: the defaults, or the province's file (settings.rating_reasons), read
+# when the server application is created.
+REASONS: dict[int, tuple[str, ...]] = dict(DEFAULT_REASONS)
+REASON_INDICATOR: dict[str, str] = dict(DEFAULT_REASON_INDICATOR)
 COMMENT_MAX = 500
 SOURCES = ("pad", "terminal", "phone")
 DEFAULT_FOLLOW_UP_DAYS = 5
@@ -81,6 +88,41 @@ def add_working_days(start: dt.date, days: int, holidays: Iterable[dt.date] = ()
         if working:
             left -= 1
     return current
+
+
+class ReasonsError(SettingsError):
+    """A province's reasons file that cannot be used, with the reason."""
+
+
+def use_reasons(path: Path | None) -> None:
+    """Offer the reasons of a province's YAML file (None: the national defaults).
+
+    The file maps each level (1-5) to its reasons, each with the indicator it speaks
+    to: ``2: [{reason: 等候时间过长, indicator: 服务效率}, ...]``.
+    """
+    reasons, indicator = dict(DEFAULT_REASONS), dict(DEFAULT_REASON_INDICATOR)
+    if path is not None:
+        try:
+            data = yaml.safe_load(path.read_text("utf-8"))
+        except (OSError, yaml.YAMLError) as error:
+            raise ReasonsError(f"{path}: {error}") from None
+        if not isinstance(data, dict) or set(data) != set(LEVELS):
+            raise ReasonsError(f"{path}: give the reasons of each level 1 to 5")
+        reasons, indicator = {}, {}
+        for level, items in data.items():
+            if not isinstance(items, list):
+                raise ReasonsError(f"{path}: level {level}: a list of reasons")
+            for item in items:
+                if (not isinstance(item, dict) or not str(item.get("reason", "")).strip()
+                        or item.get("indicator") not in INDICATORS[1:]):
+                    raise ReasonsError(f"{path}: level {level}: each reason needs a text and "
+                                       f"one of the indicators {', '.join(INDICATORS[1:])}")
+                indicator[str(item["reason"]).strip()] = str(item["indicator"])
+            reasons[int(level)] = tuple(str(item["reason"]).strip() for item in items)
+    REASONS.clear()
+    REASONS.update(reasons)
+    REASON_INDICATOR.clear()
+    REASON_INDICATOR.update(indicator)
 
 
 def by_indicator(level: int, reasons: Iterable[str]) -> dict[str, Any]:

@@ -9,23 +9,29 @@ from pathlib import Path
 import pytest
 import requests
 from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from kiosk.queue_client import new_request_key
+from server.app import create_app
 from server.queue import actions
 from server.queue.core import issue_ticket
 from server.queue.models import Ticket
 from server.ratings.models import Rating
 from server.ratings.rules import (
+    DEFAULT_REASONS,
     INDICATORS,
     REASON_INDICATOR,
     REASONS,
     RatingError,
+    ReasonsError,
     add_working_days,
     by_indicator,
     rate,
+    use_reasons,
 )
+from server.settings import ServerSettings
 from tests.provisioning.live_server import live_server
 from tests.server.queue_http import enrolled_queue_client
 from tests.server.queue_setup import QueueHall, make_queue_hall
@@ -137,3 +143,33 @@ def test_rating_api_from_terminal_and_phone(server_app: FastAPI, url: str,
     assert unknown.status_code == 404
     with server_app.state.database.sessions() as session:
         assert session.scalar(select(func.count()).select_from(Rating)) == 2
+
+
+def test_a_province_offers_its_own_reasons(tmp_path: Path) -> None:
+    own = tmp_path / "reasons.yaml"
+    own.write_text("5: [{reason: 一次办好, indicator: 服务效率}]\n4: []\n3: []\n"
+                   "2: [{reason: 窗口无人, indicator: 服务态度}]\n1: []\n", "utf-8")
+    app = create_app(ServerSettings(database_url=f"sqlite:///{tmp_path / 'a.sqlite3'}",
+                                    storage_dir=tmp_path / "storage", rating_reasons=own))
+    try:
+        with TestClient(app) as client:
+            levels = {item["level"]: item for item in
+                      client.get("/api/v1/ratings/levels").json()["levels"]}
+        assert levels[5]["reasons"] == ["一次办好"] and levels[4]["reasons"] == []
+        assert levels[2]["indicators"] == {"窗口无人": "服务态度"}
+        with app.state.database.sessions() as session:
+            q = make_queue_hall(session)
+            rate(session, q.hall, level=2, reasons=["窗口无人"], source="terminal")
+            refused("bad_reason", session, hall=q.hall, level=2, reasons=["服务态度差"],
+                    source="terminal")
+        broken = tmp_path / "broken.yaml"
+        broken.write_text("5: [{reason: 好}]\n", "utf-8")
+        with pytest.raises(ReasonsError, match="give the reasons of each level"):
+            use_reasons(broken)
+        broken.write_text("5: [{reason: 好}]\n4: []\n3: []\n2: []\n1: []\n", "utf-8")
+        with pytest.raises(ReasonsError, match="indicators"):
+            use_reasons(broken)
+    finally:
+        use_reasons(None)  # the national defaults for the tests after this one
+        app.state.database.engine.dispose()
+    assert REASONS[2] == DEFAULT_REASONS[2]
