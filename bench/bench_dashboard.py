@@ -23,8 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench_queue import start_server
-from common import machine_note, percentile, summary_ms
+from common import machine_note, percentile, served_database, server_process, summary_ms
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -143,29 +142,15 @@ def load_pages(url: str, loads: int) -> None:
 
 
 def run(kind: str, loads: int) -> None:
-    from tests.server.postgres import temporary_postgres
-
     print(f"{kind}:")
     with tempfile.TemporaryDirectory(prefix="hallkiosk-bench-dashboard-") as name:
         folder = Path(name)
-        context = None
-        if kind == "sqlite":
-            database_url = sqlite_file(folder)
-        else:
-            context = temporary_postgres()
-            database_url = context.__enter__()
-        try:
-            if context is not None:
+        sqlite_url = sqlite_file(folder) if kind == "sqlite" else ""
+        with served_database(kind, folder, sqlite_url) as database_url:
+            if kind != "sqlite":
                 fill(database_url)
-            process, url = start_server(database_url, folder)
-            try:
+            with server_process(database_url, folder) as url:
                 load_pages(url, loads)
-            finally:
-                process.terminate()
-                process.wait(20)
-        finally:
-            if context is not None:
-                context.__exit__(None, None, None)
 
 
 def main() -> None:

@@ -16,16 +16,14 @@ Run: ``.venv/bin/python bench/bench_queue.py [--only sqlite|postgresql] [--ticke
 from __future__ import annotations
 
 import argparse
-import os
 import queue
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
-from common import machine_note, percentile, summary_ms
+from common import machine_note, percentile, served_database, server_process, summary_ms
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -37,28 +35,6 @@ SETUP = {
     "windows": [{"number": n, "name": f"窗口{n}", "services": [f"s{m}" for m in range(6)]}
                 for n in range(1, 9)],
 }
-
-
-def start_server(database_url: str, folder: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """A server process on a free loopback port; returns it once it answers."""
-    import requests
-
-    from server.background import free_port
-
-    port = free_port()
-    env = {**os.environ, "HALLKIOSK_DATABASE_URL": database_url,
-           "HALLKIOSK_STORAGE_DIR": str(folder / "storage"), "PYTHONPATH": str(ROOT)}
-    log = open(folder / "server.log", "wb")
-    process = subprocess.Popen([sys.executable, "-m", "kiosk.cli", "server", "--port", str(port)],
-                               cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            if requests.get(f"{url}/api/v1/health", timeout=1).ok:
-                return process, url
-        except requests.ConnectionError:
-            time.sleep(0.1)
-    raise RuntimeError((folder / "server.log").read_text())
 
 
 def prepare(database_url: str) -> None:
@@ -147,31 +123,15 @@ def call_latency(display: object, url: str) -> None:
 
 
 def run(kind: str, tickets: int) -> None:
-    from tests.server.postgres import temporary_postgres
-
     with tempfile.TemporaryDirectory(prefix="hallkiosk-bench-queue-") as name:
         folder = Path(name)
-        if kind == "sqlite":
-            urls = iter([f"sqlite:///{folder / 'server.sqlite3'}"])
-            context = None
-        else:
-            context = temporary_postgres()
-            urls = iter([context.__enter__()])
-        try:
-            database_url = next(urls)
+        with served_database(kind, folder) as database_url:
             prepare(database_url)
-            process, url = start_server(database_url, folder)
-            try:
+            with server_process(database_url, folder) as url:
                 print(f"{kind}:")
                 clients = enrolled_clients(database_url, url, folder, CLIENTS + 1)
                 issue_rate(clients[:CLIENTS], tickets)
                 call_latency(clients[CLIENTS], url)
-            finally:
-                process.terminate()
-                process.wait(20)
-        finally:
-            if context is not None:
-                context.__exit__(None, None, None)
 
 
 def main() -> None:

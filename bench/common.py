@@ -279,3 +279,40 @@ def waiting_tickets(count: int) -> Any:
             issue_ticket(session, hall, "legal-aid", actor="bench")
 
     return prepare
+
+
+def served_database(kind: str, folder: Path, sqlite_url: str = "") -> Any:
+    """Context manager: a database URL of kind (sqlite: sqlite_url, or a file in folder;
+    postgresql: a temporary cluster) and its URL, removed after."""
+    import contextlib
+
+    @contextlib.contextmanager
+    def database() -> Any:
+        if kind == "sqlite":
+            yield sqlite_url or f"sqlite:///{folder / 'server.sqlite3'}"
+            return
+        from tests.server.postgres import temporary_postgres
+
+        with temporary_postgres() as url:
+            yield url
+
+    return database()
+
+
+def server_process(database_url: str, folder: Path) -> Any:
+    """Context manager: ``hallkiosk server`` in its own process on database_url; yields its
+    URL once it answers, stops it after."""
+    import contextlib
+
+    @contextlib.contextmanager
+    def serve() -> Any:
+        from tests.server.server_process import start_server
+
+        process, url = start_server(database_url, folder, "server")
+        try:
+            yield url
+        finally:
+            process.terminate()
+            process.wait(20)
+
+    return serve()

@@ -119,6 +119,7 @@ class Connectivity:
                                         commands=runner, on_revoked=self._revoked,
                                         on_config=self._config_pushed, outbox=outbox)
         self.heartbeat.start()
+        self.app.feedback.refresh_levels()  # the rating reasons this server offers
         if self.state.content_public_key:
             self.sync = SyncWorker(self.client, self.data_dir,
                                    load_public_key(self.state.content_public_key),

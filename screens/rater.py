@@ -8,7 +8,6 @@ so the next 办结 is never missed.
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any
 
 from kivy.clock import Clock
@@ -35,7 +34,6 @@ class RaterScreen(BaseScreen):
         self.link: DisplayLink | None = None
         self.board: dict[str, Any] | None = None
         self.link_status = NOT_ENROLLED
-        self.woken_at = 0.0  # monotonic time of the last wake (benchmarks, logs)
         self._check: Any = None
 
     @property
@@ -50,7 +48,6 @@ class RaterScreen(BaseScreen):
                                     announce=False, on_event=self.on_feed_event)
             self.app.fbind("on_stop", lambda *_a: self.stop())
             self.link.start()
-            self.app.feedback.refresh_levels()
             self._check = Clock.schedule_interval(lambda _dt: self._recheck(), CHECK_SECONDS)
         self.refresh()
 
@@ -71,10 +68,7 @@ class RaterScreen(BaseScreen):
             log.info("no longer a rating pad: stop following the hall's feed")
             self.stop()
             return
-        before = self.link.client
         self.link.check()
-        if self.link.client is not before:
-            self.app.feedback.refresh_levels()
 
     # From the link (UI thread) -------------------------------------------------------------
     def show_board(self, board: dict[str, Any]) -> None:
@@ -94,7 +88,6 @@ class RaterScreen(BaseScreen):
             return
         if self.window_number == 0 or self.app.terminal_config.profile != "rater":
             return
-        self.woken_at = time.monotonic()
         log.info("ticket %s finished at window %s: asking for a rating",
                  payload.get("number"), self.window_number)
         self.app.idle.touch()

@@ -3,16 +3,15 @@ each with a follow-up work item."""
 
 from __future__ import annotations
 
-import re
-
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from server.models import Hall
+from server.queue.actions import PHONE  # the 服务台账's check: mobile or landline
 from server.ratings.followup import open_for_complaint
 from server.ratings.models import Complaint
-from server.ratings.rules import DEFAULT_FOLLOW_UP_DAYS, KEY
+from server.ratings.rules import DEFAULT_FOLLOW_UP_DAYS, KEY, CodedError
 
 # Category key: Chinese label, English label.
 CATEGORIES = {
@@ -26,11 +25,10 @@ CATEGORIES = {
 }
 CONTENT_MAX = 1000
 SOURCES = ("terminal", "online")
-PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")  # mobile, or landline with area code
 
 
-class ComplaintError(ValueError):
-    """A complaint that cannot be stored; code says why, message says it in Chinese."""
+class ComplaintError(CodedError):
+    """A complaint that cannot be stored."""
 
     MESSAGES = {
         "bad_category": "请选择投诉建议的类别。",
@@ -39,10 +37,6 @@ class ComplaintError(ValueError):
         "bad_source": "来源无效。",
         "bad_key": "请求编号无效。",
     }
-
-    def __init__(self, code: str):
-        super().__init__(f"{code}: {self.MESSAGES[code]}")
-        self.code, self.message = code, self.MESSAGES[code]
 
 
 def submit(session: Session, hall: Hall, *, category: str, phone: str = "", content: str = "",

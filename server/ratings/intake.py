@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from server.models import Hall, Terminal
 from server.queue.models import Ticket
-from server.ratings.complaints import ComplaintError, submit
-from server.ratings.rules import DEFAULT_FOLLOW_UP_DAYS, RatingError, rate
+from server.ratings.complaints import submit
+from server.ratings.rules import DEFAULT_FOLLOW_UP_DAYS, CodedError, RatingError, rate
 
 log = logging.getLogger(__name__)
 KINDS = ("rating", "complaint")
@@ -60,7 +60,7 @@ def apply(session: Session, terminal: Terminal, key: str, kind: str, payload: di
                    phone=str(payload.get("phone", "")), content=str(payload.get("content", "")),
                    source="terminal", idempotency_key=key, terminal_id=terminal.id,
                    follow_up_days=follow_up_days)
-    except (RatingError, ComplaintError) as error:
+    except CodedError as error:  # RatingError, ComplaintError
         log.warning("terminal %s %s %s refused: %s", terminal.id, kind, key, error)
         return f"refused: {error.code}"
     except (KeyError, TypeError, ValueError) as error:

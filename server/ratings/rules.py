@@ -57,8 +57,18 @@ DEFAULT_FOLLOW_UP_DAYS = 5
 KEY = re.compile(r"^[A-Za-z0-9_.:-]{8,80}$")
 
 
-class RatingError(ValueError):
-    """A rating that cannot be stored; code says why, message says it in Chinese."""
+class CodedError(ValueError):
+    """A refusal: code says why for programs, message says it in Chinese (from MESSAGES)."""
+
+    MESSAGES: dict[str, str] = {}
+
+    def __init__(self, code: str):
+        super().__init__(f"{code}: {self.MESSAGES[code]}")
+        self.code, self.message = code, self.MESSAGES[code]
+
+
+class RatingError(CodedError):
+    """A rating that cannot be stored."""
 
     MESSAGES = {
         "bad_level": "请选择五个等级中的一个。",
@@ -70,10 +80,6 @@ class RatingError(ValueError):
         "bad_source": "评价来源无效。",
         "bad_key": "请求编号无效。",
     }
-
-    def __init__(self, code: str):
-        super().__init__(f"{code}: {self.MESSAGES[code]}")
-        self.code, self.message = code, self.MESSAGES[code]
 
 
 def add_working_days(start: dt.date, days: int, holidays: Iterable[dt.date] = (),
