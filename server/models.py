@@ -115,6 +115,7 @@ class User(Base):
     # Shown to visitors on the window's rating pad (公示): real name and staff number.
     full_name: Mapped[str] = mapped_column(String(40), default="")
     staff_no: Mapped[str] = mapped_column(String(20), default="")
+    photo_sha256: Mapped[str | None] = mapped_column(String(64))  # in media storage; optional
 
 
 class Bundle(Base):

@@ -33,6 +33,26 @@ class Rating(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
 
 
+class RatingComment(Base):
+    """A comment the visitor writes on the phone after rating at a terminal (the thank-you
+    screen's QR code carries a token the terminal signed and also put in the rating).
+
+    Whichever arrives first, the comment or the rating, inserts the row; the other finds it
+    and completes it, so the two meet whatever their order, and the primary key settles a
+    race between them.
+    """
+
+    __tablename__ = "rating_comment"
+    token: Mapped[str] = mapped_column(String(32), primary_key=True)
+    terminal_id: Mapped[int | None] = mapped_column(
+        ForeignKey("terminal.id", ondelete="SET NULL"))
+    rating_id: Mapped[int | None] = mapped_column(
+        ForeignKey("rating.id", ondelete="CASCADE"), unique=True)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    commented_at: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
 class Complaint(Base):
     """A complaint or suggestion (投诉建议) left at a terminal or online."""
 
