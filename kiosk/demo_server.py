@@ -8,6 +8,7 @@ with a one-time token and then syncs and sends heartbeats.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,6 +33,8 @@ from server.queue import setup as queue_setup
 from server.queue.hours import local_day
 from server.security import create_user
 from server.settings import ServerSettings
+from server.staff_photos import store
+from server.storage import MediaStorage
 
 log = logging.getLogger(__name__)
 DEMO_PASSWORD = "hallkiosk-demo"
@@ -56,6 +59,22 @@ STAFF_NAMES = {"staff1": ("王丽", "0101"), "staff2": ("陈强", "0102")}  # �
 DEMO_QUEUE = Path(queue_setup.__file__).with_name("demo.yaml")
 
 
+def _portrait(seed: int) -> bytes:
+    """A drawn head-and-shoulders picture standing in for a staff photo in the demo."""
+    from PIL import Image, ImageDraw
+
+    background = [(214, 226, 240), (226, 236, 222), (240, 228, 214)][seed % 3]
+    image = Image.new("RGB", (360, 480), background)
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((40, 300, 320, 620), fill=(31, 78, 140))  # shoulders, a dark uniform
+    draw.polygon([(150, 300), (180, 380), (210, 300)], fill=(245, 245, 245))  # collar
+    draw.ellipse((105, 110, 255, 290), fill=(238, 200, 170))  # face
+    draw.pieslice((95, 90, 265, 250), 180, 360, fill=(40, 30, 30))  # hair
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
 def _accounts(settings: ServerSettings) -> int:
     """Create the demo hall, its queue set-up and the accounts once; return the hall id."""
     database = create_app(settings).state.database
@@ -68,8 +87,11 @@ def _accounts(settings: ServerSettings) -> int:
             if session.scalar(select(User).where(User.username == username)) is None:
                 in_hall = DEMO_HALL[0] if role in ("staff", "supervisor") else None
                 full_name, staff_no = STAFF_NAMES.get(username, ("", ""))
-                create_user(session, username, DEMO_PASSWORD, role, in_hall,
-                            full_name=full_name, staff_no=staff_no)
+                user = create_user(session, username, DEMO_PASSWORD, role, in_hall,
+                                   full_name=full_name, staff_no=staff_no)
+                if full_name:
+                    user.photo_sha256 = store(MediaStorage(settings.storage_dir),
+                                              _portrait(len(full_name) + ord(full_name[0])))
         session.flush()
         hall_id = hall.id
     with database.sessions() as session:

@@ -10,6 +10,7 @@ when the server cannot be reached.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import logging
 import re
@@ -22,9 +23,14 @@ import requests
 
 from kiosk.queue_link import CHINA_TIME, ui
 from provisioning.client import ServerError, ServerRefused
+from provisioning.signing import comment_token
 
 log = logging.getLogger(__name__)
 LEVELS_FILE = "rating_levels.json"
+PHOTOS_DIR = "staff_photos"  # staff photos for the pad's 公示, by sha256
+PHOTOS_KEPT = 40
+MAX_PHOTO_BYTES = 2 * 1024 * 1024
+SHA256 = re.compile(r"^[0-9a-f]{64}$")
 LEVELS = (5, 4, 3, 2, 1)  # 非常满意 ... 非常不满意
 REASONS_FROM = 3  # levels at or below this ask for reasons
 TICKET_NUMBER = re.compile(r"^[A-Z]{1,2}\d{1,4}$")
@@ -38,7 +44,9 @@ class FeedbackLink:
 
     def __init__(self, app: Any, data_dir: Path):
         self.app, self.path = app, data_dir / LEVELS_FILE
+        self.photos = data_dir / PHOTOS_DIR
         self.reasons: dict[int, list[str]] = self._load()
+        self._fetching: set[str] = set()
 
     def _load(self) -> dict[int, list[str]]:
         try:
@@ -82,6 +90,48 @@ class FeedbackLink:
 
         threading.Thread(target=work, name="rating-levels", daemon=True).start()
 
+    def staff_photo(self, sha256: str, on_ready: Callable[[str], None]) -> str:
+        """The local file of a staff photo named by its sha256, or "" while it is fetched
+        from the server (signed, hash checked); on_ready(path) then follows on the UI
+        thread. A photo that cannot be fetched is logged and the pad shows the name only."""
+        if not SHA256.match(sha256):
+            return ""
+        path = self.photos / f"{sha256}.jpg"
+        if path.exists():
+            return str(path)
+        client = self.client
+        if client is None or sha256 in self._fetching:
+            return ""
+        self._fetching.add(sha256)
+
+        def work() -> None:
+            try:
+                response = client.request("GET", f"/api/v1/content/files/{sha256}")
+                data = response.content
+                if len(data) > MAX_PHOTO_BYTES or hashlib.sha256(data).hexdigest() != sha256:
+                    raise ValueError("the photo does not match its sha256")
+                self.photos.mkdir(parents=True, exist_ok=True)
+                temporary = path.with_suffix(f".{threading.get_ident()}.tmp")
+                temporary.write_bytes(data)
+                temporary.replace(path)
+                self._prune()
+            except (ServerError, requests.RequestException, ValueError, OSError) as error:
+                log.warning("staff photo %s… not shown: %s", sha256[:12], error)
+            else:
+                ui(on_ready, str(path))
+            finally:
+                ui(self._fetching.discard, sha256)
+
+        threading.Thread(target=work, name="staff-photo", daemon=True).start()
+        return ""
+
+    def _prune(self) -> None:
+        """Keep the newest PHOTOS_KEPT photos."""
+        files = sorted(self.photos.glob("*.jpg"), key=lambda f: f.stat().st_mtime,
+                       reverse=True)
+        for old in files[PHOTOS_KEPT:]:
+            old.unlink(missing_ok=True)
+
     def check_ticket(self, number: str, on_ok: Callable[[dict[str, Any]], None],
                      on_refused: Callable[[str], None], on_offline: Callable[[], None]) -> None:
         """Whether today's ticket `number` can be rated: on_ok(ticket), on_refused(code)
@@ -105,16 +155,25 @@ class FeedbackLink:
         threading.Thread(target=work, name="rating-check", daemon=True).start()
 
     def rate(self, level: int, reasons: list[str], source: str, ticket: int | None = None,
-             number: str = "") -> None:
-        """Queue a rating of a ticket (its server id, or today's number) or of the hall."""
+             number: str = "") -> str:
+        """Queue a rating of a ticket (its server id, or today's number) or of the hall;
+        returns the address of the page where the visitor may add a comment to this very
+        rating ("" when the terminal is not enrolled)."""
         payload: dict[str, Any] = {"level": level, "reasons": reasons, "source": source,
                                    "rated_at": dt.datetime.now(dt.UTC).isoformat()}
+        url = ""
+        client = self.client
+        if client is not None:
+            nonce, token = comment_token(client.identity.private_key)
+            payload["comment_token"] = nonce
+            url = f"{client.server_url}/c/{token}"
         if ticket is not None:
             payload["ticket"] = ticket
         elif number:
             payload["ticket_number"] = number
             payload["day"] = dt.datetime.now(CHINA_TIME).date().isoformat()
         self._submit("rating", payload)
+        return url
 
     def complain(self, category: str, phone: str) -> None:
         """Queue a complaint or suggestion with an optional call-back number."""

@@ -62,3 +62,18 @@ def verify_signature(public_key: bytes, headers: dict[str, str], method: str, pa
     except (KeyError, ValueError, InvalidSignature):
         return False
     return True
+
+
+def comment_token_text(nonce: str, issued: int) -> bytes:
+    """What a terminal signs for a rating-comment token (distinct from any request)."""
+    return f"hallkiosk rating comment\n{nonce}\n{issued}".encode()
+
+
+def comment_token(key: Ed25519PrivateKey, now: float | None = None) -> tuple[str, str]:
+    """A nonce for a rating and the token of the QR code that lets the visitor comment on
+    it: ``<device id prefix>.<nonce>.<issued>.<signature>`` (URL-safe)."""
+    nonce = secrets.token_urlsafe(16)
+    issued = int(now if now is not None else time.time())
+    signature = base64.urlsafe_b64encode(key.sign(comment_token_text(nonce, issued)))
+    prefix = device_id(public_key_bytes(key))[:16]
+    return nonce, f"{prefix}.{nonce}.{issued}.{signature.decode().rstrip('=')}"

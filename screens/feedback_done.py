@@ -25,6 +25,7 @@ class FeedbackDoneScreen(BaseScreen):
 
     message = StringProperty("")
     qr = StringProperty("")
+    qr_text = StringProperty("")
     remaining = NumericProperty(0)
     _tick: Any = None
 
@@ -32,7 +33,14 @@ class FeedbackDoneScreen(BaseScreen):
         """The thanks, the QR code and the countdown."""
         self.title = _("Thank you")
         self.message = self.params.get("message", "") or _("Thank you!")
-        self.qr = online_form_url(self.app)
+        if self.params.get("comment_url"):  # after a rating: a comment to that rating
+            self.qr = self.params["comment_url"]
+            self.qr_text = _("Want to say more about this service? Scan the code to add a "
+                             "comment to your rating on your phone.")
+        else:
+            self.qr = online_form_url(self.app)
+            self.qr_text = _("Want to tell us more? Scan the code to write a comment or a "
+                             "complaint online.")
         self.remaining = int(self.app.terminal_config.rater["thanks_seconds"])
 
     def on_enter(self, *_args: Any) -> None:
@@ -62,4 +70,4 @@ class FeedbackDoneScreen(BaseScreen):
 
     def speech_text(self) -> str:
         """The thanks."""
-        return sentences([self.message])
+        return sentences([self.message, self.qr_text if self.qr else ""])

@@ -98,10 +98,10 @@ class RateScreen(BaseScreen):
 
 def submit_rating(app: Any, params: dict[str, Any], level: int, reasons: list[str]) -> None:
     """Queue the rating and thank the visitor."""
-    app.feedback.rate(level, reasons, params.get("source", "terminal"),
-                      ticket=params.get("ticket"), number=params.get("number", ""))
+    comment_url = app.feedback.rate(level, reasons, params.get("source", "terminal"),
+                                    ticket=params.get("ticket"), number=params.get("number", ""))
     app.nav.go("feedback_done", message=_("Thank you for your rating!"),
-               back_to=params.get("back_to", ""))
+               back_to=params.get("back_to", ""), comment_url=comment_url)
 
 
 def finish_feedback(app: Any, params: dict[str, Any]) -> None:

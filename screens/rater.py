@@ -25,6 +25,7 @@ class RaterScreen(BaseScreen):
 
     window_label = StringProperty("")
     staff_line = StringProperty("")
+    photo = StringProperty("")  # the staff member's photo file, "" for none
     services_line = StringProperty("")
     status = StringProperty("")
     hint = StringProperty("")
@@ -104,7 +105,7 @@ class RaterScreen(BaseScreen):
                        if w.get("number") == number), None)
         names = {s["code"]: (s.get("name_en") if self.app.state.language == "en" else "")
                  or s["name"] for s in (self.board or {}).get("services", [])}
-        self.staff_line = self.services_line = ""
+        self.staff_line = self.services_line = self.photo = ""
         if window is not None:
             if window.get("name"):
                 self.window_label = _("Window {number} · {name}").format(
@@ -114,6 +115,8 @@ class RaterScreen(BaseScreen):
                 self.staff_line = _("On duty: {name}").format(name=name) + (
                     _("  Staff no. {no}").format(no=window["staff_no"])
                     if window.get("staff_no") else "")
+                self.photo = self.app.feedback.staff_photo(
+                    window.get("staff_photo") or "", lambda _path: self.refresh())
             self.services_line = _("Services: {list}").format(list="、".join(
                 names.get(code, code) for code in window.get("services", [])))
         self.hint, self.status = self._texts(window)

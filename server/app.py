@@ -23,6 +23,7 @@ from server.ratings.export_worker import ExportWorker
 from server.ratings.rules import use_reasons
 from server.routers import (
     auth,
+    comment_pages,
     console,
     content,
     content_pages,
@@ -33,6 +34,7 @@ from server.routers import (
     phone,
     queue,
     queue_pages,
+    staff_pages,
 )
 from server.routers import followups as followup_routes
 from server.routers import ratings as rating_routes
@@ -79,6 +81,8 @@ def create_app(settings: ServerSettings, *, migrate: bool = True) -> FastAPI:
     app.include_router(phone.router)
     app.include_router(queue_pages.router)
     app.include_router(followup_pages.router)
+    app.include_router(comment_pages.router)
+    app.include_router(staff_pages.router)
     app.include_router(dashboard.router)
     app.include_router(content_pages.router)
     app.include_router(console.router)  # web pages, not under the API prefix

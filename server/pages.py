@@ -24,7 +24,9 @@ ERRORS = {400: ("请求无效", "表单内容不完整或格式不对，请返�
 CSRF_ERROR = "安全令牌（CSRF）缺失或无效，请刷新页面后重试。"
 NOTICE_COOKIE = "hallkiosk_notice"  # what the last action did, shown once after its redirect
 NOTICES = {"accepted": "终端已接入。", "rejected": "已拒绝该注册请求。", "revoked": "终端已吊销。",
-           "command": "指令已加入队列，终端下次心跳时领取。"}
+           "command": "指令已加入队列，终端下次心跳时领取。",
+           "staff_saved": "公示信息已保存，窗口评价器稍后显示。",
+           "photo_saved": "照片已更新，窗口评价器稍后显示。", "photo_removed": "照片已删除。"}
 
 templates = Jinja2Templates(directory=SERVER_DIR / "templates")
 

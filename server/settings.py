@@ -91,6 +91,10 @@ class ServerSettings(BaseSettings):
         None, description="YAML file of the rating reasons offered for each level, each with "
         "the offline indicator it speaks to (a province's own list); empty: the national "
         "defaults in server/ratings/rules.py.")
+    rating_comment_minutes: int = Field(
+        30, ge=1, le=1440, description="Minutes the QR code on a terminal's thank-you screen "
+        "stays good for writing a comment to that rating; the export holds the rating until "
+        "then (plus five minutes of clock difference).")
     exporters: list[ExporterConfig] = Field(
         default_factory=list, description="Where ratings are exported (provincial 好差评 "
         "system); none by default. See docs/export-format.md.")

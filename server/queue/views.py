@@ -147,6 +147,7 @@ def board_view(session: Session, hall: Hall, now: dt.datetime | None = None) -> 
             "staff": staff.username if staff else None,
             "staff_name": staff.full_name if staff else "",  # 公示 on the rating pad
             "staff_no": staff.staff_no if staff else "",
+            "staff_photo": (staff.photo_sha256 or "") if staff else "",  # media sha256
             "services": [service.code for service in window.services],
             "current": ticket_view(session, current, with_wait=False) if current else None,
         })

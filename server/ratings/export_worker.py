@@ -27,8 +27,9 @@ from sqlalchemy.orm import Session, aliased
 
 from server.db import Database
 from server.models import utcnow
+from server.ratings.comments import SKEW
 from server.ratings.export import Exporter, batch_document, build_exporter, rating_records
-from server.ratings.models import ExportItem, Rating
+from server.ratings.models import ExportItem, Rating, RatingComment
 from server.settings import ExporterConfig, ServerSettings
 
 log = logging.getLogger(__name__)
@@ -56,8 +57,11 @@ def lease(config: ExporterConfig) -> dt.timedelta:
     return dt.timedelta(seconds=3 * config.timeout + 60)
 
 
-def enqueue(session: Session, names: list[str], now: dt.datetime) -> int:
-    """Queue every rating not yet queued for each exporter name (not committed)."""
+def enqueue(session: Session, names: list[str], now: dt.datetime,
+            comment_window: dt.timedelta = dt.timedelta(0)) -> int:
+    """Queue every rating not yet queued for each exporter name (not committed). A rating
+    whose visitor may still write a comment by QR code waits until comment_window after
+    it arrived, so the province gets it once, with the comment."""
     insert = (postgresql.insert if session.get_bind().dialect.name == "postgresql"
               else sqlite.insert)
     queued = aliased(ExportItem)
@@ -66,7 +70,10 @@ def enqueue(session: Session, names: list[str], now: dt.datetime) -> int:
     for name in names:
         rows = select(literal(name, String), Rating.id, literal("pending", String),
                       literal(0, Integer), when, literal("", String), when).where(
-            ~exists().where(queued.exporter == name, queued.rating_id == Rating.id))
+            ~exists().where(queued.exporter == name, queued.rating_id == Rating.id),
+            ~exists().where(RatingComment.rating_id == Rating.id,
+                            RatingComment.commented_at.is_(None),
+                            RatingComment.created_at > now - comment_window))
         # Another worker may queue the same rating at the same moment: the unique
         # (exporter, rating_id) pair keeps one row and the other insert is skipped.
         statement = insert(ExportItem).from_select(
@@ -74,6 +81,11 @@ def enqueue(session: Session, names: list[str], now: dt.datetime) -> int:
              "created_at"], rows).on_conflict_do_nothing()
         total += max(session.execute(statement).rowcount or 0, 0)  # type: ignore[attr-defined]
     return total
+
+
+def comment_hold(settings: ServerSettings) -> dt.timedelta:
+    """How long after it arrived a rating with a comment token may still get its comment."""
+    return dt.timedelta(minutes=settings.rating_comment_minutes) + SKEW
 
 
 def claim(session: Session, config: ExporterConfig, now: dt.datetime
@@ -172,7 +184,8 @@ class ExportWorker:
         """One pass: queue new ratings, then deliver what is due (now: tests' clock)."""
         clock: Callable[[], dt.datetime] = (lambda: now) if now is not None else utcnow
         with self.database.sessions() as session:
-            enqueue(session, [config.name for config, _ in self.exporters], clock())
+            enqueue(session, [config.name for config, _ in self.exporters], clock(),
+                    comment_hold(self.settings))
             session.commit()
         results = {}
         for config, exporter in self.exporters:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from server.models import Hall, Terminal
 from server.queue.models import Ticket
+from server.ratings.comments import bind_rating
 from server.ratings.complaints import submit
 from server.ratings.rules import DEFAULT_FOLLOW_UP_DAYS, CodedError, RatingError, rate
 
@@ -49,12 +50,15 @@ def apply(session: Session, terminal: Terminal, key: str, kind: str, payload: di
         if hall is None:
             raise RatingError("unknown_ticket")
         if kind == "rating":
-            rate(session, hall, level=int(payload["level"]),
-                 reasons=[str(reason) for reason in payload.get("reasons", [])],
-                 comment=str(payload.get("comment", "")),
-                 source=str(payload.get("source", "terminal")),
-                 ticket=_ticket(session, hall, payload), idempotency_key=key,
-                 terminal_id=terminal.id, follow_up_days=follow_up_days)
+            rating, created = rate(
+                session, hall, level=int(payload["level"]),
+                reasons=[str(reason) for reason in payload.get("reasons", [])],
+                comment=str(payload.get("comment", "")),
+                source=str(payload.get("source", "terminal")),
+                ticket=_ticket(session, hall, payload), idempotency_key=key,
+                terminal_id=terminal.id, follow_up_days=follow_up_days)
+            if created and payload.get("comment_token"):  # a comment may follow by QR code
+                bind_rating(session, rating, str(payload["comment_token"]), terminal.id)
         else:
             submit(session, hall, category=str(payload.get("category", "")),
                    phone=str(payload.get("phone", "")), content=str(payload.get("content", "")),

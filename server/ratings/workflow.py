@@ -26,7 +26,8 @@ from server.ratings.models import FollowUp, FollowUpEvent, Rating
 STATES = {"open": "待回访", "visited": "已回访", "appealed": "申诉复核中", "closed": "已办结"}
 KINDS = {"rating": "差评回访", "complaint": "投诉建议"}
 EVENTS = {"opened": "创建", "assigned": "指派", "visited": "回访", "closed": "办结",
-          "appealed": "申诉", "upheld": "复核：维持评价", "overturned": "复核：撤销评价"}
+          "appealed": "申诉", "upheld": "复核：维持评价", "overturned": "复核：撤销评价",
+          "commented": "访客补充留言"}
 DECISIONS = {"upheld": "维持评价", "overturned": "撤销评价（不计入统计）"}
 HANDLERS = ("staff", "supervisor")  # roles a work item can be assigned to
 NOTE_MAX = 2000

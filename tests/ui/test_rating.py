@@ -6,16 +6,21 @@ rating and complaint travels through the terminal's outbox and is checked on the
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from sqlalchemy import select
 
 from server.models import User
 from server.ratings.models import Complaint, FollowUp, Rating
+from server.staff_photos import store
+from server.storage import MediaStorage
+from tests.server.test_staff_photos import picture
 from tests.ui.server_link import LoopbackHall, served_queue_hall
 
 SHOTS = Path("/tmp/rating-shots")
@@ -31,6 +36,12 @@ def wait_for_rows(ui: Any, hall: LoopbackHall, model: Any, count: int) -> list[A
     assert ui.wait_until(lambda: len(server_rows(hall, model)) >= count, 20), (
         f"{model.__name__}: {len(server_rows(hall, model))} of {count} arrived")
     return server_rows(hall, model)
+
+
+def user_photo(hall: LoopbackHall) -> str:
+    with hall.app.state.database.sessions() as session:
+        user = session.scalars(select(User).where(User.username == hall.staff[1])).one()
+        return user.photo_sha256 or ""
 
 
 def finish_one(hall: LoopbackHall, window: int = 1) -> dict[str, Any]:
@@ -56,6 +67,8 @@ def pad(tmp_path: Path, ui: Any) -> Iterator[LoopbackHall]:
         with served.app.state.database.sessions() as session:
             user = session.scalars(select(User).where(User.username == served.staff[1])).one()
             user.full_name, user.staff_no = "张敏", "0101"
+            user.photo_sha256 = store(MediaStorage(served.app.state.settings.storage_dir),
+                                      picture())
             session.commit()
         ui.app.apply_config(ui.app.terminal_config.with_overrides(
             "rater", window=1, thanks_seconds=2))
@@ -79,6 +92,13 @@ def test_the_pad_wakes_on_finish_and_the_rating_reaches_the_server(
     texts = ui.texts()
     assert "1号窗口 · 法律援助窗口" in texts or any(t.startswith("1号窗口") for t in texts)
     assert "当班人员：张敏　工号 0101" in texts
+    # The photo of the 公示, fetched signed from the server and checked against its hash.
+    assert ui.wait_until(lambda: screen.photo != "", 10)
+    assert Path(screen.photo).name == f"{user_photo(pad)}.jpg"
+    assert hashlib.sha256(Path(screen.photo).read_bytes()).hexdigest() == user_photo(pad)
+    from kivy.uix.image import Image  # Kivy is loaded by the ui fixture, on its display
+    image = next(w for w in ui.widgets() if isinstance(w, Image) and w.source == screen.photo)
+    assert ui.wait_until(lambda: image.texture is not None and image.height > 100, 5)
     assert "办结后请在此对本次服务进行评价" in texts
     shot(ui, "rater-rest")
 
@@ -100,6 +120,10 @@ def test_the_pad_wakes_on_finish_and_the_rating_reaches_the_server(
     ui.tap("提交评价")
     assert ui.wait_until(lambda: ui.app.nav.current == "feedback_done")
     assert "感谢您的评价！" in ui.texts()
+    # The QR code leads to a comment page for this very rating, signed by this terminal.
+    comment_url = ui.screen.qr
+    assert comment_url.startswith(f"{pad.url}/c/"), comment_url
+    assert "还想说说这次服务吗？请用手机扫码，为您的评价补充留言。" in ui.texts()
     shot(ui, "rate-thanks")
 
     rating, = wait_for_rows(ui, pad, Rating, 1)
@@ -108,6 +132,11 @@ def test_the_pad_wakes_on_finish_and_the_rating_reaches_the_server(
     assert rating.staff_id is not None
     follow_up, = server_rows(pad, FollowUp)  # a bad rating opens its follow-up
     assert (follow_up.rating_id, follow_up.state) == (rating.id, "open")
+    page = requests.get(comment_url, timeout=10)
+    assert page.status_code == 200 and "您的评价：" in page.text
+    sent = requests.post(comment_url, data={"comment": "叫号后等了很久没人"}, timeout=10)
+    assert sent.status_code == 200 and "已附在您的评价（不满意）上" in sent.text
+    assert server_rows(pad, Rating)[0].comment == "叫号后等了很久没人"
     assert ui.wait_until(lambda: ui.app.nav.current == "rater", 10)  # back by itself
 
     # Rating is voluntary: the next visitor skips, nothing is stored.

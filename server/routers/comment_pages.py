@@ -1,0 +1,80 @@
+"""The comment page a visitor reaches from the QR code on a terminal's thank-you screen:
+``/c/{token}``, one comment bound to the rating just given (no account).
+
+See server/ratings/comments.py for the token and how the comment meets its rating,
+whichever reaches the server first.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request, Response
+from fastapi.responses import HTMLResponse
+from sqlalchemy.orm import Session
+
+from server.deps import get_session, get_settings
+from server.models import Hall
+from server.pages import PageRoute, templates
+from server.ratings.comments import CommentError, add_comment, check_token, find
+from server.ratings.models import Rating
+from server.ratings.rules import COMMENT_MAX
+from server.settings import ServerSettings
+
+log = logging.getLogger(__name__)
+router = APIRouter(tags=["rating comment"], route_class=PageRoute, include_in_schema=False)
+DbSession = Annotated[Session, Depends(get_session)]
+Settings = Annotated[ServerSettings, Depends(get_settings)]
+STATUS = {"bad_token": 404, "expired": 410, "revoked": 410, "already_commented": 409,
+          "empty": 422, "too_long": 422}
+
+
+def _page(request: Request, *, status: int = 200, hall: Hall | None = None,
+          rating: Rating | None = None, error: str = "", closed: bool = False,
+          sent: bool = False, comment: str = "") -> HTMLResponse:
+    response = templates.TemplateResponse(
+        request, "rating_comment.html",
+        {"hall": hall, "rating": rating, "error": error, "closed": closed, "sent": sent,
+         "comment": comment, "comment_max": COMMENT_MAX}, status_code=status)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _refused(request: Request, error: CommentError, hall: Hall | None = None,
+             comment: str = "") -> HTMLResponse:
+    # A token that cannot be used closes the page; a bad comment keeps the form.
+    return _page(request, status=STATUS[error.code], hall=hall, error=error.message,
+                 closed=error.code not in ("empty", "too_long"), comment=comment)
+
+
+@router.get("/c/{token}")
+def comment_form(request: Request, token: str, session: DbSession,
+                 settings: Settings) -> Response:
+    """The form, with the rating it belongs to when that has arrived."""
+    try:
+        terminal, nonce = check_token(session, token, settings.rating_comment_minutes)
+    except CommentError as error:
+        return _refused(request, error)
+    hall = session.get(Hall, terminal.hall_id) if terminal.hall_id else None
+    row, rating = find(session, nonce)
+    if row is not None and row.commented_at is not None:
+        return _refused(request, CommentError("already_commented"), hall)
+    return _page(request, hall=hall, rating=rating)
+
+
+@router.post("/c/{token}")
+def comment_submit(request: Request, token: str, session: DbSession, settings: Settings,
+                   comment: Annotated[str, Form(max_length=10_000)] = "") -> Response:
+    """Store the comment once; the rating gets it now or when it arrives."""
+    hall = None
+    try:
+        terminal, nonce = check_token(session, token, settings.rating_comment_minutes)
+        hall = session.get(Hall, terminal.hall_id) if terminal.hall_id else None
+        _row, rating = add_comment(session, terminal, nonce, comment)
+        session.commit()
+    except CommentError as error:
+        session.rollback()
+        return _refused(request, error, hall, comment)
+    return _page(request, hall=hall, rating=rating, sent=True)
+
