@@ -9,7 +9,7 @@ STAMPS := .stamps
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEBIAN_PACKAGES := fonts-noto-cjk espeak-ng xvfb xauth libgl1 libgl1-mesa-dri libegl1 \
 	libmtdev1 libsdl2-2.0-0 sox python3-venv \
-	postgresql chromium
+	postgresql chromium zip
 
 .PHONY: demo test lint screenshots bench system venv clean
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from content.errors import ContentError, ContentInvalid
 from content.loader import load_source
-from content.schema import ContentSet
+from content.schema import ContentSet, Slide
 from content.search import IndexRow, index_rows
 
 BUNDLE_FORMAT = 1
@@ -41,6 +41,37 @@ def _write_json(path: Path, data: Any) -> None:
     path.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")), "utf-8")
 
 
+def copy_slide_images(src: Path, slides: list[Slide], media: Path, prefix: str = "") -> None:
+    """Copy each slide's image from src/slides to media/slides/<prefix><image>."""
+    for slide in slides:
+        if slide.image:
+            target = media / "slides" / f"{prefix}{slide.image}"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(src / "slides" / slide.image, target)
+
+
+def write_manifest(folder: Path, counts: dict[str, int], now: dt.datetime | None = None,
+                   **extra: Any) -> dict[str, Any]:
+    """Hash every file in folder, write its manifest.json (version from the hashes); return it."""
+    files = {
+        p.relative_to(folder).as_posix(): {"sha256": sha256_file(p), "size": p.stat().st_size}
+        for p in sorted(folder.rglob("*")) if p.is_file()
+    }
+    content_hash = hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest()
+    built = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0)
+    manifest = {
+        "format": BUNDLE_FORMAT,
+        "version": f"{built:%Y%m%d.%H%M%S}-{content_hash[:8]}",
+        "built_at": built.isoformat(),
+        "content_sha256": content_hash,
+        **extra,
+        "counts": counts,
+        "files": files,
+    }
+    _write_json(folder / MANIFEST, manifest)
+    return manifest
+
+
 def build_bundle(src: Path | str, out: Path | str,
                  now: dt.datetime | None = None) -> dict[str, Any]:
     """Validate src and write a bundle to out (replaced atomically); return the manifest."""
@@ -53,32 +84,13 @@ def build_bundle(src: Path | str, out: Path | str,
     try:
         _write_json(staging / "content.json", content.model_dump(mode="json"))
         _write_json(staging / "search.json", [asdict(r) for r in rows])
-        for slide in content.slides:
-            if slide.image:
-                target = staging / "media" / "slides" / slide.image
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(src / "slides" / slide.image, target)
-        files = {
-            p.relative_to(staging).as_posix(): {"sha256": sha256_file(p), "size": p.stat().st_size}
-            for p in sorted(staging.rglob("*")) if p.is_file()
-        }
-        content_hash = hashlib.sha256(
-            json.dumps(files, sort_keys=True).encode()).hexdigest()
-        built = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0)
-        manifest = {
-            "format": BUNDLE_FORMAT,
-            "version": f"{built:%Y%m%d.%H%M%S}-{content_hash[:8]}",
-            "built_at": built.isoformat(),
-            "content_sha256": content_hash,
-            "counts": {
-                "categories": len(content.categories), "guides": len(content.guides),
-                "points": len(content.points), "faq": len(content.faq),
-                "online": len(content.online), "flows": len(content.flows),
-                "slides": len(content.slides),
-            },
-            "files": files,
-        }
-        _write_json(staging / MANIFEST, manifest)
+        copy_slide_images(src, content.slides, staging / "media")
+        manifest = write_manifest(staging, {
+            "categories": len(content.categories), "guides": len(content.guides),
+            "points": len(content.points), "faq": len(content.faq),
+            "online": len(content.online), "flows": len(content.flows),
+            "slides": len(content.slides),
+        }, now)
         if out.exists():
             old = out.with_name(f".{out.name}.old")
             shutil.rmtree(old, ignore_errors=True)

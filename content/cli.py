@@ -1,4 +1,4 @@
-"""``hallkiosk content validate|build|publish`` and ``hallkiosk keygen``."""
+"""``hallkiosk content validate|build|pack|publish`` and ``hallkiosk keygen``."""
 
 from __future__ import annotations
 
@@ -60,6 +60,39 @@ def _content_build(args: argparse.Namespace) -> int:
     signed = "signed" if args.key else "UNSIGNED (development only; publishing needs --key)"
     print(f"bundle {manifest['version']} written to {args.out} "
           f"({len(manifest['files'])} files, {size:,} bytes, {signed})")
+    if args.hall is not None and args.province is not None:
+        _check_against_province(args.src, args.hall, args.province)
+    return 0
+
+
+def _check_against_province(src: Path, hall: str, province: Path) -> None:
+    """Warn about what a terminal would leave out when it merges the overlay over province."""
+    from content.errors import ContentInvalid
+    from content.loader import load_source
+    from content.merge import overlay_problems
+    from content.overlay import load_overlay
+
+    try:
+        problems = overlay_problems(load_source(province), load_overlay(src, hall))
+    except ContentInvalid as exc:
+        print(f"warning: province source {province} has {len(exc.errors)} error(s); the "
+              "overlay's references were not checked", file=sys.stderr)
+        return
+    for problem in problems:
+        print(f"warning: {problem}", file=sys.stderr)
+    print(f"checked against {province}: {len(problems)} warning(s)", file=sys.stderr)
+
+
+def _content_pack(args: argparse.Namespace) -> int:
+    from content.pack import PackError, pack_bundle
+
+    try:
+        manifest = pack_bundle(args.dir, args.out)
+    except PackError as exc:
+        print(f"pack failed: {exc}", file=sys.stderr)
+        return 1
+    print(f"bundle {manifest['version']} packed into {args.out} "
+          f"({len(manifest['files'])} files); upload it on the server's /content page")
     return 0
 
 
@@ -114,8 +147,23 @@ def register(commands: Any) -> None:
                        "writes manifest.sig. Without it the bundle is unsigned (development)")
     build.add_argument("--channel", default="stable", help="content channel (default stable)")
     build.add_argument("--hall", metavar="CODE", help="build a hall overlay for this hall "
-                       "(points.csv, notices.yaml, windows.yaml) instead of a province bundle")
+                       "(points.csv, guides/, slides/, hide.yaml, notices.yaml, windows.yaml) "
+                       "instead of a province bundle")
+    build.add_argument("--province", metavar="SRC", type=Path,
+                       help="with --hall: also warn about what the overlay names that this "
+                       "province source lacks (a guide's category or online service, hidden "
+                       "ids); terminals leave such items out")
     build.set_defaults(func=_content_build)
+    pack = content_commands.add_parser(
+        "pack", help="pack a signed bundle into one zip for upload in the browser",
+        description="Check every file of a signed bundle folder against its manifest and "
+        "write manifest.json, manifest.sig and the listed files into one zip, to upload on "
+        "the server's content page (/content). Any zip tool works too: zip the folder's "
+        "contents, or the folder itself.")
+    pack.add_argument("dir", type=Path, help="bundle folder written by content build --key")
+    pack.add_argument("--out", type=Path, required=True, metavar="FILE.zip",
+                      help="zip file to write (replaced if it exists)")
+    pack.set_defaults(func=_content_pack)
     publish = content_commands.add_parser(
         "publish", help="upload a signed bundle to the server",
         description="Sign in with an editor account, upload the files the server does not "

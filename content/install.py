@@ -99,8 +99,10 @@ def load_library(data_dir: Path, store: ContentStore | None = None) -> Library |
     active = store.active()
     if active is None:
         return None
+    overlay = active.manifest.get("overlay") or {}
+    # A hall overlay's media (its slide images) sit beside the province's, under their own names.
+    files = {**active.manifest.get("files", {}), **overlay.get("files", {})}
     return Library(active.version, active.content, active.index,
                    media={name: data_dir / "media" / str(meta["sha256"])
-                          for name, meta in active.manifest.get("files", {}).items()
-                          if name.startswith("media/")},
-                   notices=list((active.manifest.get("overlay") or {}).get("notices", [])))
+                          for name, meta in files.items() if name.startswith("media/")},
+                   notices=list(overlay.get("notices", [])))

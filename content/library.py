@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from content.overlay import notices_on
 from content.schema import (
     Category,
     ContentSet,
@@ -47,11 +48,7 @@ class Library:
 
     def current_notices(self, today: dt.date) -> list[dict[str, Any]]:
         """The hall's notices whose date range includes today."""
-        def shown(notice: dict[str, Any]) -> bool:
-            starts, ends = notice.get("starts"), notice.get("ends")
-            return ((not starts or dt.date.fromisoformat(starts) <= today)
-                    and (not ends or today <= dt.date.fromisoformat(ends)))
-        return [notice for notice in self.notices if shown(notice)]
+        return notices_on(self.notices, today)
 
     def slide_image(self, name: str | None) -> str:
         """Local path of a slide image, or '' when the slide has none."""

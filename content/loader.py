@@ -270,7 +270,8 @@ def _check_unique(col: _Collector) -> None:
         if item.key is None:
             continue
         if (item.kind, item.key) in seen:
-            field = "code" if item.kind in ("categories", "guides") else "id"
+            field = {"categories": "code", "guides": "code", "windows": "number"}.get(item.kind,
+                                                                                     "id")
             col.error_at(item, (field,), "duplicate id")
         seen.add((item.kind, item.key))
 
@@ -284,17 +285,34 @@ def _check_references(col: _Collector, src: Path) -> None:
             col.error_at(item, ("category",), f"unknown category {model.category!r}")
         if item.kind == "guides" and model.online and model.online not in online:
             col.error_at(item, ("online",), f"unknown online service {model.online!r}")
-        if item.kind == "guides" and item.path.stem != model.code:
-            col.error_at(item, ("code",), "file name must be the guide code followed by .yaml")
         if item.kind == "flows":
             for key, node in model.nodes.items():
                 for index, code in enumerate(getattr(node, "guides", [])):
                     if code not in guides:
                         col.error_at(item, ("nodes", key, "guides", index),
                                      f"unknown guide {code!r}")
-        if item.kind == "slides" and model.image and not (
-                src / "slides" / model.image).is_file():
-            col.error_at(item, ("image",), f"image file {model.image!r} not found in slides/")
+    _check_files(col, src)
+
+
+def safe_relative_name(name: str) -> bool:
+    """Whether name is a relative path that stays inside its folder (no '..', no '/x')."""
+    return (bool(name) and not name.startswith("/") and "\\" not in name and "\0" not in name
+            and all(part not in ("", ".", "..") for part in name.split("/")))
+
+
+def _check_files(col: _Collector, src: Path) -> None:
+    """Guide files are named by their code; slide images are files inside slides/."""
+    for item in (i for i in col.items if i.model is not None):
+        model = item.model
+        if item.kind == "guides" and item.path.stem != model.code:
+            col.error_at(item, ("code",), "file name must be the guide code followed by .yaml")
+        if item.kind == "slides" and model.image:
+            if not safe_relative_name(model.image):
+                col.error_at(item, ("image",), f"image {model.image!r} must be a file name "
+                             "inside slides/ (no '..', no leading '/')")
+            elif not (src / "slides" / model.image).is_file():
+                col.error_at(item, ("image",), f"image file {model.image!r} not found in "
+                             "slides/")
 
 
 def load_source(src: Path | str) -> ContentSet:

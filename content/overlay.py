@@ -1,32 +1,56 @@
-"""Hall overlays: local points, windows and notices of one hall, merged over the province bundle.
+"""Hall overlays: what one hall adds to, changes in or hides from the province bundle.
 
 An overlay source is a folder (kept as ``halls/<CODE>/`` next to the province
-source) with any of ``points.csv`` (or ``.xlsx``, same columns as the province
-file), ``notices.yaml`` and ``windows.yaml``. It builds into its own small
-signed bundle whose manifest names the hall. On the terminal, overlay points
-replace province points with the same id and the others are added; notices
-and windows have no province counterpart and travel in the stored manifest
-under ``"overlay"``.
+source) with any of: ``points.csv`` (or ``.xlsx``, the province columns),
+``guides/<code>.yaml``, ``slides/slides.yaml`` with its images, ``hide.yaml``
+(ids of province guides, points and slides this hall does not offer),
+``notices.yaml`` and ``windows.yaml``. Guides, points and slides with a
+province id replace the province item in this hall; the others are added.
+Notices and windows have no province counterpart and travel in the stored
+manifest under ``"overlay"``; the server also copies the notices of a stable
+overlay to the hall record for the calling display.
+
+An overlay builds into its own small signed bundle whose manifest names the
+hall. Its slide images are stored as ``media/slides/halls/<CODE>/<image>``
+(and the slides name them so), which keeps them apart from a province image
+of the same name. The province content is not at hand when an overlay is
+built, so what refers to it (a guide's category or online service, a hidden
+id) is resolved when a terminal merges: anything that does not resolve is
+left out and logged once, when that version is applied.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
+import logging
 import shutil
 import tempfile
+from collections.abc import Iterable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from pydantic import Field, ValidationError
 
-from content.bundle import BUNDLE_FORMAT, MANIFEST, sha256_file
+from content.bundle import MANIFEST, copy_slide_images, sha256_file, write_manifest
 from content.errors import ContentError, ContentInvalid
-from content.loader import _Collector, _points, _yaml_list
-from content.schema import Code, ContentSet, Model, ServicePoint, Text
+from content.loader import (
+    _check_files,
+    _check_unique,
+    _Collector,
+    _points,
+    _yaml_files,
+    _yaml_list,
+)
+from content.schema import Code, ContentSet, Guide, Model, ServicePoint, Slide, Text
 from content.search import IndexRow, index_rows
+from content.yaml_lines import LineDict
+
+log = logging.getLogger(__name__)
+SOURCE_FILES = ("points.csv", "points.xlsx", "guides", "slides/slides.yaml", "hide.yaml",
+                "notices.yaml", "windows.yaml")
+HIDDEN_KINDS = ("guides", "points", "slides")
 
 
 class Notice(Model):
@@ -49,13 +73,60 @@ class HallWindow(Model):
     services: list[Text] = Field(default_factory=list)
 
 
+class HiddenItems(Model):
+    """Province items this hall does not offer (``hide.yaml``), by code or id."""
+
+    guides: list[Code] = Field(default_factory=list)
+    points: list[Code] = Field(default_factory=list)
+    slides: list[Code] = Field(default_factory=list)
+
+
 class Overlay(Model):
-    """Everything one hall adds to the province content."""
+    """Everything one hall adds to, replaces in or hides from the province content."""
 
     hall: Code
     points: list[ServicePoint] = Field(default_factory=list)
     notices: list[Notice] = Field(default_factory=list)
     windows: list[HallWindow] = Field(default_factory=list)
+    guides: list[Guide] = Field(default_factory=list)
+    slides: list[Slide] = Field(default_factory=list)
+    hidden: HiddenItems = Field(default_factory=HiddenItems)
+
+
+def notices_on(notices: Iterable[Any], day: dt.date) -> list[Any]:
+    """The notices whose dates include day (a notice given as plain text always shows)."""
+    today = day.isoformat()  # ISO dates compare as text, and a bad date never raises here
+
+    def shown(notice: Any) -> bool:
+        if not isinstance(notice, dict):
+            return True
+        starts, ends = notice.get("starts"), notice.get("ends")
+        return (not starts or str(starts) <= today) and (not ends or today <= str(ends))
+    return [notice for notice in notices if shown(notice)]
+
+
+def _hidden(col: _Collector, path: Path) -> HiddenItems:
+    data = col.read_yaml(path)
+    if data is None:
+        return HiddenItems()
+    if not isinstance(data, LineDict):
+        col.add(path, getattr(data, "line", 1), None, None,
+                "expected a mapping with lists under guides, points and slides")
+        return HiddenItems()
+    return col.validate("hide", HiddenItems, data, path, None) or HiddenItems()
+
+
+def _check_hidden(col: _Collector, defined: dict[str, set[str]]) -> None:
+    """An id cannot be hidden and given by the same overlay (checked even if hide.yaml is bad)."""
+    record = next((item for item in col.items if item.kind == "hide"), None)
+    if record is None:
+        return
+    for kind in HIDDEN_KINDS:
+        listed = record.raw.get(kind)
+        for index, key in enumerate(listed if isinstance(listed, list) else []):
+            if key in defined[kind]:
+                col.add(record.path, record.line(kind, index), key, kind,
+                        "hidden here and also defined by this overlay")
 
 
 def load_overlay(src: Path | str, hall: str) -> Overlay:
@@ -64,57 +135,59 @@ def load_overlay(src: Path | str, hall: str) -> Overlay:
     if not src.is_dir():
         raise ContentInvalid([ContentError(str(src), None, None, None, "not a folder")])
     col = _Collector(src)
-    has_points = (src / "points.csv").exists() or (src / "points.xlsx").exists()
-    points = _points(col, src) if has_points else []
+    present = {name for name in SOURCE_FILES if (src / name).exists()}
+    if not present:
+        col.add(src, None, None, None, f"an overlay needs one of {', '.join(SOURCE_FILES)}")
+    points = _points(col, src) if present & {"points.csv", "points.xlsx"} else []
     notices = (_yaml_list(col, "notices", src / "notices.yaml", Notice, "id")
-               if (src / "notices.yaml").exists() else [])
+               if "notices.yaml" in present else [])
     windows = (_yaml_list(col, "windows", src / "windows.yaml", HallWindow, "number")
-               if (src / "windows.yaml").exists() else [])
-    if not (has_points or (src / "notices.yaml").exists() or (src / "windows.yaml").exists()):
-        col.add(src, None, None, None,
-                "an overlay needs points.csv, notices.yaml or windows.yaml")
-    for kind, keys in (("points", [p.id for p in points]), ("notices", [n.id for n in notices]),
-                       ("windows", [str(w.number) for w in windows])):
-        for key in sorted({k for k in keys if keys.count(k) > 1}):
-            col.add(src, None, key, kind, "duplicate id")
+               if "windows.yaml" in present else [])
+    guides = (_yaml_files(col, "guides", src / "guides", Guide, "code")
+              if "guides" in present else [])
+    slides = (_yaml_list(col, "slides", src / "slides" / "slides.yaml", Slide, "id")
+              if "slides/slides.yaml" in present else [])
+    hidden = _hidden(col, src / "hide.yaml") if "hide.yaml" in present else HiddenItems()
+    _check_unique(col)
+    _check_files(col, src)
+    _check_hidden(col, {"guides": {g.code for g in guides}, "points": {p.id for p in points},
+                        "slides": {s.id for s in slides}})
     if col.errors:
         raise ContentInvalid(col.errors)
     try:
-        return Overlay(hall=hall, points=points, notices=notices, windows=windows)
+        return Overlay(hall=hall, points=points, notices=notices, windows=windows,
+                       guides=guides, slides=slides, hidden=hidden)
     except ValidationError as exc:
         raise ContentInvalid([ContentError(str(src), None, hall, "hall", str(exc))]) from exc
 
 
 def _rows(overlay: Overlay) -> list[IndexRow]:
-    return index_rows(ContentSet(categories=[], guides=[], points=overlay.points, faq=[],
-                                 online=[], flows=[], slides=[]))
+    return index_rows(ContentSet(categories=[], guides=overlay.guides, points=overlay.points,
+                                 faq=[], online=[], flows=[], slides=[]))
 
 
 def build_overlay(src: Path | str, out: Path | str, hall: str,
                   now: dt.datetime | None = None) -> dict[str, Any]:
     """Validate an overlay folder, write its bundle to a new folder out; return the manifest."""
-    overlay, out = load_overlay(src, hall), Path(out)
+    src, out = Path(src), Path(out)
+    overlay = load_overlay(src, hall)
     out.mkdir(parents=True)
+    prefix = f"halls/{hall}/"
+    copy_slide_images(src, overlay.slides, out / "media", prefix)
+    overlay = overlay.model_copy(update={"slides": [
+        slide.model_copy(update={"image": prefix + slide.image}) if slide.image else slide
+        for slide in overlay.slides]})
     dumps = json.dumps
     (out / "content.json").write_text(
         dumps(overlay.model_dump(mode="json"), ensure_ascii=False, separators=(",", ":")), "utf-8")
     (out / "search.json").write_text(
         dumps([asdict(r) for r in _rows(overlay)], ensure_ascii=False, separators=(",", ":")),
         "utf-8")
-    files = {name: {"sha256": sha256_file(out / name), "size": (out / name).stat().st_size}
-             for name in ("content.json", "search.json")}
-    content_hash = hashlib.sha256(dumps(files, sort_keys=True).encode()).hexdigest()
-    built = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0)
-    manifest = {
-        "format": BUNDLE_FORMAT, "version": f"{built:%Y%m%d.%H%M%S}-{content_hash[:8]}",
-        "built_at": built.isoformat(), "content_sha256": content_hash, "hall": hall,
-        "counts": {"points": len(overlay.points), "notices": len(overlay.notices),
-                   "windows": len(overlay.windows)},
-        "files": files,
-    }
-    (out / MANIFEST).write_text(dumps(manifest, ensure_ascii=False, separators=(",", ":")),
-                                "utf-8")
-    return manifest
+    counts = {"points": len(overlay.points), "notices": len(overlay.notices),
+              "windows": len(overlay.windows), "guides": len(overlay.guides),
+              "slides": len(overlay.slides),
+              "hidden": sum(len(getattr(overlay.hidden, kind)) for kind in HIDDEN_KINDS)}
+    return write_manifest(out, counts, now, hall=hall)
 
 
 def read_overlay(path: Path | str) -> tuple[dict[str, Any], Overlay, list[IndexRow]]:
@@ -142,17 +215,6 @@ def read_overlay(path: Path | str) -> tuple[dict[str, Any], Overlay, list[IndexR
     except (OSError, ValueError, TypeError) as exc:
         raise ContentInvalid([ContentError("content.json", None, None, None, str(exc))]) from exc
     return manifest, overlay, rows
-
-
-def merge_overlay(content: ContentSet, rows: list[IndexRow], overlay: Overlay,
-                  overlay_rows: list[IndexRow]) -> tuple[ContentSet, list[IndexRow]]:
-    """Province content with the hall's points merged in (same id replaces, others added)."""
-    local = {p.id: p for p in overlay.points}
-    known = {p.id for p in content.points}
-    points = [local.get(p.id, p) for p in content.points]
-    points += [p for p in overlay.points if p.id not in known]
-    merged_rows = [r for r in rows if not (r.kind == "point" and r.key in local)]
-    return content.model_copy(update={"points": points}), merged_rows + overlay_rows
 
 
 def replace_folder(staging: Path, out: Path) -> None:

@@ -30,6 +30,7 @@ from cryptography.hazmat.primitives.serialization import (
 )
 
 from content.bundle import BUNDLE_FORMAT, MANIFEST
+from content.loader import safe_relative_name
 
 SIGNATURE = "manifest.sig"
 DEFAULT_CHANNEL = "stable"
@@ -175,9 +176,7 @@ class ManifestInvalid(Exception):
 
 def check_name(name: str) -> bool:
     """Whether a manifest file name is a safe relative path inside the bundle."""
-    parts = name.split("/")
-    return (bool(name) and not name.startswith("/") and "\\" not in name and "\0" not in name
-            and all(part not in ("", ".", "..") for part in parts) and name != MANIFEST)
+    return safe_relative_name(name) and name != MANIFEST
 
 
 def parse_manifest(data: bytes) -> dict[str, Any]:

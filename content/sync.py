@@ -39,7 +39,8 @@ from sqlalchemy.orm import Session
 from content.bundle import MANIFEST, read_bundle
 from content.download import Downloader, DownloadError, link_media, remove_unused
 from content.errors import ContentInvalid
-from content.overlay import merge_overlay, read_overlay
+from content.merge import merge_overlay
+from content.overlay import read_overlay
 from content.signing import ManifestInvalid, SignatureInvalid, parse_manifest, verify_bytes
 from content.store import ContentStore, ContentVersion, open_engine
 from provisioning.client import ServerError, ServerRefused
@@ -190,9 +191,10 @@ class _Run:
                                  "files": overlay_manifest["files"],
                                  **overlay.model_dump(mode="json", include={"notices",
                                                                             "windows"})}
-        for name, meta in stored["files"].items():
-            if name.startswith("media/"):
-                link_media(self.files, self.media, meta["sha256"])
+        for files in (stored["files"], stored.get("overlay", {}).get("files", {})):
+            for name, meta in files.items():
+                if name.startswith("media/"):
+                    link_media(self.files, self.media, meta["sha256"])
         self.store.import_content(stored, content, rows)
         shutil.rmtree(staging, ignore_errors=True)
         kept: set[str] = set()

@@ -20,7 +20,8 @@ from server.security import ROLES
 SERVER_DIR = Path(__file__).resolve().parent
 ERRORS = {400: ("请求无效", "表单内容不完整或格式不对，请返回重试。"),
           403: ("没有权限", "您的账号角色不能访问此页面。"),
-          404: ("未找到", "页面或终端不存在。")}
+          404: ("未找到", "页面或终端不存在。"),
+          413: ("文件太大", "上传的文件超过服务器允许的大小（max_upload_bytes），请联系运维人员。")}
 CSRF_ERROR = "安全令牌（CSRF）缺失或无效，请刷新页面后重试。"
 NOTICE_COOKIE = "hallkiosk_notice"  # what the last action did, shown once after its redirect
 NOTICES = {"accepted": "终端已接入。", "rejected": "已拒绝该注册请求。", "revoked": "终端已吊销。",
@@ -64,7 +65,7 @@ def redirect_with_notice(request: Request, url: str, notice: str) -> RedirectRes
 
 
 def error_page(request: Request, status: int, text: str = "") -> HTMLResponse:
-    """A Chinese error page for status (400, 403 or 404)."""
+    """A Chinese error page for status (400, 403, 404 or 413)."""
     status = status if status in ERRORS else 400
     title, default = ERRORS[status]
     return render(request, "error.html", None, status, title=title, text=text or default)

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from content.overlay import notices_on
 from server.fleet_queries import as_utc
 from server.models import Hall, Service, User, Window, WindowService, utcnow
 from server.queue.hours import is_open, local_day, next_opening
@@ -165,7 +166,8 @@ def board_view(session: Session, hall: Hall, now: dt.datetime | None = None) -> 
         "recent_calls": [{"event_id": event.id, "number": number, "window": window_number,
                           "recall": event.kind == "recalled", "at": _iso(event.at)}
                          for event, number, window_number in calls],
-        "notices": list((hall.overlay or {}).get("notices", [])),
+        "notices": notices_on((hall.overlay or {}).get("notices", []),
+                              dt.date.fromisoformat(day)),
     }
 
 

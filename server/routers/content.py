@@ -5,7 +5,9 @@ when its signature verifies with ``content_public_key`` and every listed file is
 A hall overlay is stored under the channel key ``<channel>@<hall>``; for a terminal of
 that hall ``GET /content/manifest`` adds ``X-Overlay-Sha256`` and its ETag covers both
 manifests, so one conditional request still answers "anything new?" (304 when not).
-The overlay manifest itself comes from ``GET /content/overlay``.
+The overlay manifest itself comes from ``GET /content/overlay``. Publishing an overlay on
+the stable channel also puts its notices on the hall record for the calling display, in the
+same transaction (``server/hall_notices.py``).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from content.signing import (
     verify_bytes,
 )
 from server.deps import get_session, get_settings
+from server.hall_notices import DISPLAY_CHANNEL, overlay_notices, show_notices
 from server.models import Bundle, Hall, MediaBlob, Terminal, User
 from server.security import require_role
 from server.settings import ServerSettings
@@ -191,7 +194,8 @@ def publish_bundle(body: BundleUpload, editor: Editor, session: DbSession, setti
     except (ManifestInvalid, UnicodeEncodeError) as exc:
         raise HTTPException(422, f"malformed manifest: {exc}") from None
     hall = manifest["hall"]
-    if hall is not None and session.scalar(select(Hall.id).where(Hall.code == hall)) is None:
+    hall_record = session.scalar(select(Hall).where(Hall.code == hall)) if hall else None
+    if hall is not None and hall_record is None:
         raise HTTPException(422, f"manifest names hall {hall!r}, which the server does not know")
     files: dict[str, dict[str, Any]] = manifest["files"]
     sizes = dict(session.execute(select(MediaBlob.sha256, MediaBlob.size).where(
@@ -202,6 +206,13 @@ def publish_bundle(body: BundleUpload, editor: Editor, session: DbSession, setti
     if missing:
         raise HTTPException(409, f"{len(missing)} listed file(s) not uploaded: "
                             f"{', '.join(missing[:5])}")
+    if hall_record is not None:
+        try:
+            notices = overlay_notices(storage, manifest)
+        except ValueError as exc:
+            raise HTTPException(422, f"not a hall overlay: {str(exc)[:500]}") from None
+        if manifest["channel"] == DISPLAY_CHANNEL:
+            show_notices(session, hall_record, notices, manifest["version"], editor.username)
     bundle = Bundle(version=manifest["version"], channel=channel_key(manifest["channel"], hall),
                     manifest=body.manifest, signature=body.signature.strip(),
                     size=sum(m["size"] for m in files.values()), published_by=editor.id)

@@ -13,7 +13,8 @@ from content_sources import POINTS, write_points_csv, write_yaml
 from content.bundle import MANIFEST, read_bundle
 from content.errors import ContentInvalid
 from content.loader import load_source
-from content.overlay import load_overlay, merge_overlay, read_overlay
+from content.merge import merge_overlay
+from content.overlay import load_overlay, read_overlay
 from content.search import SearchIndex, index_rows
 from content.signing import (
     SIGNATURE,

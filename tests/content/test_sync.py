@@ -10,6 +10,7 @@ import base64
 import errno
 import hashlib
 import json
+import logging
 import os
 import random
 import re
@@ -27,13 +28,15 @@ from types import SimpleNamespace
 
 import pytest
 import uvicorn
+import yaml
+from content_sources import write_yaml
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 from fastapi import FastAPI
 from sqlalchemy import select, update
 
 import content.download
-from content.install import SEED
+from content.install import SEED, load_library
 from content.publish import publish
 from content.signing import build_signed_bundle, generate_key, load_private_key, sign_bytes
 from content.store import ContentStore, open_engine
@@ -329,6 +332,86 @@ def test_hall_overlay_is_merged_and_a_foreign_hall_is_refused(world: World) -> N
     assert stored is not None and stored["overlay"]["notices"][0]["title"] == "端午节安排"
     assert assert_complete(world.data_dir) == result.version
     assert world.sync(client, hall="QX01").status == "unchanged"
+
+
+def _hall_source(world: World, image: bytes) -> Path:
+    """QX01's overlay: its own GZ-001 and a new guide, a slide with an image, a hide list."""
+    src = world.tmp / "halls" / "QX01"
+    guide = yaml.safe_load((world.source / "guides" / "GZ-001.yaml").read_text("utf-8"))
+    write_yaml(src / "guides" / "GZ-001.yaml", dict(guide, title="出生公证（本厅周六可办）"))
+    write_yaml(src / "guides" / "QX01-001.yaml", dict(
+        guide, code="QX01-001", title="驻村律师预约", title_en="Book the village lawyer",
+        category="consultation", summary="预约驻村律师到村里解答法律问题。", keywords=["驻村律师"]))
+    write_yaml(src / "slides" / "slides.yaml",
+               [{"id": "hall-welcome", "title": "欢迎来到青溪市中心", "image": "welcome.png"}])
+    (src / "slides" / "welcome.png").write_bytes(image)
+    write_yaml(src / "hide.yaml", {"guides": ["FLYZ-005"], "points": ["P002"],
+                                   "slides": ["hotline", "no-such-slide"]})
+    write_yaml(src / "notices.yaml", [{"id": "n1", "title": "端午节安排", "text": "6月2日休息。"}])
+    return src
+
+
+def test_overlay_guides_slides_media_and_hide_list_reach_the_terminal(
+        world: World, caplog: pytest.LogCaptureFixture) -> None:
+    world.publish()
+    image = random.randbytes(200_000)
+    src = _hall_source(world, image)
+    overlay = world.publish(src, hall="QX01")
+    media = "media/slides/halls/QX01/welcome.png"
+    assert overlay["files"][media]["sha256"] == hashlib.sha256(image).hexdigest()
+    client = world.terminal("QX01")
+    with caplog.at_level(logging.WARNING, logger="content.merge"):
+        result = world.sync(client, hall="QX01")
+    assert result.status == "applied", result.error
+    assert assert_complete(world.data_dir) == result.version
+    assert [r.getMessage() for r in caplog.records] == [
+        "hall QX01: hide.yaml names slide 'no-such-slide', which the province content does "
+        "not have: ignored"]
+
+    library = load_library(world.data_dir)
+    assert library is not None and library.version == result.version
+    assert library.guide("GZ-001").title == "出生公证（本厅周六可办）"
+    assert library.guide("QX01-001") in library.guides_in("consultation")
+    assert "FLYZ-005" not in {g.code for g in library.content.guides}
+    assert "P002" not in {p.id for p in library.content.points}
+    offered = {code for flow in library.content.flows for node in flow.nodes.values()
+               for code in getattr(node, "guides", [])}
+    assert offered and "FLYZ-005" not in offered
+    slides = {s.id: s for s in library.content.slides}
+    assert "hotline" not in slides and "welcome" in slides
+    hall_image = library.slide_image(slides["hall-welcome"].image)
+    assert Path(hall_image).read_bytes() == image
+    province_image = (world.source / "slides" / "welcome.png").read_bytes()
+    assert Path(library.slide_image(slides["welcome"].image)).read_bytes() == province_image
+    assert [(h.kind, h.key) for h in library.index.search("驻村律师")][:1] == [
+        ("guide", "QX01-001")]
+    assert [h.key for h in library.index.search("zhucunlvshi")][:1] == ["QX01-001"]
+    hidden_title = yaml.safe_load(
+        (world.source / "guides" / "FLYZ-005.yaml").read_text("utf-8"))["title"]
+    assert all(h.key != "FLYZ-005" for h in library.index.search(hidden_title))
+    assert [h.title for h in library.index.search("出生公证", kinds=["guide"])] == [
+        "出生公证（本厅周六可办）"]
+
+    # A new notice: the image is not downloaded again.
+    write_yaml(src / "notices.yaml", [{"id": "n2", "title": "国庆节安排", "text": "照常办公。"}])
+    world.publish(src, hall="QX01")
+    again = world.sync(client, hall="QX01")
+    assert again.status == "applied" and again.downloaded_bytes < 20_000, again
+    library = load_library(world.data_dir)
+    assert library is not None and [n["id"] for n in library.notices] == ["n2"]
+
+    # A hall image changed on the server after publishing is refused like province media.
+    before = again.version
+    (src / "slides" / "welcome.png").write_bytes(random.randbytes(1000))
+    tampered = world.publish(src, hall="QX01")
+    sha = tampered["files"][media]["sha256"]
+    (world.tmp / "storage" / "media" / sha[:2] / sha).write_bytes(random.randbytes(1000))
+    refused = world.sync(client, hall="QX01")
+    assert refused.status == "failed" and refused.version == before
+    assert media in refused.error and "sha256" in refused.error
+    assert not (world.data_dir / "files" / sha).exists()
+    assert not (world.data_dir / "media" / sha).exists()
+    assert assert_complete(world.data_dir) == before
 
 
 def test_a_dropped_connection_is_resumed_with_range(world: World) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import json
 import shutil
@@ -14,14 +15,25 @@ from pathlib import Path
 
 import pytest
 import uvicorn
+import yaml
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from content.publish import PublishError, publish
-from content.signing import build_signed_bundle, generate_key, load_private_key, sign_bytes
+from content.signing import (
+    build_signed_bundle,
+    generate_key,
+    load_private_key,
+    sign_bundle,
+    sign_bytes,
+    stamp_manifest,
+)
 from provisioning.signing import device_id, public_key_bytes, sign_request
-from server.models import Hall, Terminal
+from server.models import Hall, Terminal, utcnow
+from server.queue.hours import local_day
+from server.queue.models import QueueEvent
 from server.security import create_user
 from server.settings import ServerSettings
 
@@ -311,3 +323,88 @@ def test_editors_see_which_terminals_run_which_version(server_app: FastAPI,
     listing = client.get(f"{API}/content/bundles").json()
     assert listing["bundles"][0]["terminals"] == 3
     assert listing["terminals_by_version"] == {version: 2, f"{version}+o1": 1, "seed-1": 1}
+
+
+def _overlay(tmp_path: Path, content_key: Path, name: str, notices: list[dict[str, str]],
+             channel: str = "stable") -> Path:
+    """QX01's overlay with these notices (a window when there are none), built and signed."""
+    src = tmp_path / "halls" / name
+    src.mkdir(parents=True)
+    file, items = (("notices.yaml", notices) if notices
+                   else ("windows.yaml", [{"number": 1, "name": "综合窗口"}]))
+    (src / file).write_text(yaml.safe_dump(items, allow_unicode=True), "utf-8")
+    out = tmp_path / f"overlay-{name}"
+    build_signed_bundle(src, out, key=load_private_key(content_key), channel=channel,
+                        hall="QX01")
+    return out
+
+
+def _hall_record(app: FastAPI) -> tuple[dict, list[tuple[str, dict]]]:
+    """QX01's overlay JSON and its feed entries (kind, payload)."""
+    with app.state.database.sessions() as session:
+        hall = session.scalars(select(Hall).where(Hall.code == "QX01")).one()
+        events = session.execute(select(QueueEvent.kind, QueueEvent.payload).where(
+            QueueEvent.hall_id == hall.id).order_by(QueueEvent.id)).all()
+        return hall.overlay, [(kind, payload) for kind, payload in events]
+
+
+def test_a_stable_overlay_puts_its_notices_on_the_hall_board(
+        server_app: FastAPI, client: TestClient, content_key: Path, tmp_path: Path) -> None:
+    add(server_app, Hall(code="QX01", name="青溪市公共法律服务中心"))
+    add_user(server_app, "editor", "editor")
+    csrf = sign_in(client, "editor")
+    display = add_terminal(server_app, "QX01")
+    board = f"{API}/queue/board"
+    assert signed_get(client, display, board).json()["notices"] == []
+    today = dt.date.fromisoformat(local_day(utcnow()))
+    day = dt.timedelta(days=1)
+    notices = [
+        {"id": "now", "title": "端午节安排", "text": "6月2日休息。",
+         "starts": (today - day).isoformat(), "ends": (today + day).isoformat()},
+        {"id": "past", "title": "已过期", "text": "不再显示。", "ends": (today - day).isoformat()},
+        {"id": "later", "title": "未开始", "text": "还未显示。",
+         "starts": (today + day).isoformat()},
+        {"id": "always", "title": "监督电话", "text": "0000-85550111"}]
+    stable = _overlay(tmp_path, content_key, "stable", notices)
+    manifest = _upload_all(client, csrf, stable)
+    assert _post_bundle(client, csrf, stable).status_code == 201
+    shown = signed_get(client, display, board).json()["notices"]
+    assert [(n["id"], n["title"]) for n in shown] == [("now", "端午节安排"), ("always", "监督电话")]
+    overlay, events = _hall_record(server_app)
+    assert overlay["content_version"] == manifest["version"] and len(overlay["notices"]) == 4
+    assert events == [("notices", {"actor": "editor", "version": manifest["version"],
+                                   "count": 4})]
+
+    # A pilot channel's overlay leaves the hall's public display alone.
+    beta = _overlay(tmp_path, content_key, "beta", [{"id": "b", "title": "试行", "text": "试"}],
+                    channel="beta")
+    _upload_all(client, csrf, beta)
+    assert _post_bundle(client, csrf, beta).status_code == 201
+    assert [n["id"] for n in signed_get(client, display, board).json()["notices"]] == [
+        "now", "always"]
+
+    # The notices are written in the publishing transaction: a refused publish writes none.
+    with server_app.state.database.sessions() as session, session.begin():
+        session.scalars(select(Hall)).one().overlay = {}
+    assert _post_bundle(client, csrf, stable).status_code == 409  # the same version again
+    assert _hall_record(server_app) == ({}, events)
+
+    # A later overlay without notices clears them.
+    plain = _overlay(tmp_path, content_key, "plain", [])
+    _upload_all(client, csrf, plain)
+    assert _post_bundle(client, csrf, plain).status_code == 201
+    assert signed_get(client, display, board).json()["notices"] == []
+
+
+def test_an_overlay_manifest_over_province_content_is_refused(
+        server_app: FastAPI, client: TestClient, bundle: Path, content_key: Path) -> None:
+    add(server_app, Hall(code="QX01", name="青溪市公共法律服务中心"))
+    add_user(server_app, "editor", "editor")
+    csrf = sign_in(client, "editor")
+    stamp_manifest(bundle, hall="QX01")
+    sign_bundle(bundle, load_private_key(content_key))
+    _upload_all(client, csrf, bundle)
+    refused = _post_bundle(client, csrf, bundle)
+    assert refused.status_code == 422 and "not a hall overlay" in refused.json()["detail"]
+    assert _hall_record(server_app) == ({}, [])
+    assert client.get(f"{API}/content/bundles").json()["bundles"] == []
