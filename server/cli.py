@@ -189,7 +189,8 @@ def _register_admin(commands: Any) -> None:
     user.add_argument("username", metavar="USERNAME")
     user.add_argument("--role", required=True, choices=list(ROLES),
                       help="staff, supervisor, it_admin or editor")
-    user.add_argument("--hall", metavar="CODE", help="the hall the account belongs to")
+    user.add_argument("--hall", metavar="CODE", help="the hall the account belongs to (an "
+                      "it_admin with a hall manages only its terminals; without, every hall)")
     user.add_argument("--password-stdin", action="store_true",
                       help="read the password from the first line of standard input")
     user.add_argument("--config", type=Path, help="server TOML file ([server] table)")

@@ -1,6 +1,8 @@
 """What IT does to the fleet: accept, reject, revoke, send commands, create tokens and halls.
 
 Each function changes rows in the given session and flushes; the caller commits.
+Actions on terminals and halls take the admin's :class:`~server.fleet_scope.FleetScope`:
+a terminal outside it raises :class:`FleetNotFound`, a hall outside it is "not found".
 Status changes are conditional updates, so two server processes deciding on the
 same terminal at once cannot both succeed. Command payloads and enrolment tokens
 go through :mod:`server.fleet_service`, the same code the device API uses.
@@ -16,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from provisioning import config_schema
 from server import fleet_service
+from server.fleet_scope import FleetScope
 from server.fleet_service import FleetError
 from server.models import Command, EnrolmentToken, Hall, Terminal, utcnow
 
@@ -37,25 +40,30 @@ class FleetActionError(ValueError):
     """An action that cannot be done, with a message for the console (Chinese)."""
 
 
-def _terminal(session: Session, terminal_id: int) -> Terminal:
-    terminal = session.get(Terminal, terminal_id)
+class FleetNotFound(FleetActionError):
+    """The terminal does not exist, or not within the admin's scope (the same to them)."""
+
+
+def _terminal(session: Session, terminal_id: int, scope: FleetScope) -> Terminal:
+    terminal = scope.terminal(session, terminal_id)
     if terminal is None:
-        raise FleetActionError("终端不存在")
+        raise FleetNotFound("终端不存在")
     return terminal
 
 
-def _hall(session: Session, hall_id: int) -> Hall:
-    hall = session.get(Hall, hall_id)
+def _hall(session: Session, hall_id: int, scope: FleetScope) -> Hall:
+    hall = scope.hall(session, hall_id)
     if hall is None:
         raise FleetActionError("所选大厅不存在")
     return hall
 
 
 def _change_status(session: Session, terminal_id: int, allowed: tuple[str, ...],
-                   values: dict[str, Any]) -> Terminal:
-    terminal = _terminal(session, terminal_id)
+                   values: dict[str, Any], scope: FleetScope) -> Terminal:
+    terminal = _terminal(session, terminal_id, scope)
     changed = session.execute(
-        update(Terminal).where(Terminal.id == terminal_id, Terminal.status.in_(allowed))
+        update(Terminal).where(Terminal.id == terminal_id, Terminal.status.in_(allowed),
+                               scope.where(Terminal.hall_id))
         .values(**values, decided_at=utcnow())
         .execution_options(synchronize_session="fetch"))
     if changed.rowcount != 1:  # type: ignore[attr-defined]
@@ -66,29 +74,32 @@ def _change_status(session: Session, terminal_id: int, allowed: tuple[str, ...],
 
 
 def accept_terminal(session: Session, terminal_id: int, hall_id: int, profile: str,
-                    name: str = "", by: str = "") -> Terminal:
-    """Accept a pending terminal into a hall with a profile."""
+                    name: str = "", by: str = "", *, scope: FleetScope) -> Terminal:
+    """Accept a pending terminal of the scope into a hall of the scope with a profile."""
+    _terminal(session, terminal_id, scope)  # a request the admin cannot see is not found
     if profile not in PROFILES:
         raise FleetActionError("未知的终端类型")
-    hall = _hall(session, hall_id)
+    hall = _hall(session, hall_id, scope)
     terminal = _change_status(session, terminal_id, ("pending",),
                               {"status": "accepted", "hall_id": hall.id, "profile": profile,
-                               "name": name.strip()[:100]})
+                               "name": name.strip()[:100]}, scope)
     log.info("terminal %s accepted into %s as %s by %s", terminal.device_id[:12], hall.code,
              profile, by or "?")
     return terminal
 
 
-def reject_terminal(session: Session, terminal_id: int, by: str = "") -> Terminal:
-    """Reject a pending enrolment request."""
-    terminal = _change_status(session, terminal_id, ("pending",), {"status": "rejected"})
+def reject_terminal(session: Session, terminal_id: int, by: str = "",
+                    *, scope: FleetScope) -> Terminal:
+    """Reject a pending enrolment request of the scope."""
+    terminal = _change_status(session, terminal_id, ("pending",), {"status": "rejected"}, scope)
     log.info("terminal %s rejected by %s", terminal.device_id[:12], by or "?")
     return terminal
 
 
-def revoke_terminal(session: Session, terminal_id: int, by: str = "") -> Terminal:
-    """Revoke an accepted terminal; its next request is refused."""
-    terminal = _change_status(session, terminal_id, ("accepted",), {"status": "revoked"})
+def revoke_terminal(session: Session, terminal_id: int, by: str = "",
+                    *, scope: FleetScope) -> Terminal:
+    """Revoke an accepted terminal of the scope; its next request is refused."""
+    terminal = _change_status(session, terminal_id, ("accepted",), {"status": "revoked"}, scope)
     log.warning("terminal %s revoked by %s", terminal.device_id[:12], by or "?")
     return terminal
 
@@ -116,11 +127,12 @@ def command_payload(kind: str, text: str = "", level: str = "") -> dict[str, Any
 
 
 def queue_command(session: Session, terminal_id: int, kind: str, payload: dict[str, Any],
-                  expires_minutes: int = 10, by: str = "") -> Command:
-    """Queue a command for an accepted terminal, expiring after expires_minutes."""
+                  expires_minutes: int = 10, by: str = "",
+                  *, scope: FleetScope) -> Command:
+    """Queue a command for an accepted terminal of the scope, expiring after expires_minutes."""
+    terminal = _terminal(session, terminal_id, scope)
     if not 1 <= expires_minutes <= MAX_COMMAND_MINUTES:
         raise FleetActionError(f"有效期须在 1 到 {MAX_COMMAND_MINUTES} 分钟之间")
-    terminal = _terminal(session, terminal_id)
     if terminal.status != "accepted":
         raise FleetActionError("只能向已接入的终端发送指令")
     try:
@@ -134,11 +146,13 @@ def queue_command(session: Session, terminal_id: int, kind: str, payload: dict[s
 
 
 def create_enrolment_token(session: Session, hall_id: int, profile: str, hours: int,
-                           by: str = "") -> tuple[str, EnrolmentToken]:
-    """A one-time token for hall and profile (committed); only its hash is stored."""
+                           by: str = "", *, scope: FleetScope
+                           ) -> tuple[str, EnrolmentToken]:
+    """A one-time token for a hall of the scope and a profile (committed); only its hash is
+    stored."""
     if profile not in PROFILES:
         raise FleetActionError("未知的终端类型")
-    hall = _hall(session, hall_id)
+    hall = _hall(session, hall_id, scope)
     try:
         text, token = fleet_service.create_enrolment_token(session, hall.id, profile, hours)
     except FleetError as exc:

@@ -1,4 +1,7 @@
-"""Read-side queries of the fleet console: overview, pending requests, detail, tokens."""
+"""Read-side queries of the fleet console: overview, pending requests, detail, tokens.
+
+Every list is limited to the admin's :class:`~server.fleet_scope.FleetScope`.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from server import fleet_service
+from server.fleet_scope import FleetScope
 from server.models import Alert, Command, EnrolmentToken, Hall, Terminal, utcnow
 from server.queue.hours import LOCAL_TIME
 from server.settings import ServerSettings
@@ -73,13 +77,15 @@ def open_alerts(session: Session, terminal_ids: list[int]) -> dict[int, list[Ale
     return alerts
 
 
-def fleet_overview(session: Session, settings: ServerSettings,
+def fleet_overview(session: Session, settings: ServerSettings, scope: FleetScope,
                    now: dt.datetime | None = None) -> list[HallGroup]:
-    """Accepted and revoked terminals grouped by hall (halls without terminals included)."""
+    """Accepted and revoked terminals of the scope grouped by hall (halls without terminals
+    included; terminals without a hall only for the whole province)."""
     now = now or utcnow()
-    halls = list(session.scalars(select(Hall).order_by(Hall.code)))
+    halls = all_halls(session, scope)
     terminals = list(session.scalars(
-        select(Terminal).where(Terminal.status.in_(("accepted", "revoked")))
+        select(Terminal).where(Terminal.status.in_(("accepted", "revoked")),
+                               scope.where(Terminal.hall_id))
         .order_by(Terminal.status, Terminal.name, Terminal.id)))
     alerts = open_alerts(session, [t.id for t in terminals])
     groups = {hall.id: HallGroup(hall) for hall in halls}
@@ -92,21 +98,24 @@ def fleet_overview(session: Session, settings: ServerSettings,
     return list(groups.values()) + ([homeless] if homeless.rows else [])
 
 
-def pending_terminals(session: Session) -> list[Terminal]:
-    """Enrolment requests waiting for a decision, oldest first."""
-    return list(session.scalars(select(Terminal).where(Terminal.status == "pending")
+def pending_terminals(session: Session, scope: FleetScope) -> list[Terminal]:
+    """Enrolment requests of the scope waiting for a decision, oldest first (requests
+    carry no hall, so only a province-wide admin sees them: server/fleet_scope.py)."""
+    return list(session.scalars(select(Terminal).where(Terminal.status == "pending",
+                                                       scope.where(Terminal.hall_id))
                                 .order_by(Terminal.requested_at, Terminal.id)))
 
 
-def pending_count(session: Session) -> int:
-    """How many enrolment requests wait for a decision."""
+def pending_count(session: Session, scope: FleetScope) -> int:
+    """How many enrolment requests of the scope wait for a decision."""
     return session.scalar(select(func.count()).select_from(Terminal)
-                          .where(Terminal.status == "pending")) or 0
+                          .where(Terminal.status == "pending",
+                                 scope.where(Terminal.hall_id))) or 0
 
 
-def all_halls(session: Session) -> list[Hall]:
-    """Every hall, by code."""
-    return list(session.scalars(select(Hall).order_by(Hall.code)))
+def all_halls(session: Session, scope: FleetScope) -> list[Hall]:
+    """Every hall of the scope, by code."""
+    return list(session.scalars(select(Hall).where(scope.where(Hall.id)).order_by(Hall.code)))
 
 
 def command_state(command: Command, now: dt.datetime) -> str:
@@ -179,13 +188,14 @@ class TokenRow:
     state: str
 
 
-def token_rows(session: Session, now: dt.datetime | None = None,
+def token_rows(session: Session, scope: FleetScope, now: dt.datetime | None = None,
                limit: int = 200) -> list[TokenRow]:
-    """The latest enrolment tokens, newest first."""
+    """The latest enrolment tokens of the scope, newest first."""
     now = now or utcnow()
     rows: list[TokenRow] = []
     query = (select(EnrolmentToken, Hall).join(Hall, Hall.id == EnrolmentToken.hall_id,
                                                 isouter=True)
+             .where(scope.where(EnrolmentToken.hall_id))
              .order_by(EnrolmentToken.id.desc()).limit(limit))
     for token, hall in session.execute(query):
         expires_at = as_utc(token.expires_at)

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Boolean,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -236,3 +237,16 @@ class OutboxReceipt(Base):
     kind: Mapped[str] = mapped_column(String(30))
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
     received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class LoginFailure(Base):
+    """A failed sign-in, counted by every server process on this database for a window."""
+
+    __tablename__ = "login_failure"
+    __table_args__ = (Index("ix_login_failure_username_key", "username_key", "failed_at"),
+                      Index("ix_login_failure_client", "client", "failed_at"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # sha256 of the casefolded name: a password typed into the name field is not kept.
+    username_key: Mapped[str] = mapped_column(String(64))
+    client: Mapped[str] = mapped_column(String(64))  # the client's address; "" when unknown
+    failed_at: Mapped[dt.datetime] = mapped_column(index=True)

@@ -8,11 +8,11 @@ field. Signed-request terminals never use sessions.
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import logging
 import secrets
-import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
@@ -21,11 +21,11 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from fastapi import Depends, HTTPException, Request, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, delete, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from server.deps import get_session, get_settings
-from server.models import Hall, User
+from server.models import Hall, LoginFailure, User, utcnow
 from server.settings import ServerSettings
 
 log = logging.getLogger(__name__)
@@ -36,9 +36,7 @@ SESSION_COOKIE = "hallkiosk_session"
 SESSION_MAX_AGE = 10 * 3600  # one working day, so a console left open overnight signs out
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 MIN_PASSWORD_LENGTH = 8
-FAILURES_ALLOWED = 5
-FAILURE_WINDOW = 60.0
-MAX_TRACKED_USERNAMES = 10_000
+PRUNE_SECONDS = 10.0  # how often a process deletes failed sign-ins older than the window
 
 _hasher = PasswordHasher()
 # Verified when the username is unknown, so both cases take the same time.
@@ -86,56 +84,91 @@ def create_user(session: Session, username: str, password: str, role: str,
     return user
 
 
+def _username_key(username: str) -> str:
+    # Hashed: people type passwords into the name field, and PostgreSQL text holds no NUL.
+    return hashlib.sha256(username.casefold().encode("utf-8", "surrogatepass")).hexdigest()
+
+
 class LoginThrottle:
-    """Counts failed sign-ins per username; too many within the window are refused."""
+    """Failed sign-ins per username and per client address within a window, in the database.
 
-    def __init__(self, limit: int = FAILURES_ALLOWED, window: float = FAILURE_WINDOW):
-        self.limit = limit
-        self.window = window
-        self._failures: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
+    Every server process on one database counts the same rows, so several processes
+    behind a load balancer allow no more tries than one. Each failure is a row of its
+    own, never a counter changed in place: processes recording failures at the same
+    moment each insert a row and no count is lost. A username reaching ``limit``
+    failures, or an address reaching ``address_limit`` (whatever the names), is refused
+    until its oldest counted failure leaves the window. A good sign-in clears the failures
+    of that username only, so signing in to one known account does not reset the count
+    of an address guessing other names. Rows older than the window are deleted, at most every
+    ``prune_every`` seconds, by the process recording a failure. Times come from the
+    servers' clocks, kept in step by NTP as signed terminal requests already require.
+    """
 
-    def _recent(self, username: str, now: float) -> deque[float]:
-        failures = self._failures.setdefault(username.casefold(), deque())
-        while failures and failures[0] <= now - self.window:
-            failures.popleft()
-        return failures
+    def __init__(self, sessions: sessionmaker[Session], *, limit: int, window: float,
+                 address_limit: int, prune_every: float = PRUNE_SECONDS):
+        self.sessions = sessions
+        self.limit, self.window, self.address_limit = limit, window, address_limit
+        self.prune_every = prune_every
+        self._pruned_at = -prune_every  # monotonic time of the last prune
 
-    def retry_after(self, username: str) -> int:
-        """Seconds until username may try again; 0 when it may try now."""
-        now = time.monotonic()
-        with self._lock:
-            failures = self._recent(username, now)
-            if len(failures) < self.limit:
-                return 0
-            return max(1, int(failures[0] + self.window - now) + 1)
+    def _wait(self, session: Session, condition: ColumnElement[bool], limit: int,
+              now: dt.datetime) -> float:
+        """Seconds until fewer than limit failures matching condition remain; 0 if now."""
+        times = session.scalars(
+            select(LoginFailure.failed_at)
+            .where(condition, LoginFailure.failed_at > now - dt.timedelta(seconds=self.window))
+            .order_by(LoginFailure.failed_at.desc()).limit(limit)).all()
+        if len(times) < limit:
+            return 0.0
+        oldest = times[-1] if times[-1].tzinfo else times[-1].replace(tzinfo=dt.UTC)
+        return (oldest - now).total_seconds() + self.window
 
-    def failed(self, username: str) -> None:
-        """Record a failed attempt for username."""
-        now = time.monotonic()
-        with self._lock:
-            self._recent(username, now).append(now)
-            if len(self._failures) > MAX_TRACKED_USERNAMES:  # guessing many names: forget old
-                self._failures = {name: failures for name, failures in self._failures.items()
-                                  if failures and failures[-1] > now - self.window}
+    def retry_after(self, username: str, client: str = "") -> int:
+        """Seconds until username may try again from client; 0 when it may try now."""
+        now = utcnow()
+        with self.sessions() as session:
+            wait = self._wait(session, LoginFailure.username_key == _username_key(username),
+                              self.limit, now)
+            if client:
+                wait = max(wait, self._wait(session, LoginFailure.client == client[:64],
+                                            self.address_limit, now))
+        return max(1, int(wait) + 1) if wait > 0 else 0
+
+    def failed(self, username: str, client: str = "") -> None:
+        """Record a failed attempt for username from client (committed at once)."""
+        now = utcnow()
+        with self.sessions() as session:
+            session.add(LoginFailure(username_key=_username_key(username), client=client[:64],
+                                     failed_at=now))
+            if time.monotonic() - self._pruned_at >= self.prune_every:
+                self._pruned_at = time.monotonic()
+                session.execute(delete(LoginFailure).where(
+                    LoginFailure.failed_at <= now - dt.timedelta(seconds=self.window)))
+            session.commit()
 
     def succeeded(self, username: str) -> None:
         """Forget the failures of username after a good sign-in."""
-        with self._lock:
-            self._failures.pop(username.casefold(), None)
+        with self.sessions() as session:
+            session.execute(delete(LoginFailure).where(
+                LoginFailure.username_key == _username_key(username)))
+            session.commit()
 
 
 def login_throttle(request: Request) -> LoginThrottle:
-    """The application's login throttle (one per process)."""
+    """The application's login throttle, on its database (shared with the other processes)."""
     state = request.app.state
     if not hasattr(state, "login_throttle"):
-        state.login_throttle = LoginThrottle()
+        settings: ServerSettings = state.settings
+        state.login_throttle = LoginThrottle(
+            state.database.sessions, limit=settings.login_failures_allowed,
+            window=settings.login_failure_window,
+            address_limit=settings.login_failures_per_address)
     throttle: LoginThrottle = state.login_throttle
     return throttle
 
 
 class LoginThrottled(Exception):
-    """Too many failed sign-ins for a username; retry after some seconds."""
+    """Too many failed sign-ins for a username or from an address; retry after some seconds."""
 
     def __init__(self, retry_after: int):
         super().__init__(f"too many failed sign-ins; retry in {retry_after} s")
@@ -144,8 +177,9 @@ class LoginThrottled(Exception):
 
 def authenticate(session: Session, throttle: LoginThrottle, username: str, password: str,
                  client: str = "") -> User | None:
-    """The active user with these credentials, or None; raises LoginThrottled."""
-    wait = throttle.retry_after(username)
+    """The active user with these credentials, or None; raises LoginThrottled when the
+    username or the client address has failed too often (counted by every process)."""
+    wait = throttle.retry_after(username, client)
     if wait:
         log.warning("sign-in refused for %r from %s: throttled", username, client or "?")
         raise LoginThrottled(wait)
@@ -154,7 +188,7 @@ def authenticate(session: Session, throttle: LoginThrottle, username: str, passw
             if "\x00" not in username else None)
     valid = verify_password(user.password_hash if user else _DUMMY_HASH, password)
     if user is None or not valid or not user.active:
-        throttle.failed(username)
+        throttle.failed(username, client)
         log.warning("sign-in failed for %r from %s", username, client or "?")
         return None
     throttle.succeeded(username)

@@ -84,6 +84,16 @@ class ServerSettings(BaseSettings):
         300, description="Seconds a terminal's signed request may differ from server time.")
     heartbeat_interval: int = Field(30, description="Seconds between terminal heartbeats.")
     offline_after_missed: int = Field(3, description="Missed heartbeats before offline.")
+    login_failures_allowed: int = Field(
+        5, ge=1, le=1000, description="Failed sign-ins of one username within "
+        "login_failure_window after which its sign-in is refused until the oldest expires.")
+    login_failures_per_address: int = Field(
+        20, ge=1, le=100_000, description="Failed sign-ins from one client address, whatever "
+        "the usernames, within login_failure_window after which that address is refused "
+        "(behind a proxy, the address it forwards when uvicorn trusts it).")
+    login_failure_window: float = Field(
+        60.0, gt=0, le=86400, description="Seconds a failed sign-in counts; every server "
+        "process on the database counts the same failures.")
     follow_up_days: int = Field(
         5, ge=1, le=60, description="Working days to follow up a bad rating or a complaint "
         "(weekends and the holiday calendar skipped).")

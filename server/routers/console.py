@@ -1,4 +1,8 @@
-"""The web console: sign-in pages and the fleet console for IT (server-rendered, Chinese first)."""
+"""The web console: sign-in pages and the fleet console for IT (server-rendered, Chinese first).
+
+An IT admin with a hall sees and acts on that hall only (server/fleet_scope.py); a
+terminal outside their hall answers 404, as one that does not exist.
+"""
 
 from __future__ import annotations
 
@@ -14,8 +18,9 @@ from sqlalchemy.orm import Session
 
 from server import fleet_actions, fleet_queries
 from server.deps import get_session, get_settings
-from server.fleet_actions import FleetActionError
-from server.models import Hall, Terminal, User, utcnow
+from server.fleet_actions import FleetActionError, FleetNotFound
+from server.fleet_scope import FleetScope
+from server.models import Hall, User, utcnow
 from server.pages import SERVER_DIR, PageRoute, redirect_with_notice, render
 from server.security import (
     LoginThrottle,
@@ -41,8 +46,15 @@ MaybeUser = Annotated[User | None, Depends(optional_user)]
 
 def _it_admin(request: Request, session: DbSession,
               user: Annotated[User, Depends(require_role("it_admin"))]) -> User:
-    request.state.pending_total = fleet_queries.pending_count(session)  # badge in the header
+    # The badge in the header: requests this admin may decide.
+    request.state.pending_total = fleet_queries.pending_count(session, FleetScope.of(user))
     return user
+
+
+def _unless_unseen(exc: FleetActionError) -> None:
+    # A terminal that does not exist, or not in the admin's hall: the same 404 for both.
+    if isinstance(exc, FleetNotFound):
+        raise HTTPException(status_code=404) from None
 
 
 ItAdmin = Annotated[User, Depends(_it_admin)]
@@ -142,7 +154,7 @@ def logout(user: MaybeUser, settings: Settings) -> Response:
 @router.get("/fleet")
 def fleet(request: Request, user: ItAdmin, session: DbSession, settings: Settings) -> Response:
     """Terminals by hall: online or offline, open alerts."""
-    groups = fleet_queries.fleet_overview(session, settings)
+    groups = fleet_queries.fleet_overview(session, settings, FleetScope.of(user))
     rows = [row for group in groups for row in group.rows]
     return render(request, "fleet.html", user, groups=groups, total=len(rows),
                   online=sum(row.online for row in rows),
@@ -152,9 +164,10 @@ def fleet(request: Request, user: ItAdmin, session: DbSession, settings: Setting
 
 def _pending_page(request: Request, user: User, session: Session, error: str = "",
                   status: int = 200) -> HTMLResponse:
+    scope = FleetScope.of(user)
     return render(request, "pending.html", user, status, error=error,
-                  terminals=fleet_queries.pending_terminals(session),
-                  halls=fleet_queries.all_halls(session))
+                  terminals=fleet_queries.pending_terminals(session, scope),
+                  halls=fleet_queries.all_halls(session, scope))
 
 
 @router.get("/fleet/pending")
@@ -170,9 +183,10 @@ def accept(request: Request, terminal_id: int, user: ItAdmin, session: DbSession
     """Accept a pending terminal into a hall and profile."""
     try:
         fleet_actions.accept_terminal(session, terminal_id, hall_id, profile, name,
-                                      by=user.username)
+                                      by=user.username, scope=FleetScope.of(user))
     except FleetActionError as exc:
         session.rollback()
+        _unless_unseen(exc)
         return _pending_page(request, user, session, str(exc), 409)
     session.commit()
     return redirect_with_notice(request, "/fleet/pending", "accepted")
@@ -182,9 +196,11 @@ def accept(request: Request, terminal_id: int, user: ItAdmin, session: DbSession
 def reject(request: Request, terminal_id: int, user: ItAdmin, session: DbSession) -> Response:
     """Reject a pending enrolment request."""
     try:
-        fleet_actions.reject_terminal(session, terminal_id, by=user.username)
+        fleet_actions.reject_terminal(session, terminal_id, by=user.username,
+                                      scope=FleetScope.of(user))
     except FleetActionError as exc:
         session.rollback()
+        _unless_unseen(exc)
         return _pending_page(request, user, session, str(exc), 409)
     session.commit()
     return redirect_with_notice(request, "/fleet/pending", "rejected")
@@ -192,7 +208,7 @@ def reject(request: Request, terminal_id: int, user: ItAdmin, session: DbSession
 
 def _terminal_page(request: Request, user: User, session: Session, terminal_id: int,
                    error: str = "", status: int = 200) -> HTMLResponse:
-    terminal = session.get(Terminal, terminal_id)
+    terminal = FleetScope.of(user).terminal(session, terminal_id)
     if terminal is None or terminal.status == "rejected":
         raise HTTPException(status_code=404)
     settings: ServerSettings = request.app.state.settings
@@ -216,7 +232,7 @@ def terminal_detail(request: Request, terminal_id: int, user: ItAdmin,
 @router.get("/fleet/terminals/{terminal_id}/screenshot.png")
 def screenshot(terminal_id: int, user: ItAdmin, session: DbSession) -> Response:
     """The last screenshot the terminal uploaded."""
-    terminal = session.get(Terminal, terminal_id)
+    terminal = FleetScope.of(user).terminal(session, terminal_id)
     if terminal is None or not terminal.screenshot:
         raise HTTPException(status_code=404)
     kind = "image/jpeg" if terminal.screenshot.startswith(b"\xff\xd8") else "image/png"
@@ -232,9 +248,10 @@ def send_command(request: Request, terminal_id: int, user: ItAdmin, session: DbS
     try:
         payload = fleet_actions.command_payload(kind, text, level)
         fleet_actions.queue_command(session, terminal_id, kind, payload, expires_minutes,
-                                    by=user.username)
+                                    by=user.username, scope=FleetScope.of(user))
     except FleetActionError as exc:
         session.rollback()
+        _unless_unseen(exc)
         return _terminal_page(request, user, session, terminal_id, str(exc), 400)
     session.commit()
     return redirect_with_notice(request, f"/fleet/terminals/{terminal_id}", "command")
@@ -247,9 +264,11 @@ def revoke(request: Request, terminal_id: int, user: ItAdmin, session: DbSession
     try:
         if confirm != "yes":
             raise FleetActionError("请勾选确认后再吊销。")
-        fleet_actions.revoke_terminal(session, terminal_id, by=user.username)
+        fleet_actions.revoke_terminal(session, terminal_id, by=user.username,
+                                      scope=FleetScope.of(user))
     except FleetActionError as exc:
         session.rollback()
+        _unless_unseen(exc)
         return _terminal_page(request, user, session, terminal_id, str(exc), 400)
     session.commit()
     return redirect_with_notice(request, f"/fleet/terminals/{terminal_id}", "revoked")
@@ -258,8 +277,10 @@ def revoke(request: Request, terminal_id: int, user: ItAdmin, session: DbSession
 def _tokens_page(request: Request, user: User, session: Session, **context: Any) -> Response:
     settings: ServerSettings = request.app.state.settings
     context.setdefault("error", "")
+    scope = FleetScope.of(user)
     return render(request, "tokens.html", user, context.pop("status", 200),
-                  halls=fleet_queries.all_halls(session), tokens=fleet_queries.token_rows(session),
+                  halls=fleet_queries.all_halls(session, scope),
+                  tokens=fleet_queries.token_rows(session, scope),
                   token_hours=settings.enrolment_token_hours, **context)
 
 
@@ -283,7 +304,8 @@ def create_token(request: Request, user: ItAdmin, session: DbSession, settings: 
     """Create a one-time enrolment token; its text is shown on this response only."""
     try:
         text, token = fleet_actions.create_enrolment_token(
-            session, hall_id, profile, settings.enrolment_token_hours, by=user.username)
+            session, hall_id, profile, settings.enrolment_token_hours, by=user.username,
+            scope=FleetScope.of(user))
     except FleetActionError as exc:
         session.rollback()
         return _tokens_page(request, user, session, error=str(exc), status=400)

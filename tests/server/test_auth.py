@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import io
 import logging
+import re
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
 import pytest
 from fastapi import Depends, FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from kiosk.cli import main as hallkiosk
 from server import security
-from server.db import Database
+from server.db import Database, upgrade
 from server.fleet_actions import create_hall
-from server.models import Hall, User
+from server.models import Hall, LoginFailure, User
 from server.security import create_user, hash_password, require_role, verify_password
 from server.settings import ServerSettings
 
@@ -101,7 +104,7 @@ def test_repeated_failures_are_throttled_per_username(server_app: FastAPI,
                                                       client: TestClient) -> None:
     add_user(server_app, "li.wei", "editor")
     add_user(server_app, "wang.fang", "editor")
-    for _ in range(security.FAILURES_ALLOWED):
+    for _ in range(server_app.state.settings.login_failures_allowed):
         assert client.post("/api/v1/session", json={"username": "li.wei",
                                                     "password": "guess"}).status_code == 401
     refused = client.post("/api/v1/session", json={"username": "li.wei", "password": PASSWORD})
@@ -110,24 +113,112 @@ def test_repeated_failures_are_throttled_per_username(server_app: FastAPI,
                                                 "password": PASSWORD}).status_code == 200
 
 
-def test_throttle_forgets_failures_after_the_window() -> None:
-    throttle = security.LoginThrottle(limit=2, window=0.05)
-    throttle.failed("Li.Wei")
-    throttle.failed("li.wei")
+def test_an_address_guessing_many_names_is_throttled(server_app: FastAPI, client: TestClient,
+                                                     caplog: pytest.LogCaptureFixture) -> None:
+    add_user(server_app, "li.wei", "editor")
+    server_app.state.settings = server_app.state.settings.model_copy(
+        update={"login_failures_per_address": 3})
+    for name in ["zhang.san", "li.si", "wang.wu"]:  # one failure each: no name is locked
+        assert client.post("/api/v1/session", json={"username": name,
+                                                    "password": "guess"}).status_code == 401
+    caplog.set_level(logging.WARNING, logger="server.security")
+    refused = client.post("/api/v1/session", json={"username": "li.wei", "password": PASSWORD})
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1
+    assert "sign-in refused for 'li.wei' from testclient: throttled" in caplog.text
+    client.get("/login")
+    form = client.post("/login", data={"username": "li.wei", "password": PASSWORD,
+                                       "login_token": client.cookies["hallkiosk_login"]})
+    assert form.status_code == 429
+    assert re.search(r"登录失败次数过多，请 \d+ 秒后再试。", form.text)
+
+
+@pytest.fixture
+def database(database_url: str) -> Iterator[Database]:
+    """A migrated database of each kind, without an application."""
+    database = Database(database_url)
+    upgrade(database.engine)
+    yield database
+    database.engine.dispose()
+
+
+def failure_rows(database: Database) -> int:
+    """How many failed sign-ins the database holds."""
+    with database.sessions() as session:
+        return session.scalar(select(func.count()).select_from(LoginFailure)) or 0
+
+
+def test_throttle_forgets_failures_after_the_window(database: Database) -> None:
+    throttle = security.LoginThrottle(database.sessions, limit=2, window=1.0, address_limit=99)
+    throttle.failed("Li.Wei", "10.0.0.7")
+    assert throttle.retry_after("li.wei") == 0
+    throttle.failed("li.wei", "10.0.0.8")
     assert throttle.retry_after("LI.WEI") >= 1
-    time.sleep(0.06)
+    assert throttle.retry_after("li.wei", "10.0.0.9") >= 1  # the name, from any address
+    assert throttle.retry_after("wang.fang") == 0
+    time.sleep(1.1)
     assert throttle.retry_after("li.wei") == 0
 
 
-def test_throttle_forgets_old_names_when_many_are_guessed(
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(security, "MAX_TRACKED_USERNAMES", 3)
-    throttle = security.LoginThrottle(limit=1, window=0.05)
+def test_throttle_counts_an_address_over_all_names(database: Database) -> None:
+    throttle = security.LoginThrottle(database.sessions, limit=99, window=60, address_limit=3)
     for name in ["a", "b", "c"]:
-        throttle.failed(name)
-    time.sleep(0.06)
-    throttle.failed("d")
-    assert throttle.retry_after("d") >= 1 and len(throttle._failures) == 1
+        throttle.failed(name, "10.0.0.7")
+    assert 59 <= throttle.retry_after("d", "10.0.0.7") <= 61
+    assert throttle.retry_after("d", "10.0.0.8") == 0 and throttle.retry_after("d") == 0
+    throttle.succeeded("d")  # a good sign-in elsewhere does not reset the address
+    assert throttle.retry_after("d", "10.0.0.7") >= 1
+
+
+def test_a_good_sign_in_clears_the_failures_of_its_name(database: Database) -> None:
+    throttle = security.LoginThrottle(database.sessions, limit=2, window=60, address_limit=99)
+    for name in ["li.wei", "LI.WEI", "wang.fang", "wang.fang"]:
+        throttle.failed(name, "10.0.0.7")
+    assert throttle.retry_after("li.wei") >= 1 and throttle.retry_after("wang.fang") >= 1
+    throttle.succeeded("Li.Wei")
+    assert throttle.retry_after("li.wei") == 0 and throttle.retry_after("wang.fang") >= 1
+    assert failure_rows(database) == 2
+
+
+def test_throttle_prunes_old_failures(database: Database) -> None:
+    throttle = security.LoginThrottle(database.sessions, limit=1, window=0.5, address_limit=99,
+                                      prune_every=0)
+    for name in ["a", "b", "c"]:
+        throttle.failed(name, "10.0.0.7")
+    assert failure_rows(database) == 3
+    time.sleep(0.6)
+    throttle.failed("d", "10.0.0.7")
+    assert failure_rows(database) == 1 and throttle.retry_after("d") >= 1
+    throttle.prune_every = 3600  # pruned already: the next failures wait for the interval
+    time.sleep(0.6)
+    throttle.failed("e")
+    assert failure_rows(database) == 2
+
+
+def test_failures_recorded_at_once_by_two_processes_are_all_counted(database_url: str,
+                                                                    database: Database) -> None:
+    # Two engines stand for two server processes; each records failures from four threads.
+    processes = [Database(database_url) for _ in range(2)]
+    throttles = [security.LoginThrottle(process.sessions, limit=1, window=60, address_limit=99)
+                 for process in processes]
+    start = threading.Barrier(8)
+
+    def guess(throttle: security.LoginThrottle, thread: int) -> None:
+        start.wait()
+        for attempt in range(5):
+            throttle.failed("li.wei", f"10.0.{thread}.{attempt}")
+
+    threads = [threading.Thread(target=guess, args=(throttles[number % 2], number))
+               for number in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for process in processes:
+        process.engine.dispose()
+    assert failure_rows(database) == 40
+    counting = [security.LoginThrottle(database.sessions, limit=limit, window=60,
+                                       address_limit=99) for limit in (40, 41)]
+    assert counting[0].retry_after("li.wei") >= 1 and counting[1].retry_after("li.wei") == 0
 
 
 def test_a_session_is_required(client: TestClient) -> None:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import queue
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from sqlalchemy import select
 
 from kiosk.queue_client import BoardFeed, QueueClient, new_request_key
@@ -20,6 +22,8 @@ from provisioning.identity import TerminalIdentity
 from server.db import Database
 from server.fleet_service import queue_command
 from server.models import Command, Hall, Terminal
+from server.security import create_user
+from server.settings import ServerSettings
 from tests.provisioning.test_commands import RecordingContext
 from tests.server.conftest import new_postgres_database
 from tests.server.queue_http import StaffSession, enrolled_queue_client
@@ -120,3 +124,41 @@ def test_a_call_on_one_process_reaches_a_display_on_the_other(
     assert kinds == ["issued", "called"] and payload["window"] == 1
     assert received - sent < 1.0  # through PostgreSQL NOTIFY to process B's stream
     feed.stop()
+
+
+def _sign_in(url: str, username: str, password: str) -> requests.Response:
+    return requests.post(f"{url}/api/v1/session", json={"username": username,
+                                                        "password": password}, timeout=30)
+
+
+def test_failed_sign_ins_on_both_processes_lock_the_account_on_both(
+        servers: tuple[str, str], shared_database: str) -> None:
+    url_a, url_b = servers
+    database = Database(shared_database)
+    with database.sessions() as session:
+        for name in ("li.wei", "wang.fang"):
+            create_user(session, name, PASSWORD, "it_admin")
+        session.commit()
+    database.engine.dispose()
+    allowed = ServerSettings().login_failures_allowed
+    # All failures sent at once, spread over both processes: none may be lost.
+    targets = [(url_a, url_b)[number % 2] for number in range(allowed)]
+    with ThreadPoolExecutor(len(targets)) as pool:
+        answers = list(pool.map(lambda url: _sign_in(url, "li.wei", "guess"), targets))
+    assert [answer.status_code for answer in answers] == [401] * allowed
+    for url in servers:
+        refused = _sign_in(url, "li.wei", PASSWORD)
+        assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1
+    form = requests.Session()
+    form.get(f"{url_b}/login", timeout=30)
+    page = form.post(f"{url_b}/login", timeout=30, data={
+        "username": "li.wei", "password": PASSWORD,
+        "login_token": form.cookies["hallkiosk_login"]})
+    assert page.status_code == 429 and "登录失败次数过多" in page.text
+    # A good sign-in on one process clears the failures the other one counted.
+    for _ in range(allowed - 1):
+        assert _sign_in(url_a, "wang.fang", "guess").status_code == 401
+    assert _sign_in(url_b, "wang.fang", PASSWORD).status_code == 200
+    for _ in range(allowed - 1):
+        assert _sign_in(url_a, "wang.fang", "guess").status_code == 401
+    assert _sign_in(url_a, "wang.fang", PASSWORD).status_code == 200
