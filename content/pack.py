@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from content.bundle import MANIFEST, sha256_file
-from content.signing import SIGNATURE, ManifestInvalid, parse_manifest, read_signed_manifest
+from content.signing import SIGNATURE, signed_bundle_manifest
 
 
 class PackError(Exception):
@@ -26,14 +26,9 @@ def pack_bundle(bundle: Path | str, out: Path | str) -> dict[str, Any]:
     """Write the signed bundle folder as a zip at out (replaced atomically); return the manifest."""
     bundle, out = Path(bundle), Path(out)
     try:
-        data, signature = read_signed_manifest(bundle)
-        manifest = parse_manifest(data)
-    except OSError as exc:
-        raise PackError(f"{bundle}: not a bundle folder: {exc}") from None
-    except ManifestInvalid as exc:
-        raise PackError(f"{bundle}: {exc}") from None
-    if signature is None:
-        raise PackError(f"{bundle} is not signed: build it with --key")
+        data, signature, manifest = signed_bundle_manifest(bundle)
+    except ValueError as exc:
+        raise PackError(str(exc)) from None
     files: dict[str, dict[str, Any]] = manifest["files"]
     changed = [name for name, meta in files.items()
                if not (bundle / name).is_file()

@@ -15,7 +15,7 @@ from typing import Any
 
 import requests
 
-from content.signing import ManifestInvalid, parse_manifest, read_signed_manifest
+from content.signing import signed_bundle_manifest
 
 API = "/api/v1"
 
@@ -97,14 +97,9 @@ def publish(bundle: Path | str, server_url: str, username: str, password: str, *
     """Upload a signed bundle's missing files and its manifest; return the server's record."""
     bundle = Path(bundle)
     try:
-        data, signature = read_signed_manifest(bundle)
-        manifest = parse_manifest(data)
-    except OSError as exc:
-        raise PublishError(f"{bundle}: not a bundle folder: {exc}") from None
-    except ManifestInvalid as exc:
-        raise PublishError(f"{bundle}: {exc}") from None
-    if signature is None:
-        raise PublishError(f"{bundle} is not signed: build it with --key")
+        data, signature, manifest = signed_bundle_manifest(bundle)
+    except ValueError as exc:
+        raise PublishError(str(exc)) from None
     publisher = Publisher(server_url, timeout, progress)
     publisher.sign_in(username, password)
     progress(f"signed in to {publisher.base} as {username}")

@@ -140,6 +140,21 @@ def read_signed_manifest(bundle: Path) -> tuple[bytes, str | None]:
     return data, sig.read_text("ascii").strip() if sig.exists() else None
 
 
+def signed_bundle_manifest(bundle: Path) -> tuple[bytes, str, dict[str, Any]]:
+    """A signed bundle folder's manifest bytes, signature and parsed manifest, or
+    ValueError saying why the folder is not one (to upload it or pack it)."""
+    try:
+        data, signature = read_signed_manifest(bundle)
+        manifest = parse_manifest(data)
+    except OSError as exc:
+        raise ValueError(f"{bundle}: not a bundle folder: {exc}") from None
+    except ManifestInvalid as exc:
+        raise ValueError(f"{bundle}: {exc}") from None
+    if signature is None:
+        raise ValueError(f"{bundle} is not signed: build it with --key")
+    return data, signature, manifest
+
+
 def _replace(path: Path, data: bytes) -> None:
     temporary = path.with_name(f".{path.name}.tmp")
     temporary.write_bytes(data)
