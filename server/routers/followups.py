@@ -8,10 +8,11 @@ Refusals are JSON ``{"error": code, "message": 中文}``.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
@@ -26,10 +27,21 @@ from server.ratings.models import FollowUp
 from server.ratings.workflow import FollowUpError
 from server.security import require_role
 
+log = logging.getLogger(__name__)
 router = APIRouter(tags=["follow-ups"])
 DbSession = Annotated[Session, Depends(get_session)]
 Handler = Annotated[User, Depends(require_role("staff", "supervisor"))]
-ItAdmin = Annotated[User, Depends(require_role("it_admin"))]
+def _province_it_admin(user: Annotated[User, Depends(require_role("it_admin"))]) -> User:
+    """An IT admin for the whole province: the holiday calendar is the same in every hall,
+    so an admin limited to one hall may read it but not change it."""
+    if user.hall_id is not None:
+        log.warning("it_admin %r of hall #%s refused: the calendar is province-wide",
+                    user.username, user.hall_id)
+        raise HTTPException(status_code=403, detail="节假日日历由省级运维管理员维护。")
+    return user
+
+
+ItAdmin = Annotated[User, Depends(_province_it_admin)]
 MAX_ID = 2**31 - 1
 ItemId = Annotated[int, Path(ge=1, le=MAX_ID)]
 TEXT_CAP = 10_000  # beyond the workflow's own limit, which answers in Chinese

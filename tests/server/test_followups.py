@@ -372,8 +372,16 @@ def test_api_lists_filters_and_runs_each_step_with_chinese_refusals(
 
 def test_api_calendar_is_managed_by_it(server_app: FastAPI, client: TestClient) -> None:
     api_hall(server_app)
+    with server_app.state.database.sessions() as session:
+        create_user(session, "it-hall-QX", PASSWORD, "it_admin", "QX-01")
+        session.commit()
     it, boss = signed_in(server_app, "it-QX"), signed_in(server_app, "boss-QX")
     assert boss.post(f"{API}/calendar/import").status_code == 403
+    # The calendar is the province's: an IT admin of one hall reads it, does not change it.
+    hall_it = signed_in(server_app, "it-hall-QX")
+    assert hall_it.post(f"{API}/calendar/import").status_code == 403
+    assert hall_it.put(f"{API}/calendar/2026-11-25", json={"off": True}).status_code == 403
+    assert hall_it.get(f"{API}/calendar", params={"year": 2026}).status_code == 200
     assert it.post(f"{API}/calendar/import").json() == {"days": 39}
     bad = it.post(f"{API}/calendar/import", content="holidays: []",
                   headers={"Content-Type": "text/plain"})
