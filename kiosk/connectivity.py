@@ -166,9 +166,10 @@ class Connectivity:
             Clock.schedule_once(lambda _dt: self.app.offer_library(library), 0)
 
     def _config_pushed(self, settings: TerminalSettings) -> None:
-        """On the heartbeat thread: new settings from the server, applied on the UI thread."""
-        merged = merge_pushed(self.app.terminal_config, settings)
-        Clock.schedule_once(lambda _dt: self.app.apply_config(merged), 0)
+        """On the heartbeat thread: new settings from the server, laid over the config of
+        the moment on the UI thread (merged here, a change made meanwhile would be lost)."""
+        Clock.schedule_once(lambda _dt: self.app.apply_config(
+            merge_pushed(self.app.terminal_config, settings)), 0)
 
     def _revoked(self) -> None:
         log.error("this terminal was revoked by the server; it keeps showing local content")
