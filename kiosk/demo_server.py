@@ -84,14 +84,15 @@ def _accounts(settings: ServerSettings) -> int:
             hall = create_hall(session, *DEMO_HALL, level="city")
         queue_setup.apply_setup(session, hall, queue_setup.load_setup(DEMO_QUEUE))
         for username, role in DEMO_ACCOUNTS:
-            if session.scalar(select(User).where(User.username == username)) is None:
+            user = session.scalar(select(User).where(User.username == username))
+            full_name, staff_no = STAFF_NAMES.get(username, ("", ""))
+            if user is None:
                 in_hall = DEMO_HALL[0] if role in ("staff", "supervisor") else None
-                full_name, staff_no = STAFF_NAMES.get(username, ("", ""))
                 user = create_user(session, username, DEMO_PASSWORD, role, in_hall,
                                    full_name=full_name, staff_no=staff_no)
-                if full_name:
-                    user.photo_sha256 = store(MediaStorage(settings.storage_dir),
-                                              _portrait(len(full_name) + ord(full_name[0])))
+            if full_name and user.photo_sha256 is None:  # also for a demo made before photos
+                user.photo_sha256 = store(MediaStorage(settings.storage_dir),
+                                          _portrait(len(full_name) + ord(full_name[0])))
         session.flush()
         hall_id = hall.id
     with database.sessions() as session:
