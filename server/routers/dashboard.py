@@ -142,10 +142,9 @@ def export_range(request: Request, session: DbSession, settings: Settings, user:
     return _download(export.to_xlsx(result, "统计报表"), XLSX, f"{name}.xlsx")
 
 
-@router.get("/dashboard/report.xlsx")
-def monthly_report(request: Request, session: DbSession, settings: Settings, user: Supervisor,
-                   month: str | None = None) -> Response:
-    """The monthly report (月度报告) of a calendar month as XLSX."""
+def _month_figures(request: Request, session: Session, settings: ServerSettings, user: User,
+                   month: str | None) -> tuple[Hall, dt.date, Figures] | Response:
+    """The hall, first day and figures of the requested month, or the error page."""
     hall = _hall_or_error(request, session, user)
     if isinstance(hall, Response):
         return hall
@@ -153,7 +152,17 @@ def monthly_report(request: Request, session: DbSession, settings: Settings, use
         first = parse_month(month, _today())
     except RangeError as error:
         return error_page(request, 400, str(error))
-    result = _figures(session, settings, hall, *export.month_range(first))
+    return hall, first, _figures(session, settings, hall, *export.month_range(first))
+
+
+@router.get("/dashboard/report.xlsx")
+def monthly_report(request: Request, session: DbSession, settings: Settings, user: Supervisor,
+                   month: str | None = None) -> Response:
+    """The monthly report (月度报告) of a calendar month as XLSX."""
+    found = _month_figures(request, session, settings, user, month)
+    if isinstance(found, Response):
+        return found
+    hall, first, result = found
     return _download(export.to_xlsx(result, export.month_title(first)), XLSX,
                      f"月度报告-{hall.code}-{first:%Y-%m}.xlsx")
 
@@ -162,14 +171,10 @@ def monthly_report(request: Request, session: DbSession, settings: Settings, use
 def monthly_print(request: Request, session: DbSession, settings: Settings, user: Supervisor,
                   month: str | None = None) -> Response:
     """The monthly report as a page to print, with its charts."""
-    hall = _hall_or_error(request, session, user)
-    if isinstance(hall, Response):
-        return hall
-    try:
-        first = parse_month(month, _today())
-    except RangeError as error:
-        return error_page(request, 400, str(error))
-    result = _figures(session, settings, hall, *export.month_range(first))
+    found = _month_figures(request, session, settings, user, month)
+    if isinstance(found, Response):
+        return found
+    _hall, first, result = found
     return render(request, "dashboard_report.html", user, nav="dashboard", figures=result,
                   charts=charts.all_charts(result), title=export.month_title(first),
                   sections=export.sections(result), month=first)

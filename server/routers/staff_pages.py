@@ -74,11 +74,12 @@ def save_details(request: Request, user_id: int, session: DbSession, user: Super
 
 
 @router.post("/staff/{user_id}/photo")
-async def upload_photo(request: Request, user_id: int, session: DbSession, user: Supervisor,
-                       storage: Storage, photo: Annotated[UploadFile, File()]) -> Response:
-    """Replace the photo: checked, cut to a portrait and stored; the pads fetch it."""
+def upload_photo(request: Request, user_id: int, session: DbSession, user: Supervisor,
+                 storage: Storage, photo: Annotated[UploadFile, File()]) -> Response:
+    """Replace the photo: checked, cut to a portrait and stored; the pads fetch it. (A
+    plain def: decoding the picture and writing it run in the thread pool, not the loop.)"""
     member = _member(session, user, user_id)
-    data = await photo.read(MAX_UPLOAD + 1)
+    data = photo.file.read(MAX_UPLOAD + 1)
     try:
         sha256 = store(storage, data)
     except PhotoRejected as error:
