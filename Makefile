@@ -7,11 +7,12 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMPS := .stamps
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# libatomic1: Playwright's bundled node driver links against it; a bare system lacks it.
 DEBIAN_PACKAGES := fonts-noto-cjk espeak-ng xvfb xauth libgl1 libgl1-mesa-dri libegl1 \
 	libmtdev1 libsdl2-2.0-0 sox python3-venv \
-	postgresql chromium zip
+	postgresql chromium zip libatomic1
 
-.PHONY: demo test lint screenshots bench system venv clean
+.PHONY: demo test lint screenshots bench system venv clean fresh-check
 
 demo: venv
 	$(VENV)/bin/hallkiosk demo
@@ -48,6 +49,10 @@ $(STAMPS)/venv: $(STAMPS)/system pyproject.toml
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[terminal,server,dev]'
 	@mkdir -p $(STAMPS) && touch $@
+
+# For contributors, as root: both commands above on a bare Debian 12 built with debootstrap.
+fresh-check:
+	bash scripts/fresh-check.sh
 
 clean:
 	rm -rf $(VENV) $(STAMPS) var demo-screens
