@@ -218,6 +218,7 @@ main() {
     [ -n "$mirror" ] || die "no Debian $SUITE source in the apt configuration; set FRESH_MIRROR=URL"
     sha=$(git -C "$HERE" rev-parse HEAD)
     ROOT=$(mktemp -d "${TMPDIR:-/var/tmp}/hallkiosk-fresh.XXXXXX")
+    chmod 755 "$ROOT"  # mktemp makes it 0700: the postgres user could not reach /bin/sh
     trap cleanup EXIT
     trap interrupted INT TERM HUP
     LOGS=$ROOT.logs
