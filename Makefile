@@ -19,11 +19,13 @@ demo: venv
 
 test: venv
 	$(PY) -m ruff check .
+	$(VENV)/bin/lint-imports
 	$(PY) -m mypy
 	$(PY) -m pytest -p no:cacheprovider
 
 lint: venv
 	$(PY) -m ruff check .
+	$(VENV)/bin/lint-imports
 	$(PY) -m mypy
 
 screenshots: venv

@@ -47,7 +47,7 @@ def child(data_dir: Path) -> int:
     config = config.with_overrides("speech", wav_dir=str(data_dir / "speech"))
     app = create_app(config, windowed=True, size=(1080, 1920))
     created = time.perf_counter()
-    from kiosk.driver import Driver
+    from devtools.driver import Driver
 
     driver = Driver.start(app)
     started = time.perf_counter()
@@ -147,7 +147,7 @@ def main() -> int:
     if args.child:
         return child(args.child)
 
-    from kiosk.xvfb import virtual_display
+    from devtools.xvfb import virtual_display
 
     print(f"Cold start to the first interactive frame; {machine_note()}")
     with tempfile.TemporaryDirectory(prefix="bench-cold-") as tmp, virtual_display():

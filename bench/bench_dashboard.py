@@ -1,7 +1,7 @@
 """The supervisor dashboard over a year of generated activity, on SQLite and PostgreSQL.
 
 One hall (8 services, 30 windows, 30 staff, 4 query terminals) with 365 days of activity
-from ``server.analytics.generate`` (about 300,000 tickets, 180,000 ratings, 200,000 usage
+from ``devtools.activity.generate`` (about 300,000 tickets, 180,000 ratings, 200,000 usage
 events), served by a ``hallkiosk server`` process on loopback; a signed-in supervisor loads
 ``/dashboard`` for the whole year again and again. Prints the generation time, then the
 median and p95 page time of the dashboard (and of the XLSX export).
@@ -56,7 +56,7 @@ def _fingerprint() -> str:
 
 def fill(database_url: str) -> float:
     """Migrate, set up the hall and its people, generate the year; seconds taken."""
-    from server.analytics.generate import generate_activity
+    from devtools.activity.generate import generate_activity
     from server.db import Database, upgrade
     from server.fleet_actions import create_hall
     from server.models import Terminal

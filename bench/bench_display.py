@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 def main() -> None:
     args = rounds_arguments(__doc__)
     print(machine_note())
-    from server.queue.staff_client import StaffSession
+    from devtools.staff_client import StaffSession
     from tests.server.queue_setup import PASSWORD
 
     with queue_rig("display", (1920, 1080), waiting_tickets(args.rounds + 5)) as rig:

@@ -4,7 +4,7 @@ The real app runs under a private Xvfb on the seed content (or, with ``--large``
 10,000 generated guides and 10,000 points). A separate process first imports the content
 and extracts the font, so the measured process starts like a terminal that has run
 before (no import, no pypinyin, no fontTools). One round is the walkthrough's visitor path
-(kiosk/walkthrough.py ``_Walk.run``: attract, home, categories, a guide list and guide,
+(devtools/walkthrough.py ``_Walk.run``: attract, home, categories, a guide list and guide,
 points with a filter, a point, search typed with the letter keys, FAQ and an answer,
 online services and a hand-off, the legal-aid self-check to a result, elder mode and help,
 admin PIN pad, admin, error, the idle countdown) with real taps and no screenshots, in
@@ -63,8 +63,8 @@ def type_counts() -> Counter[str]:
 
 def walk_round(driver: Any, out: Path, walks: list[tuple[str, bool, str]]) -> None:
     """Every screen, once per walk, with real taps and no screenshots."""
+    from devtools.walkthrough import _Walk
     from kiosk.bootstrap import SIZES
-    from kiosk.walkthrough import _Walk
 
     class Steps(_Walk):
         def shot(self, step: str) -> None:
@@ -118,7 +118,7 @@ def main() -> int:
     args = parser.parse_args()
     walks = WALKS if args.all_modes else WALKS[:1]
 
-    from kiosk.xvfb import virtual_display
+    from devtools.xvfb import virtual_display
 
     process = psutil.Process()
     print(f"Resident memory over {args.rounds} rounds of every screen; {machine_note()}")
@@ -140,7 +140,7 @@ def main() -> int:
         imported_mb = process.memory_info().rss / MB
         app = create_app(terminal_config(data_dir, content), windowed=True, size=(1080, 1920))
         created_mb = process.memory_info().rss / MB
-        from kiosk.driver import Driver
+        from devtools.driver import Driver
 
         driver = Driver.start(app)
         gc.collect()

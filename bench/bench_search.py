@@ -136,7 +136,7 @@ def main() -> int:
     args = parser.parse_args()
 
     from content.install import install_and_load
-    from kiosk.xvfb import virtual_display
+    from devtools.xvfb import virtual_display
 
     print(f"Search keystroke to results; {machine_note()}")
     with tempfile.TemporaryDirectory(prefix="bench-search-") as tmp, virtual_display():

@@ -134,7 +134,7 @@ def main() -> int:
     args = parser.parse_args()
 
     from content.install import install_and_load
-    from kiosk.xvfb import virtual_display
+    from devtools.xvfb import virtual_display
 
     print(f"Tap to next screen drawn; {machine_note()}")
     with tempfile.TemporaryDirectory(prefix="bench-tap-") as tmp, virtual_display():

@@ -128,7 +128,7 @@ def start_timed_driver(app: Any) -> Any:
     from kivy.base import EventLoop
     from kivy.core.window import Window
 
-    from kiosk.driver import Driver
+    from devtools.driver import Driver
 
     class TimedDriver(Driver):
         def __init__(self, app: Any):
@@ -217,7 +217,7 @@ def queue_rig(profile: str, size: tuple[int, int], prepare: Any = None,
 
     @contextlib.contextmanager
     def rig() -> Any:
-        from kiosk.xvfb import virtual_display
+        from devtools.xvfb import virtual_display
         from provisioning.enrol import enrol
         from server.app import create_app
         from server.background import serve_in_thread
@@ -248,7 +248,7 @@ def queue_rig(profile: str, size: tuple[int, int], prepare: Any = None,
                 from kiosk.terminal import create_app as create_terminal
 
                 app = create_terminal(config, windowed=True, size=size)
-                from kiosk.driver import Driver
+                from devtools.driver import Driver
 
                 try:
                     yield QueueRig(server, url, Driver.start(app), folder)

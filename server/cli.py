@@ -116,10 +116,6 @@ def register(commands: Any) -> None:
 
     _register_admin(commands)
 
-    from server.analytics.cli import register as register_analytics
-
-    register_analytics(commands)
-
 
 def _read_password(args: argparse.Namespace) -> str:
     import getpass

@@ -1,1 +1,1 @@
-"""Hall analytics: generated activity, dashboard figures, charts and exports."""
+"""Hall analytics: dashboard figures, charts and exports (generated activity: devtools/activity)."""

@@ -23,7 +23,7 @@ from content_sources import (
 from content.errors import ContentError, ContentInvalid
 from content.loader import POINT_COLUMNS, load_source
 from content.schema import ContentSet, Level, PointType
-from kiosk.cli import main
+from hallkiosk_cli import main
 
 
 class Planted(NamedTuple):
@@ -231,7 +231,7 @@ def test_validate_command_prints_every_error_with_location(broken_dir, capsys):
 
 def _run_cli(*args: str) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, PYTHONPATH=str(PROJECT_ROOT), PYTHONIOENCODING="utf-8")
-    return subprocess.run([sys.executable, "-m", "kiosk.cli", *args], cwd=PROJECT_ROOT,
+    return subprocess.run([sys.executable, "-m", "hallkiosk_cli", *args], cwd=PROJECT_ROOT,
                           env=env, capture_output=True, text=True, timeout=120, check=False)
 
 

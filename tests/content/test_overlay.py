@@ -18,7 +18,7 @@ from content.overlay import load_overlay, notices_on, read_overlay
 from content.schema import ResultNode
 from content.search import SearchIndex, index_rows
 from content.signing import generate_key
-from kiosk.cli import main
+from hallkiosk_cli import main
 
 
 def write_overlay(root: Path) -> Path:

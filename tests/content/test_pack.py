@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from content.signing import build_signed_bundle, generate_key, load_private_key
-from kiosk.cli import main
+from hallkiosk_cli import main
 
 SEED = Path(__file__).resolve().parents[2] / "content" / "seed"
 

@@ -29,7 +29,7 @@ from content.signing import (
     read_signed_manifest,
     verify_bytes,
 )
-from kiosk.cli import main
+from hallkiosk_cli import main
 
 
 @pytest.fixture

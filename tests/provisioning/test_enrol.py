@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 
-from kiosk.cli import main as hallkiosk
+from hallkiosk_cli import main as hallkiosk
 from provisioning.enrol import EnrolmentError, enrol
 from provisioning.identity import TerminalIdentity, load_state
 from server.settings import ServerSettings

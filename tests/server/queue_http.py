@@ -7,13 +7,13 @@ from pathlib import Path
 from fastapi import FastAPI
 from sqlalchemy import select
 
+from devtools.staff_client import StaffSession
 from kiosk.queue_client import QueueClient
 from provisioning.client import TerminalClient
 from provisioning.enrol import enrol
 from provisioning.identity import TerminalIdentity
 from server.fleet_service import create_enrolment_token
 from server.models import Hall
-from server.queue.staff_client import StaffSession
 
 __all__ = ["StaffSession", "enrolled_queue_client"]
 

@@ -23,8 +23,8 @@ def start_server(database_url: str, tmp_path: Path, name: str, port: int = 0
     env = {**os.environ, "HALLKIOSK_DATABASE_URL": database_url,
            "HALLKIOSK_STORAGE_DIR": str(tmp_path / "storage"), "PYTHONPATH": str(ROOT)}
     log = open(tmp_path / f"{name}.log", "ab")  # the child keeps its own copy
-    process = subprocess.Popen([sys.executable, "-m", "kiosk.cli", "server", "--port", str(port)],
-                               cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen([sys.executable, "-m", "hallkiosk_cli", "server", "--port",
+                                str(port)], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     log.close()
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60

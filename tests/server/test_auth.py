@@ -16,7 +16,7 @@ from fastapi import Depends, FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from kiosk.cli import main as hallkiosk
+from hallkiosk_cli import main as hallkiosk
 from server import security
 from server.db import Database, upgrade
 from server.fleet_actions import create_hall

@@ -17,7 +17,7 @@ from httpx2 import Response
 from sqlalchemy import func, select
 
 from content.signing import build_signed_bundle, generate_key, load_private_key, sign_bytes
-from kiosk.cli import main
+from hallkiosk_cli import main
 from server.content_upload import member_name
 from server.models import Bundle, Hall
 from tests.server.test_auth import add_user, sign_in

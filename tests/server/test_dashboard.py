@@ -18,8 +18,8 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from devtools.activity.generate import generate_activity
 from server.analytics import export, rollup
-from server.analytics.generate import generate_activity
 from server.analytics.models import StatsDay
 from server.analytics.stats import figures
 from server.db import Database, upgrade

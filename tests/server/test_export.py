@@ -26,7 +26,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kiosk.cli import main
+from hallkiosk_cli import main
 from server.app import create_app
 from server.background import free_port
 from server.db import Database

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from content.install import SEED
+from devtools.xvfb import virtual_display
 from kiosk.config import TerminalConfig, hash_pin
-from kiosk.xvfb import virtual_display
 
 ADMIN_PIN = "135790"
 
@@ -35,7 +35,7 @@ def _running(ui_data_dir: Path) -> Iterator[Any]:
         from kiosk.terminal import create_app
 
         app = create_app(config, windowed=True, size=(1080, 1920))
-        from kiosk.driver import Driver  # imports the Kivy window: only after bootstrap
+        from devtools.driver import Driver  # imports the Kivy window: only after bootstrap
 
         driver = Driver.start(app)
         yield driver

@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from kiosk.xvfb import virtual_display
+from devtools.xvfb import virtual_display
 
 
 def test_sigterm_stops_the_running_terminal(tmp_path: Path) -> None:
@@ -21,7 +21,7 @@ def test_sigterm_stops_the_running_terminal(tmp_path: Path) -> None:
         env = {**os.environ, "DISPLAY": display, "NOTIFY_SOCKET": str(tmp_path / "notify.sock"),
                "WATCHDOG_USEC": "1000000"}
         with subprocess.Popen(
-            [sys.executable, "-m", "kiosk.cli", "demo", "--no-server",
+            [sys.executable, "-m", "hallkiosk_cli", "demo", "--no-server",
              "--data-dir", str(tmp_path)],
             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         ) as process:

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from content.install import SEED
 from content.publish import publish
 from content.signing import build_signed_bundle, generate_key, load_private_key
-from kiosk.xvfb import virtual_display
+from devtools.xvfb import virtual_display
 from provisioning.enrol import enrol
 from server.app import create_app
 from server.background import serve_in_thread
@@ -67,7 +67,7 @@ def test_published_edit_reaches_the_running_terminal(tmp_path: Path) -> None:
 
         device_id = TerminalIdentity.load_or_create(terminal_dir).device_id
         with virtual_display() as display, subprocess.Popen(
-                [sys.executable, "-m", "kiosk.cli", "terminal", "--config", str(config)],
+                [sys.executable, "-m", "hallkiosk_cli", "terminal", "--config", str(config)],
                 env={**os.environ, "DISPLAY": display}, stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL) as terminal:
             try:

@@ -14,9 +14,9 @@ from openpyxl import load_workbook
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
+from devtools.staff_client import StaffSession
 from server.models import Hall, User
 from server.queue.core import issue_ticket
-from server.queue.staff_client import StaffSession
 from server.ratings.followup import due_date
 from server.ratings.models import Complaint, FollowUp, FollowUpEvent, Rating
 from server.ratings.workflow import today

@@ -12,11 +12,11 @@ from typing import Any
 from playwright.sync_api import Page, Route, expect
 from sqlalchemy import select
 
+from devtools.staff_client import StaffSession
 from server.models import Hall, User
 from server.queue import actions
 from server.queue.core import issue_ticket
 from server.queue.models import Ticket
-from server.queue.staff_client import StaffSession
 from server.ratings.models import FollowUp, Rating
 from server.ratings.rules import REASONS
 from tests.web.conftest import QueueSite

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from server.analytics.simulate import CLOSES, OPENS, ServicePlan, SimTicket
+from devtools.activity.simulate import CLOSES, OPENS, ServicePlan, SimTicket
 from server.queue.hours import local_day
 from server.ratings.complaints import CATEGORIES
 from server.ratings.rules import BAD_LEVELS, REASONS, add_working_days

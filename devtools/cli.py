@@ -1,4 +1,5 @@
-"""``hallkiosk generate``: realistic activity for a hall (demos, trying the dashboard)."""
+"""``hallkiosk demo`` (the whole system on seed content) and ``hallkiosk generate`` (realistic
+activity for a hall, for demos and trying the dashboard)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,19 @@ from pathlib import Path
 from typing import Any
 
 
+def _demo(args: argparse.Namespace) -> int:
+    from devtools.demo import run_demo
+
+    return run_demo(headless=args.headless, screenshots=args.screenshots,
+                    orientation=args.orientation, data_dir=args.data_dir,
+                    server=not args.no_server)
+
+
 def _generate(args: argparse.Namespace) -> int:
     from sqlalchemy import select
 
-    from server.analytics.generate import generate_activity
-    from server.analytics.writer import Generated
+    from devtools.activity.generate import generate_activity
+    from devtools.activity.writer import Generated
     from server.cli import _settings
     from server.db import Database, upgrade
     from server.models import Hall, utcnow
@@ -56,8 +65,28 @@ def _generate(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(commands: Any) -> None:
-    """Add ``generate`` to the hallkiosk command line."""
+def register_demo(commands: Any) -> None:
+    """Add ``demo`` to the hallkiosk command line."""
+    demo = commands.add_parser(
+        "demo", help="run the terminal on seed content with simulated devices",
+        description="Run the whole system: the central server on SQLite with the signed seed "
+        "bundle published, and a terminal enrolled with a one-time token that syncs and sends "
+        "heartbeats, with simulated speech (WAV files). Without a display it walks every screen "
+        "on a virtual screen and writes screenshots instead.")
+    demo.add_argument("--headless", action="store_true", help="use a virtual screen (Xvfb)")
+    demo.add_argument("--screenshots", type=Path, metavar="DIR",
+                      help="walk through every screen in both orientations, normal and elder "
+                      "mode, Chinese and English, writing one PNG per step, then exit")
+    demo.add_argument("--orientation", choices=["portrait", "landscape"], default="portrait")
+    demo.add_argument("--no-server", action="store_true",
+                      help="only the terminal, on local seed content (no server, no sync)")
+    demo.add_argument("--data-dir", type=Path, default=Path("var/demo"),
+                      help="where the demo keeps its store, logs and speech (default var/demo)")
+    demo.set_defaults(func=_demo)
+
+
+def register_generate(commands: Any) -> None:
+    """Add ``generate`` to the hallkiosk command line (it writes to the server's database)."""
     generate = commands.add_parser(
         "generate", help="generate realistic activity for a hall",
         description="Write seeded, realistic activity for a hall's services and windows: "

@@ -55,8 +55,18 @@ class _Walk:
         self.driver.tap(tr._("Home"))
 
     def run(self, elder: bool, language: str) -> None:
+        """The visitor's path from the attract screen through every screen, then the
+        admin screens, the error screen and the idle countdown."""
+        self.start(elder, language)
+        self.guides()
+        self.points_and_search()
+        self.faq_online_and_flow()
+        self.feedback()
+        self.admin_and_countdown()
+
+    def start(self, elder: bool, language: str) -> None:
+        """Attract screen, then home in the walk's mode and language."""
         driver, app = self.driver, self.app
-        library = app.library
         self.shot("attract")
         driver.tap(driver.screen)
         if elder:
@@ -64,6 +74,10 @@ class _Walk:
         if language != app.state.language:
             driver.tap(tr._("LANGUAGE_SWITCH"))
         self.shot("home")
+
+    def guides(self) -> None:
+        """Categories, a guide list and a guide, top and end."""
+        driver, library = self.driver, self.app.library
         driver.tap(tr._("Service guides"))
         self.shot("categories")
         category = library.categories()[0]
@@ -74,6 +88,10 @@ class _Walk:
         driver.screen.ids.scroll.scroll_y = 0
         self.shot("guide_detail_end")
         self.home()
+
+    def points_and_search(self) -> None:
+        """Service points, filtered, one point; the pinyin search."""
+        driver, app = self.driver, self.app
         driver.tap(tr._("Service points"))
         self.shot("points")
         driver.screen.set_filter("type", "notary_office", True)
@@ -87,6 +105,11 @@ class _Walk:
             driver.tap(letter)
         self.shot("search")
         self.home()
+
+    def faq_online_and_flow(self) -> None:
+        """FAQ, online services and the hand-off, the legal-aid self-check, accessibility."""
+        driver, app = self.driver, self.app
+        library = app.library
         driver.tap(tr._("Questions"))
         self.shot("faq")
         app.open_item("faq", library.content.faq[0].id)
@@ -107,7 +130,10 @@ class _Walk:
         driver.tap(tr._("Elder mode and help"))
         self.shot("accessibility")
         self.home()
-        self.feedback()
+
+    def admin_and_countdown(self) -> None:
+        """The admin screens, the error screen, and the idle countdown."""
+        driver, app = self.driver, self.app
         app.nav.go("admin_login")
         driver.frames(2)
         self.shot("admin_login")

@@ -12,6 +12,7 @@ import datetime as dt
 import random
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +20,10 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.analytics import feedback, rollup, simulate
+from devtools.activity import feedback, simulate
+from devtools.activity.writer import BatchWriter, Generated
+from server.analytics import rollup
 from server.analytics.guides import seed_guides
-from server.analytics.writer import BatchWriter, Generated
 from server.models import Hall, Service, Terminal, User, Window, WindowService, utcnow
 from server.queue.core import begin_write
 from server.queue.hours import LOCAL_TIME, local_now
@@ -119,26 +121,30 @@ def _usage(rng: random.Random, context: feedback.DayContext, tickets: int,
             for kind, moment, payload in rows if context.at(moment + 30) <= context.now]
 
 
-def generate_activity(session: Session, hall: Hall, start: dt.date, days: int, seed: int, *,
-                      daily_tickets: int | None = None, now: dt.datetime | None = None,
-                      follow_up_days: int = DEFAULT_FOLLOW_UP_DAYS,
-                      progress: Callable[[dt.date, Generated], None] | None = None
-                      ) -> Generated:
-    """Write `days` days of activity of hall from start (not committed); days after now
-    are skipped and today stops at now. daily_tickets defaults to what the hall's windows
-    serve on an average day; more than that makes the windows work faster, not the
-    queues endless."""
-    now = now or utcnow()
-    begin_write(session)
-    today = local_now(now).date()
-    plans, windows, served = _plans(session, hall)
-    if not plans:
-        return Generated()
+@dataclass
+class _HallDraw:
+    """What every generated day of a hall draws on: its services, windows, staff, terminals
+    and the day's expected load."""
+
+    plans: list[simulate.ServicePlan]
+    windows: list[Window]
+    served: dict[int, tuple[int, ...]]
+    staff: list[int]
+    handler: User | None  # who visits and closes the work items
+    quality: dict[int | None, float]
+    popularity: list[tuple[str, float]]
+    samples: dict[str, Any]
+    querying: list[int]
+    issuing: list[int]
+    counters: dict[tuple[int, str], QueueCounter]
+    daily: int  # tickets on an average working day
+    scale: float  # < 1 when more tickets than the windows usually serve: faster service
+
+
+def _hall_draw(session: Session, hall: Hall, plans: list[simulate.ServicePlan],
+               windows: list[Window], served: dict[int, tuple[int, ...]], start: dt.date,
+               end: dt.date, seed: int, daily_tickets: int | None) -> _HallDraw:
     querying, issuing = _terminals(session, hall)
-    end = start + dt.timedelta(days=days - 1)
-    rollup.forget(session, hall.id, rollup.days_between(start, end))
-    holidays, workdays = _calendar(session, start, end)
-    samples = yaml.safe_load(SAMPLES.read_text("utf-8"))
     staff = list(session.scalars(select(User.id).where(
         User.hall_id == hall.id, User.role == "staff", User.active.is_(True)).order_by(User.id)))
     handler = session.scalar(select(User).where(
@@ -155,10 +161,72 @@ def generate_activity(session: Session, hall: Hall, start: dt.date, days: int, s
         simulate.CLOSES - simulate.OPENS - 3600)
     usual = max(1, round(BUSY * capacity / (mean_minutes * 60)))
     daily = daily_tickets or usual
-    scale = min(1.0, usual / daily)
     counters = {(c.service_id, c.day): c for c in session.scalars(select(QueueCounter).where(
         QueueCounter.service_id.in_([p.id for p in plans]),
         QueueCounter.day.between(start.isoformat(), end.isoformat())))}
+    return _HallDraw(plans, windows, served, staff, handler, quality, popularity,
+                     yaml.safe_load(SAMPLES.read_text("utf-8")), querying, issuing, counters,
+                     daily, min(1.0, usual / daily))
+
+
+def _generate_day(writer: BatchWriter, hall: Hall, draw: _HallDraw, day: dt.date,
+                  calendar: tuple[set[dt.date], set[dt.date]], seed: int, now: dt.datetime,
+                  follow_up_days: int) -> Generated:
+    """Simulate one working day of the hall's queue and queue its rows in the writer."""
+    rng = random.Random(f"{seed}:{hall.code}:{day.isoformat()}")
+    midnight = dt.datetime.combine(day, dt.time(), LOCAL_TIME).astimezone(dt.UTC)
+
+    def at(seconds: float) -> dt.datetime:
+        return midnight + dt.timedelta(seconds=seconds)
+
+    plans, staff, handler = draw.plans, draw.staff, draw.handler
+    for plan in plans:
+        counter = draw.counters.get((plan.id, day.isoformat()))
+        plan.last_seq = counter.last_seq if counter else 0
+    desks = [simulate.WindowPlan(
+        w.id, draw.served.get(w.id, ()),
+        (rng.choice(staff) if staff and rng.random() < 0.08 else
+         w.staff_id or (staff[i % len(staff)] if staff else None)),
+        (12 * 3600, 13 * 3600) if i % 2 == 0 else (12 * 3600 + 1800, 13 * 3600 + 1800))
+        for i, w in enumerate(draw.windows)]
+    count = round(draw.daily * WEEKDAY_LOAD[day.weekday()] * max(0.5, rng.gauss(1, 0.08)))
+    tickets = simulate.arrivals(rng, day, plans, count)
+    simulate.serve(rng, tickets, plans, desks, draw.scale)
+    if day == local_now(now).date():  # only what is over by now; the live queue owns the rest
+        tickets = [t for t in tickets if t.finished is not None and at(t.finished) <= now]
+    context = feedback.DayContext(
+        hall.id, day, now, at, *calendar, follow_up_days, handler.id if handler else None,
+        f"user:{handler.username}" if handler else "system", draw.quality, draw.samples,
+        draw.querying)
+    made = writer.add_day(rng, context, tickets, plans, draw.issuing,
+                          _usage(rng, context, len(tickets), draw.popularity, draw.samples))
+    for plan in plans:
+        seqs = [t.seq for t in tickets if t.service_id == plan.id]
+        if seqs:
+            writer.counter(plan.id, day.isoformat(), max(seqs),
+                           draw.counters.get((plan.id, day.isoformat())))
+    return made
+
+
+def generate_activity(session: Session, hall: Hall, start: dt.date, days: int, seed: int, *,
+                      daily_tickets: int | None = None, now: dt.datetime | None = None,
+                      follow_up_days: int = DEFAULT_FOLLOW_UP_DAYS,
+                      progress: Callable[[dt.date, Generated], None] | None = None
+                      ) -> Generated:
+    """Write `days` days of activity of hall from start (not committed); days after now
+    are skipped and today stops at now. daily_tickets defaults to what the hall's windows
+    serve on an average day; more than that makes the windows work faster, not the
+    queues endless."""
+    now = now or utcnow()
+    begin_write(session)
+    today = local_now(now).date()
+    plans, windows, served = _plans(session, hall)
+    if not plans:
+        return Generated()
+    end = start + dt.timedelta(days=days - 1)
+    rollup.forget(session, hall.id, rollup.days_between(start, end))
+    holidays, workdays = _calendar(session, start, end)
+    draw = _hall_draw(session, hall, plans, windows, served, start, end, seed, daily_tickets)
     writer = BatchWriter(session)
     total = Generated()
     for offset in range(days):
@@ -167,40 +235,9 @@ def generate_activity(session: Session, hall: Hall, start: dt.date, days: int, s
             break
         if (day.weekday() >= 5 and day not in workdays) or day in holidays:
             continue
-        rng = random.Random(f"{seed}:{hall.code}:{day.isoformat()}")
-        midnight = dt.datetime.combine(day, dt.time(), LOCAL_TIME).astimezone(dt.UTC)
-
-        def at(seconds: float, midnight: dt.datetime = midnight) -> dt.datetime:
-            return midnight + dt.timedelta(seconds=seconds)
-
-        for plan in plans:
-            counter = counters.get((plan.id, day.isoformat()))
-            plan.last_seq = counter.last_seq if counter else 0
-        desks = [simulate.WindowPlan(
-            w.id, served.get(w.id, ()),
-            (rng.choice(staff) if staff and rng.random() < 0.08 else
-             w.staff_id or (staff[i % len(staff)] if staff else None)),
-            (12 * 3600, 13 * 3600) if i % 2 == 0 else (12 * 3600 + 1800, 13 * 3600 + 1800))
-            for i, w in enumerate(windows)]
-        count = round(daily * WEEKDAY_LOAD[day.weekday()] * max(0.5, rng.gauss(1, 0.08)))
-        tickets = simulate.arrivals(rng, day, plans, count)
-        simulate.serve(rng, tickets, plans, desks, scale)
-        if day == today:  # only what is over by now; the live queue owns the rest
-            tickets = [t for t in tickets if t.finished is not None and at(t.finished) <= now]
-        context = feedback.DayContext(
-            hall.id, day, now, at, holidays, workdays, follow_up_days,
-            handler.id if handler else None,
-            f"user:{handler.username}" if handler else "system", quality, samples, querying)
-        made = writer.add_day(rng, context, tickets, plans, issuing,
-                              _usage(rng, context, len(tickets), popularity, samples))
-        total.add(made)
-        for plan in plans:
-            seqs = [t.seq for t in tickets if t.service_id == plan.id]
-            if seqs:
-                writer.counter(plan.id, day.isoformat(), max(seqs),
-                               counters.get((plan.id, day.isoformat())))
+        total.add(_generate_day(writer, hall, draw, day, (holidays, workdays), seed, now,
+                                follow_up_days))
         if progress is not None:
             progress(day, total)
     writer.flush()
     return total
-

@@ -107,7 +107,7 @@ def _accounts(settings: ServerSettings) -> int:
 def _history(session: Session, hall: Hall) -> None:
     """Thirty days of generated activity up to yesterday, once, so the supervisor's
     dashboard, the follow-ups and the monthly report show something."""
-    from server.analytics.generate import generate_activity
+    from devtools.activity.generate import generate_activity
     from server.queue.models import Ticket
 
     if session.scalar(select(Ticket.id).where(Ticket.hall_id == hall.id).limit(1)) is not None:

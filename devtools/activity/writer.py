@@ -11,8 +11,8 @@ from typing import Any
 from sqlalchemy import Table, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
-from server.analytics import feedback
-from server.analytics.simulate import ServicePlan, SimTicket
+from devtools.activity import feedback
+from devtools.activity.simulate import ServicePlan, SimTicket
 from server.models import OutboxReceipt
 from server.queue.models import PRIORITY_RANK, QueueCounter, Ticket
 from server.ratings.models import Complaint, FollowUp, FollowUpEvent, Rating

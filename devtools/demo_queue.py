@@ -27,7 +27,7 @@ def printer_settings(data_dir: Path) -> dict[str, Any]:
 def start_terminal(server: Any, root: Path, profile: str, orientation: str,
                    extra: str = "") -> subprocess.Popen[bytes]:
     """Enrol a terminal of profile and run it in its own process, in a window."""
-    from kiosk.demo_server import enrol_terminal
+    from devtools.demo_server import enrol_terminal
 
     terminal_dir = (root / profile).resolve()
     enrol_terminal(server.app, server.url, server.hall_id, terminal_dir, profile)
@@ -38,7 +38,7 @@ def start_terminal(server: Any, root: Path, profile: str, orientation: str,
         f'orientation = "{orientation}"\n'
         f"[speech]\nwav_dir = \"{terminal_dir / 'speech'}\"\n{extra}", "utf-8")
     log = open(terminal_dir / f"{profile}.log", "wb")
-    return subprocess.Popen([sys.executable, "-m", "kiosk.cli", "terminal", "--config",
+    return subprocess.Popen([sys.executable, "-m", "hallkiosk_cli", "terminal", "--config",
                              str(toml), "--windowed"], stdout=log, stderr=subprocess.STDOUT)
 
 
@@ -55,7 +55,7 @@ def start_rater(server: Any, root: Path) -> subprocess.Popen[bytes]:
 def play_loop(driver: Any, server: Any, out: Path) -> list[Path]:
     """Take a ticket with real taps, print it, call it as staff, show and speak it; finish
     it as staff and rate it on the same terminal turned into window 1's rating pad."""
-    from server.queue.staff_client import StaffSession
+    from devtools.staff_client import StaffSession
 
     app = driver.app
     app.link.restart()  # the terminal was enrolled after it started

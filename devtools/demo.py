@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from content.install import SEED
+from devtools.demo_queue import play_loop, printer_settings, start_display, start_rater
+from devtools.xvfb import virtual_display
 from kiosk.config import TerminalConfig, hash_pin
-from kiosk.demo_queue import play_loop, printer_settings, start_display, start_rater
-from kiosk.xvfb import virtual_display
 
 log = logging.getLogger(__name__)
 DEMO_PIN = "2468"
@@ -54,7 +54,7 @@ def run_demo(*, headless: bool, screenshots: Path | None, orientation: str,
         if needs_screen:
             stack.enter_context(virtual_display())
         if with_server:
-            from kiosk.demo_server import demo_server
+            from devtools.demo_server import demo_server
 
             running = stack.enter_context(demo_server(data_dir.resolve(), config.data_dir))
             print(f"server: {running.url}  console: {running.url}/login  accounts: "
@@ -76,13 +76,13 @@ def run_demo(*, headless: bool, screenshots: Path | None, orientation: str,
         if screenshots is None:
             app.run()
             return 0
-        from kiosk.driver import Driver
-        from kiosk.walkthrough import walk
+        from devtools.driver import Driver
+        from devtools.walkthrough import walk
 
         driver = Driver.start(app)
         written = walk(driver, screenshots)
         if server:  # then the queue loop against a real server, on the same terminal
-            from kiosk.demo_server import demo_server
+            from devtools.demo_server import demo_server
 
             with demo_server(data_dir.resolve(), config.data_dir) as running:
                 written += play_loop(driver, running, screenshots)

@@ -1,0 +1,1 @@
+"""Generated hall activity for demos and benchmarks (``hallkiosk generate``)."""

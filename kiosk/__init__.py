@@ -1,0 +1,1 @@
+"""The touch terminal: the Kivy app, its state, services and command line."""
