@@ -20,9 +20,9 @@ from content.library import Library
 from content.signing import load_public_key
 from content.sync import SyncResult, SyncWorker
 from kiosk.remote_config import merge_pushed
+from protocol.config import TerminalSettings
 from provisioning.client import TerminalClient
 from provisioning.commands import CommandRunner
-from provisioning.config_schema import TerminalSettings
 from provisioning.heartbeat import HeartbeatAgent
 from provisioning.identity import TerminalIdentity, load_state
 from provisioning.outbox import OutboxSender

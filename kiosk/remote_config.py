@@ -13,7 +13,7 @@ import logging
 from typing import Any
 
 from kiosk.config import PROFILES, TerminalConfig
-from provisioning.config_schema import TerminalSettings
+from protocol.config import TerminalSettings
 
 log = logging.getLogger(__name__)
 

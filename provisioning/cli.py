@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from provisioning.config_schema import PROFILES
+from protocol.config import PROFILES
 
 
 def _default_data_dir() -> Path:

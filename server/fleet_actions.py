@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from provisioning import config_schema
+from protocol import config as config_schema
 from server import fleet_service
 from server.fleet_scope import FleetScope
 from server.fleet_service import FleetError

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from content.signing import public_key_file_text
-from provisioning import config_schema as schema
+from protocol import config as schema
 from server.models import (
     Alert,
     Command,

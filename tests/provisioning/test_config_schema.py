@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kiosk.config import hash_pin
-from provisioning.config_schema import (
+from protocol.config import (
     ConfigSchemaError,
     TerminalSettings,
     config_version,

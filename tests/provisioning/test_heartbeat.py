@@ -13,8 +13,8 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
+from protocol.config import TerminalSettings
 from provisioning.client import TerminalClient
-from provisioning.config_schema import TerminalSettings
 from provisioning.enrol import enrol
 from provisioning.heartbeat import HeartbeatAgent, SystemdNotifier, load_pushed_config
 from provisioning.identity import TerminalIdentity

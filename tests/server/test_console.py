@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from content.bundle import BUNDLE_FORMAT
-from provisioning import config_schema
+from protocol import config as config_schema
 from server import fleet_actions, fleet_service
 from server.fleet_queries import as_utc, health_fields
 from server.models import Alert, Bundle, Command, EnrolmentToken, Hall, Terminal, utcnow
