@@ -63,7 +63,7 @@ class KioskApp(App):
         self.feedback = FeedbackLink(self, config.data_dir)
         self.startup_error = startup_error
         self.theme = Theme()
-        self.state = AppState(language=config.terminal["language"])
+        self.state = AppState(language=config.terminal.language)
         self.allow_exit = False
         self.pending_library: Library | None = None
         self.title = "hallkiosk"
@@ -78,7 +78,7 @@ class KioskApp(App):
             manager.add_widget(screen)
         start, home = PROFILE_SCREENS[self.terminal_config.profile]
         self.nav = Navigator(manager, home=home, start=start)
-        self.state.speech_available = self.terminal_config.speech["backend"] != "null"
+        self.state.speech_available = self.terminal_config.speech.backend != "null"
         self.state.read_aloud = self.terminal_config.reads_aloud
         self.state.content_version = self.library.version if self.library else ""
         self.idle = IdleTimer(Window)
@@ -168,8 +168,8 @@ class KioskApp(App):
         self.countdown.dismiss(animation=False)
         self.theme.elder = self.state.elder_mode = False
         self.state.read_aloud = self.terminal_config.reads_aloud
-        if self.state.language != self.terminal_config.terminal["language"]:
-            self.set_language(self.terminal_config.terminal["language"])
+        if self.state.language != self.terminal_config.terminal.language:
+            self.set_language(self.terminal_config.terminal.language)
         self._switch_library()  # content that arrived during the session
         self.nav.restart()
         gc.collect()  # the one full collection: nobody is using the screen now
@@ -196,8 +196,8 @@ class KioskApp(App):
     # Events ----------------------------------------------------------------------
     def _apply_idle_limits(self) -> None:
         idle = self.terminal_config.idle
-        self.idle.timeout = idle["elder_timeout"] if self.theme.elder else idle["timeout"]
-        self.idle.countdown = idle["countdown"]
+        self.idle.timeout = idle.elder_timeout if self.theme.elder else idle.timeout
+        self.idle.countdown = idle.countdown
 
     def _on_screen_change(self, _manager: Any, name: str) -> None:
         self.state.current_screen = name

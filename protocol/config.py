@@ -1,299 +1,283 @@
-"""Schemas shared by server and terminal: pushed config, remote commands, terminal messages.
+"""The terminal's one config model: every setting once, with its default and meaning.
 
-Config lives in three scopes that merge in order (hall, profile within the hall,
-terminal); each stores only what it overrides, and the merged result is validated
-against :class:`TerminalSettings`, by the server before storing and by the terminal
-before applying. The bodies a terminal sends (enrolment, heartbeat, ack, outbox) follow.
+A terminal reads :class:`TerminalConfig` from its TOML file (:mod:`kiosk.config`).
+IT may push the settings declared with ``pushed=True`` from the fleet console: the
+server keeps them in three scopes (hall, profile within the hall, terminal), each a
+partial overlay of this model holding only what it sets. The server lays the scopes
+over each other in that order (:func:`effective_settings`) and validates them with
+this model before storing and before sending; the terminal lays what it receives
+over its own config with :func:`merge`, validated by the same model before applying.
+A pushed config is a :class:`TerminalConfig` whose set fields are the overlay.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import datetime as dt
+import copy
 import hashlib
 import json
-from typing import Annotated, Any, Literal
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
-from pydantic import (
-    UUID4,
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    StrictBool,
-    StrictInt,
-    StrictStr,
-    ValidationError,
-    field_validator,
-    model_validator,
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic.fields import FieldInfo
+
+from protocol.config_sections import LANGUAGES as LANGUAGES
+from protocol.config_sections import PROFILES as PROFILES
+from protocol.config_sections import (
+    DisplaySection,
+    IdleSection,
+    PrinterSection,
+    RaterSection,
+    ServiceSection,
+    SpeechSection,
+    TerminalSection,
 )
 
-SCHEMA_VERSION = 1
-PROFILES = ("query", "robot", "dispenser", "display", "rater")
-Profile = Literal["query", "robot", "dispenser", "display", "rater"]
-Language = Literal["zh_CN", "en"]
-LANGUAGES: tuple[Language, ...] = ("zh_CN", "en")
-Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+SCHEMA_VERSION = 2
 SCOPES = ("hall", "profile", "terminal")
-LOW_DISK_BYTES = 500 * 1024 * 1024
-TimeRange = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")]
+Overlay = dict[str, dict[str, Any]]
 
 
 class ConfigSchemaError(ValueError):
-    """Settings or a command that do not fit the schema; the message names each field."""
+    """Settings that do not fit the model; the message names the section and key of each."""
 
 
-class _Strict(BaseModel):
+class TerminalConfig(BaseModel):
+    """The validated configuration of one terminal: one model per section."""
+
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
-
-class PrinterConnection(_Strict):
-    """How the ticket printer is reached."""
-
-    kind: Literal["usb", "network", "serial", "file", "null"] = "null"
-    address: str = Field("", max_length=200, description="usb VID:PID, host:port, "
-                         "serial device, or file path; empty for null")
+    terminal: TerminalSection = TerminalSection()
+    idle: IdleSection = IdleSection()
+    speech: SpeechSection = SpeechSection()
+    printer: PrinterSection = PrinterSection()
+    display: DisplaySection = DisplaySection()
+    rater: RaterSection = RaterSection()
+    service: ServiceSection = ServiceSection()
 
     @model_validator(mode="after")
-    def _address_given(self) -> PrinterConnection:
-        if self.kind != "null" and not self.address.strip():
-            raise ValueError(f"a {self.kind} printer needs an address")
+    def _language_offered(self) -> TerminalConfig:
+        if self.terminal.language not in self.service.languages:
+            raise ValueError(f"[terminal] language {self.terminal.language} is not one of "
+                             f"[service] languages ({', '.join(self.service.languages)})")
         return self
 
+    @property
+    def profile(self) -> str:
+        """The terminal profile."""
+        return self.terminal.profile
 
-class SpeechSettings(_Strict):
-    """Voices and speaking rate."""
+    @property
+    def data_dir(self) -> Path:
+        """Folder for the store, logs and fonts."""
+        return Path(self.terminal.data_dir).expanduser()
 
-    voice_zh: str = Field("cmn", min_length=1, max_length=60)
-    voice_en: str = Field("en", min_length=1, max_length=60)
-    rate: int = Field(170, ge=80, le=400, description="words per minute")
-
-
-class IdleSettings(_Strict):
-    """Seconds without a touch before the terminal returns to its attract loop."""
-
-    timeout: int = Field(60, ge=10, le=3600)
-    elder_timeout: int = Field(150, ge=10, le=3600)
-    countdown: int = Field(15, ge=1, le=120)
-
-
-class TerminalSettings(_Strict):
-    """Everything a terminal's config can hold, with defaults."""
-
-    profile: Profile = "query"
-    printer: PrinterConnection = PrinterConnection()
-    speech: SpeechSettings = SpeechSettings()
-    idle: IdleSettings = IdleSettings()
-    languages: list[Language] = Field(default_factory=lambda: list(LANGUAGES), min_length=1)
-    opening_hours: dict[Weekday, list[TimeRange]] = Field(
-        default_factory=dict, description="per weekday, e.g. {'mon': ['09:00-12:00']}; "
-        "an absent day is closed, no entries at all means always open")
-    admin_pin_hash: str = Field("", pattern=r"^$|^pbkdf2_sha256\$\d+\$[0-9a-f]+\$[0-9a-f]{64}$")
-    content_channel: str = Field("stable", pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")
-    heartbeat_interval: int = Field(30, ge=10, le=3600, description="seconds")
-
-    @field_validator("languages")
-    @classmethod
-    def _unique_languages(cls, value: list[str]) -> list[str]:
-        if len(set(value)) != len(value):
-            raise ValueError("each language only once")
-        return value
-
-    @field_validator("opening_hours")
-    @classmethod
-    def _ranges_in_order(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
-        for day, ranges in value.items():
-            for time_range in ranges:
-                start, end = time_range.split("-")
-                if start >= end:
-                    raise ValueError(f"{day} {time_range}: the range must end after it starts")
-        return value
+    @property
+    def reads_aloud(self) -> bool:
+        """Whether every screen is read aloud on entering it."""
+        return self.profile == "robot" or self.speech.read_aloud
 
 
-def _describe(exc: ValidationError) -> str:
-    return "; ".join(f"{'.'.join(str(p) for p in error['loc']) or 'settings'}: {error['msg']}"
-                     for error in exc.errors())
+SECTIONS: dict[str, type[BaseModel]] = {
+    name: field.annotation for name, field in TerminalConfig.model_fields.items()  # type: ignore[misc]
+}
 
 
-def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
-    """base with override's keys replacing its own; nested tables merge key by key."""
-    merged = dict(base)
-    for key, value in override.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict) and key != "opening_hours":
-            merged[key] = deep_merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
+@dataclass(frozen=True)
+class Setting:
+    """One documented setting: section, key, default, meaning and whether IT may push it."""
+
+    section: str
+    key: str
+    default: Any
+    help: str
+    pushed: bool
+
+
+def _is_pushed(field: FieldInfo) -> bool:
+    extra = field.json_schema_extra
+    return isinstance(extra, dict) and extra.get("pushed") is True
+
+
+def settings_table() -> list[Setting]:
+    """Every setting of the model in declaration order (the README table is checked on it)."""
+    return [Setting(section, key, field.get_default(call_default_factory=True),
+                    field.description or "", _is_pushed(field))
+            for section, model in SECTIONS.items()
+            for key, field in model.model_fields.items()]
+
+
+def pushed_keys() -> dict[str, set[str]]:
+    """Per section, the keys IT may push."""
+    keys: dict[str, set[str]] = {}
+    for setting in settings_table():
+        if setting.pushed:
+            keys.setdefault(setting.section, set()).add(setting.key)
+    return keys
+
+
+_REASONS = {"int_type": "must be int", "float_type": "must be a number",
+            "bool_type": "must be bool", "string_type": "must be str",
+            "list_type": "must be a list", "dict_type": "must be a table",
+            "model_type": "must be a table", "model_attributes_type": "must be a table",
+            "extra_forbidden": "is an unknown setting"}
+
+
+def _reason(error: Any) -> str:
+    kind, context = error["type"], error.get("ctx") or {}
+    if kind in _REASONS:
+        reason = _REASONS[kind]
+    elif kind == "literal_error":
+        reason = f"must be one of {context.get('expected', '')}".replace("'", "")
+    elif kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+        words = {"greater_than_equal": "at least", "less_than_equal": "at most",
+                 "greater_than": "more than", "less_than": "less than"}[kind]
+        bound = next(iter(context.values()), "")
+        reason = f"must be {words} {bound:g}" if isinstance(bound, int | float) \
+            else f"must be {words} {bound}"
+    elif kind == "string_pattern_mismatch":
+        reason = "is not in the expected form"
+    elif kind == "too_short":
+        reason = f"needs at least {context.get('min_length')} item(s)"
+    elif kind == "value_error":
+        return str(error["msg"]).removeprefix("Value error, ")
+    else:
+        reason = str(error["msg"])[:1].lower() + str(error["msg"])[1:]
+    if kind not in ("extra_forbidden", "missing"):
+        reason += f", found {error['input']!r}"
+    return reason
+
+
+def describe(exc: ValidationError) -> str:
+    """A validation failure as '[section] key reason' phrases, one per problem."""
+    phrases = []
+    for error in exc.errors():
+        location = [str(part) for part in error["loc"] if part != "[key]"]
+        where = f"[{location[0]}]" if location else ""
+        if len(location) > 1:
+            where += " " + ".".join(location[1:])
+        separator = ": " if error["type"] == "value_error" and len(location) > 1 else " "
+        phrases.append(separator.join(filter(None, [where, _reason(error)])))
+    return "; ".join(phrases)
+
+
+def parse_config(data: Any) -> TerminalConfig:
+    """A complete config from a mapping (a TOML file's tables); ConfigSchemaError if wrong."""
+    if not isinstance(data, dict):
+        raise ConfigSchemaError("settings must be a table")
+    unknown = sorted(set(data) - set(SECTIONS))
+    if unknown:
+        raise ConfigSchemaError(f"unknown section(s): {', '.join(unknown)}")
+    for name, given in data.items():
+        if not isinstance(given, dict):
+            raise ConfigSchemaError(f"[{name}] must be a table")
+        extra = sorted(set(given) - set(SECTIONS[name].model_fields))
+        if extra:
+            raise ConfigSchemaError(f"[{name}] unknown setting(s): {', '.join(extra)}")
+    try:
+        return TerminalConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigSchemaError(describe(exc)) from None
+
+
+def parse_pushed(data: Any) -> TerminalConfig:
+    """Pushed settings: only keys IT may push, valid over the defaults; the overlay is kept
+    as the config's set fields (see :func:`overlay`)."""
+    if not isinstance(data, dict):
+        raise ConfigSchemaError("settings must be a table (JSON object)")
+    allowed = pushed_keys()
+    for name, given in data.items():
+        if name not in allowed:
+            raise ConfigSchemaError(f"[{name}] cannot be pushed; sections IT may push: "
+                                    f"{', '.join(sorted(allowed))}")
+        if isinstance(given, dict):
+            local = sorted(set(given) - allowed[name])
+            if local:
+                raise ConfigSchemaError(f"[{name}] {', '.join(local)}: set in the terminal's "
+                                        f"own file, IT cannot push it")
+    return parse_config(data)
+
+
+def overlay(pushed: TerminalConfig) -> Overlay:
+    """What a pushed config sets, section by section."""
+    return pushed.model_dump(exclude_unset=True)
+
+
+def merge(config: TerminalConfig, over: Overlay | TerminalConfig) -> TerminalConfig:
+    """config with over's settings laid over it (a pushed config, or a partial table);
+    values replace values whole (a table of opening hours too); validated."""
+    layer = overlay(over) if isinstance(over, TerminalConfig) else over
+    merged: dict[str, Any] = config.model_dump()
+    for section, values in layer.items():
+        if not isinstance(values, dict) or section not in merged:
+            raise ConfigSchemaError(f"[{section}] is not a section of the config")
+        merged[section] = {**merged[section], **copy.deepcopy(values)}
+    return parse_config(merged)
 
 
 def validate_overrides(overrides: Any) -> dict[str, Any]:
-    """Check one scope's overrides (a partial settings table); return them unchanged."""
+    """Check one scope's overrides (a partial table of pushed settings); return them."""
     if not isinstance(overrides, dict):
         raise ConfigSchemaError("settings must be a table (JSON object)")
-    if "profile" in overrides:
-        raise ConfigSchemaError("profile: chosen when the terminal is accepted (enrolment token "
-                                "or fleet console), not in a config scope")
-    try:
-        TerminalSettings.model_validate(deep_merge(TerminalSettings().model_dump(), overrides))
-    except ValidationError as exc:
-        raise ConfigSchemaError(_describe(exc)) from None
+    terminal = overrides.get("terminal")
+    if isinstance(terminal, dict) and "profile" in terminal:
+        raise ConfigSchemaError("[terminal] profile: chosen when the terminal is accepted "
+                                "(enrolment token or fleet console), not in a config scope")
+    if isinstance(terminal, dict) and terminal.get("admin_pin_hash") == "":
+        raise ConfigSchemaError("[terminal] admin_pin_hash: leave it out to keep the "
+                                "terminal's own PIN")
+    parse_pushed(overrides)
     return overrides
 
 
-def effective_settings(layers: list[dict[str, Any]], profile: str) -> TerminalSettings:
-    """The merged settings of the scopes (hall, profile, terminal order) for a profile."""
-    merged: dict[str, Any] = TerminalSettings().model_dump()
-    for layer in layers:
-        merged = deep_merge(merged, layer)
-    merged["profile"] = profile
-    try:
-        return TerminalSettings.model_validate(merged)
-    except ValidationError as exc:
-        raise ConfigSchemaError(_describe(exc)) from None
+def effective_settings(layers: list[dict[str, Any]], profile: str) -> TerminalConfig:
+    """The pushed config of the scopes (hall, profile, terminal order) for a profile."""
+    merged: Overlay = {}
+    for layer in [*layers, {"terminal": {"profile": profile}}]:
+        for section, values in layer.items():
+            merged[section] = {**merged.get(section, {}), **values} \
+                if isinstance(values, dict) else values
+    return parse_pushed(merged)
 
 
-def parse_settings(data: Any) -> TerminalSettings:
-    """Validate complete settings as received by a terminal."""
-    try:
-        return TerminalSettings.model_validate(data)
-    except ValidationError as exc:
-        raise ConfigSchemaError(_describe(exc)) from None
-
-
-def config_version(settings: TerminalSettings) -> str:
-    """A short version that changes exactly when the effective settings change."""
-    canonical = json.dumps({"schema": SCHEMA_VERSION, **settings.model_dump()}, sort_keys=True,
+def config_version(pushed: TerminalConfig) -> str:
+    """A short version that changes exactly when the pushed settings change."""
+    canonical = json.dumps({"schema": SCHEMA_VERSION, **overlay(pushed)}, sort_keys=True,
                            separators=(",", ":"))
     return f"{SCHEMA_VERSION}-{hashlib.sha256(canonical.encode()).hexdigest()[:16]}"
 
 
-class ShowMessage(_Strict):
-    """Payload of show_message."""
-
-    text: str = Field(min_length=1, max_length=500)
-    seconds: int = Field(30, ge=1, le=3600)
+_LEGACY = {"admin_pin_hash": "terminal", "heartbeat_interval": "terminal",
+           "content_channel": "terminal",
+           "languages": "service", "opening_hours": "service"}
 
 
-class SetLogLevel(_Strict):
-    """Payload of set_log_level."""
-
-    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"]
-
-
-class NoPayload(_Strict):
-    """Commands that take no arguments."""
-
-
-PAYLOADS: dict[str, type[_Strict]] = {
-    "reload_content": NoPayload, "restart_app": NoPayload, "test_print": NoPayload,
-    "screenshot": NoPayload, "show_message": ShowMessage, "set_log_level": SetLogLevel}
-COMMAND_KINDS = tuple(PAYLOADS)
+def upgrade_legacy(overrides: dict[str, Any]) -> dict[str, Any]:
+    """A scope stored before schema 2 (flat keys beside the sections) in today's shape."""
+    upgraded: dict[str, Any] = {}
+    for key, value in overrides.items():
+        if key in _LEGACY:
+            upgraded.setdefault(_LEGACY[key], {})[key] = value
+        else:
+            upgraded[key] = {**upgraded.get(key, {}), **value} if isinstance(value, dict) \
+                else value
+    return upgraded
 
 
-def validate_command(kind: str, payload: Any) -> dict[str, Any]:
-    """A command's payload, checked for its kind (defaults filled in)."""
-    if kind not in PAYLOADS:
-        raise ConfigSchemaError(f"unknown command {kind!r}; known: {', '.join(COMMAND_KINDS)}")
-    try:
-        return PAYLOADS[kind].model_validate(payload or {}).model_dump()
-    except ValidationError as exc:
-        raise ConfigSchemaError(f"{kind}: {_describe(exc)}") from None
 
+def markdown_table() -> str:
+    """The README's configuration table, made from the model."""
+    def cell(default: Any) -> str:
+        if isinstance(default, bool):
+            return f"`{str(default).lower()}`"
+        if isinstance(default, int | float):
+            return f"`{default}`"
+        if isinstance(default, list | dict):
+            return f"`{json.dumps(default)}`"
+        return f'`"{default}"`'
 
-def _storable(value: dict[str, Any]) -> dict[str, Any]:
-    json.dumps(value, allow_nan=False)  # NaN and Infinity: valid Python, no JSON column takes
-    return value
-
-
-StorableJson = Annotated[dict[str, Any], AfterValidator(_storable)]
-
-
-class _Message(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class IdentityFacts(_Message):
-    """What a terminal says about its hardware."""
-
-    hostname: StrictStr = Field(max_length=255)
-    mac: StrictStr = Field("", pattern=r"^$|^([0-9a-f]{2}:){5}[0-9a-f]{2}$")
-    serial: StrictStr = Field("", max_length=100)
-
-
-class EnrolmentRequest(_Message):
-    """POST /api/v1/enrol, signed with the key it presents."""
-
-    public_key: StrictStr = Field(description="base64 of the raw 32-byte Ed25519 public key")
-    identity: IdentityFacts
-    token: StrictStr | None = Field(None, max_length=64)
-
-    @field_validator("public_key")
-    @classmethod
-    def _is_a_key(cls, value: str) -> str:
-        try:
-            if len(base64.b64decode(value, validate=True)) == 32:
-                return value
-        except binascii.Error:
-            raise ValueError("not base64") from None
-        raise ValueError("an Ed25519 public key is 32 bytes")
-
-
-class DeviceReport(_Message):
-    """A device's state in a heartbeat."""
-
-    state: Literal["ok", "offline", "disabled", "error"]
-    message: StrictStr = Field("", max_length=300)
-
-
-class HeartbeatReport(_Message):
-    """POST /api/v1/heartbeat: a terminal's health."""
-
-    app_version: StrictStr = Field(max_length=40)
-    content_version: StrictStr = Field(max_length=80)
-    config_version: StrictStr = Field(max_length=40)
-    uptime: StrictInt = Field(ge=0, description="seconds since the app started")
-    screen: StrictStr = Field(max_length=60)
-    printer: DeviceReport
-    speech: DeviceReport
-    disk_free: StrictInt = Field(ge=0, description="bytes free in the data folder")
-    outbox_size: StrictInt = Field(ge=0)
-    last_error: StrictStr = Field("", max_length=500)
-
-
-class Acknowledgement(_Message):
-    """POST /api/v1/commands/{id}/ack: a command's outcome."""
-
-    ok: StrictBool
-    result: StorableJson = Field(default_factory=dict)
-
-
-class OutboxItem(_Message):
-    """One item of a terminal's outbox."""
-
-    key: UUID4
-    kind: StrictStr = Field(pattern=r"^[a-z][a-z0-9_.-]{0,29}$")
-    payload: StorableJson
-    created_at: dt.datetime
-
-
-class OutboxBatch(_Message):
-    """POST /api/v1/outbox: up to 500 items."""
-
-    items: list[OutboxItem] = Field(min_length=1, max_length=500)
-
-
-def report_alerts(report: dict[str, Any]) -> dict[str, str]:
-    """The alerts a heartbeat report calls for (printer fault, low disk, failed sync)."""
-    alerts: dict[str, str] = {}
-    printer = report.get("printer") or {}
-    if printer.get("state") in ("offline", "error"):
-        reason = str(printer.get("message") or "no details").replace("\x00", "")  # text column
-        alerts["printer"] = f"printer {printer['state']}: {reason}"
-    disk_free = report.get("disk_free")
-    if isinstance(disk_free, int) and disk_free < LOW_DISK_BYTES:
-        alerts["disk"] = f"low disk: {disk_free // (1024 * 1024)} MB free"
-    last_error = str(report.get("last_error") or "")
-    if "sync" in last_error.lower():
-        alerts["sync"] = last_error[:500].replace("\x00", "")
-    return alerts
+    rows = ["| section | key | default | meaning | pushed |", "|---|---|---|---|---|"]
+    rows += [f"| `{s.section}` | `{s.key}` | {cell(s.default)} | {s.help.replace('|', '/')} | "
+             f"{'yes' if s.pushed else ''} |" for s in settings_table()]
+    return "\n".join(rows)

@@ -1,8 +1,8 @@
-"""Opening hours of a service, in the hall's local time (China Standard Time).
+"""Opening hours, in the halls' local time (China Standard Time), for server and terminal.
 
-Hours are a table per weekday, ``{"mon": ["09:00-12:00", "13:30-17:00"], ...}``, the
-same shape as a terminal's ``opening_hours``; a day missing from a non-empty table is
-closed, an empty table means always open.
+Hours are a table per weekday, ``{"mon": ["09:00-12:00", "13:30-17:00"], ...}``: a
+queue service's hours on the server and a terminal's ``[service] opening_hours``;
+a day missing from a non-empty table is closed, an empty table means always open.
 """
 
 from __future__ import annotations
@@ -30,7 +30,8 @@ def local_day(now: dt.datetime) -> str:
     return local_now(now).strftime("%Y-%m-%d")
 
 
-def _ranges(value: Any) -> list[tuple[dt.time, dt.time]]:
+def day_ranges(value: Any) -> list[tuple[dt.time, dt.time]]:
+    """One day's HH:MM-HH:MM ranges as sorted (start, end) times; HoursError if wrong."""
     if not isinstance(value, list):
         raise HoursError("each day needs a list of HH:MM-HH:MM ranges")
     ranges = []
@@ -53,7 +54,7 @@ def validate_hours(hours: dict[str, Any]) -> dict[str, list[str]]:
     if unknown:
         raise HoursError(f"unknown weekday(s) {', '.join(sorted(unknown))}; use {WEEKDAYS}")
     for value in hours.values():
-        _ranges(value)
+        day_ranges(value)
     return {day: list(value) for day, value in hours.items()}
 
 
@@ -62,7 +63,7 @@ def is_open(hours: dict[str, Any], now: dt.datetime) -> bool:
     if not hours:
         return True
     local = local_now(now)
-    today = _ranges(hours.get(WEEKDAYS[local.weekday()], []))
+    today = day_ranges(hours.get(WEEKDAYS[local.weekday()], []))
     return any(start <= local.time() < end for start, end in today)
 
 
@@ -73,7 +74,7 @@ def next_opening(hours: dict[str, Any], now: dt.datetime) -> dt.datetime | None:
     local = local_now(now)
     for offset in range(8):
         day = local.date() + dt.timedelta(days=offset)
-        for start, _end in _ranges(hours.get(WEEKDAYS[day.weekday()], [])):
+        for start, _end in day_ranges(hours.get(WEEKDAYS[day.weekday()], [])):
             opening = dt.datetime.combine(day, start, LOCAL_TIME)
             if opening > local:
                 return opening
@@ -87,3 +88,25 @@ def describe_opening(opening: dt.datetime | None, now: dt.datetime) -> str:
     days = (opening.date() - local_now(now).date()).days
     when = {0: "今天", 1: "明天"}.get(days, f"{opening.month}月{opening.day}日")
     return f"{when} {opening:%H:%M}"
+
+
+DAY_NAMES = {"zh_CN": ("周一", "周二", "周三", "周四", "周五", "周六", "周日"),
+             "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")}
+
+
+def describe_hours(hours: dict[str, Any], language: str = "zh_CN") -> list[str]:
+    """The hours for people, days with the same hours joined: 周一至周五 09:00-17:00."""
+    names = DAY_NAMES.get(language, DAY_NAMES["en"])
+    joiner = "至" if language == "zh_CN" else "–"
+    lines: list[str] = []
+    start = 0
+    for index in range(1, len(WEEKDAYS) + 1):
+        ranges = hours.get(WEEKDAYS[start]) or []
+        if index < len(WEEKDAYS) and (hours.get(WEEKDAYS[index]) or []) == ranges:
+            continue
+        if ranges:
+            days = names[start] if index - 1 == start else \
+                f"{names[start]}{joiner}{names[index - 1]}"
+            lines.append(f"{days} {' '.join(ranges)}")
+        start = index
+    return lines

@@ -19,7 +19,7 @@ class AccessibilityScreen(BaseScreen):
         """Title and hotline in the current language."""
         self.title = _("Elder mode and help")
         self.hotline = _("Legal service hotline {hotline} (24 hours)").format(
-            hotline=self.app.terminal_config.terminal["hotline"])
+            hotline=self.app.terminal_config.terminal.hotline)
         self._show_speech_card(self.app.state.speech_available)
 
     def _show_speech_card(self, shown: bool) -> None:

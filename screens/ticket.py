@@ -64,7 +64,7 @@ class TicketScreen(BaseScreen):
 
     def _failed(self, code: str) -> None:
         self.loading = False
-        self.message = refusal_text(code, self.app.terminal_config.terminal["hotline"])
+        self.message = refusal_text(code, self.app.terminal_config.terminal.hotline)
 
     def _show(self, reply: dict[str, Any]) -> None:
         self.loading = False

@@ -48,7 +48,7 @@ def test_pushed_idle_limits_and_profile_apply_live(ui: Any, enrolled: Any) -> No
     ui.frames(3)
     assert (ui.app.idle.timeout, ui.app.idle.countdown) == (45, 9)
     assert ui.app.nav.current == "ticket"  # nobody was using it: the dispenser screen at once
-    assert ui.app.terminal_config.speech["wav_dir"]  # local-only settings are kept
+    assert ui.app.terminal_config.speech.wav_dir  # local-only settings are kept
 
 
 def test_usage_events_reach_the_server_through_the_outbox(ui: Any, enrolled: Any) -> None:
