@@ -55,8 +55,9 @@ class AccessibilityScreen(BaseScreen):
         """Title and what each choice does."""
         parts = [self.title,
                  _("Elder mode"), _("Larger text and buttons, and more time before the screen "
-                                    "resets."),
-                 _("Language"), _("Show the screens in Chinese or English.")]
+                                    "resets.")]
+        if self.app.state.multilingual:
+            parts += [_("Language"), _("Show the screens in Chinese or English.")]
         if self.app.state.speech_available:
             parts[3:3] = [_("Read aloud"), _("Every screen is read aloud when it opens. "
                                              "You can also press Read aloud at the top.")]
