@@ -74,6 +74,7 @@ class TicketScreen(BaseScreen):
     green = BooleanProperty(False)
     standalone = BooleanProperty(False)  # the dispenser's only screen: no way back
     closed = BooleanProperty(False)  # outside [service] opening_hours: no tickets at all
+    _recheck_event: Any = None  # the pending check for the hours to begin
 
     def refresh(self) -> None:
         """Load the services from the server (off the UI thread), within ticket hours."""
@@ -85,11 +86,17 @@ class TicketScreen(BaseScreen):
             self.title, self.loading = _(AFTER_HOURS["title"]), False
             self.message = after_hours_text(service.opening_hours,
                                             self.app.terminal_config.terminal.hotline)
-            Clock.schedule_once(self._recheck, RECHECK_SECONDS)
+            self._schedule_recheck()
             return
         self.title = _("Take a number")
         self.loading, self.message = True, _("Loading services…")
         self.app.queue.load_services(self._show, self._failed)
+
+    def _schedule_recheck(self) -> None:
+        """One pending check at a time, however often the screen is refreshed."""
+        if self._recheck_event is not None:
+            self._recheck_event.cancel()
+        self._recheck_event = Clock.schedule_once(self._recheck, RECHECK_SECONDS)
 
     def _recheck(self, _dt: float) -> None:
         """While the notice is shown, open the services when the hours begin."""
@@ -98,7 +105,7 @@ class TicketScreen(BaseScreen):
             if is_open(service.opening_hours, dt.datetime.now(dt.UTC)):
                 self.refresh()
             else:
-                Clock.schedule_once(self._recheck, RECHECK_SECONDS)
+                self._schedule_recheck()
 
     def reset(self) -> None:
         """No 绿色通道 choice for the next visitor."""
