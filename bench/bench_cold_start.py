@@ -38,13 +38,13 @@ def child(data_dir: Path) -> int:
     """Start the terminal once, print READY with phase times after the first ready frame."""
     entered = time.time()
     start = time.perf_counter()
-    from kiosk.config import TerminalConfig
+    from kiosk.config import TerminalConfig, merge
     from kiosk.terminal import create_app
 
     imported = time.perf_counter()
-    config = TerminalConfig().with_overrides(
-        "terminal", data_dir=str(data_dir), fullscreen=False)
-    config = config.with_overrides("speech", wav_dir=str(data_dir / "speech"))
+    config = merge(TerminalConfig(), {
+        "terminal": {"data_dir": str(data_dir), "fullscreen": False},
+        "speech": {"wav_dir": str(data_dir / "speech")}})
     app = create_app(config, windowed=True, size=(1080, 1920))
     created = time.perf_counter()
     from devtools.driver import Driver

@@ -34,11 +34,12 @@ def main() -> None:
     args = rounds_arguments(__doc__)
     print(machine_note())
     from devtools.staff_client import StaffSession
+    from protocol.config import merge
     from tests.server.queue_setup import PASSWORD
 
     with queue_rig("rater", (1080, 1920), waiting_tickets(args.rounds + 5)) as rig:
         app, driver, url = rig.app, rig.driver, rig.url
-        app.apply_config(app.terminal_config.with_overrides("rater", window=1))
+        app.apply_config(merge(app.terminal_config, {"rater": {"window": 1}}))
         staff = StaffSession(url, "staff1-QX-01", PASSWORD)
         staff.post("/windows/1/sign-in")
         rater = app.nav.manager.get_screen("rater")

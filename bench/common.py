@@ -32,11 +32,11 @@ def machine_note() -> str:
 
 def terminal_config(data_dir: Path, content: str = "") -> Any:
     """A windowed terminal config on data_dir with simulated speech (no sound card needed)."""
-    from kiosk.config import TerminalConfig
+    from kiosk.config import TerminalConfig, merge
 
-    config = TerminalConfig().with_overrides(
-        "terminal", data_dir=str(data_dir), content=content, fullscreen=False)
-    return config.with_overrides("speech", wav_dir=str(data_dir / "speech"))
+    return merge(TerminalConfig(), {
+        "terminal": {"data_dir": str(data_dir), "content": content, "fullscreen": False},
+        "speech": {"wav_dir": str(data_dir / "speech")}})
 
 
 class FrameTimes:
@@ -218,6 +218,7 @@ def queue_rig(profile: str, size: tuple[int, int], prepare: Any = None,
     @contextlib.contextmanager
     def rig() -> Any:
         from devtools.xvfb import virtual_display
+        from protocol.config import merge
         from provisioning.enrol import enrol
         from server.app import create_app
         from server.background import serve_in_thread
@@ -240,11 +241,11 @@ def queue_rig(profile: str, size: tuple[int, int], prepare: Any = None,
             with serve_in_thread(server) as url:
                 data_dir = folder / "terminal"
                 assert enrol(url, data_dir, token).status == "accepted"
-                config = terminal_config(data_dir).with_overrides(
-                    "terminal", profile=profile,
-                    orientation="landscape" if size[0] > size[1] else "portrait")
+                config = merge(terminal_config(data_dir), {"terminal": {
+                    "profile": profile,
+                    "orientation": "landscape" if size[0] > size[1] else "portrait"}})
                 if printer:
-                    config = config.with_overrides("printer", **printer)
+                    config = merge(config, {"printer": printer})
                 from kiosk.terminal import create_app as create_terminal
 
                 app = create_terminal(config, windowed=True, size=size)

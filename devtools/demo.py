@@ -12,7 +12,7 @@ from typing import Any
 from content.install import SEED
 from devtools.demo_queue import play_loop, printer_settings, start_display, start_rater
 from devtools.xvfb import virtual_display
-from kiosk.config import TerminalConfig, hash_pin
+from kiosk.config import TerminalConfig, hash_pin, merge
 
 log = logging.getLogger(__name__)
 DEMO_PIN = "2468"
@@ -25,12 +25,12 @@ def demo_config(data_dir: Path, orientation: str, *, with_server: bool) -> Termi
     without it the seed folder is the content source (rebuilt when it changes).
     """
     data_dir = data_dir.resolve()
-    config = TerminalConfig().with_overrides(
-        "terminal", data_dir=str(data_dir), content="" if with_server else str(SEED),
-        fullscreen=False, orientation=orientation, admin_pin_hash=hash_pin(DEMO_PIN),
-        sync_interval=20)
-    config = config.with_overrides("printer", **printer_settings(data_dir))
-    return config.with_overrides("speech", wav_dir=str(data_dir / "speech"))
+    return merge(TerminalConfig(), {
+        "terminal": {"data_dir": str(data_dir), "content": "" if with_server else str(SEED),
+                     "fullscreen": False, "orientation": orientation,
+                     "admin_pin_hash": hash_pin(DEMO_PIN), "sync_interval": 20},
+        "printer": printer_settings(data_dir),
+        "speech": {"wav_dir": str(data_dir / "speech")}})
 
 
 def run_demo(*, headless: bool, screenshots: Path | None, orientation: str,
@@ -61,7 +61,7 @@ def run_demo(*, headless: bool, screenshots: Path | None, orientation: str,
                   + ", ".join(f"{user} / {password}" for user, password in running.users),
                   file=sys.stderr)
             print(f"staff console (window staff1 or staff2): {running.url}/queue  "
-                  f"printed tickets (ESC/POS bytes and PNG): {config.printer['directory']}",
+                  f"printed tickets (ESC/POS bytes and PNG): {config.printer.directory}",
                   file=sys.stderr)
             print(f"supervisor dashboard and 差评回访 (supervisor): {running.url}/dashboard  "
                   f"{running.url}/followups; window 1's rating pad wakes when staff1 presses "
@@ -72,7 +72,7 @@ def run_demo(*, headless: bool, screenshots: Path | None, orientation: str,
         app = create_app(config, windowed=True)
         holder.append(app)
         print(f"admin PIN for the demo: {DEMO_PIN} (tap the welcome line 5 times); "
-              f"speech is written to {config.speech['wav_dir']}", file=sys.stderr)
+              f"speech is written to {config.speech.wav_dir}", file=sys.stderr)
         if screenshots is None:
             app.run()
             return 0

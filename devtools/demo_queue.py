@@ -18,6 +18,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from protocol.config import merge
+
 
 def printer_settings(data_dir: Path) -> dict[str, Any]:
     """The demo terminals' simulated printer: 80 mm, bitmap, output in data_dir/printer."""
@@ -76,7 +78,7 @@ def play_loop(driver: Any, server: Any, out: Path) -> list[Path]:
     driver.wait_until(lambda: app.nav.current == "ticket_done", 20)
     shot("ticket")
     ticket = app.nav.manager.current_screen.params["ticket"].ticket
-    printer_dir = Path(app.terminal_config.printer["directory"])
+    printer_dir = Path(app.terminal_config.printer.directory)
     for printed in sorted(printer_dir.glob(f"*-{ticket['number']}.*"))[-2:]:
         written.append(Path(shutil.copy(printed, out / f"queue-printed-{printed.name}")))
     app.nav.go("display")
@@ -87,11 +89,11 @@ def play_loop(driver: Any, server: Any, out: Path) -> list[Path]:
     driver.wait_until(lambda: any(ticket["number"] in t for t in driver.texts()), 15)
     app.speaker.wait_idle(30)
     shot("display")
-    for clip in sorted(Path(app.terminal_config.speech["wav_dir"]).glob("*.wav"))[-2:]:
+    for clip in sorted(Path(app.terminal_config.speech.wav_dir).glob("*.wav"))[-2:]:
         written.append(Path(shutil.copy(clip, out / f"queue-announcement-{clip.name}")))
     # The same terminal as window 1's rating pad: staff press 办结, the visitor rates.
-    app.apply_config(app.terminal_config.with_overrides("terminal", profile="rater")
-                     .with_overrides("rater", window=1))
+    app.apply_config(merge(app.terminal_config, {"terminal": {"profile": "rater"},
+                                                 "rater": {"window": 1}}))
     app.nav.restart()
     rater = app.nav.manager.get_screen("rater")
     driver.wait_until(lambda: bool(rater.staff_line) and bool(rater.photo)

@@ -63,7 +63,8 @@ class KioskApp(App):
         self.feedback = FeedbackLink(self, config.data_dir)
         self.startup_error = startup_error
         self.theme = Theme()
-        self.state = AppState(language=config.terminal["language"])
+        self.state = AppState(language=config.terminal.language)
+        self._offer_languages(config)
         self.allow_exit = False
         self.pending_library: Library | None = None
         self.title = "hallkiosk"
@@ -78,7 +79,7 @@ class KioskApp(App):
             manager.add_widget(screen)
         start, home = PROFILE_SCREENS[self.terminal_config.profile]
         self.nav = Navigator(manager, home=home, start=start)
-        self.state.speech_available = self.terminal_config.speech["backend"] != "null"
+        self.state.speech_available = self.terminal_config.speech.backend != "null"
         self.state.read_aloud = self.terminal_config.reads_aloud
         self.state.content_version = self.library.version if self.library else ""
         self.idle = IdleTimer(Window)
@@ -119,11 +120,16 @@ class KioskApp(App):
         self.theme.elder = self.state.elder_mode = not self.theme.elder
 
     def toggle_language(self) -> None:
-        """Switch between Chinese and English."""
-        self.set_language("en" if self.state.language == "zh_CN" else "zh_CN")
+        """Switch to the next language offered (Chinese and English, unless IT chose one)."""
+        offered = list(self.state.languages)
+        index = offered.index(self.state.language) if self.state.language in offered else -1
+        self.set_language(offered[(index + 1) % len(offered)])
 
     def set_language(self, language: str) -> None:
-        """Show the interface and content in language."""
+        """Show the interface and content in language (only one of those offered)."""
+        if language not in self.state.languages:
+            log.warning("language %s is not offered on this terminal", language)
+            return
         self.state.language = language
         tr.switch(language)
         self.nav.manager.current_screen.refresh()
@@ -168,8 +174,8 @@ class KioskApp(App):
         self.countdown.dismiss(animation=False)
         self.theme.elder = self.state.elder_mode = False
         self.state.read_aloud = self.terminal_config.reads_aloud
-        if self.state.language != self.terminal_config.terminal["language"]:
-            self.set_language(self.terminal_config.terminal["language"])
+        if self.state.language != self.terminal_config.terminal.language:
+            self.set_language(self.terminal_config.terminal.language)
         self._switch_library()  # content that arrived during the session
         self.nav.restart()
         gc.collect()  # the one full collection: nobody is using the screen now
@@ -178,6 +184,9 @@ class KioskApp(App):
         """Take new settings (pushed by the server) without a restart."""
         previous, self.terminal_config = self.terminal_config, config
         self._apply_idle_limits()
+        self._offer_languages(config)
+        if self.state.language not in config.service.languages:
+            self.set_language(config.terminal.language)
         if config.printer != previous.printer:
             self.queue.replace_printer(create_printer(config))
         if config.profile != previous.profile:
@@ -194,10 +203,14 @@ class KioskApp(App):
         self.stop()
 
     # Events ----------------------------------------------------------------------
+    def _offer_languages(self, config: TerminalConfig) -> None:
+        self.state.languages = list(config.service.languages)
+        self.state.multilingual = len(config.service.languages) > 1
+
     def _apply_idle_limits(self) -> None:
         idle = self.terminal_config.idle
-        self.idle.timeout = idle["elder_timeout"] if self.theme.elder else idle["timeout"]
-        self.idle.countdown = idle["countdown"]
+        self.idle.timeout = idle.elder_timeout if self.theme.elder else idle.timeout
+        self.idle.countdown = idle.countdown
 
     def _on_screen_change(self, _manager: Any, name: str) -> None:
         self.state.current_screen = name

@@ -10,7 +10,7 @@ from typing import Any
 
 
 def _terminal(args: argparse.Namespace) -> int:
-    from kiosk.config import ConfigError, load_config
+    from kiosk.config import ConfigError, load_config, merge
     from kiosk.terminal import run_terminal
 
     try:
@@ -19,7 +19,7 @@ def _terminal(args: argparse.Namespace) -> int:
         print(f"配置错误 / configuration error: {exc}", file=sys.stderr)
         return 2
     if args.orientation:
-        config = config.with_overrides("terminal", orientation=args.orientation)
+        config = merge(config, {"terminal": {"orientation": args.orientation}})
     return run_terminal(config, windowed=args.windowed)
 
 

@@ -19,10 +19,9 @@ from content.install import load_library
 from content.library import Library
 from content.signing import load_public_key
 from content.sync import SyncResult, SyncWorker
-from kiosk.remote_config import merge_pushed
+from protocol.config import ConfigSchemaError, TerminalConfig, merge
 from provisioning.client import TerminalClient
 from provisioning.commands import CommandRunner
-from provisioning.config_schema import TerminalSettings
 from provisioning.heartbeat import HeartbeatAgent
 from provisioning.identity import TerminalIdentity, load_state
 from provisioning.outbox import OutboxSender
@@ -117,14 +116,17 @@ class Connectivity:
         outbox = OutboxSender(self.app.usage.outbox, self.client)  # usage events, ratings ...
         self.heartbeat = HeartbeatAgent(self.client, self.data_dir, report=self.report,
                                         commands=runner, on_revoked=self._revoked,
-                                        on_config=self._config_pushed, outbox=outbox)
+                                        on_config=self._config_pushed, outbox=outbox,
+                                        interval=self.app.terminal_config.terminal
+                                        .heartbeat_interval)
         self.heartbeat.start()
         self.app.feedback.refresh_levels()  # the rating reasons this server offers
         if self.state.content_public_key:
             self.sync = SyncWorker(self.client, self.data_dir,
                                    load_public_key(self.state.content_public_key),
                                    hall=self.state.hall, on_result=self._synced,
-                                   interval=self.app.terminal_config.terminal["sync_interval"])
+                                   interval=self.app.terminal_config.terminal.sync_interval,
+                                   channel=self.app.terminal_config.terminal.content_channel)
             self.sync.start()
         else:
             log.warning("no content signing key from the server: content sync is off")
@@ -165,11 +167,22 @@ class Connectivity:
         if library is not None:
             Clock.schedule_once(lambda _dt: self.app.offer_library(library), 0)
 
-    def _config_pushed(self, settings: TerminalSettings) -> None:
+    def _config_pushed(self, pushed: TerminalConfig) -> None:
         """On the heartbeat thread: new settings from the server, laid over the config of
         the moment on the UI thread (merged here, a change made meanwhile would be lost)."""
-        Clock.schedule_once(lambda _dt: self.app.apply_config(
-            merge_pushed(self.app.terminal_config, settings)), 0)
+        Clock.schedule_once(lambda _dt: self._apply_pushed(pushed), 0)
+
+    def _apply_pushed(self, pushed: TerminalConfig) -> None:
+        """On the UI thread: the pushed settings over the current config, if they fit it."""
+        try:
+            config = merge(self.app.terminal_config, pushed)
+        except ConfigSchemaError as exc:
+            log.error("pushed config does not fit the local config (%s): not applied", exc)
+            self.app.state.last_error = f"pushed config not applied: {exc}"[:500]
+            return
+        self.app.apply_config(config)
+        if self.sync is not None:  # read at the start of each sync run
+            self.sync.channel = config.terminal.content_channel
 
     def _revoked(self) -> None:
         log.error("this terminal was revoked by the server; it keeps showing local content")

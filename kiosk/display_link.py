@@ -84,7 +84,7 @@ class DisplayLink:
             display = self.app.terminal_config.display
             self.announcer = Announcer(
                 self.app.speaker, chime_path=self.app.terminal_config.data_dir / "chime.wav",
-                repeat=int(display["announce_repeat"]), max_age=display["announce_max_age"])
+                repeat=display.announce_repeat, max_age=display.announce_max_age)
         self._generation += 1
         generation, queue = self._generation, QueueClient(client)
         self._stop, self._wanted = threading.Event(), threading.Event()

@@ -60,7 +60,7 @@ class QueueLink:
 
     def start(self) -> None:
         """Watch the printer's status off the UI thread."""
-        interval = float(self.app.terminal_config.printer["status_interval"])
+        interval = float(self.app.terminal_config.printer.status_interval)
         self.monitor = PrinterMonitor(self.printer, self._printer_changed, interval)
         self.monitor.start()
         self._printer_changed(self.printer.status)

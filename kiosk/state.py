@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 from kivy.event import EventDispatcher
-from kivy.properties import BooleanProperty, NumericProperty, OptionProperty, StringProperty
+from kivy.properties import (
+    BooleanProperty,
+    ListProperty,
+    NumericProperty,
+    OptionProperty,
+    StringProperty,
+)
 
 
 class AppState(EventDispatcher):
     """Small observable state object (never attributes on App)."""
 
     language = StringProperty("zh_CN")
+    languages = ListProperty(["zh_CN", "en"])  # offered to visitors ([service] languages)
+    multilingual = BooleanProperty(True)  # more than one: the language switch is shown
     elder_mode = BooleanProperty(False)
     orientation = OptionProperty("portrait", options=["portrait", "landscape"])
     tile_columns = NumericProperty(2)

@@ -15,8 +15,8 @@ from content.install import install_and_load
 from devices.speech import make_speaker
 from kiosk.config import TerminalConfig
 from kiosk.fonts import FontMissing, find_fonts
-from kiosk.remote_config import merge_pushed
 from kiosk.terminal_devices import create_printer
+from protocol.config import ConfigSchemaError, merge
 from provisioning.heartbeat import load_pushed_config
 
 log = logging.getLogger(__name__)
@@ -41,24 +41,27 @@ def create_app(config: TerminalConfig, *, windowed: bool = False,
     data_dir = config.data_dir
     _version, pushed = load_pushed_config(data_dir)
     if pushed is not None:  # the last settings the server pushed win over the local file
-        config = merge_pushed(config, pushed)
-    fonts = find_fonts(config.terminal["font_path"], config.terminal["font_bold_path"],
+        try:
+            config = merge(config, pushed)
+        except ConfigSchemaError as exc:  # valid alone, but not over this file
+            log.error("pushed config does not fit the local config (%s): not applied", exc)
+    fonts = find_fonts(config.terminal.font_path, config.terminal.font_bold_path,
                        data_dir / "fonts")
     from kiosk import bootstrap
 
-    bootstrap.configure(orientation=config.terminal["orientation"],
-                        fullscreen=config.terminal["fullscreen"] and not windowed,
+    bootstrap.configure(orientation=config.terminal.orientation,
+                        fullscreen=config.terminal.fullscreen and not windowed,
                         kivy_home=data_dir / "kivy", fonts=fonts, size=size)
-    result = install_and_load(data_dir, config.terminal["content"])
+    result = install_and_load(data_dir, config.terminal.content)
     # Content is loaded once and lives as long as the process: move it out of the
     # collector's reach so full collections never walk it (they caused frame stalls).
     gc.collect()
     gc.freeze()
     speech = config.speech
     speaker = make_speaker(
-        speech["backend"], voice_zh=speech["voice_zh"], voice_en=speech["voice_en"],
-        rate=speech["rate"], wav_dir=Path(speech["wav_dir"]) if speech["wav_dir"] else None,
-    ) if speech["backend"] != "null" else make_speaker("null")
+        speech.backend, voice_zh=speech.voice_zh, voice_en=speech.voice_en,
+        rate=speech.rate, wav_dir=Path(speech.wav_dir) if speech.wav_dir else None,
+    ) if speech.backend != "null" else make_speaker("null")
     from kiosk.app import KioskApp
 
     return KioskApp(config, result.library, speaker, startup_error=result.error,

@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from protocol.config import ConfigSchemaError
+from protocol.terminal_messages import validate_command
 from provisioning.client import ServerError, ServerRefused, TerminalClient
-from provisioning.config_schema import ConfigSchemaError, validate_command
 from provisioning.identity import write_json_atomically
 
 log = logging.getLogger(__name__)

@@ -24,14 +24,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from devices.status import DeviceState, StatusTracker
+from protocol.config import ConfigSchemaError, TerminalConfig, overlay, parse_pushed
+from protocol.terminal_messages import HeartbeatReport
 from provisioning.client import ServerError, ServerRefused, ServerUnavailable, TerminalClient
 from provisioning.commands import CommandRunner
-from provisioning.config_schema import (
-    ConfigSchemaError,
-    HeartbeatReport,
-    TerminalSettings,
-    parse_settings,
-)
 from provisioning.enrol import watch_revocation
 from provisioning.identity import load_state, write_json_atomically
 from provisioning.outbox import OutboxSender
@@ -42,11 +38,11 @@ APP_VERSION = "0.1.0"
 ReportSource = Callable[[], dict[str, Any]]
 
 
-def load_pushed_config(data_dir: Path | str) -> tuple[str, TerminalSettings | None]:
+def load_pushed_config(data_dir: Path | str) -> tuple[str, TerminalConfig | None]:
     """The last config the server pushed and this terminal accepted: (version, settings)."""
     try:
         data = json.loads((Path(data_dir) / CONFIG_FILE).read_text("utf-8"))
-        return str(data["version"]), parse_settings(data["settings"])
+        return str(data["version"]), parse_pushed(data["settings"])
     except FileNotFoundError:
         return "", None
     except (OSError, ValueError, KeyError, TypeError, ConfigSchemaError) as exc:
@@ -60,7 +56,7 @@ class HeartbeatAgent:
     def __init__(self, client: TerminalClient, data_dir: Path | str, *,
                  report: ReportSource | None = None, commands: CommandRunner | None = None,
                  outbox: OutboxSender | None = None,
-                 on_config: Callable[[TerminalSettings], None] | None = None,
+                 on_config: Callable[[TerminalConfig], None] | None = None,
                  on_revoked: Callable[[], None] | None = None,
                  interval: float = 30.0, jitter: float = 0.1):
         self.client = client
@@ -142,13 +138,13 @@ class HeartbeatAgent:
         if not version or version == self.config_version or settings is None:
             return
         try:
-            accepted = parse_settings(settings)
+            accepted = parse_pushed(settings)
         except ConfigSchemaError as exc:
             self.last_error = f"config {version} refused: {exc}"[:500]
             log.error("%s", self.last_error)
             return
         write_json_atomically(self.data_dir / CONFIG_FILE, {"version": version,
-                                                            "settings": accepted.model_dump()})
+                                                            "settings": overlay(accepted)})
         self.config_version, self.config, self.last_error = version, accepted, ""
         log.info("applied config %s", version)
         if self.on_config is not None:

@@ -19,7 +19,7 @@ class AccessibilityScreen(BaseScreen):
         """Title and hotline in the current language."""
         self.title = _("Elder mode and help")
         self.hotline = _("Legal service hotline {hotline} (24 hours)").format(
-            hotline=self.app.terminal_config.terminal["hotline"])
+            hotline=self.app.terminal_config.terminal.hotline)
         self._show_speech_card(self.app.state.speech_available)
 
     def _show_speech_card(self, shown: bool) -> None:
@@ -55,8 +55,9 @@ class AccessibilityScreen(BaseScreen):
         """Title and what each choice does."""
         parts = [self.title,
                  _("Elder mode"), _("Larger text and buttons, and more time before the screen "
-                                    "resets."),
-                 _("Language"), _("Show the screens in Chinese or English.")]
+                                    "resets.")]
+        if self.app.state.multilingual:
+            parts += [_("Language"), _("Show the screens in Chinese or English.")]
         if self.app.state.speech_available:
             parts[3:3] = [_("Read aloud"), _("Every screen is read aloud when it opens. "
                                              "You can also press Read aloud at the top.")]

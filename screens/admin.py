@@ -39,9 +39,9 @@ class AdminScreen(BaseScreen):
         return [
             (_("Content version"), self.library.version if self.library else ""),
             (_("Content"), self.content_counts()),
-            (_("Terminal profile"), str(terminal["profile"])),
+            (_("Terminal profile"), str(terminal.profile)),
             (_("Orientation"), _("{configured} (configured), {current} (window)").format(
-                configured=terminal["orientation"], current=app.state.orientation)),
+                configured=terminal.orientation, current=app.state.orientation)),
             (_("Speech"), " · ".join(filter(None, [str(speech.state), speech.message]))),
             (_("Data folder"), str(app.terminal_config.data_dir)),
             (_("Last error"), "\n".join(errors)),

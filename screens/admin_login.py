@@ -32,7 +32,7 @@ class AdminLoginScreen(BaseScreen):
     @property
     def pin_hash(self) -> str:
         """The configured admin PIN hash ('' when none is set)."""
-        return str(self.app.terminal_config.terminal["admin_pin_hash"])
+        return str(self.app.terminal_config.terminal.admin_pin_hash)
 
     def refresh(self) -> None:
         """Title and the current message."""

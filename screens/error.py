@@ -19,7 +19,7 @@ class ErrorScreen(BaseScreen):
         self.title = _("Public Legal Services")
         self.message = str(self.params.get("message", ""))
         self.hotline = _("Legal service hotline {hotline} (24 hours)").format(
-            hotline=self.app.terminal_config.terminal["hotline"])
+            hotline=self.app.terminal_config.terminal.hotline)
         self.can_go_home = self.library is not None
 
     def go_home(self) -> None:

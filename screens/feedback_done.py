@@ -41,7 +41,7 @@ class FeedbackDoneScreen(BaseScreen):
             self.qr = online_form_url(self.app)
             self.qr_text = _("Want to tell us more? Scan the code to write a comment or a "
                              "complaint online.")
-        self.remaining = int(self.app.terminal_config.rater["thanks_seconds"])
+        self.remaining = int(self.app.terminal_config.rater.thanks_seconds)
 
     def on_enter(self, *_args: Any) -> None:
         """Count down to going back."""

@@ -51,7 +51,7 @@ class HomeScreen(BaseScreen):
                 text=(english and n.get("text_en")) or n["text"])
             for n in self.library.current_notices(dt.date.today()))
         self.footer = _("Legal service hotline {hotline} (24 hours)").format(
-            hotline=self.app.terminal_config.terminal["hotline"])
+            hotline=self.app.terminal_config.terminal.hotline)
         grid = self.ids.grid
         if len(grid.children) != len(self.tiles):  # built once; later only the texts change
             grid.clear_widgets()

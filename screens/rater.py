@@ -40,7 +40,7 @@ class RaterScreen(BaseScreen):
     @property
     def window_number(self) -> int:
         """The window this pad belongs to (its config), 0 when not set."""
-        return int(self.app.terminal_config.rater["window"])
+        return int(self.app.terminal_config.rater.window)
 
     def on_enter(self, *_args: Any) -> None:
         """Follow the hall's feed (kept while the visitor rates on the other screens)."""

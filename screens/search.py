@@ -73,7 +73,7 @@ class SearchScreen(BaseScreen):
             self.status = _("{count} results").format(count=len(hits))
         else:
             self.status = _("Nothing found. Try fewer letters, or call {hotline}.").format(
-                hotline=self.app.terminal_config.terminal["hotline"])
+                hotline=self.app.terminal_config.terminal.hotline)
 
     def on_leave(self, *_args: object) -> None:
         """Count the search the visitor ended with (需求研判: what people look for, and

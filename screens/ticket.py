@@ -5,11 +5,35 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from kivy.clock import Clock
 from kivy.factory import Factory
 from kivy.properties import BooleanProperty, StringProperty
 
+from kiosk.catalogs import translations
 from kiosk.queue_link import CHINA_TIME
+from protocol.hours import describe_hours, is_open
 from screens.base import BaseScreen, _, sentences
+
+# Outside the terminal's ticket hours, in Chinese and English whatever the visitor chose.
+AFTER_HOURS = {
+    "title": "Tickets closed",
+    "closed": "Tickets are not issued at this time.",
+    "hours": "Ticket hours:",
+    "none": "No ticket hours are set.",
+    "hotline": "For legal advice, call the {hotline} hotline.",
+}
+RECHECK_SECONDS = 30
+
+
+def after_hours_text(hours: dict[str, list[str]], hotline: str) -> str:
+    """The after-hours notice: Chinese first, then English, each with the hours."""
+    parts = []
+    for language in ("zh_CN", "en"):
+        text = translations(language).gettext
+        lines = describe_hours(hours, language) or [text(AFTER_HOURS["none"])]
+        parts.append("\n".join([text(AFTER_HOURS["closed"]), text(AFTER_HOURS["hours"]),
+                                *lines, text(AFTER_HOURS["hotline"]).format(hotline=hotline)]))
+    return "\n\n".join(parts)
 
 
 def refusal_text(code: str, hotline: str) -> str:
@@ -49,14 +73,39 @@ class TicketScreen(BaseScreen):
     loading = BooleanProperty(False)
     green = BooleanProperty(False)
     standalone = BooleanProperty(False)  # the dispenser's only screen: no way back
+    closed = BooleanProperty(False)  # outside [service] opening_hours: no tickets at all
+    _recheck_event: Any = None  # the pending check for the hours to begin
 
     def refresh(self) -> None:
-        """Load the services from the server (off the UI thread)."""
-        self.title = _("Take a number")
+        """Load the services from the server (off the UI thread), within ticket hours."""
         self.standalone = self.app.nav.home_name == self.name
-        self.loading, self.message = True, _("Loading services…")
         self.ids.services.clear_widgets()
+        service = self.app.terminal_config.service
+        self.closed = not is_open(service.opening_hours, dt.datetime.now(dt.UTC))
+        if self.closed:  # the server is not asked: it would refuse, or issue a ticket
+            self.title, self.loading = _(AFTER_HOURS["title"]), False
+            self.message = after_hours_text(service.opening_hours,
+                                            self.app.terminal_config.terminal.hotline)
+            self._schedule_recheck()
+            return
+        self.title = _("Take a number")
+        self.loading, self.message = True, _("Loading services…")
         self.app.queue.load_services(self._show, self._failed)
+
+    def _schedule_recheck(self) -> None:
+        """One pending check at a time, however often the screen is refreshed."""
+        if self._recheck_event is not None:
+            self._recheck_event.cancel()
+        self._recheck_event = Clock.schedule_once(self._recheck, RECHECK_SECONDS)
+
+    def _recheck(self, _dt: float) -> None:
+        """While the notice is shown, open the services when the hours begin."""
+        if self.closed and self.app.nav.current == self.name:
+            service = self.app.terminal_config.service
+            if is_open(service.opening_hours, dt.datetime.now(dt.UTC)):
+                self.refresh()
+            else:
+                self._schedule_recheck()
 
     def reset(self) -> None:
         """No 绿色通道 choice for the next visitor."""
@@ -64,7 +113,7 @@ class TicketScreen(BaseScreen):
 
     def _failed(self, code: str) -> None:
         self.loading = False
-        self.message = refusal_text(code, self.app.terminal_config.terminal["hotline"])
+        self.message = refusal_text(code, self.app.terminal_config.terminal.hotline)
 
     def _show(self, reply: dict[str, Any]) -> None:
         self.loading = False

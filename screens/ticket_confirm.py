@@ -72,7 +72,7 @@ class TicketConfirmScreen(BaseScreen):
 
     @property
     def _hotline(self) -> str:
-        return str(self.app.terminal_config.terminal["hotline"])
+        return str(self.app.terminal_config.terminal.hotline)
 
     def _animate(self, _dt: float) -> bool:
         self.dots = "●" * (len(self.dots) % 3 + 1) if self.busy else ""

@@ -16,7 +16,8 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from provisioning import config_schema
+from protocol import terminal_messages
+from protocol.config import ConfigSchemaError
 from server import fleet_service
 from server.fleet_scope import FleetScope
 from server.fleet_service import FleetError
@@ -121,8 +122,8 @@ def command_payload(kind: str, text: str = "", level: str = "") -> dict[str, Any
             raise FleetActionError("请选择日志级别")
         raw = {"level": level}
     try:
-        return config_schema.validate_command(kind, raw)
-    except config_schema.ConfigSchemaError as exc:
+        return terminal_messages.validate_command(kind, raw)
+    except ConfigSchemaError as exc:
         raise FleetActionError(f"指令参数无效：{exc}") from None
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from protocol.config import pushed_keys
 from server import fleet_service
 from server.fleet_scope import FleetScope
 from server.models import Alert, Command, EnrolmentToken, Hall, Terminal, utcnow
@@ -157,7 +158,9 @@ def result_text(result: dict[str, Any] | None) -> str:
 
 def config_fields(session: Session, terminal: Terminal) -> list[tuple[str, str]]:
     """The terminal's effective settings as (dotted key, shown value), secrets masked."""
-    settings = fleet_service.terminal_settings(session, terminal).model_dump()
+    effective = fleet_service.terminal_settings(session, terminal).model_dump()
+    settings = {section: {key: value for key, value in effective[section].items() if key in keys}
+                for section, keys in pushed_keys().items()}  # what IT may push, no more
     fields: list[tuple[str, str]] = []
 
     def walk(prefix: str, table: dict[str, Any]) -> None:

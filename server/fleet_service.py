@@ -19,7 +19,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from content.signing import public_key_file_text
-from provisioning import config_schema as schema
+from protocol import config as schema
+from protocol import terminal_messages as messages
 from server.models import (
     Alert,
     Command,
@@ -171,14 +172,14 @@ def _config_rows(session: Session) -> dict[tuple[Any, ...], dict[str, Any]]:
     database = str(session.get_bind().engine.url)
     expires, rows = _config_cache.get(database, (0.0, {}))
     if expires < time.monotonic():
-        rows = {tuple(row[:4]): row[4] for row in session.execute(select(
+        rows = {tuple(row[:4]): schema.upgrade_legacy(row[4]) for row in session.execute(select(
             ConfigProfile.scope, ConfigProfile.hall_id, ConfigProfile.profile,
             ConfigProfile.terminal_id, ConfigProfile.settings))}
         _config_cache[database] = (time.monotonic() + CONFIG_CACHE_SECONDS, rows)
     return rows
 
 
-def terminal_settings(session: Session, terminal: Terminal) -> schema.TerminalSettings:
+def terminal_settings(session: Session, terminal: Terminal) -> schema.TerminalConfig:
     """The effective settings: hall, then profile, then terminal scope, merged and validated."""
     rows = _config_rows(session)
     layers = [rows[key] for key in [("hall", terminal.hall_id, None, None),
@@ -215,9 +216,9 @@ def record_heartbeat(session: Session, terminal: Terminal, report: dict[str, Any
     looked for only when commands_waiting: the caller may know that none are)."""
     now = utcnow()
     config = terminal_settings(session, terminal)
-    version, interval = schema.config_version(config), config.heartbeat_interval
-    previous = schema.report_alerts(terminal.health or {})
-    wanted = schema.report_alerts(report)
+    version, interval = schema.config_version(config), config.terminal.heartbeat_interval
+    previous = messages.report_alerts(terminal.health or {})
+    wanted = messages.report_alerts(report)
     if previous or wanted:
         _sync_alerts(session, terminal, wanted, now)
     terminal.health = {**report, "received_at": now.isoformat(), "interval": interval}
@@ -232,7 +233,7 @@ def record_heartbeat(session: Session, terminal: Terminal, report: dict[str, Any
     for command in commands:
         command.delivered_at = now
     reply = {"config": {"version": version, "settings": None if report.get("config_version")
-                        == version else config.model_dump()},
+                        == version else schema.overlay(config)},
              "commands": [{"id": command.id, "kind": command.kind, "payload": command.payload,
                            "expires_at": as_utc(command.expires_at)} for command in commands],
              "heartbeat_interval": interval}
@@ -259,7 +260,7 @@ def queue_command(session: Session, terminal_id: int, kind: str, payload: Any = 
                   ttl_seconds: int = 600) -> Command:
     """Validate and queue a command for a terminal (flushed)."""
     try:
-        checked = schema.validate_command(kind, payload)
+        checked = messages.validate_command(kind, payload)
     except schema.ConfigSchemaError as exc:
         raise FleetError(422, str(exc)) from None
     if not 1 <= ttl_seconds <= 7 * 86400:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -14,37 +15,39 @@ from kiosk.config import (
     check_pin,
     hash_pin,
     load_config,
+    merge,
 )
+from protocol.config import ConfigSchemaError
 
 README = Path(__file__).resolve().parents[1] / "README.md"
-TABLE_HEADER = ("section", "key", "default", "meaning")
+TABLE_HEADER = ("section", "key", "default", "meaning", "pushed")
 
 
 def _cells(line: str) -> list[str]:
     return [cell.strip() for cell in line.strip().strip("|").split("|")]
 
 
-def readme_settings() -> dict[tuple[str, str], str]:
-    """(section, key) -> default cell of README's configuration table.
+def readme_settings() -> dict[tuple[str, str], tuple[str, str]]:
+    """(section, key) -> (default cell, pushed cell) of README's configuration table.
 
-    The table starts at a row whose first four cells are section | key | default | meaning
-    (any case), is followed by a |---| separator row and ends at the first line that is not
-    a table row. Backticks around section, key and default are ignored.
+    The table starts at a row whose first five cells are section | key | default | meaning |
+    pushed (any case), is followed by a |---| separator row and ends at the first line that
+    is not a table row. Backticks around section, key and default are ignored.
     """
     lines = README.read_text("utf-8").splitlines()
     starts = [i for i, line in enumerate(lines) if line.lstrip().startswith("|")
-              and tuple(c.lower() for c in _cells(line)[:4]) == TABLE_HEADER]
+              and tuple(c.lower() for c in _cells(line)[:5]) == TABLE_HEADER]
     assert len(starts) == 1, "README.md needs one table with columns section | key | default |" \
-        " meaning"
-    rows: dict[tuple[str, str], str] = {}
+        " meaning | pushed"
+    rows: dict[tuple[str, str], tuple[str, str]] = {}
     for line in lines[starts[0] + 2:]:
         if not line.lstrip().startswith("|"):
             break
         cells = [cell.strip("`") for cell in _cells(line)]
-        assert len(cells) >= 4, f"short row in the configuration table: {line}"
+        assert len(cells) >= 5, f"short row in the configuration table: {line}"
         key = (cells[0], cells[1])
         assert key not in rows, f"setting listed twice: {key}"
-        rows[key] = cells[2]
+        rows[key] = (cells[2], cells[4])
     return rows
 
 
@@ -54,6 +57,8 @@ def _default_spellings(default: object) -> set[str]:
         return {"true" if default else "false"}
     if isinstance(default, int | float):
         return {str(default)}
+    if isinstance(default, list | dict):  # as TOML writes them: ["zh_CN", "en"], {}
+        return {json.dumps(default)}
     text = str(default)
     return {f'"{text}"', text} if text else {'""', "", "(empty)", "empty"}
 
@@ -71,10 +76,17 @@ def test_readme_lists_no_setting_that_does_not_exist():
 
 def test_readme_defaults_match_the_code():
     documented = readme_settings()
-    wrong = {f"[{s.section}] {s.key}": documented[(s.section, s.key)] for s in SETTINGS
+    wrong = {f"[{s.section}] {s.key}": documented[(s.section, s.key)][0] for s in SETTINGS
              if (s.section, s.key) in documented
-             and documented[(s.section, s.key)] not in _default_spellings(s.default)}
+             and documented[(s.section, s.key)][0] not in _default_spellings(s.default)}
     assert wrong == {}
+
+
+def test_readme_marks_exactly_the_settings_it_may_push():
+    documented = readme_settings()
+    wrong = [f"[{s.section}] {s.key}" for s in SETTINGS if (s.section, s.key) in documented
+             and (documented[(s.section, s.key)][1] == "yes") != s.pushed]
+    assert wrong == []
 
 
 def test_every_setting_has_help_and_a_unique_name():
@@ -107,19 +119,19 @@ rate = 150.5
 """)
     config = load_config(path)
     assert config.profile == "robot"
-    assert config.terminal["orientation"] == "landscape"
+    assert config.terminal.orientation == "landscape"
     assert config.data_dir == Path("/srv/kiosk")
-    assert config.terminal["content"] == "/srv/content"
-    assert config.idle == {"timeout": 90, "elder_timeout": 150, "countdown": 20}
-    assert config.speech["backend"] == "null" and config.speech["rate"] == 150.5
-    assert config.terminal["language"] == "zh_CN" and config.terminal["fullscreen"] is True
+    assert config.terminal.content == "/srv/content"
+    assert config.idle.model_dump() == {"timeout": 90, "elder_timeout": 150, "countdown": 20}
+    assert config.speech.backend == "null" and config.speech.rate == 150.5
+    assert config.terminal.language == "zh_CN" and config.terminal.fullscreen is True
     assert config.reads_aloud  # the robot profile always reads aloud
 
 
 def test_no_file_means_every_default():
     config = load_config(None)
     for setting in SETTINGS:
-        assert getattr(config, setting.section)[setting.key] == setting.default
+        assert getattr(getattr(config, setting.section), setting.key) == setting.default
     assert config == TerminalConfig()
 
 
@@ -133,16 +145,27 @@ def test_empty_file_means_every_default(tmp_path):
     ("[printer]\nkind = 'network'\n", ["needs an address"]),
     ("[printer]\nkind = 'simulated'\n", ["needs a directory"]),
     ("[printer]\npaper_width = 76\n", ["58 or 80"]),
-    ("[printer]\nkind = 'laser'\n", ["printer kind must be one of"]),
+    ("[printer]\nkind = 'laser'\n", ["[printer] kind must be one of", "'laser'"]),
     ("[terminal]\nprofle = 'query'\n", ["unknown setting", "profle"]),
-    ("[idle]\ntimeout = 'sixty'\n", ["timeout", "must be int", "'sixty'"]),
-    ("[terminal]\nfullscreen = 1\n", ["fullscreen", "must be bool"]),
-    ("[speech]\nrate = true\n", ["rate", "must be int"]),
+    ("[idle]\ntimeout = 'sixty'\n", ["[idle] timeout", "must be a number", "'sixty'"]),
+    ("[terminal]\nfullscreen = 1\n", ["[terminal] fullscreen", "must be bool"]),
+    ("[speech]\nrate = true\n", ["[speech] rate", "must be a number"]),
+    ("[rater]\nwindow = 1.5\n", ["[rater] window", "must be int"]),
     ("[terminal]\nprofile = 'kiosk'\n", ["profile must be one of", "query", "robot"]),
     ("[terminal]\norientation = 'square'\n", ["orientation must be one of"]),
     ("[terminal]\nlanguage = 'fr'\n", ["language must be one of"]),
-    ("[idle]\ntimeout = 5\n", ["at least 10 seconds"]),
-    ("[idle]\ncountdown = 0\n", ["countdown must be 1 to 120"]),
+    ("[idle]\ntimeout = 5\n", ["[idle] timeout must be at least 10"]),
+    ("[idle]\ncountdown = 0\n", ["[idle] countdown must be more than 0"]),
+    ("[idle]\ncountdown = 121\n", ["[idle] countdown must be at most 120"]),
+    ("[service]\nlanguages = []\n", ["[service] languages needs at least 1"]),
+    ("[service]\nlanguages = ['en']\n", ["[terminal] language zh_CN is not one of",
+                                          "[service] languages (en)"]),
+    ("[service]\nopening_hours = { monday = ['09:00-17:00'] }\n",
+     ["[service] opening_hours.monday must be one of mon"]),
+    ("[service]\nopening_hours = { mon = ['17:00-09:00'] }\n",
+     ["[service] opening_hours: mon: '17:00-09:00' must end after it starts"]),
+    ("[service]\nopening_hours = { mon = ['9-17'] }\n",
+     ["'9-17' is not a time range like 09:00-17:00"]),
     ("[speech]\nbackend = 'festival'\n", ["pyttsx3 or null"]),
     ("terminal = 'query'\n", ["[terminal] must be a table"]),
     ("[terminal\nprofile = 'query'\n", ["terminal.toml"]),
@@ -163,10 +186,31 @@ def test_missing_file_is_a_config_error(tmp_path):
 
 
 def test_overrides_are_validated():
-    config = TerminalConfig().with_overrides("terminal", orientation="landscape")
-    assert config.terminal["orientation"] == "landscape"
-    with pytest.raises(ConfigError, match="orientation"):
-        TerminalConfig().with_overrides("terminal", orientation="upside-down")
+    config = merge(TerminalConfig(), {"terminal": {"orientation": "landscape"}})
+    assert config.terminal.orientation == "landscape"
+    with pytest.raises(ConfigSchemaError, match="orientation"):
+        merge(TerminalConfig(), {"terminal": {"orientation": "upside-down"}})
+
+
+def test_opening_hours_and_languages_read_from_the_file(tmp_path):
+    config = load_config(_write(tmp_path, """
+[terminal]
+language = "en"
+
+[service]
+languages = ["en"]
+opening_hours = { mon = ["09:00-12:00", "13:30-17:00"], sat = ["09:00-12:00"] }
+"""))
+    assert config.service.languages == ["en"] and config.terminal.language == "en"
+    assert config.service.opening_hours == {"mon": ["09:00-12:00", "13:30-17:00"],
+                                            "sat": ["09:00-12:00"]}
+
+
+def test_every_setting_is_typed_attribute_access():
+    config = TerminalConfig()
+    for setting in SETTINGS:
+        section = getattr(config, setting.section)
+        assert not isinstance(section, dict) and hasattr(section, setting.key)
 
 
 def test_pin_hash_round_trip_and_wrong_pin():
@@ -191,3 +235,9 @@ def test_pin_hashes_are_salted():
 ])
 def test_malformed_stored_hash_never_matches(stored):
     assert check_pin("1234", stored) is False
+
+
+def test_readme_table_is_the_one_the_model_makes():
+    from protocol.config import markdown_table
+
+    assert markdown_table() in README.read_text("utf-8")

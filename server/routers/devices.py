@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer
 
-from provisioning.config_schema import (
+from protocol.terminal_messages import (
     Acknowledgement,
     EnrolmentRequest,
     HeartbeatReport,

@@ -13,8 +13,8 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
+from protocol.config import TerminalConfig
 from provisioning.client import TerminalClient
-from provisioning.config_schema import TerminalSettings
 from provisioning.enrol import enrol
 from provisioning.heartbeat import HeartbeatAgent, SystemdNotifier, load_pushed_config
 from provisioning.identity import TerminalIdentity
@@ -49,7 +49,7 @@ def test_beat_reports_health_applies_config_and_delivers_the_outbox(
         session.commit()
     outbox = Outbox(data_dir)
     outbox.put("usage.screen", {"screen": "guides"})
-    applied: list[TerminalSettings] = []
+    applied: list[TerminalConfig] = []
     agent = HeartbeatAgent(client, data_dir, outbox=OutboxSender(outbox, client),
                            on_config=applied.append,
                            report=lambda: {"screen": "guides", "content_version": "v7"})
@@ -74,7 +74,7 @@ def test_a_refused_config_is_kept_out_and_reported(client: TerminalClient,
                                                    data_dir: Path) -> None:
     agent = HeartbeatAgent(client, data_dir)
     agent.apply_config({"version": "9-x", "settings": {"speech": {"rate": 5}}})
-    assert agent.config_version == "" and "config 9-x refused: speech.rate" in agent.last_error
+    assert agent.config_version == "" and "config 9-x refused: [speech] rate" in agent.last_error
     assert agent.base_report()["last_error"] == agent.last_error
 
 

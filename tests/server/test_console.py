@@ -16,7 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from content.bundle import BUNDLE_FORMAT
-from provisioning import config_schema
+from protocol import terminal_messages
+from protocol.config_sections import PROFILES
 from server import fleet_actions, fleet_service
 from server.fleet_queries import as_utc, health_fields
 from server.models import Alert, Bundle, Command, EnrolmentToken, Hall, Terminal, utcnow
@@ -311,8 +312,8 @@ def test_detail_shows_health_config_and_screenshot(console: Console) -> None:
 
 
 def test_labels_cover_the_schema_and_name_known_health_fields_first() -> None:
-    assert set(fleet_actions.PROFILES) == set(config_schema.PROFILES)  # the console knows all
-    assert set(fleet_actions.COMMAND_KINDS) == set(config_schema.COMMAND_KINDS)
+    assert set(fleet_actions.PROFILES) == set(PROFILES)  # the console knows all
+    assert set(fleet_actions.COMMAND_KINDS) == set(terminal_messages.COMMAND_KINDS)
     fields = health_fields({"uptime_s": 59, "zeta": 1, "received_at": "x", "app_version": "1"})
     labels = [label for label, _key, _value in fields]
     assert labels[0] == "应用版本" and labels[-1] == "zeta" and "received_at" not in labels

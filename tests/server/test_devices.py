@@ -21,8 +21,17 @@ from provisioning.enrol import enrol as enrol_terminal
 from provisioning.heartbeat import HeartbeatAgent
 from provisioning.identity import TerminalIdentity, load_state
 from provisioning.signing import device_id, public_key_bytes, sign_request
+from server import fleet_service
 from server.fleet_service import FleetError, is_online, queue_command, store_config
-from server.models import Alert, Command, EnrolmentToken, OutboxReceipt, SeenNonce, Terminal
+from server.models import (
+    Alert,
+    Command,
+    ConfigProfile,
+    EnrolmentToken,
+    OutboxReceipt,
+    SeenNonce,
+    Terminal,
+)
 from server.settings import ServerSettings
 from tests.provisioning.live_server import live_server, make_hall, make_token, set_status
 from tests.provisioning.signed import (
@@ -295,10 +304,26 @@ def test_heartbeat_stores_health_and_returns_config_and_commands(
 def test_invalid_config_is_refused_before_it_is_stored(server_app: FastAPI) -> None:
     hall_id = make_hall(server_app)
     with server_app.state.database.sessions() as session:
-        with pytest.raises(FleetError, match="printer: Value error, a usb printer needs"):
+        with pytest.raises(FleetError, match=r"\[printer\] a usb printer needs"):
             store_config(session, "hall", {"printer": {"kind": "usb"}}, hall_id=hall_id)
         with pytest.raises(FleetError, match="needs terminal_id"):
             store_config(session, "terminal", {})
+
+
+def test_scopes_stored_in_the_old_flat_shape_still_reach_the_terminal(
+        server_app: FastAPI, client: TestClient, key: Ed25519PrivateKey) -> None:
+    row = terminal_row(server_app, key)
+    assert row is not None and row.hall_id is not None
+    with server_app.state.database.sessions() as session:
+        # As schema 1 stored it: top-level keys beside the sections.
+        session.add(ConfigProfile(scope="hall", hall_id=row.hall_id, version=1, settings={
+            "languages": ["zh_CN"], "opening_hours": {"mon": ["09:00-12:00"]},
+            "content_channel": "pilot", "speech": {"rate": 150}}))
+        session.commit()
+        fleet_service._config_cache.clear()
+    pushed = heartbeat(client, key).json()["config"]["settings"]
+    assert pushed["service"] == {"languages": ["zh_CN"], "opening_hours": {"mon": ["09:00-12:00"]}}
+    assert pushed["terminal"]["content_channel"] == "pilot" and pushed["speech"]["rate"] == 150
 
 
 def test_health_raises_and_clears_alerts(server_app: FastAPI, client: TestClient,

@@ -14,7 +14,7 @@ import pytest
 
 from content.install import SEED
 from devtools.xvfb import virtual_display
-from kiosk.config import TerminalConfig, hash_pin
+from kiosk.config import TerminalConfig, hash_pin, merge
 
 ADMIN_PIN = "135790"
 
@@ -28,10 +28,10 @@ def ui_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def _running(ui_data_dir: Path) -> Iterator[Any]:
     with virtual_display():
-        config = TerminalConfig().with_overrides(
-            "terminal", data_dir=str(ui_data_dir), content=str(SEED), fullscreen=False,
-            admin_pin_hash=hash_pin(ADMIN_PIN))
-        config = config.with_overrides("speech", wav_dir=str(ui_data_dir / "speech"))
+        config = merge(TerminalConfig(), {
+            "terminal": {"data_dir": str(ui_data_dir), "content": str(SEED),
+                         "fullscreen": False, "admin_pin_hash": hash_pin(ADMIN_PIN)},
+            "speech": {"wav_dir": str(ui_data_dir / "speech")}})
         from kiosk.terminal import create_app
 
         app = create_app(config, windowed=True, size=(1080, 1920))

@@ -16,6 +16,7 @@ import pytest
 import requests
 from sqlalchemy import select
 
+from protocol.config import merge
 from server.models import User
 from server.ratings.models import Complaint, FollowUp, Rating
 from server.staff_photos import store
@@ -70,8 +71,8 @@ def pad(tmp_path: Path, ui: Any) -> Iterator[LoopbackHall]:
             user.photo_sha256 = store(MediaStorage(served.app.state.settings.storage_dir),
                                       picture())
             session.commit()
-        ui.app.apply_config(ui.app.terminal_config.with_overrides(
-            "rater", window=1, thanks_seconds=2))
+        ui.app.apply_config(merge(ui.app.terminal_config,
+                                  {"rater": {"window": 1, "thanks_seconds": 2}}))
         yield served
 
 

@@ -7,6 +7,8 @@ import wave
 from pathlib import Path
 from typing import Any
 
+from protocol.config import merge
+
 
 def wav_files(folder: Path) -> list[Path]:
     return sorted(folder.glob("*.wav")) if folder.exists() else []
@@ -47,7 +49,7 @@ def test_read_every_screen_on_entering_when_switched_on(ui: Any) -> None:
 def test_robot_profile_greets_and_reads_screens_by_default(ui: Any) -> None:
     app = ui.app
     query_config = app.terminal_config
-    app.terminal_config = query_config.with_overrides("terminal", profile="robot")
+    app.terminal_config = merge(query_config, {"terminal": {"profile": "robot"}})
     try:
         app.reset_session()  # a new visitor session picks up the profile's defaults
         assert app.state.read_aloud

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from protocol.hours import WEEKDAYS, local_now
 from server.app import create_app
 from server.background import serve_in_thread
 from server.fleet_actions import create_hall
@@ -48,7 +50,7 @@ def test_pushed_idle_limits_and_profile_apply_live(ui: Any, enrolled: Any) -> No
     ui.frames(3)
     assert (ui.app.idle.timeout, ui.app.idle.countdown) == (45, 9)
     assert ui.app.nav.current == "ticket"  # nobody was using it: the dispenser screen at once
-    assert ui.app.terminal_config.speech["wav_dir"]  # local-only settings are kept
+    assert ui.app.terminal_config.speech.wav_dir  # local-only settings are kept
 
 
 def test_usage_events_reach_the_server_through_the_outbox(ui: Any, enrolled: Any) -> None:
@@ -63,3 +65,48 @@ def test_usage_events_reach_the_server_through_the_outbox(ui: Any, enrolled: Any
             select(OutboxReceipt).where(OutboxReceipt.kind == "usage.screen"))]
     assert {"screen": "guide_detail", "key": guide, "language": "zh_CN"} in payloads
     assert any(p["screen"] == "home" for p in payloads)
+
+
+def test_pushed_languages_and_hours_work_on_the_terminal(ui: Any, enrolled: Any,
+                                                         tmp_path: Path) -> None:
+    ui.app.start_session()
+    ui.frames(2)
+    assert "English" in ui.texts()  # the language switch, before the push
+    today = local_now(dt.datetime.now(dt.UTC)).weekday()
+    tomorrow = WEEKDAYS[(today + 1) % 7]  # hours that exclude now, whatever the time
+    with enrolled.state.database.sessions() as session:
+        terminal = session.scalar(select(Terminal))
+        assert terminal is not None
+        store_config(session, "terminal", {"service": {
+            "languages": ["zh_CN"], "opening_hours": {tomorrow: ["09:00-12:00"]}}},
+            terminal_id=terminal.id)
+        session.commit()
+    ui.app.link.heartbeat.beat()  # the heartbeat thread may have taken it already
+    assert ui.wait_until(lambda: ui.app.terminal_config.service.languages == ["zh_CN"])
+    ui.frames(3)
+    assert ui.app.terminal_config.speech.wav_dir  # the file's settings are kept
+    assert not ui.app.state.multilingual and "English" not in ui.texts()
+    ui.app.toggle_language()
+    assert ui.app.state.language == "zh_CN"  # not offered: no way to English
+
+    asked: list[Any] = []
+    load_services = ui.app.queue.load_services
+    ui.app.queue.load_services = lambda *args: asked.append(args)
+    try:
+        ui.tap("取号")
+        assert ui.wait_until(lambda: ui.app.nav.current == "ticket")
+        ui.frames(3)
+        notice = ui.screen.message
+        for shown in ["暂停取号", "现在不在取号时间", "12348", "09:00-12:00",
+                      "Tickets are not issued at this time.", "12348 hotline"]:
+            assert shown in notice or shown in ui.texts(), shown
+        assert ui.screen.ids.services.children == [] and asked == []  # the server not asked
+        ui.screenshot(tmp_path / "after-hours-portrait.png")
+        ui.resize(1920, 1080)
+        ui.frames(4)
+        ui.screenshot(tmp_path / "after-hours-landscape.png")
+        assert asked == []
+    finally:
+        ui.app.queue.load_services = load_services
+        ui.resize(1080, 1920)
+        ui.frames(2)
