@@ -63,9 +63,9 @@ def _database(args: argparse.Namespace) -> Any:
 
 def _token_create(args: argparse.Namespace) -> int:
     import qrcode
+    from server.fleet_service import FleetError, create_enrolment_token
     from sqlalchemy import or_, select
 
-    from server.fleet_service import FleetError, create_enrolment_token
     from server.models import Hall
 
     settings, database = _database(args)
@@ -92,9 +92,9 @@ def _token_create(args: argparse.Namespace) -> int:
 
 
 def _fleet_list(args: argparse.Namespace) -> int:
+    from server.fleet_service import as_utc, is_online
     from sqlalchemy import func, select
 
-    from server.fleet_service import as_utc, is_online
     from server.models import Alert, Hall, Terminal, utcnow
 
     settings, database = _database(args)

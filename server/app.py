@@ -12,7 +12,16 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from server.api import auth, content, devices, health, queue
+from server.api import followups as followup_routes
+from server.api import ratings as rating_routes
 from server.db import Database, upgrade
+from server.pages import comments as comment_pages
+from server.pages import console, dashboard, phone
+from server.pages import content as content_pages
+from server.pages import followups as followup_pages
+from server.pages import queue as queue_pages
+from server.pages import staff as staff_pages
 from server.queue import models as queue_models  # noqa: F401  (registers the tables)
 from server.queue.core import install_hooks
 from server.queue.errors import QueueError
@@ -21,23 +30,6 @@ from server.ratings import models as rating_models  # noqa: F401
 from server.ratings.calendar import seed_calendar
 from server.ratings.export_worker import ExportWorker
 from server.ratings.rules import use_reasons
-from server.routers import (
-    auth,
-    comment_pages,
-    console,
-    content,
-    content_pages,
-    dashboard,
-    devices,
-    followup_pages,
-    health,
-    phone,
-    queue,
-    queue_pages,
-    staff_pages,
-)
-from server.routers import followups as followup_routes
-from server.routers import ratings as rating_routes
 from server.settings import ServerSettings
 
 log = logging.getLogger(__name__)

@@ -157,7 +157,7 @@ def _admin_create_user(args: argparse.Namespace) -> int:
 
 def _admin_create_hall(args: argparse.Namespace) -> int:
     from server.db import Database, upgrade
-    from server.fleet_actions import FleetActionError, create_hall
+    from server.fleet.actions import FleetActionError, create_hall
 
     settings = _settings(args)
     database = Database(settings.database_url)
@@ -176,7 +176,7 @@ def _admin_create_hall(args: argparse.Namespace) -> int:
 
 
 def _register_admin(commands: Any) -> None:
-    from server.fleet_actions import HALL_LEVELS
+    from server.fleet.actions import HALL_LEVELS
     from server.security import ROLES
 
     admin = commands.add_parser("admin", help="accounts and halls",

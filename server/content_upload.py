@@ -28,8 +28,8 @@ from sqlalchemy.orm import Session
 
 from content.bundle import MANIFEST
 from content.signing import SIGNATURE, ManifestInvalid, parse_manifest
+from server.api.content import BundleInfo, BundleUpload, publish_bundle
 from server.models import MediaBlob, User
-from server.routers.content import BundleInfo, BundleUpload, publish_bundle
 from server.settings import ServerSettings
 from server.storage import MediaStorage, UploadRejected
 

@@ -22,7 +22,7 @@ import requests
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.fleet_queries import as_utc
+from server.fleet.queries import as_utc
 from server.models import Hall, Service, User, Window
 from server.queue.models import Ticket
 from server.ratings.models import Rating

@@ -21,7 +21,7 @@ from provisioning.enrol import enrol as enrol_terminal
 from provisioning.heartbeat import HeartbeatAgent
 from provisioning.identity import TerminalIdentity, load_state
 from provisioning.signing import device_id, public_key_bytes, sign_request
-from server.fleet_service import FleetError, is_online, queue_command, store_config
+from server.fleet.service import FleetError, is_online, queue_command, store_config
 from server.models import Alert, Command, EnrolmentToken, OutboxReceipt, SeenNonce, Terminal
 from server.settings import ServerSettings
 from tests.provisioning.live_server import live_server, make_hall, make_token, set_status

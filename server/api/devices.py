@@ -29,8 +29,8 @@ from provisioning.config_schema import (
     OutboxBatch,
 )
 from provisioning.signing import device_id, verify_signature
-from server import fleet_service
 from server.deps import get_session, get_settings
+from server.fleet import service as fleet_service
 from server.models import SeenNonce, Terminal, utcnow
 from server.settings import ServerSettings
 from server.terminal_auth import current_terminal, path_of, remember_nonce, verified_request

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from server.deps import get_session
 from server.models import Hall
-from server.pages import error_page, templates
+from server.pages.rendering import error_page, templates
 from server.queue import feed
 from server.queue.models import Ticket
 from server.queue.views import last_event_id, ticket_view

@@ -13,11 +13,11 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from server.api.content import list_bundles
 from server.content_upload import UploadRefused, publish_archive
 from server.deps import get_session, get_settings
 from server.models import User
-from server.pages import PageRoute, render
-from server.routers.content import list_bundles
+from server.pages.rendering import PageRoute, render
 from server.security import require_role
 from server.settings import ServerSettings
 from server.storage import MediaStorage, get_storage

@@ -17,9 +17,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from provisioning import config_schema
-from server import fleet_service
-from server.fleet_scope import FleetScope
-from server.fleet_service import FleetError
+from server.fleet import service as fleet_service
+from server.fleet.scope import FleetScope
+from server.fleet.service import FleetError
 from server.models import Command, EnrolmentToken, Hall, Terminal, utcnow
 
 log = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from server.deps import get_session, get_settings
 from server.models import Hall
-from server.pages import PageRoute, templates
+from server.pages.rendering import PageRoute, templates
 from server.ratings.comments import CommentError, add_comment, check_token, find
 from server.ratings.models import Rating
 from server.ratings.rules import COMMENT_MAX

@@ -13,7 +13,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 
-from server import fleet_actions, fleet_queries
+from server.fleet import actions as fleet_actions
+from server.fleet import queries as fleet_queries
 from server.models import User
 from server.security import ROLES
 

@@ -13,8 +13,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from server import fleet_service
-from server.fleet_scope import FleetScope
+from server.fleet import service as fleet_service
+from server.fleet.scope import FleetScope
 from server.models import Alert, Command, EnrolmentToken, Hall, Terminal, utcnow
 from server.queue.hours import LOCAL_TIME
 from server.settings import ServerSettings
