@@ -12,16 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from server.api import auth, content, devices, health, queue
-from server.api import followups as followup_routes
-from server.api import ratings as rating_routes
 from server.db import Database, upgrade
-from server.pages import comments as comment_pages
-from server.pages import console, dashboard, phone
-from server.pages import content as content_pages
-from server.pages import followups as followup_pages
-from server.pages import queue as queue_pages
-from server.pages import staff as staff_pages
 from server.queue import models as queue_models  # noqa: F401  (registers the tables)
 from server.queue.core import install_hooks
 from server.queue.errors import QueueError
@@ -30,10 +21,10 @@ from server.ratings import models as rating_models  # noqa: F401
 from server.ratings.calendar import seed_calendar
 from server.ratings.export_worker import ExportWorker
 from server.ratings.rules import use_reasons
+from server.routes import ROUTERS
 from server.settings import ServerSettings
 
 log = logging.getLogger(__name__)
-API = "/api/v1"
 
 
 def create_app(settings: ServerSettings, *, migrate: bool = True) -> FastAPI:
@@ -63,21 +54,8 @@ def create_app(settings: ServerSettings, *, migrate: bool = True) -> FastAPI:
     app.state.broker = broker
     app.state.export_worker = export_worker
     install_hooks(database.sessions, broker)
-    app.include_router(health.router, prefix=API)
-    app.include_router(auth.router, prefix=API)
-    app.include_router(devices.router, prefix=API)
-    app.include_router(content.router, prefix=API)
-    app.include_router(queue.router, prefix=API)
-    app.include_router(followup_routes.router, prefix=API)
-    app.include_router(rating_routes.router)
-    app.include_router(phone.router)
-    app.include_router(queue_pages.router)
-    app.include_router(followup_pages.router)
-    app.include_router(comment_pages.router)
-    app.include_router(staff_pages.router)
-    app.include_router(dashboard.router)
-    app.include_router(content_pages.router)
-    app.include_router(console.router)  # web pages, not under the API prefix
+    for router, prefix in ROUTERS:
+        app.include_router(router, prefix=prefix)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
