@@ -13,9 +13,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from server.db import Database, upgrade
+from server.errors import ServiceError
 from server.queue import models as queue_models  # noqa: F401  (registers the tables)
 from server.queue.core import install_hooks
-from server.queue.errors import QueueError
 from server.queue.feed import Broker
 from server.ratings import models as rating_models  # noqa: F401
 from server.ratings.calendar import seed_calendar
@@ -67,8 +67,9 @@ def create_app(settings: ServerSettings, *, migrate: bool = True) -> FastAPI:
         return JSONResponse(status_code=422, content={"error": "invalid request",
                                                       "details": errors})
 
-    @app.exception_handler(QueueError)
-    async def _queue_error(_request: Request, exc: QueueError) -> JSONResponse:
+    @app.exception_handler(ServiceError)
+    async def _service_error(_request: Request, exc: ServiceError) -> JSONResponse:
+        # A domain service's refusal: its code and messages, with the status it names.
         return JSONResponse(status_code=exc.status, content=exc.as_json())
 
     return app
