@@ -20,7 +20,7 @@ from server.queue.feed import Broker
 from server.ratings import models as rating_models  # noqa: F401
 from server.ratings.calendar import seed_calendar
 from server.ratings.export_worker import ExportWorker
-from server.ratings.rules import use_reasons
+from server.ratings.rules import RatingReasons
 from server.routes import ROUTERS
 from server.settings import ServerSettings
 
@@ -29,14 +29,15 @@ log = logging.getLogger(__name__)
 
 def create_app(settings: ServerSettings, *, migrate: bool = True) -> FastAPI:
     """A configured server application on its own database."""
-    use_reasons(settings.rating_reasons)  # the province's reasons, or the defaults
+    rating_reasons = RatingReasons.load(settings.rating_reasons)  # the province's, or defaults
     database = Database(settings.database_url)
     if migrate:
         upgrade(database.engine)
         seed_calendar(database.sessions)  # national holidays for follow-up due dates
     settings.storage_dir.mkdir(parents=True, exist_ok=True)
     broker = Broker(database.engine)
-    export_worker = ExportWorker(database, settings) if settings.exporters else None
+    export_worker = (ExportWorker(database, settings, rating_reasons) if settings.exporters
+                     else None)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -53,6 +54,7 @@ def create_app(settings: ServerSettings, *, migrate: bool = True) -> FastAPI:
     app.state.database = database
     app.state.broker = broker
     app.state.export_worker = export_worker
+    app.state.rating_reasons = rating_reasons
     install_hooks(database.sessions, broker)
     for router, prefix in ROUTERS:
         app.include_router(router, prefix=prefix)

@@ -9,12 +9,12 @@ from typing import Any
 
 
 def _settings(args: argparse.Namespace) -> Any:
-    from server.ratings.rules import use_reasons
+    from server.ratings.rules import RatingReasons
     from server.settings import SettingsError, load_settings
 
     try:
         settings = load_settings(args.config)
-        use_reasons(settings.rating_reasons)  # a bad reasons file is refused here, clearly
+        RatingReasons.load(settings.rating_reasons)  # a bad reasons file is refused here, clearly
         return settings
     except SettingsError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)

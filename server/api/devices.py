@@ -234,7 +234,7 @@ async def outbox(body: OutboxBatch, request: Request, terminal: TerminalDep,
     """Store outbox items (usage events, ratings, complaints) exactly once by key."""
     accepted, duplicates = fleet_service.receive_outbox(
         session, terminal, [item.model_dump(mode="json") for item in body.items],
-        request.app.state.settings.follow_up_days)
+        request.app.state.settings.follow_up_days, request.app.state.rating_reasons)
     return {"accepted": accepted, "duplicates": duplicates}
 
 
