@@ -31,7 +31,6 @@ from server.terminal_auth import current_terminal
 
 router = APIRouter(tags=["ratings"])
 DbSession = Annotated[Session, Depends(get_session)]
-STATUS = {"not_finished": 409, "already_rated": 409, "unknown_ticket": 404}
 
 
 class RatingBody(BaseModel):
@@ -52,8 +51,7 @@ class TerminalRating(RatingBody):
 
 
 def _refused(error: RatingError) -> JSONResponse:
-    return JSONResponse(status_code=STATUS.get(error.code, 422),
-                        content={"error": error.code, "message": error.message})
+    return JSONResponse(status_code=error.status, content=error.as_json())
 
 
 def _view(rating: Rating) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from server.errors import ServiceError
 from server.models import Hall
 from server.queue.models import Ticket
 from server.ratings.models import Rating
@@ -54,28 +55,30 @@ DEFAULT_FOLLOW_UP_DAYS = 5
 KEY = re.compile(r"^[A-Za-z0-9_.:-]{8,80}$")
 
 
-class CodedError(ValueError):
-    """A refusal: code says why for programs, message says it in Chinese (from MESSAGES)."""
+class CodedError(ServiceError):
+    """A refusal of a rating, complaint or comment (see ServiceError)."""
 
-    MESSAGES: dict[str, str] = {}
-
-    def __init__(self, code: str):
-        super().__init__(f"{code}: {self.MESSAGES[code]}")
-        self.code, self.message = code, self.MESSAGES[code]
+    def as_json(self) -> dict[str, str]:
+        """The refusal body the rating API has always sent."""
+        return {"error": self.code, "message": self.message_zh}
 
 
 class RatingError(CodedError):
     """A rating that cannot be stored."""
 
     MESSAGES = {
-        "bad_level": "请选择五个等级中的一个。",
-        "bad_reason": "所选原因不属于该评价等级。",
-        "comment_too_long": f"留言不能超过{COMMENT_MAX}个字。",
-        "not_finished": "该号码尚未办结，办结后才能评价。",
-        "already_rated": "该号码已经评价过了，每次服务只能评价一次。",
-        "unknown_ticket": "没有找到这个号码。",
-        "bad_source": "评价来源无效。",
-        "bad_key": "请求编号无效。",
+        "bad_level": (422, "请选择五个等级中的一个。", "Choose one of the five levels."),
+        "bad_reason": (422, "所选原因不属于该评价等级。",
+                       "A reason chosen is not offered for that level."),
+        "comment_too_long": (422, f"留言不能超过{COMMENT_MAX}个字。",
+                             f"A comment has at most {COMMENT_MAX} characters."),
+        "not_finished": (409, "该号码尚未办结，办结后才能评价。",
+                         "The ticket is not finished; rate it once it is."),
+        "already_rated": (409, "该号码已经评价过了，每次服务只能评价一次。",
+                          "The ticket has been rated; one rating per service."),
+        "unknown_ticket": (404, "没有找到这个号码。", "No such ticket."),
+        "bad_source": (422, "评价来源无效。", "Unknown rating source."),
+        "bad_key": (422, "请求编号无效。", "Malformed request key."),
     }
 
 
