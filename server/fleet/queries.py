@@ -1,6 +1,6 @@
 """Read-side queries of the fleet console: overview, pending requests, detail, tokens.
 
-Every list is limited to the admin's :class:`~server.fleet_scope.FleetScope`.
+Every list is limited to the admin's :class:`~server.fleet.scope.FleetScope`.
 """
 
 from __future__ import annotations
@@ -100,7 +100,7 @@ def fleet_overview(session: Session, settings: ServerSettings, scope: FleetScope
 
 def pending_terminals(session: Session, scope: FleetScope) -> list[Terminal]:
     """Enrolment requests of the scope waiting for a decision, oldest first (requests
-    carry no hall, so only a province-wide admin sees them: server/fleet_scope.py)."""
+    carry no hall, so only a province-wide admin sees them: server/fleet/scope.py)."""
     return list(session.scalars(select(Terminal).where(Terminal.status == "pending",
                                                        scope.where(Terminal.hall_id))
                                 .order_by(Terminal.requested_at, Terminal.id)))

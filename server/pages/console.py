@@ -1,6 +1,6 @@
 """The web console: sign-in pages and the fleet console for IT (server-rendered, Chinese first).
 
-An IT admin with a hall sees and acts on that hall only (server/fleet_scope.py); a
+An IT admin with a hall sees and acts on that hall only (server/fleet/scope.py); a
 terminal outside their hall answers 404, as one that does not exist.
 """
 
