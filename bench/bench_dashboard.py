@@ -58,7 +58,7 @@ def fill(database_url: str) -> float:
     """Migrate, set up the hall and its people, generate the year; seconds taken."""
     from devtools.activity.generate import generate_activity
     from server.db import Database, upgrade
-    from server.fleet_actions import create_hall
+    from server.fleet.actions import create_hall
     from server.models import Terminal
     from server.queue.setup import apply_setup, load_setup
     from server.security import create_user

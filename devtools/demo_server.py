@@ -26,8 +26,8 @@ from provisioning.enrol import enrol
 from provisioning.identity import load_state
 from server.app import create_app
 from server.background import serve_in_thread
-from server.fleet_actions import create_hall
-from server.fleet_service import create_enrolment_token
+from server.fleet.actions import create_hall
+from server.fleet.service import create_enrolment_token
 from server.models import Hall, User, utcnow
 from server.queue import setup as queue_setup
 from server.queue.hours import local_day

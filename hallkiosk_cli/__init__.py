@@ -53,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
             register_generate(commands)
     register_enroll(commands)
     if with_server:
-        from server.fleet_cli import register as register_fleet
+        from server.fleet.cli import register as register_fleet
 
         register_fleet(commands)
     register_pin_hash(commands)

@@ -1,4 +1,4 @@
-"""``hallkiosk enroll``: terminal enrolment (the fleet tools are server/fleet_cli.py)."""
+"""``hallkiosk enroll``: terminal enrolment (the fleet tools are server/fleet/cli.py)."""
 
 from __future__ import annotations
 

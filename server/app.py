@@ -13,47 +13,31 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from server.db import Database, upgrade
+from server.errors import ServiceError
 from server.queue import models as queue_models  # noqa: F401  (registers the tables)
 from server.queue.core import install_hooks
-from server.queue.errors import QueueError
 from server.queue.feed import Broker
 from server.ratings import models as rating_models  # noqa: F401
 from server.ratings.calendar import seed_calendar
 from server.ratings.export_worker import ExportWorker
-from server.ratings.rules import use_reasons
-from server.routers import (
-    auth,
-    comment_pages,
-    console,
-    content,
-    content_pages,
-    dashboard,
-    devices,
-    followup_pages,
-    health,
-    phone,
-    queue,
-    queue_pages,
-    staff_pages,
-)
-from server.routers import followups as followup_routes
-from server.routers import ratings as rating_routes
+from server.ratings.rules import RatingReasons
+from server.routes import ROUTERS
 from server.settings import ServerSettings
 
 log = logging.getLogger(__name__)
-API = "/api/v1"
 
 
 def create_app(settings: ServerSettings, *, migrate: bool = True) -> FastAPI:
     """A configured server application on its own database."""
-    use_reasons(settings.rating_reasons)  # the province's reasons, or the defaults
+    rating_reasons = RatingReasons.load(settings.rating_reasons)  # the province's, or defaults
     database = Database(settings.database_url)
     if migrate:
         upgrade(database.engine)
         seed_calendar(database.sessions)  # national holidays for follow-up due dates
     settings.storage_dir.mkdir(parents=True, exist_ok=True)
     broker = Broker(database.engine)
-    export_worker = ExportWorker(database, settings) if settings.exporters else None
+    export_worker = (ExportWorker(database, settings, rating_reasons) if settings.exporters
+                     else None)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -70,22 +54,10 @@ def create_app(settings: ServerSettings, *, migrate: bool = True) -> FastAPI:
     app.state.database = database
     app.state.broker = broker
     app.state.export_worker = export_worker
+    app.state.rating_reasons = rating_reasons
     install_hooks(database.sessions, broker)
-    app.include_router(health.router, prefix=API)
-    app.include_router(auth.router, prefix=API)
-    app.include_router(devices.router, prefix=API)
-    app.include_router(content.router, prefix=API)
-    app.include_router(queue.router, prefix=API)
-    app.include_router(followup_routes.router, prefix=API)
-    app.include_router(rating_routes.router)
-    app.include_router(phone.router)
-    app.include_router(queue_pages.router)
-    app.include_router(followup_pages.router)
-    app.include_router(comment_pages.router)
-    app.include_router(staff_pages.router)
-    app.include_router(dashboard.router)
-    app.include_router(content_pages.router)
-    app.include_router(console.router)  # web pages, not under the API prefix
+    for router, prefix in ROUTERS:
+        app.include_router(router, prefix=prefix)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -97,8 +69,9 @@ def create_app(settings: ServerSettings, *, migrate: bool = True) -> FastAPI:
         return JSONResponse(status_code=422, content={"error": "invalid request",
                                                       "details": errors})
 
-    @app.exception_handler(QueueError)
-    async def _queue_error(_request: Request, exc: QueueError) -> JSONResponse:
+    @app.exception_handler(ServiceError)
+    async def _service_error(_request: Request, exc: ServiceError) -> JSONResponse:
+        # A domain service's refusal: its code and messages, with the status it names.
         return JSONResponse(status_code=exc.status, content=exc.as_json())
 
     return app

@@ -9,12 +9,12 @@ from typing import Any
 
 
 def _settings(args: argparse.Namespace) -> Any:
-    from server.ratings.rules import use_reasons
+    from server.ratings.rules import RatingReasons
     from server.settings import SettingsError, load_settings
 
     try:
         settings = load_settings(args.config)
-        use_reasons(settings.rating_reasons)  # a bad reasons file is refused here, clearly
+        RatingReasons.load(settings.rating_reasons)  # a bad reasons file is refused here, clearly
         return settings
     except SettingsError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
@@ -153,7 +153,7 @@ def _admin_create_user(args: argparse.Namespace) -> int:
 
 def _admin_create_hall(args: argparse.Namespace) -> int:
     from server.db import Database, upgrade
-    from server.fleet_actions import FleetActionError, create_hall
+    from server.fleet.actions import FleetActionError, create_hall
 
     settings = _settings(args)
     database = Database(settings.database_url)
@@ -172,7 +172,7 @@ def _admin_create_hall(args: argparse.Namespace) -> int:
 
 
 def _register_admin(commands: Any) -> None:
-    from server.fleet_actions import HALL_LEVELS
+    from server.fleet.actions import HALL_LEVELS
     from server.security import ROLES
 
     admin = commands.add_parser("admin", help="accounts and halls",

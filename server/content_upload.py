@@ -4,8 +4,8 @@ The zip holds a bundle folder written by ``hallkiosk content build --key`` (``ha
 content pack`` makes one; any zip tool will do), at its root or inside one top folder.
 Nothing in it is trusted: member names, links, declared sizes and compression ratios are
 checked before a byte is extracted; every listed file is stored through MediaStorage with
-its sha256 checked while it is written; then the signed manifest goes through the API's
-own ``publish_bundle``, so the page and ``hallkiosk content publish`` obey the same rules.
+its sha256 checked while it is written; then the signed manifest goes through
+server/publishing.py, as ``hallkiosk content publish``'s does, so both obey the same rules.
 A refusal leaves no Bundle row (files already stored are content-addressed and harmless).
 """
 
@@ -20,7 +20,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import IO, Any
 
-from fastapi import HTTPException
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -29,7 +28,7 @@ from sqlalchemy.orm import Session
 from content.bundle import MANIFEST
 from content.signing import SIGNATURE, ManifestInvalid, parse_manifest
 from server.models import MediaBlob, User
-from server.routers.content import BundleInfo, BundleUpload, publish_bundle
+from server.publishing import BundleInfo, BundleUpload, PublishError, publish
 from server.settings import ServerSettings
 from server.storage import MediaStorage, UploadRejected
 
@@ -237,37 +236,16 @@ def record_blobs(session: Session, stored: dict[str, int]) -> None:
     raise UploadRefused("服务器正忙，文件记录未能保存，请稍后重试。", 409)
 
 
-def refusal_message(exc: HTTPException, manifest: dict[str, Any]) -> str:
-    """The Chinese message for a refusal of publish_bundle."""
-    detail = str(exc.detail)
-    if exc.status_code == 400:
-        return ("签名无效：manifest.sig 与服务器配置的内容公钥不符。请确认用正确的签名私钥构建，"
-                "且压缩包中的 manifest.json 没有被改动。")
-    if exc.status_code == 409 and "already published" in detail:
-        return (f"版本已存在：{manifest['version']} 已经发布过。内容改动后请重新构建，"
-                "会得到新的版本号。")
-    if exc.status_code == 409 and "public key" in detail:
-        return ("未配置内容公钥：服务器没有设置 content_public_key（或无法读取），暂时不能发布。"
-                "请联系运维人员。")
-    if exc.status_code == 409 and "not uploaded" in detail:
-        return f"缺少文件：服务器上还缺少清单列出的文件（{detail}）。请重新构建并打包。"
-    if exc.status_code == 422 and manifest.get("hall") and "does not know" in detail:
-        return f"清单格式错误：清单中的大厅「{manifest['hall']}」在服务器上不存在，请先创建该大厅。"
-    if exc.status_code == 422:
-        return f"清单格式错误：{detail}"
-    return f"发布被拒绝（HTTP {exc.status_code}）：{detail}"
-
-
 def publish_archive(file: IO[bytes], user: User, session: Session, settings: ServerSettings,
                     storage: MediaStorage) -> BundleInfo:
-    """Check the zip, store its files, then publish its signed manifest; UploadRefused if not."""
+    """Check the zip, store its files, then publish its signed manifest; UploadRefused
+    (the zip) or PublishError (the bundle) if not."""
     bundle = open_archive(file, settings.max_upload_bytes)
     with bundle.archive:
         stored = store_files(bundle, storage, settings.max_upload_bytes)
     record_blobs(session, stored)
     try:
-        return publish_bundle(bundle.upload, editor=user, session=session, settings=settings,
-                              storage=storage)
-    except HTTPException as exc:
+        return publish(session, settings, storage, user, bundle.upload)
+    except PublishError:
         session.rollback()
-        raise UploadRefused(refusal_message(exc, bundle.manifest), exc.status_code) from None
+        raise

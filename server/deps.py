@@ -1,4 +1,4 @@
-"""Dependencies shared by the routers: the database session and settings."""
+"""Dependencies shared by the routers: the database session, settings and rating reasons."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from fastapi import Request
 from sqlalchemy.orm import Session
 
+from server.ratings.rules import RatingReasons
 from server.settings import ServerSettings
 
 
@@ -19,3 +20,9 @@ def get_settings(request: Request) -> ServerSettings:
     """The server's settings."""
     settings: ServerSettings = request.app.state.settings
     return settings
+
+
+def get_rating_reasons(request: Request) -> RatingReasons:
+    """The rating reasons this application offers (the province's, or the defaults)."""
+    reasons: RatingReasons = request.app.state.rating_reasons
+    return reasons

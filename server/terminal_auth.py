@@ -1,4 +1,5 @@
-"""Authenticate a terminal's signed request (see provisioning/signing.py)."""
+"""Authenticate a terminal's signed request (see provisioning/signing.py): the one
+implementation every terminal route depends on."""
 
 from __future__ import annotations
 
@@ -11,17 +12,20 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from provisioning.signing import HEADERS, verify_signature
 from server.deps import get_session, get_settings
+from server.fleet.service import commands_waiting
 from server.models import SeenNonce, Terminal, utcnow
 from server.settings import ServerSettings
 
 log = logging.getLogger(__name__)
+NONCE_PURGE_SECONDS = 10.0
+_purged_at = 0.0
 
 
-def _fail(status: int, message: str, device: str = "") -> HTTPException:
+def refusal(status: int, message: str, device: str = "") -> HTTPException:
     log.warning("terminal request refused (%s): %s", device[:12] or "unknown", message)
     return HTTPException(status_code=status, detail=message)
 
@@ -32,28 +36,39 @@ async def verified_request(request: Request, session: Session,
     headers = {name: request.headers.get(name, "") for name in HEADERS}
     missing = [name for name, value in headers.items() if not value]
     if missing:
-        raise _fail(401, f"missing signature header(s): {', '.join(missing)}")
+        raise refusal(401, f"missing signature header(s): {', '.join(missing)}")
     try:
         timestamp = int(headers["X-Timestamp"])
     except ValueError:
-        raise _fail(401, "X-Timestamp is not a number", headers["X-Device-Id"]) from None
+        raise refusal(401, "X-Timestamp is not a number", headers["X-Device-Id"]) from None
     if abs(time.time() - timestamp) > settings.signature_max_skew:
-        raise _fail(401, "request timestamp outside the allowed clock skew",
+        raise refusal(401, "request timestamp outside the allowed clock skew",
                     headers["X-Device-Id"])
     return headers, await request.body()
 
 
 def remember_nonce(session: Session, terminal: Terminal, nonce: str,
-                   settings: ServerSettings) -> None:
-    """Record a nonce; a nonce seen before is a replay."""
-    horizon = utcnow() - dt.timedelta(seconds=2 * settings.signature_max_skew)
-    session.execute(delete(SeenNonce).where(SeenNonce.seen_at < horizon))
+                   settings: ServerSettings, *, purge: bool = True) -> None:
+    """Record a nonce (flushed, not committed); a nonce seen before is a replay. Nonces
+    older than twice the allowed skew are purged first when purge is set."""
+    if purge:
+        horizon = utcnow() - dt.timedelta(seconds=2 * settings.signature_max_skew)
+        session.execute(delete(SeenNonce).where(SeenNonce.seen_at < horizon))
     session.add(SeenNonce(terminal_id=terminal.id, nonce=nonce))
     try:
         session.flush()
     except IntegrityError:
         session.rollback()
-        raise _fail(401, "replayed request (nonce already used)", terminal.device_id) from None
+        raise refusal(401, "replayed request (nonce already used)", terminal.device_id) from None
+
+
+def _purge_due() -> bool:
+    # Purging on every request costs a DELETE on the busiest path; every few seconds is enough.
+    global _purged_at
+    if time.monotonic() - _purged_at > NONCE_PURGE_SECONDS:
+        _purged_at = time.monotonic()
+        return True
+    return False
 
 
 def path_of(request: Request) -> str:
@@ -62,23 +77,42 @@ def path_of(request: Request) -> str:
     return request.url.path + (f"?{query}" if query else "")
 
 
+async def signed_terminal(request: Request, session: Session,
+                          settings: ServerSettings) -> tuple[Terminal, bool]:
+    """The terminal that signed this request, whatever its status (nonce recorded, not
+    committed), and whether commands wait for it: one query for both, on the busiest path."""
+    headers, body = await verified_request(request, session, settings)
+    row = session.execute(
+        select(Terminal, commands_waiting(Terminal.id, utcnow()))
+        .options(defer(Terminal.screenshot))  # megabytes, never needed here
+        .where(Terminal.device_id == headers["X-Device-Id"])).first()
+    if row is None:
+        raise refusal(401, "unknown terminal", headers["X-Device-Id"])
+    terminal, waiting = row
+    if not verify_signature(base64.b64decode(terminal.public_key), headers, request.method,
+                            path_of(request), body):
+        raise refusal(401, "signature does not verify", terminal.device_id)
+    remember_nonce(session, terminal, headers["X-Nonce"], settings, purge=_purge_due())
+    return terminal, bool(waiting)
+
+
+async def accepted_terminal(request: Request, session: Session,
+                            settings: ServerSettings) -> tuple[Terminal, bool]:
+    """signed_terminal, refused (403, nonce committed) unless the terminal is accepted."""
+    terminal, waiting = await signed_terminal(request, session, settings)
+    if terminal.status != "accepted":
+        session.commit()
+        raise refusal(403, f"terminal {terminal.status}", terminal.device_id)
+    return terminal, waiting
+
+
 async def current_terminal(
     request: Request,
     session: Annotated[Session, Depends(get_session)],
     settings: Annotated[ServerSettings, Depends(get_settings)],
 ) -> Terminal:
     """The accepted terminal that signed this request (401 bad signature, 403 not accepted)."""
-    headers, body = await verified_request(request, session, settings)
-    terminal = session.scalar(select(Terminal).where(Terminal.device_id == headers["X-Device-Id"]))
-    if terminal is None:
-        raise _fail(401, "unknown terminal", headers["X-Device-Id"])
-    public_key = base64.b64decode(terminal.public_key)
-    if not verify_signature(public_key, headers, request.method, path_of(request), body):
-        raise _fail(401, "signature does not verify", terminal.device_id)
-    remember_nonce(session, terminal, headers["X-Nonce"], settings)
-    if terminal.status != "accepted":
-        session.commit()
-        raise _fail(403, f"terminal {terminal.status}", terminal.device_id)
+    terminal, _waiting = await accepted_terminal(request, session, settings)
     terminal.last_seen_at = utcnow()
     session.commit()
     return terminal

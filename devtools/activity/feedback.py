@@ -13,7 +13,8 @@ from typing import Any
 from devtools.activity.simulate import CLOSES, OPENS, ServicePlan, SimTicket
 from server.queue.hours import local_day
 from server.ratings.complaints import CATEGORIES
-from server.ratings.rules import BAD_LEVELS, REASONS, add_working_days
+from server.ratings.rules import BAD_LEVELS, add_working_days
+from server.ratings.rules import DEFAULT_REASONS as REASONS
 
 Row = dict[str, Any]
 RATED_SHARE = 0.6

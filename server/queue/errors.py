@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from server.errors import ServiceError
+
 MESSAGES: dict[str, tuple[int, str, str]] = {
     "unknown_service": (404, "没有这项业务，请重新选择。", "No such service; please choose again."),
     "service_closed": (409, "该业务现在不在办理时间。", "This service is closed now."),
@@ -32,18 +34,7 @@ MESSAGES: dict[str, tuple[int, str, str]] = {
 }
 
 
-class QueueError(Exception):
+class QueueError(ServiceError):
     """A queue action refused; ``code`` is one of MESSAGES."""
 
-    def __init__(self, code: str, detail: str = ""):
-        self.code = code
-        self.status, self.message, self.message_en = MESSAGES[code]
-        self.detail = detail
-        super().__init__(f"{code}: {self.message_en}" + (f" ({detail})" if detail else ""))
-
-    def as_json(self) -> dict[str, str]:
-        """The error as an API response body."""
-        body = {"error": self.code, "message": self.message, "message_en": self.message_en}
-        if self.detail:  # not "detail": clients read that as the whole message
-            body["about"] = self.detail
-        return body
+    MESSAGES = MESSAGES

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from content.overlay import notices_on
-from server.fleet_queries import as_utc
+from server.fleet.queries import as_utc
 from server.models import Hall, Service, User, Window, WindowService, utcnow
 from server.queue.hours import is_open, local_day, next_opening
 from server.queue.models import AT_WINDOW, WAITING, QueueEvent, Ticket, TicketEvent

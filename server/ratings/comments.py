@@ -41,12 +41,16 @@ class CommentError(CodedError):
     """A comment that cannot be taken."""
 
     MESSAGES = {
-        "bad_token": "二维码无效，请在评价后重新扫描。",
-        "expired": "二维码已过期，如需反映问题请使用投诉建议。",
-        "revoked": "该终端已停用，无法留言。",
-        "already_commented": "您已经留过言了，感谢您的反馈。",
-        "empty": "请填写留言内容。",
-        "too_long": f"留言不能超过{COMMENT_MAX}个字。",
+        "bad_token": (404, "二维码无效，请在评价后重新扫描。",
+                      "The QR code is not valid; scan it again after rating."),
+        "expired": (410, "二维码已过期，如需反映问题请使用投诉建议。",
+                    "The QR code has expired; use a complaint to tell us more."),
+        "revoked": (410, "该终端已停用，无法留言。", "The terminal is retired; no comment."),
+        "already_commented": (409, "您已经留过言了，感谢您的反馈。",
+                              "You have commented already; thank you."),
+        "empty": (422, "请填写留言内容。", "Write a comment."),
+        "too_long": (422, f"留言不能超过{COMMENT_MAX}个字。",
+                     f"A comment has at most {COMMENT_MAX} characters."),
     }
 
 

@@ -31,11 +31,13 @@ class ComplaintError(CodedError):
     """A complaint that cannot be stored."""
 
     MESSAGES = {
-        "bad_category": "请选择投诉建议的类别。",
-        "bad_phone": "请输入正确的手机号码或带区号的固定电话。",
-        "content_too_long": f"内容不能超过{CONTENT_MAX}个字。",
-        "bad_source": "来源无效。",
-        "bad_key": "请求编号无效。",
+        "bad_category": (422, "请选择投诉建议的类别。", "Choose a category."),
+        "bad_phone": (422, "请输入正确的手机号码或带区号的固定电话。",
+                      "Give a mobile number or a landline with its area code."),
+        "content_too_long": (422, f"内容不能超过{CONTENT_MAX}个字。",
+                             f"The text has at most {CONTENT_MAX} characters."),
+        "bad_source": (422, "来源无效。", "Unknown source."),
+        "bad_key": (422, "请求编号无效。", "Malformed request key."),
     }
 
 

@@ -22,11 +22,11 @@ import requests
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.fleet_queries import as_utc
+from server.fleet.queries import as_utc
 from server.models import Hall, Service, User, Window
 from server.queue.models import Ticket
 from server.ratings.models import Rating
-from server.ratings.rules import LEVELS, by_indicator
+from server.ratings.rules import LEVELS, RatingReasons
 from server.settings import ExporterConfig
 
 FORMAT = "hallkiosk.ratings"
@@ -58,8 +58,8 @@ def _iso(value: dt.datetime | None) -> str | None:
     return utc.isoformat(timespec="seconds").replace("+00:00", "Z") if utc else None
 
 
-def rating_records(session: Session, rating_ids: Sequence[int], origin: str
-                   ) -> list[dict[str, Any]]:
+def rating_records(session: Session, rating_ids: Sequence[int], origin: str,
+                   offered: RatingReasons) -> list[dict[str, Any]]:
     """The documented record of each rating, in id order (one query for the batch)."""
     rows = session.execute(
         select(Rating, Hall.code, Hall.name, Ticket.number, Ticket.day, Service.code,
@@ -78,7 +78,7 @@ def rating_records(session: Session, rating_ids: Sequence[int], origin: str
         "level": rating.level,
         "level_name": LEVELS[rating.level],
         "reasons": list(rating.reasons),
-        "indicators": by_indicator(rating.level, rating.reasons),
+        "indicators": offered.by_indicator(rating.level, rating.reasons),
         "comment": rating.comment,
         "source": rating.source,
         "ticket_number": ticket_number,

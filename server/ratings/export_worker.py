@@ -30,6 +30,7 @@ from server.models import utcnow
 from server.ratings.comments import SKEW
 from server.ratings.export import Exporter, batch_document, build_exporter, rating_records
 from server.ratings.models import ExportItem, Rating, RatingComment
+from server.ratings.rules import RatingReasons
 from server.settings import ExporterConfig, ServerSettings
 
 log = logging.getLogger(__name__)
@@ -127,14 +128,15 @@ def mark_failed(session: Session, claimed: list[tuple[int, int, int]], error: st
 
 
 def deliver(database: Database, config: ExporterConfig, exporter: Exporter,
-            clock: Callable[[], dt.datetime], max_backoff: int) -> PassResult:
+            clock: Callable[[], dt.datetime], max_backoff: int,
+            offered: RatingReasons) -> PassResult:
     """Send every due item of one exporter, batch by batch; stop at the first failure."""
     result = PassResult()
     while True:
         with database.sessions() as session:
             claimed = claim(session, config, clock())
             records = rating_records(session, [rating for _, rating, _ in claimed],
-                                     config.origin) if claimed else []
+                                     config.origin, offered) if claimed else []
             session.commit()
         if not claimed:
             return result
@@ -172,8 +174,11 @@ def outbox_counts(session: Session) -> dict[str, dict[str, int]]:
 class ExportWorker:
     """Runs export passes: once on demand, or every export_interval in a background thread."""
 
-    def __init__(self, database: Database, settings: ServerSettings):
+    def __init__(self, database: Database, settings: ServerSettings,
+                 reasons: RatingReasons | None = None):
         self.database, self.settings = database, settings
+        # The application's reasons; a worker on its own (the CLI) reads the same file.
+        self.reasons = reasons or RatingReasons.load(settings.rating_reasons)
         # Built now, so a plug-in path that does not load stops the server at start-up.
         self.exporters = [(config, build_exporter(config)) for config in settings.exporters]
         self._failing: set[str] = set()
@@ -190,7 +195,7 @@ class ExportWorker:
         results = {}
         for config, exporter in self.exporters:
             result = deliver(self.database, config, exporter, clock,
-                             self.settings.export_max_backoff)
+                             self.settings.export_max_backoff, self.reasons)
             self._log_change(config.name, result)
             results[config.name] = result
         return results

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from server.fleet_queries import as_utc
+from server.fleet.queries import as_utc
 from server.models import Service, User, Window
 from server.queue.models import Ticket
 from server.ratings.complaints import CATEGORIES

@@ -18,7 +18,14 @@ from server.models import Hall, Terminal
 from server.queue.models import Ticket
 from server.ratings.comments import bind_rating
 from server.ratings.complaints import submit
-from server.ratings.rules import DEFAULT_FOLLOW_UP_DAYS, CodedError, RatingError, rate
+from server.ratings.rules import (
+    DEFAULT_FOLLOW_UP_DAYS,
+    NATIONAL_REASONS,
+    CodedError,
+    RatingError,
+    RatingReasons,
+    rate,
+)
 
 log = logging.getLogger(__name__)
 KINDS = ("rating", "complaint")
@@ -40,7 +47,8 @@ def _ticket(session: Session, hall: Hall, payload: dict[str, Any]) -> Ticket | N
 
 
 def apply(session: Session, terminal: Terminal, key: str, kind: str, payload: dict[str, Any],
-          follow_up_days: int = DEFAULT_FOLLOW_UP_DAYS) -> str:
+          follow_up_days: int = DEFAULT_FOLLOW_UP_DAYS,
+          offered: RatingReasons = NATIONAL_REASONS) -> str:
     """Store what one outbox item carries (not committed); returns "stored", "refused: code"
     or "ignored" for kinds that carry nothing to store (usage events)."""
     if kind not in KINDS:
@@ -56,7 +64,7 @@ def apply(session: Session, terminal: Terminal, key: str, kind: str, payload: di
                 comment=str(payload.get("comment", "")),
                 source=str(payload.get("source", "terminal")),
                 ticket=_ticket(session, hall, payload), idempotency_key=key,
-                terminal_id=terminal.id, follow_up_days=follow_up_days)
+                terminal_id=terminal.id, follow_up_days=follow_up_days, offered=offered)
             if created and payload.get("comment_token"):  # a comment may follow by QR code
                 bind_rating(session, rating, str(payload["comment_token"]), terminal.id)
         else:

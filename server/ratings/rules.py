@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from server.errors import ServiceError
 from server.models import Hall
 from server.queue.models import Ticket
 from server.ratings.models import Rating
@@ -47,38 +49,36 @@ DEFAULT_REASON_INDICATOR = {
     "服务态度好": "服务态度", "服务态度一般": "服务态度", "服务态度差": "服务态度",
     "推诿扯皮": "服务态度",
 }
-# The tables in use: the defaults, or the province's file (settings.rating_reasons), read
-# when the server application is created.
-REASONS: dict[int, tuple[str, ...]] = dict(DEFAULT_REASONS)
-REASON_INDICATOR: dict[str, str] = dict(DEFAULT_REASON_INDICATOR)
 COMMENT_MAX = 500
 SOURCES = ("pad", "terminal", "phone")
 DEFAULT_FOLLOW_UP_DAYS = 5
 KEY = re.compile(r"^[A-Za-z0-9_.:-]{8,80}$")
 
 
-class CodedError(ValueError):
-    """A refusal: code says why for programs, message says it in Chinese (from MESSAGES)."""
+class CodedError(ServiceError):
+    """A refusal of a rating, complaint or comment (see ServiceError)."""
 
-    MESSAGES: dict[str, str] = {}
-
-    def __init__(self, code: str):
-        super().__init__(f"{code}: {self.MESSAGES[code]}")
-        self.code, self.message = code, self.MESSAGES[code]
+    def as_json(self) -> dict[str, str]:
+        """The refusal body the rating API has always sent."""
+        return {"error": self.code, "message": self.message_zh}
 
 
 class RatingError(CodedError):
     """A rating that cannot be stored."""
 
     MESSAGES = {
-        "bad_level": "请选择五个等级中的一个。",
-        "bad_reason": "所选原因不属于该评价等级。",
-        "comment_too_long": f"留言不能超过{COMMENT_MAX}个字。",
-        "not_finished": "该号码尚未办结，办结后才能评价。",
-        "already_rated": "该号码已经评价过了，每次服务只能评价一次。",
-        "unknown_ticket": "没有找到这个号码。",
-        "bad_source": "评价来源无效。",
-        "bad_key": "请求编号无效。",
+        "bad_level": (422, "请选择五个等级中的一个。", "Choose one of the five levels."),
+        "bad_reason": (422, "所选原因不属于该评价等级。",
+                       "A reason chosen is not offered for that level."),
+        "comment_too_long": (422, f"留言不能超过{COMMENT_MAX}个字。",
+                             f"A comment has at most {COMMENT_MAX} characters."),
+        "not_finished": (409, "该号码尚未办结，办结后才能评价。",
+                         "The ticket is not finished; rate it once it is."),
+        "already_rated": (409, "该号码已经评价过了，每次服务只能评价一次。",
+                          "The ticket has been rated; one rating per service."),
+        "unknown_ticket": (404, "没有找到这个号码。", "No such ticket."),
+        "bad_source": (422, "评价来源无效。", "Unknown rating source."),
+        "bad_key": (422, "请求编号无效。", "Malformed request key."),
     }
 
 
@@ -100,21 +100,32 @@ class ReasonsError(SettingsError):
     """A province's reasons file that cannot be used, with the reason."""
 
 
-def use_reasons(path: Path | None) -> None:
-    """Offer the reasons of a province's YAML file (None: the national defaults).
+@dataclass(frozen=True)
+class RatingReasons:
+    """The reasons offered for each level and the indicator each speaks to: the national
+    defaults, or a province's file (settings.rating_reasons). Each application keeps its
+    own on app.state, so two applications in one process do not share them."""
 
-    The file maps each level (1-5) to its reasons, each with the indicator it speaks
-    to: ``2: [{reason: 等候时间过长, indicator: 服务效率}, ...]``.
-    """
-    reasons, indicator = dict(DEFAULT_REASONS), dict(DEFAULT_REASON_INDICATOR)
-    if path is not None:
+    reasons: Mapping[int, tuple[str, ...]]
+    indicator: Mapping[str, str]
+
+    @classmethod
+    def load(cls, path: Path | None) -> RatingReasons:
+        """The reasons of a province's YAML file (None: the national defaults).
+
+        The file maps each level (1-5) to its reasons, each with the indicator it speaks
+        to: ``2: [{reason: 等候时间过长, indicator: 服务效率}, ...]``.
+        """
+        if path is None:
+            return NATIONAL_REASONS
         try:
             data = yaml.safe_load(path.read_text("utf-8"))
         except (OSError, yaml.YAMLError) as error:
             raise ReasonsError(f"{path}: {error}") from None
         if not isinstance(data, dict) or set(data) != set(LEVELS):
             raise ReasonsError(f"{path}: give the reasons of each level 1 to 5")
-        reasons, indicator = {}, {}
+        reasons: dict[int, tuple[str, ...]] = {}
+        indicator: dict[str, str] = {}
         for level, items in data.items():
             if not isinstance(items, list):
                 raise ReasonsError(f"{path}: level {level}: a list of reasons")
@@ -125,27 +136,28 @@ def use_reasons(path: Path | None) -> None:
                                        f"one of the indicators {', '.join(INDICATORS[1:])}")
                 indicator[str(item["reason"]).strip()] = str(item["indicator"])
             reasons[int(level)] = tuple(str(item["reason"]).strip() for item in items)
-    REASONS.clear()
-    REASONS.update(reasons)
-    REASON_INDICATOR.clear()
-    REASON_INDICATOR.update(indicator)
+        return cls(reasons, indicator)
+
+    def by_indicator(self, level: int, reasons: Iterable[str]) -> dict[str, Any]:
+        """A rating on the four offline indicators: the level as 整体满意度, the reasons
+        under the indicator each speaks to."""
+        grouped: dict[str, Any] = {INDICATORS[0]: LEVELS[level]}
+        for reason in reasons:
+            grouped.setdefault(self.indicator.get(reason, INDICATORS[0] + "原因"),
+                               []).append(reason)
+        return grouped
 
 
-def by_indicator(level: int, reasons: Iterable[str]) -> dict[str, Any]:
-    """A rating on the four offline indicators: the level as 整体满意度, the reasons
-    under the indicator each speaks to."""
-    grouped: dict[str, Any] = {INDICATORS[0]: LEVELS[level]}
-    for reason in reasons:
-        grouped.setdefault(REASON_INDICATOR.get(reason, INDICATORS[0] + "原因"), []).append(
-            reason)
-    return grouped
+NATIONAL_REASONS = RatingReasons(DEFAULT_REASONS, DEFAULT_REASON_INDICATOR)
 
 
-def check(level: int, reasons: list[str], comment: str, source: str) -> None:
-    """Raise RatingError unless level, reasons, comment and source are acceptable."""
+def check(level: int, reasons: list[str], comment: str, source: str,
+          offered: RatingReasons = NATIONAL_REASONS) -> None:
+    """Raise RatingError unless level, reasons (of those offered), comment and source are
+    acceptable."""
     if level not in LEVELS:
         raise RatingError("bad_level")
-    if any(reason not in REASONS[level] for reason in reasons) or len(set(reasons)) != len(
+    if any(reason not in offered.reasons[level] for reason in reasons) or len(set(reasons)) != len(
             reasons):
         raise RatingError("bad_reason")
     if len(comment) > COMMENT_MAX:
@@ -157,7 +169,8 @@ def check(level: int, reasons: list[str], comment: str, source: str) -> None:
 def rate(session: Session, hall: Hall, *, level: int, reasons: list[str] | None = None,
          comment: str = "", source: str, ticket: Ticket | None = None,
          idempotency_key: str | None = None, terminal_id: int | None = None,
-         follow_up_days: int = DEFAULT_FOLLOW_UP_DAYS) -> tuple[Rating, bool]:
+         follow_up_days: int = DEFAULT_FOLLOW_UP_DAYS,
+         offered: RatingReasons = NATIONAL_REASONS) -> tuple[Rating, bool]:
     """Store a rating (flushed, not committed): (rating, True), or the one already stored
     for idempotency_key and False. A ticket must be finished and not rated yet. A bad
     rating opens its follow-up work item in the same transaction."""
@@ -170,7 +183,7 @@ def rate(session: Session, hall: Hall, *, level: int, reasons: list[str] | None 
         existing = session.scalar(select(Rating).where(Rating.idempotency_key == idempotency_key))
         if existing is not None:
             return existing, False
-    check(level, reasons, comment.strip(), source)
+    check(level, reasons, comment.strip(), source, offered)
     if ticket is not None:
         if ticket.hall_id != hall.id:
             raise RatingError("unknown_ticket")

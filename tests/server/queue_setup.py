@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from server.fleet_actions import create_hall
+from server.fleet.actions import create_hall
 from server.models import Hall, User, Window
 from server.queue.actions import sign_in
 from server.queue.setup import apply_setup, load_setup

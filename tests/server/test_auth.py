@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from hallkiosk_cli import main as hallkiosk
 from server import security
 from server.db import Database, upgrade
-from server.fleet_actions import create_hall
+from server.fleet.actions import create_hall
 from server.models import Hall, LoginFailure, User
 from server.security import create_user, hash_password, require_role, verify_password
 from server.settings import ServerSettings

@@ -18,8 +18,9 @@ from sqlalchemy.orm import Session
 from content.bundle import BUNDLE_FORMAT
 from protocol import terminal_messages
 from protocol.config_sections import PROFILES
-from server import fleet_actions, fleet_service
-from server.fleet_queries import as_utc, health_fields
+from server.fleet import actions as fleet_actions
+from server.fleet import service as fleet_service
+from server.fleet.queries import as_utc, health_fields
 from server.models import Alert, Bundle, Command, EnrolmentToken, Hall, Terminal, utcnow
 from tests.server.test_auth import add_user, sign_in
 

@@ -21,8 +21,8 @@ from provisioning.enrol import enrol as enrol_terminal
 from provisioning.heartbeat import HeartbeatAgent
 from provisioning.identity import TerminalIdentity, load_state
 from provisioning.signing import device_id, public_key_bytes, sign_request
-from server import fleet_service
-from server.fleet_service import FleetError, is_online, queue_command, store_config
+from server.fleet import service as fleet_service
+from server.fleet.service import FleetError, is_online, queue_command, store_config
 from server.models import (
     Alert,
     Command,

@@ -12,7 +12,8 @@ from fastapi.testclient import TestClient
 from httpx2 import Response
 from sqlalchemy import func, select
 
-from server import fleet_actions, fleet_service
+from server.fleet import actions as fleet_actions
+from server.fleet import service as fleet_service
 from server.models import Command, EnrolmentToken, Terminal
 from server.security import create_user
 from tests.server.test_auth import PASSWORD, sign_in
@@ -111,7 +112,7 @@ def test_a_hall_admin_sees_only_their_hall(fleet: Fleet) -> None:
 def test_a_hall_admin_cannot_act_on_another_hall(fleet: Fleet,
                                                  caplog: pytest.LogCaptureFixture) -> None:
     csrf = fleet.sign_in("it.chengguan")
-    caplog.set_level(logging.WARNING, logger="server.fleet_scope")
+    caplog.set_level(logging.WARNING, logger="server.fleet.scope")
     other = f"/fleet/terminals/{fleet.other_terminal}"
     assert fleet.post(csrf, f"{other}/commands", kind="restart_app").status_code == 404
     assert fleet.post(csrf, f"{other}/commands", kind="restart_app",

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from server.fleet_actions import create_hall
+from server.fleet.actions import create_hall
 from server.models import Hall, User
 from server.queue import actions
 from server.queue.core import issue_ticket

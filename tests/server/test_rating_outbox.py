@@ -17,7 +17,7 @@ from provisioning.enrol import enrol
 from provisioning.identity import TerminalIdentity
 from provisioning.outbox import Outbox, OutboxSender
 from server.db import Database, upgrade
-from server.fleet_service import create_enrolment_token, receive_outbox
+from server.fleet.service import create_enrolment_token, receive_outbox
 from server.models import OutboxReceipt, Terminal
 from server.queue import actions
 from server.queue.core import issue_ticket

@@ -22,14 +22,12 @@ from server.ratings.models import Rating
 from server.ratings.rules import (
     DEFAULT_REASONS,
     INDICATORS,
-    REASON_INDICATOR,
-    REASONS,
+    NATIONAL_REASONS,
     RatingError,
+    RatingReasons,
     ReasonsError,
     add_working_days,
-    by_indicator,
     rate,
-    use_reasons,
 )
 from server.settings import ServerSettings
 from tests.provisioning.live_server import live_server
@@ -40,9 +38,9 @@ MONDAY = dt.date(2026, 11, 23)
 
 
 def test_every_reason_speaks_to_an_offline_indicator() -> None:
-    assert all(REASON_INDICATOR[reason] in INDICATORS[1:] for level in REASONS.values()
-               for reason in level)
-    assert by_indicator(2, ["等候时间过长", "服务态度差", "多次跑腿"]) == {
+    assert all(NATIONAL_REASONS.indicator[reason] in INDICATORS[1:]
+               for level in NATIONAL_REASONS.reasons.values() for reason in level)
+    assert NATIONAL_REASONS.by_indicator(2, ["等候时间过长", "服务态度差", "多次跑腿"]) == {
         "整体满意度": "不满意", "服务效率": ["等候时间过长", "多次跑腿"],
         "服务态度": ["服务态度差"]}
 
@@ -159,17 +157,45 @@ def test_a_province_offers_its_own_reasons(tmp_path: Path) -> None:
         assert levels[2]["indicators"] == {"窗口无人": "服务态度"}
         with app.state.database.sessions() as session:
             q = make_queue_hall(session)
-            rate(session, q.hall, level=2, reasons=["窗口无人"], source="terminal")
+            offered = app.state.rating_reasons
+            rate(session, q.hall, level=2, reasons=["窗口无人"], source="terminal",
+                 offered=offered)
             refused("bad_reason", session, hall=q.hall, level=2, reasons=["服务态度差"],
-                    source="terminal")
+                    source="terminal", offered=offered)
         broken = tmp_path / "broken.yaml"
         broken.write_text("5: [{reason: 好}]\n", "utf-8")
         with pytest.raises(ReasonsError, match="give the reasons of each level"):
-            use_reasons(broken)
+            RatingReasons.load(broken)
         broken.write_text("5: [{reason: 好}]\n4: []\n3: []\n2: []\n1: []\n", "utf-8")
         with pytest.raises(ReasonsError, match="indicators"):
-            use_reasons(broken)
+            RatingReasons.load(broken)
     finally:
-        use_reasons(None)  # the national defaults for the tests after this one
         app.state.database.engine.dispose()
-    assert REASONS[2] == DEFAULT_REASONS[2]
+    assert NATIONAL_REASONS.reasons[2] == DEFAULT_REASONS[2]
+
+
+def test_two_apps_in_one_process_each_offer_their_own_reasons(tmp_path: Path) -> None:
+    apps = []
+    for name, reason in (("east", "一次办好"), ("west", "窗口无人")):
+        own = tmp_path / f"{name}.yaml"
+        own.write_text(f"5: []\n4: []\n3: []\n2: [{{reason: {reason}, indicator: 服务态度}}]\n"
+                       "1: []\n", "utf-8")
+        apps.append(create_app(ServerSettings(
+            database_url=f"sqlite:///{tmp_path / name}.sqlite3",
+            storage_dir=tmp_path / f"{name}-storage", rating_reasons=own)))
+    apps.append(create_app(ServerSettings(database_url=f"sqlite:///{tmp_path / 'n.sqlite3'}",
+                                          storage_dir=tmp_path / "n-storage")))
+    try:
+        offered = []
+        for app in apps:  # every app created before any is asked
+            with TestClient(app) as client:
+                levels = client.get("/api/v1/ratings/levels").json()["levels"]
+            offered.append(next(item["reasons"] for item in levels if item["level"] == 2))
+        assert offered == [["一次办好"], ["窗口无人"], list(DEFAULT_REASONS[2])]
+        with apps[0].state.database.sessions() as session:  # and each judges by its own
+            q = make_queue_hall(session)
+            refused("bad_reason", session, hall=q.hall, level=2, reasons=["窗口无人"],
+                    source="terminal", offered=apps[0].state.rating_reasons)
+    finally:
+        for app in apps:
+            app.state.database.engine.dispose()

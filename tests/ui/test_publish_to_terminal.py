@@ -19,8 +19,8 @@ from devtools.xvfb import virtual_display
 from provisioning.enrol import enrol
 from server.app import create_app
 from server.background import serve_in_thread
-from server.fleet_actions import create_hall
-from server.fleet_service import create_enrolment_token
+from server.fleet.actions import create_hall
+from server.fleet.service import create_enrolment_token
 from server.models import ConfigProfile, Terminal
 from server.security import create_user
 from server.settings import ServerSettings

@@ -13,8 +13,8 @@ from sqlalchemy import select
 from protocol.hours import WEEKDAYS, local_now
 from server.app import create_app
 from server.background import serve_in_thread
-from server.fleet_actions import create_hall
-from server.fleet_service import create_enrolment_token, store_config
+from server.fleet.actions import create_hall
+from server.fleet.service import create_enrolment_token, store_config
 from server.models import OutboxReceipt, Terminal
 from server.settings import ServerSettings
 from tests.ui.server_link import enrolled_terminal

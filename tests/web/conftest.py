@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 from server.app import create_app
-from server.fleet_actions import create_hall
+from server.fleet.actions import create_hall
 from server.security import create_user
 from server.settings import ServerSettings
 

@@ -18,7 +18,7 @@ from server.queue import actions
 from server.queue.core import issue_ticket
 from server.queue.models import Ticket
 from server.ratings.models import FollowUp, Rating
-from server.ratings.rules import REASONS
+from server.ratings.rules import DEFAULT_REASONS as REASONS
 from tests.web.conftest import QueueSite
 
 SHOTS = Path("/tmp/shots-phone")

@@ -17,7 +17,7 @@ from server.analytics.rows import Figures
 from server.analytics.stats import figures as compute_figures
 from server.deps import get_session, get_settings
 from server.models import Hall, User, utcnow
-from server.pages import PageRoute, error_page, render, templates
+from server.pages.rendering import PageRoute, error_page, render, templates
 from server.queue.hours import local_now
 from server.ratings.rules import LEVELS
 from server.ratings.workflow import KINDS, STATES

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.deps import get_session
+from server.deps import get_rating_reasons, get_session
 from server.models import Hall, Terminal, utcnow
 from server.queue.hours import local_day
 from server.queue.models import Ticket
@@ -23,16 +23,14 @@ from server.ratings.rules import (
     INDICATORS,
     LEVELS,
     LEVELS_EN,
-    REASON_INDICATOR,
-    REASONS,
     RatingError,
+    RatingReasons,
     rate,
 )
 from server.terminal_auth import current_terminal
 
 router = APIRouter(tags=["ratings"])
 DbSession = Annotated[Session, Depends(get_session)]
-STATUS = {"not_finished": 409, "already_rated": 409, "unknown_ticket": 404}
 
 
 class RatingBody(BaseModel):
@@ -53,8 +51,7 @@ class TerminalRating(RatingBody):
 
 
 def _refused(error: RatingError) -> JSONResponse:
-    return JSONResponse(status_code=STATUS.get(error.code, 422),
-                        content={"error": error.code, "message": error.message})
+    return JSONResponse(status_code=error.status, content=error.as_json())
 
 
 def _view(rating: Rating) -> dict[str, Any]:
@@ -63,12 +60,13 @@ def _view(rating: Rating) -> dict[str, Any]:
 
 
 @router.get("/api/v1/ratings/levels")
-def levels() -> dict[str, Any]:
+def levels(offered: Annotated[RatingReasons, Depends(get_rating_reasons)]) -> dict[str, Any]:
     """The five levels and the reasons offered for each (what a rating pad shows)."""
     return {"indicators": list(INDICATORS), "levels": [
         {"level": level, "name": LEVELS[level], "name_en": LEVELS_EN[level],
-         "reasons": list(REASONS[level]),
-         "indicators": {reason: REASON_INDICATOR[reason] for reason in REASONS[level]}}
+         "reasons": list(offered.reasons[level]),
+         "indicators": {reason: offered.indicator[reason]
+                        for reason in offered.reasons[level]}}
         for level in sorted(LEVELS, reverse=True)]}
 
 
@@ -113,7 +111,8 @@ def terminal_rating(body: TerminalRating, request: Request, response: Response, 
         rating, created = rate(session, hall, level=body.level, reasons=body.reasons,
                                comment=body.comment, source=body.source, ticket=ticket,
                                idempotency_key=body.idempotency_key, terminal_id=terminal.id,
-                               follow_up_days=request.app.state.settings.follow_up_days)
+                               follow_up_days=request.app.state.settings.follow_up_days,
+                               offered=request.app.state.rating_reasons)
         session.commit()
     except RatingError as error:
         session.rollback()
@@ -135,7 +134,8 @@ def phone_rating(token: str, body: RatingBody, request: Request, session: DbSess
         assert hall is not None
         rating, _created = rate(session, hall, level=body.level, reasons=body.reasons,
                                 comment=body.comment, source="phone", ticket=ticket,
-                                follow_up_days=request.app.state.settings.follow_up_days)
+                                follow_up_days=request.app.state.settings.follow_up_days,
+                                offered=request.app.state.rating_reasons)
         session.commit()
     except RatingError as error:
         session.rollback()

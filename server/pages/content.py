@@ -16,8 +16,8 @@ from starlette.datastructures import UploadFile
 from server.content_upload import UploadRefused, publish_archive
 from server.deps import get_session, get_settings
 from server.models import User
-from server.pages import PageRoute, render
-from server.routers.content import list_bundles
+from server.pages.rendering import PageRoute, render
+from server.publishing import PublishError, bundle_list
 from server.security import require_role
 from server.settings import ServerSettings
 from server.storage import MediaStorage, get_storage
@@ -32,7 +32,7 @@ FORM_OVERHEAD = 64 * 1024  # the CSRF field, part headers and boundaries around 
 
 def _content_page(request: Request, session: Session, user: User, status: int = 200,
                   published: str | None = None, **context: Any) -> HTMLResponse:
-    listing = list_bundles(user, session, limit=200)
+    listing = bundle_list(session, limit=200)
     if published is not None and any(b.version == published for b in listing.bundles):
         context["done"] = (f"已发布内容版本 {published}。终端会在下次同步内容时获取，"
                            "并在访客离开后切换。")
@@ -82,7 +82,7 @@ async def upload_bundle(request: Request,
                                 "MB。", 413)
         info = await run_in_threadpool(publish_archive, upload.file, user, session, settings,
                                        storage)
-    except UploadRefused as exc:
+    except (UploadRefused, PublishError) as exc:
         name = upload.filename if isinstance(upload, UploadFile) else None
         log.warning("content upload %r by %r refused: %s", name, user.username, exc.message)
         return await run_in_threadpool(_content_page, request, session, user, exc.status,

@@ -12,11 +12,9 @@ same transaction (``server/hall_notices.py``).
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import logging
-from collections import Counter
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 from fastapi.responses import FileResponse
@@ -28,15 +26,11 @@ from starlette.concurrency import run_in_threadpool
 
 from content.signing import (
     CHANNEL,
-    ManifestInvalid,
-    SignatureInvalid,
-    load_public_key,
-    parse_manifest,
-    verify_bytes,
 )
+from server import publishing
 from server.deps import get_session, get_settings
-from server.hall_notices import DISPLAY_CHANNEL, overlay_notices, show_notices
 from server.models import Bundle, Hall, MediaBlob, Terminal, User
+from server.publishing import BundleInfo, BundleList, BundleUpload, channel_key
 from server.security import require_role
 from server.settings import ServerSettings
 from server.storage import (
@@ -74,38 +68,6 @@ class StoredFile(BaseModel):
     """A file the server stores."""
     sha256: str
     size: int
-
-
-class BundleUpload(BaseModel):
-    """A signed manifest: its exact text and the base64 Ed25519 signature."""
-
-    manifest: str = Field(min_length=2, max_length=5_000_000)
-    signature: str = Field(min_length=1, max_length=200)
-
-
-class BundleInfo(BaseModel):
-    """A published version and how many terminals report running it."""
-
-    version: str
-    channel: str
-    hall: str | None
-    published_at: dt.datetime
-    published_by: str | None
-    size: int
-    files: int
-    terminals: int
-
-
-class BundleList(BaseModel):
-    """Published versions, newest first, and every version terminals report."""
-
-    bundles: list[BundleInfo]
-    terminals_by_version: dict[str, int]
-
-
-def channel_key(channel: str, hall: str | None) -> str:
-    """The Bundle.channel value: the channel, or ``<channel>@<hall>`` for an overlay."""
-    return channel if hall is None else f"{channel}@{hall}"
 
 
 def _latest(session: Session, key: str) -> Bundle | None:
@@ -176,62 +138,7 @@ async def upload_file(sha256: Sha256, request: Request, editor: Editor, session:
 def publish_bundle(body: BundleUpload, editor: Editor, session: DbSession, settings: Settings,
                    storage: Storage) -> BundleInfo:
     """Record a signed bundle once its signature and every listed file check out."""
-    try:
-        if settings.content_public_key is None:
-            raise SignatureInvalid("no content_public_key configured")
-        key = load_public_key(settings.content_public_key)
-    except SignatureInvalid as exc:
-        log.error("publishing refused: %s", exc)
-        raise HTTPException(409, "publishing is disabled: the server's content public key "
-                            "is not configured or unreadable") from None
-    try:
-        data = body.manifest.encode("utf-8")
-        verify_bytes(key, data, body.signature)
-        manifest = parse_manifest(data)
-    except SignatureInvalid as exc:
-        log.warning("bundle from %r refused: %s", editor.username, exc)
-        raise HTTPException(400, str(exc)) from None
-    except (ManifestInvalid, UnicodeEncodeError) as exc:
-        raise HTTPException(422, f"malformed manifest: {exc}") from None
-    hall = manifest["hall"]
-    hall_record = session.scalar(select(Hall).where(Hall.code == hall)) if hall else None
-    if hall is not None and hall_record is None:
-        raise HTTPException(422, f"manifest names hall {hall!r}, which the server does not know")
-    files: dict[str, dict[str, Any]] = manifest["files"]
-    sizes = dict(session.execute(select(MediaBlob.sha256, MediaBlob.size).where(
-        MediaBlob.sha256.in_({m["sha256"] for m in files.values()}))).all())
-    missing = sorted(name for name, meta in files.items()
-                     if sizes.get(meta["sha256"]) != meta["size"]
-                     or storage.size(meta["sha256"]) != meta["size"])
-    if missing:
-        raise HTTPException(409, f"{len(missing)} listed file(s) not uploaded: "
-                            f"{', '.join(missing[:5])}")
-    if hall_record is not None:
-        try:
-            notices = overlay_notices(storage, manifest)
-        except ValueError as exc:
-            raise HTTPException(422, f"not a hall overlay: {str(exc)[:500]}") from None
-        if manifest["channel"] == DISPLAY_CHANNEL:
-            show_notices(session, hall_record, notices, manifest["version"], editor.username)
-    bundle = Bundle(version=manifest["version"], channel=channel_key(manifest["channel"], hall),
-                    manifest=body.manifest, signature=body.signature.strip(),
-                    size=sum(m["size"] for m in files.values()), published_by=editor.id)
-    session.add(bundle)
-    try:
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        raise HTTPException(409, f"version {manifest['version']} is already published") from None
-    log.info("bundle %s published on %s by %r", bundle.version, bundle.channel, editor.username)
-    return _info(bundle, editor.username, 0)
-
-
-def _info(bundle: Bundle, by: str | None, terminals: int) -> BundleInfo:
-    channel, _, hall = bundle.channel.partition("@")
-    return BundleInfo(version=bundle.version, channel=channel, hall=hall or None,
-                      published_at=bundle.published_at, published_by=by, size=bundle.size,
-                      files=len(parse_manifest(bundle.manifest.encode())["files"]),
-                      terminals=terminals)
+    return publishing.publish(session, settings, storage, editor, body)
 
 
 @router.get("/content/bundles")
@@ -239,19 +146,7 @@ def list_bundles(_user: Annotated[User, Depends(require_role("editor", "it_admin
                  session: DbSession, limit: Annotated[int, Query(ge=1, le=1000)] = 100
                  ) -> BundleList:
     """Published versions, newest first, with how many terminals run each."""
-    reported = Counter(
-        str(health.get("content_version")) for health in session.scalars(
-            select(Terminal.health).where(Terminal.status == "accepted"))
-        if isinstance(health, dict) and health.get("content_version"))
-    # A terminal with an overlay runs "<province version>+<overlay version>".
-    running: Counter[str] = Counter()
-    for version, count in reported.items():
-        for part in version.split("+"):
-            running[part] += count
-    rows = session.execute(select(Bundle, User.username).outerjoin(
-        User, User.id == Bundle.published_by).order_by(Bundle.id.desc()).limit(limit)).all()
-    return BundleList(bundles=[_info(b, by, running[b.version]) for b, by in rows],
-                      terminals_by_version=dict(reported))
+    return publishing.bundle_list(session, limit)
 
 
 @router.get("/content/manifest", responses={

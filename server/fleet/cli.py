@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from server.fleet_actions import PROFILES
+from server.fleet.actions import PROFILES
 
 
 def _database(args: argparse.Namespace) -> Any:
@@ -29,7 +29,7 @@ def _token_create(args: argparse.Namespace) -> int:
     import qrcode
     from sqlalchemy import or_, select
 
-    from server.fleet_service import FleetError, create_enrolment_token
+    from server.fleet.service import FleetError, create_enrolment_token
     from server.models import Hall
 
     settings, database = _database(args)
@@ -58,7 +58,7 @@ def _token_create(args: argparse.Namespace) -> int:
 def _fleet_list(args: argparse.Namespace) -> int:
     from sqlalchemy import func, select
 
-    from server.fleet_service import as_utc, is_online
+    from server.fleet.service import as_utc, is_online
     from server.models import Alert, Hall, Terminal, utcnow
 
     settings, database = _database(args)

@@ -1,6 +1,6 @@
 """The web console: sign-in pages and the fleet console for IT (server-rendered, Chinese first).
 
-An IT admin with a hall sees and acts on that hall only (server/fleet_scope.py); a
+An IT admin with a hall sees and acts on that hall only (server/fleet/scope.py); a
 terminal outside their hall answers 404, as one that does not exist.
 """
 
@@ -16,12 +16,13 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request, Response
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
-from server import fleet_actions, fleet_queries
 from server.deps import get_session, get_settings
-from server.fleet_actions import FleetActionError, FleetNotFound
-from server.fleet_scope import FleetScope
+from server.fleet import actions as fleet_actions
+from server.fleet import queries as fleet_queries
+from server.fleet.actions import FleetActionError, FleetNotFound
+from server.fleet.scope import FleetScope
 from server.models import Hall, User, utcnow
-from server.pages import SERVER_DIR, PageRoute, redirect_with_notice, render
+from server.pages.rendering import SERVER_DIR, PageRoute, redirect_with_notice, render
 from server.security import (
     LoginThrottle,
     LoginThrottled,

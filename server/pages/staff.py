@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from server.deps import get_session
 from server.models import User
-from server.pages import PageRoute, redirect_with_notice, render
+from server.pages.rendering import PageRoute, redirect_with_notice, render
 from server.security import require_role
 from server.staff_photos import MAX_UPLOAD, PhotoRejected, store
 from server.storage import MediaStorage, get_storage

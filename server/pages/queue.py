@@ -13,10 +13,10 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
+from server.api.queue import staff_board
 from server.deps import get_session
 from server.models import User
-from server.pages import PageRoute, render
-from server.routers.queue import staff_board
+from server.pages.rendering import PageRoute, render
 from server.security import require_role
 
 router = APIRouter(tags=["queue pages"], route_class=PageRoute, include_in_schema=False)

@@ -1,6 +1,6 @@
 """Read-side queries of the fleet console: overview, pending requests, detail, tokens.
 
-Every list is limited to the admin's :class:`~server.fleet_scope.FleetScope`.
+Every list is limited to the admin's :class:`~server.fleet.scope.FleetScope`.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from protocol.config import pushed_keys
-from server import fleet_service
-from server.fleet_scope import FleetScope
+from server.fleet import service as fleet_service
+from server.fleet.scope import FleetScope
 from server.models import Alert, Command, EnrolmentToken, Hall, Terminal, utcnow
 from server.queue.hours import LOCAL_TIME
 from server.settings import ServerSettings
@@ -101,7 +101,7 @@ def fleet_overview(session: Session, settings: ServerSettings, scope: FleetScope
 
 def pending_terminals(session: Session, scope: FleetScope) -> list[Terminal]:
     """Enrolment requests of the scope waiting for a decision, oldest first (requests
-    carry no hall, so only a province-wide admin sees them: server/fleet_scope.py)."""
+    carry no hall, so only a province-wide admin sees them: server/fleet/scope.py)."""
     return list(session.scalars(select(Terminal).where(Terminal.status == "pending",
                                                        scope.where(Terminal.hall_id))
                                 .order_by(Terminal.requested_at, Terminal.id)))

@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import logging
-import time
 from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Annotated, Any, Literal
 
@@ -18,9 +17,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, defer
+from sqlalchemy.orm import Session
 
 from protocol.terminal_messages import (
     Acknowledgement,
@@ -29,16 +26,22 @@ from protocol.terminal_messages import (
     OutboxBatch,
 )
 from provisioning.signing import device_id, verify_signature
-from server import fleet_service
 from server.deps import get_session, get_settings
-from server.models import SeenNonce, Terminal, utcnow
+from server.fleet import service as fleet_service
+from server.models import Terminal, utcnow
 from server.settings import ServerSettings
-from server.terminal_auth import current_terminal, path_of, remember_nonce, verified_request
+from server.terminal_auth import (
+    accepted_terminal,
+    current_terminal,
+    path_of,
+    refusal,
+    remember_nonce,
+    signed_terminal,
+    verified_request,
+)
 
 log = logging.getLogger(__name__)
 MAX_SCREENSHOT_BYTES = 5_000_000
-NONCE_PURGE_SECONDS = 10.0
-_purged_at = 0.0
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 SessionDep = Annotated[Session, Depends(get_session)]
 SettingsDep = Annotated[ServerSettings, Depends(get_settings)]
@@ -161,11 +164,6 @@ class OutboxReply(BaseModel):
     duplicates: list[str]
 
 
-def _fail(status: int, message: str, device: str = "") -> HTTPException:
-    log.warning("terminal request refused (%s): %s", device[:12] or "-", message)
-    return HTTPException(status_code=status, detail=message)
-
-
 @router.post("/enrol", response_model=EnrolmentView)
 async def enrol(request: Request, body: EnrolmentRequest, session: LoopSessionDep,
                 settings: LoopSettingsDep) -> dict[str, Any]:
@@ -174,58 +172,23 @@ async def enrol(request: Request, body: EnrolmentRequest, session: LoopSessionDe
     public_key = base64.b64decode(body.public_key)
     device = device_id(public_key)
     if headers["X-Device-Id"] != device:
-        raise _fail(401, "X-Device-Id is not the sha256 of the public key", device)
+        raise refusal(401, "X-Device-Id is not the sha256 of the public key", device)
     if not verify_signature(public_key, headers, request.method, path_of(request), raw):
-        raise _fail(401, "signature does not verify with the enrolling key", device)
+        raise refusal(401, "signature does not verify with the enrolling key", device)
     try:
         terminal = fleet_service.enrol_terminal(session, device, body.public_key,
                                                 body.identity.model_dump(), body.token)
     except fleet_service.FleetError as exc:
-        raise _fail(exc.status, exc.message) from None
+        raise refusal(exc.status, exc.message) from None
     remember_nonce(session, terminal, headers["X-Nonce"], settings)
     session.commit()
     return fleet_service.enrolment_view(session, terminal, settings)
 
 
-async def _signed_terminal(request: Request, session: Session,
-                           settings: ServerSettings) -> tuple[Terminal, bool]:
-    """The terminal that signed this request (nonce recorded, not committed) and whether
-    commands wait for it: one query for both, on the busiest path."""
-    headers, body = await verified_request(request, session, settings)
-    row = session.execute(
-        select(Terminal, fleet_service.commands_waiting(Terminal.id, utcnow()))
-        .options(defer(Terminal.screenshot))  # megabytes, never needed here
-        .where(Terminal.device_id == headers["X-Device-Id"])).first()
-    if row is None:
-        raise _fail(401, "unknown terminal", headers["X-Device-Id"])
-    terminal, waiting = row
-    if not verify_signature(base64.b64decode(terminal.public_key), headers, request.method,
-                            path_of(request), body):
-        raise _fail(401, "signature does not verify", terminal.device_id)
-    _remember_nonce(session, terminal, headers["X-Nonce"], settings)
-    return terminal, bool(waiting)
-
-
-def _remember_nonce(session: Session, terminal: Terminal, nonce: str,
-                    settings: ServerSettings) -> None:
-    """terminal_auth.remember_nonce, purging old nonces every few seconds, not every time."""
-    global _purged_at
-    if time.monotonic() - _purged_at > NONCE_PURGE_SECONDS:
-        _purged_at = time.monotonic()
-        remember_nonce(session, terminal, nonce, settings)
-        return
-    session.add(SeenNonce(terminal_id=terminal.id, nonce=nonce))
-    try:
-        session.flush()
-    except IntegrityError:
-        session.rollback()
-        raise _fail(401, "replayed request (nonce already used)", terminal.device_id) from None
-
-
 async def known_terminal(request: Request, session: LoopSessionDep,
                          settings: LoopSettingsDep) -> Terminal:
     """The terminal that signed this request, whatever its status."""
-    terminal, _waiting = await _signed_terminal(request, session, settings)
+    terminal, _waiting = await signed_terminal(request, session, settings)
     session.commit()
     return terminal
 
@@ -233,11 +196,7 @@ async def known_terminal(request: Request, session: LoopSessionDep,
 async def beating_terminal(request: Request, session: LoopSessionDep,
                            settings: LoopSettingsDep) -> tuple[Terminal, bool]:
     """current_terminal for the heartbeat: the nonce commits with the heartbeat itself."""
-    terminal, waiting = await _signed_terminal(request, session, settings)
-    if terminal.status != "accepted":
-        session.commit()
-        raise _fail(403, f"terminal {terminal.status}", terminal.device_id)
-    return terminal, waiting
+    return await accepted_terminal(request, session, settings)
 
 
 @router.get("/enrolment", response_model=EnrolmentView)
@@ -265,7 +224,7 @@ async def acknowledge(command_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
         command, duplicate = fleet_service.acknowledge(session, terminal, command_id, body.ok,
                                                        body.result)
     except fleet_service.FleetError as exc:
-        raise _fail(exc.status, exc.message) from None
+        raise refusal(exc.status, exc.message) from None
     return {"id": command.id, "acked_at": command.acked_at, "duplicate": duplicate}
 
 
@@ -275,7 +234,7 @@ async def outbox(body: OutboxBatch, request: Request, terminal: TerminalDep,
     """Store outbox items (usage events, ratings, complaints) exactly once by key."""
     accepted, duplicates = fleet_service.receive_outbox(
         session, terminal, [item.model_dump(mode="json") for item in body.items],
-        request.app.state.settings.follow_up_days)
+        request.app.state.settings.follow_up_days, request.app.state.rating_reasons)
     return {"accepted": accepted, "duplicates": duplicates}
 
 

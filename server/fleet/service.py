@@ -32,7 +32,7 @@ from server.models import (
     utcnow,
 )
 from server.ratings import intake
-from server.ratings.rules import DEFAULT_FOLLOW_UP_DAYS
+from server.ratings.rules import DEFAULT_FOLLOW_UP_DAYS, NATIONAL_REASONS, RatingReasons
 from server.settings import ServerSettings
 
 log = logging.getLogger(__name__)
@@ -286,7 +286,8 @@ def acknowledge(session: Session, terminal: Terminal, command_id: int, ok: bool,
 
 
 def receive_outbox(session: Session, terminal: Terminal, items: list[dict[str, Any]],
-                   follow_up_days: int = DEFAULT_FOLLOW_UP_DAYS) -> tuple[list[str], list[str]]:
+                   follow_up_days: int = DEFAULT_FOLLOW_UP_DAYS,
+                   offered: RatingReasons = NATIONAL_REASONS) -> tuple[list[str], list[str]]:
     """Store one receipt per new idempotency key, and the ratings and complaints new items
     carry, in one transaction; keys seen before are duplicates. Commits."""
     keys = list(dict.fromkeys(item["key"] for item in items))
@@ -301,6 +302,6 @@ def receive_outbox(session: Session, terminal: Terminal, items: list[dict[str, A
     for key in keys:
         if key in stored:
             intake.apply(session, terminal, key, first[key]["kind"], first[key]["payload"],
-                         follow_up_days)
+                         follow_up_days, offered)
     session.commit()
     return [key for key in keys if key in stored], [key for key in keys if key not in stored]

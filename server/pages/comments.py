@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from server.deps import get_session, get_settings
 from server.models import Hall
-from server.pages import PageRoute, templates
+from server.pages.rendering import PageRoute, templates
 from server.ratings.comments import CommentError, add_comment, check_token, find
 from server.ratings.models import Rating
 from server.ratings.rules import COMMENT_MAX
@@ -26,8 +26,6 @@ log = logging.getLogger(__name__)
 router = APIRouter(tags=["rating comment"], route_class=PageRoute, include_in_schema=False)
 DbSession = Annotated[Session, Depends(get_session)]
 Settings = Annotated[ServerSettings, Depends(get_settings)]
-STATUS = {"bad_token": 404, "expired": 410, "revoked": 410, "already_commented": 409,
-          "empty": 422, "too_long": 422}
 
 
 def _page(request: Request, *, status: int = 200, hall: Hall | None = None,
@@ -44,7 +42,7 @@ def _page(request: Request, *, status: int = 200, hall: Hall | None = None,
 def _refused(request: Request, error: CommentError, hall: Hall | None = None,
              comment: str = "") -> HTMLResponse:
     # A token that cannot be used closes the page; a bad comment keeps the form.
-    return _page(request, status=STATUS[error.code], hall=hall, error=error.message,
+    return _page(request, status=error.status, hall=hall, error=error.message,
                  closed=error.code not in ("empty", "too_long"), comment=comment)
 
 

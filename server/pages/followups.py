@@ -16,16 +16,16 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from server.api.followups import submit_online
 from server.deps import get_session
-from server.fleet_queries import local_time
+from server.fleet.queries import local_time
 from server.models import Hall, User
-from server.pages import PageRoute, render, templates
+from server.pages.rendering import PageRoute, render, templates
 from server.ratings import followup_views as views
 from server.ratings import workflow
 from server.ratings.complaints import CATEGORIES, CONTENT_MAX, ComplaintError
 from server.ratings.rules import LEVELS
 from server.ratings.workflow import FollowUpError
-from server.routers.followups import submit_online
 from server.security import require_role
 
 router = APIRouter(tags=["follow-up pages"], route_class=PageRoute, include_in_schema=False)

@@ -1,11 +1,11 @@
 """What IT does to the fleet: accept, reject, revoke, send commands, create tokens and halls.
 
 Each function changes rows in the given session and flushes; the caller commits.
-Actions on terminals and halls take the admin's :class:`~server.fleet_scope.FleetScope`:
+Actions on terminals and halls take the admin's :class:`~server.fleet.scope.FleetScope`:
 a terminal outside it raises :class:`FleetNotFound`, a hall outside it is "not found".
 Status changes are conditional updates, so two server processes deciding on the
 same terminal at once cannot both succeed. Command payloads and enrolment tokens
-go through :mod:`server.fleet_service`, the same code the device API uses.
+go through :mod:`server.fleet.service`, the same code the device API uses.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from sqlalchemy.orm import Session
 
 from protocol import terminal_messages
 from protocol.config import ConfigSchemaError
-from server import fleet_service
-from server.fleet_scope import FleetScope
-from server.fleet_service import FleetError
+from server.fleet import service as fleet_service
+from server.fleet.scope import FleetScope
+from server.fleet.service import FleetError
 from server.models import Command, EnrolmentToken, Hall, Terminal, utcnow
 
 log = logging.getLogger(__name__)

@@ -13,11 +13,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 
-from server import fleet_actions, fleet_queries
+from server.fleet import actions as fleet_actions
+from server.fleet import queries as fleet_queries
 from server.models import User
 from server.security import ROLES
 
-SERVER_DIR = Path(__file__).resolve().parent
+SERVER_DIR = Path(__file__).resolve().parent.parent  # server/, where templates and static live
 ERRORS = {400: ("请求无效", "表单内容不完整或格式不对，请返回重试。"),
           403: ("没有权限", "您的账号角色不能访问此页面。"),
           404: ("未找到", "页面或终端不存在。"),

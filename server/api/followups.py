@@ -51,7 +51,8 @@ StateFilter = Literal["open", "visited", "appealed", "closed", "active"]
 class OnlineComplaintError(ComplaintError):
     """ComplaintError, plus what only the online form requires."""
 
-    MESSAGES = {**ComplaintError.MESSAGES, "content_required": "请填写投诉或建议的内容。"}
+    MESSAGES = {**ComplaintError.MESSAGES,
+                "content_required": (422, "请填写投诉或建议的内容。", "Write the complaint.")}
 
 
 class _Body(BaseModel):

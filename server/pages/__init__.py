@@ -1,0 +1,1 @@
+"""Page routers: HTML pages, forms and downloads for browsers."""

@@ -1,0 +1,37 @@
+"""Every router of the application, in one list: JSON APIs first, then the pages."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from server.api import auth, content, devices, followups, health, phone, queue, ratings
+from server.pages import comments as comment_pages
+from server.pages import console, dashboard
+from server.pages import content as content_pages
+from server.pages import followups as followup_pages
+from server.pages import phone as phone_page
+from server.pages import queue as queue_pages
+from server.pages import staff as staff_pages
+
+API = "/api/v1"
+
+# (router, prefix). The ratings router spells its paths out: its phone rating lives
+# beside the phone page (/t/<token>/rating), not under the API prefix.
+ROUTERS: tuple[tuple[APIRouter, str], ...] = (
+    (health.router, API),
+    (auth.router, API),
+    (devices.router, API),
+    (content.router, API),
+    (queue.router, API),
+    (followups.router, API),
+    (ratings.router, ""),
+    (phone.router, ""),
+    (phone_page.router, ""),
+    (queue_pages.router, ""),
+    (followup_pages.router, ""),
+    (comment_pages.router, ""),
+    (staff_pages.router, ""),
+    (dashboard.router, ""),
+    (content_pages.router, ""),
+    (console.router, ""),
+)
