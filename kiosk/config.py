@@ -15,7 +15,9 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
 
-PROFILES = ("query", "robot", "dispenser", "display", "rater")
+from protocol.enums import Profile
+
+PROFILES = tuple(Profile)
 PRINTER_KINDS = ("null", "simulated", "file", "usb", "network", "serial")
 ORIENTATIONS = ("portrait", "landscape")
 LANGUAGES = ("zh_CN", "en")

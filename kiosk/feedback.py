@@ -23,7 +23,7 @@ import requests
 
 from kiosk.queue_link import CHINA_TIME, ui
 from provisioning.client import ServerError, ServerRefused
-from provisioning.signing import comment_token
+from protocol.signing import comment_token
 
 log = logging.getLogger(__name__)
 LEVELS_FILE = "rating_levels.json"

@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from provisioning.signing import sign_request
+from protocol.signing import sign_request
 
 log = logging.getLogger(__name__)
 IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})

@@ -3,35 +3,28 @@
 Config lives in three scopes that merge in order (hall, profile within the hall,
 terminal); each stores only what it overrides, and the merged result is validated
 against :class:`TerminalSettings`, by the server before storing and by the terminal
-before applying. The bodies a terminal sends (enrolment, heartbeat, ack, outbox) follow.
+before applying. The bodies a terminal sends are in protocol/terminal.py.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import datetime as dt
 import hashlib
 import json
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    UUID4,
-    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
-    StrictBool,
-    StrictInt,
-    StrictStr,
     ValidationError,
     field_validator,
     model_validator,
 )
 
+from protocol.enums import Profile
+
 SCHEMA_VERSION = 1
-PROFILES = ("query", "robot", "dispenser", "display", "rater")
-Profile = Literal["query", "robot", "dispenser", "display", "rater"]
+PROFILES = tuple(Profile)
 Language = Literal["zh_CN", "en"]
 LANGUAGES: tuple[Language, ...] = ("zh_CN", "en")
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -81,7 +74,7 @@ class IdleSettings(_Strict):
 class TerminalSettings(_Strict):
     """Everything a terminal's config can hold, with defaults."""
 
-    profile: Profile = "query"
+    profile: Profile = Field(Profile.QUERY, strict=False)  # a str from TOML or JSON is fine
     printer: PrinterConnection = PrinterConnection()
     speech: SpeechSettings = SpeechSettings()
     idle: IdleSettings = IdleSettings()
@@ -199,88 +192,6 @@ def validate_command(kind: str, payload: Any) -> dict[str, Any]:
         return PAYLOADS[kind].model_validate(payload or {}).model_dump()
     except ValidationError as exc:
         raise ConfigSchemaError(f"{kind}: {_describe(exc)}") from None
-
-
-def _storable(value: dict[str, Any]) -> dict[str, Any]:
-    json.dumps(value, allow_nan=False)  # NaN and Infinity: valid Python, no JSON column takes
-    return value
-
-
-StorableJson = Annotated[dict[str, Any], AfterValidator(_storable)]
-
-
-class _Message(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class IdentityFacts(_Message):
-    """What a terminal says about its hardware."""
-
-    hostname: StrictStr = Field(max_length=255)
-    mac: StrictStr = Field("", pattern=r"^$|^([0-9a-f]{2}:){5}[0-9a-f]{2}$")
-    serial: StrictStr = Field("", max_length=100)
-
-
-class EnrolmentRequest(_Message):
-    """POST /api/v1/enrol, signed with the key it presents."""
-
-    public_key: StrictStr = Field(description="base64 of the raw 32-byte Ed25519 public key")
-    identity: IdentityFacts
-    token: StrictStr | None = Field(None, max_length=64)
-
-    @field_validator("public_key")
-    @classmethod
-    def _is_a_key(cls, value: str) -> str:
-        try:
-            if len(base64.b64decode(value, validate=True)) == 32:
-                return value
-        except binascii.Error:
-            raise ValueError("not base64") from None
-        raise ValueError("an Ed25519 public key is 32 bytes")
-
-
-class DeviceReport(_Message):
-    """A device's state in a heartbeat."""
-
-    state: Literal["ok", "offline", "disabled", "error"]
-    message: StrictStr = Field("", max_length=300)
-
-
-class HeartbeatReport(_Message):
-    """POST /api/v1/heartbeat: a terminal's health."""
-
-    app_version: StrictStr = Field(max_length=40)
-    content_version: StrictStr = Field(max_length=80)
-    config_version: StrictStr = Field(max_length=40)
-    uptime: StrictInt = Field(ge=0, description="seconds since the app started")
-    screen: StrictStr = Field(max_length=60)
-    printer: DeviceReport
-    speech: DeviceReport
-    disk_free: StrictInt = Field(ge=0, description="bytes free in the data folder")
-    outbox_size: StrictInt = Field(ge=0)
-    last_error: StrictStr = Field("", max_length=500)
-
-
-class Acknowledgement(_Message):
-    """POST /api/v1/commands/{id}/ack: a command's outcome."""
-
-    ok: StrictBool
-    result: StorableJson = Field(default_factory=dict)
-
-
-class OutboxItem(_Message):
-    """One item of a terminal's outbox."""
-
-    key: UUID4
-    kind: StrictStr = Field(pattern=r"^[a-z][a-z0-9_.-]{0,29}$")
-    payload: StorableJson
-    created_at: dt.datetime
-
-
-class OutboxBatch(_Message):
-    """POST /api/v1/outbox: up to 500 items."""
-
-    items: list[OutboxItem] = Field(min_length=1, max_length=500)
 
 
 def report_alerts(report: dict[str, Any]) -> dict[str, str]:

@@ -24,14 +24,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from devices.status import DeviceState, StatusTracker
+from protocol.terminal import HeartbeatReport
 from provisioning.client import ServerError, ServerRefused, ServerUnavailable, TerminalClient
 from provisioning.commands import CommandRunner
-from provisioning.config_schema import (
-    ConfigSchemaError,
-    HeartbeatReport,
-    TerminalSettings,
-    parse_settings,
-)
+from provisioning.config_schema import ConfigSchemaError, TerminalSettings, parse_settings
 from provisioning.enrol import watch_revocation
 from provisioning.identity import load_state, write_json_atomically
 from provisioning.outbox import OutboxSender

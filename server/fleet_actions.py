@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from protocol.enums import Profile
 from provisioning import config_schema
 from server import fleet_service
 from server.fleet_scope import FleetScope
@@ -24,8 +25,8 @@ from server.models import Command, EnrolmentToken, Hall, Terminal, utcnow
 
 log = logging.getLogger(__name__)
 
-PROFILES = {"query": "触摸查询机", "robot": "法律服务机器人", "dispenser": "取号机",
-            "display": "叫号屏", "rater": "评价器"}
+PROFILES = {Profile.QUERY: "触摸查询机", Profile.ROBOT: "法律服务机器人",
+            Profile.DISPENSER: "取号机", Profile.DISPLAY: "叫号屏", Profile.RATER: "评价器"}
 COMMAND_KINDS = {"reload_content": "重新加载内容", "restart_app": "重启应用",
                  "test_print": "测试打印", "show_message": "显示消息",
                  "screenshot": "截屏", "set_log_level": "设置日志级别"}

@@ -13,7 +13,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from provisioning.signing import HEADERS, verify_signature
+from protocol.signing import HEADERS, verify_signature
 from server.deps import get_session, get_settings
 from server.models import SeenNonce, Terminal, utcnow
 from server.settings import ServerSettings

@@ -8,27 +8,29 @@ capped before they are read: JSON at ``max_json_bytes``, screenshots at
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import logging
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
-from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer
 
-from provisioning.config_schema import (
+from protocol.signing import device_id, verify_signature
+from protocol.terminal import (
     Acknowledgement,
+    AckReply,
     EnrolmentRequest,
+    EnrolmentView,
+    HeartbeatReply,
     HeartbeatReport,
     OutboxBatch,
+    OutboxReply,
 )
-from provisioning.signing import device_id, verify_signature
 from server import fleet_service
 from server.deps import get_session, get_settings
 from server.models import SeenNonce, Terminal, utcnow
@@ -110,55 +112,6 @@ class ScreenshotRoute(LimitedBodyRoute):
 router = APIRouter(tags=["devices"], route_class=LimitedBodyRoute)
 uploads = APIRouter(tags=["devices"], route_class=ScreenshotRoute)
 TerminalDep = Annotated[Terminal, Depends(current_terminal)]
-
-
-class EnrolmentView(BaseModel):
-    """A terminal's enrolment as the server sees it."""
-
-    device_id: str
-    status: Literal["pending", "accepted", "rejected", "revoked"]
-    hall: str | None
-    profile: str | None
-    content_public_key: str | None
-
-
-class ConfigReply(BaseModel):
-    """The effective config; settings only when the terminal's version differs."""
-
-    version: str
-    settings: dict[str, Any] | None
-
-
-class CommandOut(BaseModel):
-    """A command for the terminal to run."""
-
-    id: int
-    kind: str
-    payload: dict[str, Any]
-    expires_at: dt.datetime
-
-
-class HeartbeatReply(BaseModel):
-    """Config, commands and the interval until the next heartbeat."""
-
-    config: ConfigReply
-    commands: list[CommandOut]
-    heartbeat_interval: int
-
-
-class AckReply(BaseModel):
-    """The recorded acknowledgement; duplicate when it had been acknowledged before."""
-
-    id: int
-    acked_at: dt.datetime
-    duplicate: bool
-
-
-class OutboxReply(BaseModel):
-    """Which keys were stored now and which had been stored before."""
-
-    accepted: list[str]
-    duplicates: list[str]
 
 
 def _fail(status: int, message: str, device: str = "") -> HTTPException:

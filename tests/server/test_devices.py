@@ -20,7 +20,7 @@ from provisioning.client import ServerRefused, TerminalClient
 from provisioning.enrol import enrol as enrol_terminal
 from provisioning.heartbeat import HeartbeatAgent
 from provisioning.identity import TerminalIdentity, load_state
-from provisioning.signing import device_id, public_key_bytes, sign_request
+from protocol.signing import device_id, public_key_bytes, sign_request
 from server.fleet_service import FleetError, is_online, queue_command, store_config
 from server.models import Alert, Command, EnrolmentToken, OutboxReceipt, SeenNonce, Terminal
 from server.settings import ServerSettings

@@ -28,7 +28,7 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 
 from content.signing import generate_key
-from provisioning.signing import public_key_bytes, sign_request
+from protocol.signing import public_key_bytes, sign_request
 from server.app import create_app
 from server.fleet_service import queue_command
 from server.queue.core import issue_ticket
