@@ -88,8 +88,8 @@ def populate(database_url: str, storage: Path) -> tuple[list[bytes], str]:
     )
     from sqlalchemy import insert
 
-    from provisioning.config_schema import config_version, effective_settings
     from protocol.signing import device_id, public_key_bytes
+    from provisioning.config_schema import config_version, effective_settings
     from server.app import create_app
     from server.models import Hall, Terminal, utcnow
     from server.settings import ServerSettings
