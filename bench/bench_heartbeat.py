@@ -58,7 +58,7 @@ def _sign_chunk(args: tuple[list[bytes], bytes, str]) -> list[bytes]:
     """Whole HTTP requests, each signed by one terminal (runs in a worker process)."""
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from provisioning.signing import sign_request
+    from protocol.signing import sign_request
 
     keys, body, host = args
     head = (f"POST /api/v1/heartbeat HTTP/1.1\r\nHost: {host}\r\n"
@@ -89,7 +89,7 @@ def populate(database_url: str, storage: Path) -> tuple[list[bytes], str]:
     from sqlalchemy import insert
 
     from protocol.config import config_version, effective_settings
-    from provisioning.signing import device_id, public_key_bytes
+    from protocol.signing import device_id, public_key_bytes
     from server.app import create_app
     from server.models import Hall, Terminal, utcnow
     from server.settings import ServerSettings

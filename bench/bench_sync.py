@@ -40,8 +40,8 @@ from content.publish import publish
 from content.signing import build_signed_bundle, generate_key, load_private_key
 from content.store import ContentStore, open_engine
 from content.sync import sync_once
+from protocol.signing import device_id, public_key_bytes
 from provisioning.client import TerminalClient
-from provisioning.signing import device_id, public_key_bytes
 from server.app import create_app
 from server.models import Terminal
 from server.security import create_user

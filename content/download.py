@@ -20,7 +20,7 @@ from typing import IO, Any
 import requests
 
 from content.bundle import sha256_file
-from provisioning.client import ServerError, ServerRefused
+from protocol.errors import ServerError, ServerRefused
 
 log = logging.getLogger(__name__)
 API_FILES = "/content/files/"

@@ -43,7 +43,7 @@ from content.merge import merge_overlay
 from content.overlay import read_overlay
 from content.signing import ManifestInvalid, SignatureInvalid, parse_manifest, verify_bytes
 from content.store import ContentStore, ContentVersion, open_engine
-from provisioning.client import ServerError, ServerRefused
+from protocol.errors import ServerError, ServerRefused
 
 log = logging.getLogger(__name__)
 API = "/api/v1"

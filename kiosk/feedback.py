@@ -22,8 +22,8 @@ from typing import Any
 import requests
 
 from kiosk.queue_link import CHINA_TIME, ui
+from protocol.signing import comment_token
 from provisioning.client import ServerError, ServerRefused
-from provisioning.signing import comment_token
 
 log = logging.getLogger(__name__)
 LEVELS_FILE = "rating_levels.json"

@@ -28,34 +28,15 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from provisioning.signing import sign_request
+from protocol.errors import ServerError, ServerRefused, ServerUnavailable
+from protocol.signing import sign_request
+
+__all__ = ["ServerError", "ServerRefused", "ServerUnavailable", "TerminalClient", "error_message"]
 
 log = logging.getLogger(__name__)
 IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 RETRY_STATUS = frozenset({502, 503, 504})
 USER_AGENT = "hallkiosk-terminal/0.1.0"
-
-
-class ServerError(Exception):
-    """Any failure talking to the server."""
-
-
-class ServerUnavailable(ServerError):
-    """The server could not be reached, timed out or failed (5xx), after retries."""
-
-
-class ServerRefused(ServerError):
-    """The server refused the request (4xx) and said why."""
-
-    def __init__(self, status: int, message: str):
-        super().__init__(f"{status}: {message}")
-        self.status = status
-        self.message = message
-
-    @property
-    def revoked(self) -> bool:
-        """Whether the server cut this terminal off."""
-        return self.status == 403 and self.message == "terminal revoked"
 
 
 class HasPrivateKey(Protocol):

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from protocol.commands import validate_command
 from protocol.config import ConfigSchemaError
-from protocol.terminal_messages import validate_command
 from provisioning.client import ServerError, ServerRefused, TerminalClient
 from provisioning.identity import write_json_atomically
 

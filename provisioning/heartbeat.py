@@ -25,7 +25,7 @@ from pydantic import ValidationError
 
 from devices.status import DeviceState, StatusTracker
 from protocol.config import ConfigSchemaError, TerminalConfig, overlay, parse_pushed
-from protocol.terminal_messages import HeartbeatReport
+from protocol.terminal import HeartbeatReport
 from provisioning.client import ServerError, ServerRefused, ServerUnavailable, TerminalClient
 from provisioning.commands import CommandRunner
 from provisioning.enrol import watch_revocation

@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives.serialization import (
     load_pem_private_key,
 )
 
-from provisioning.signing import device_id, public_key_bytes
+from protocol.signing import device_id, public_key_bytes
 
 log = logging.getLogger(__name__)
 KEY_FILE = "terminal_key.pem"

@@ -1,4 +1,4 @@
-"""Authenticate a terminal's signed request (see provisioning/signing.py): the one
+"""Authenticate a terminal's signed request (see protocol/signing.py): the one
 implementation every terminal route depends on."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer
 
-from provisioning.signing import HEADERS, verify_signature
+from protocol.signing import HEADERS, verify_signature
 from server.deps import get_session, get_settings
 from server.fleet.service import commands_waiting
 from server.models import SeenNonce, Terminal, utcnow

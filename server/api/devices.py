@@ -1,6 +1,6 @@
 """Routes of the devices area: enrolment, heartbeat, command acks, screenshots, outbox.
 
-Every route is signed by the terminal (provisioning/signing.py). Bodies are
+Every route is signed by the terminal (protocol/signing.py). Bodies are
 capped before they are read: JSON at ``max_json_bytes``, screenshots at
 :data:`MAX_SCREENSHOT_BYTES`; a larger body is refused with 413.
 """
@@ -8,24 +8,26 @@ capped before they are read: JSON at ``max_json_bytes``, screenshots at
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import logging
 from collections.abc import AsyncIterator, Callable, Coroutine
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
-from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from protocol.terminal_messages import (
+from protocol.signing import device_id, verify_signature
+from protocol.terminal import (
     Acknowledgement,
+    AckReply,
     EnrolmentRequest,
+    EnrolmentView,
+    HeartbeatReply,
     HeartbeatReport,
     OutboxBatch,
+    OutboxReply,
 )
-from provisioning.signing import device_id, verify_signature
 from server.deps import get_session, get_settings
 from server.fleet import service as fleet_service
 from server.models import Terminal, utcnow
@@ -115,53 +117,6 @@ uploads = APIRouter(tags=["devices"], route_class=ScreenshotRoute)
 TerminalDep = Annotated[Terminal, Depends(current_terminal)]
 
 
-class EnrolmentView(BaseModel):
-    """A terminal's enrolment as the server sees it."""
-
-    device_id: str
-    status: Literal["pending", "accepted", "rejected", "revoked"]
-    hall: str | None
-    profile: str | None
-    content_public_key: str | None
-
-
-class ConfigReply(BaseModel):
-    """The effective config; settings only when the terminal's version differs."""
-
-    version: str
-    settings: dict[str, Any] | None
-
-
-class CommandOut(BaseModel):
-    """A command for the terminal to run."""
-
-    id: int
-    kind: str
-    payload: dict[str, Any]
-    expires_at: dt.datetime
-
-
-class HeartbeatReply(BaseModel):
-    """Config, commands and the interval until the next heartbeat."""
-
-    config: ConfigReply
-    commands: list[CommandOut]
-    heartbeat_interval: int
-
-
-class AckReply(BaseModel):
-    """The recorded acknowledgement; duplicate when it had been acknowledged before."""
-
-    id: int
-    acked_at: dt.datetime
-    duplicate: bool
-
-
-class OutboxReply(BaseModel):
-    """Which keys were stored now and which had been stored before."""
-
-    accepted: list[str]
-    duplicates: list[str]
 
 
 @router.post("/enrol", response_model=EnrolmentView)

@@ -16,8 +16,9 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from protocol import terminal_messages
+from protocol import commands as terminal_commands
 from protocol.config import ConfigSchemaError
+from protocol.enums import Profile
 from server.fleet import service as fleet_service
 from server.fleet.scope import FleetScope
 from server.fleet.service import FleetError
@@ -25,8 +26,8 @@ from server.models import Command, EnrolmentToken, Hall, Terminal, utcnow
 
 log = logging.getLogger(__name__)
 
-PROFILES = {"query": "触摸查询机", "robot": "法律服务机器人", "dispenser": "取号机",
-            "display": "叫号屏", "rater": "评价器"}
+PROFILES = {Profile.QUERY: "触摸查询机", Profile.ROBOT: "法律服务机器人",
+            Profile.DISPENSER: "取号机", Profile.DISPLAY: "叫号屏", Profile.RATER: "评价器"}
 COMMAND_KINDS = {"reload_content": "重新加载内容", "restart_app": "重启应用",
                  "test_print": "测试打印", "show_message": "显示消息",
                  "screenshot": "截屏", "set_log_level": "设置日志级别"}
@@ -122,7 +123,7 @@ def command_payload(kind: str, text: str = "", level: str = "") -> dict[str, Any
             raise FleetActionError("请选择日志级别")
         raw = {"level": level}
     try:
-        return terminal_messages.validate_command(kind, raw)
+        return terminal_commands.validate_command(kind, raw)
     except ConfigSchemaError as exc:
         raise FleetActionError(f"指令参数无效：{exc}") from None
 

@@ -19,8 +19,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from content.signing import public_key_file_text
+from protocol import commands as messages
 from protocol import config as schema
-from protocol import terminal_messages as messages
 from server.models import (
     Alert,
     Command,

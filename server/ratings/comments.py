@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from provisioning.signing import comment_token_text
+from protocol.signing import comment_token_text
 from server.models import Terminal, utcnow
 from server.ratings.models import FollowUp, FollowUpEvent, Rating, RatingComment
 from server.ratings.rules import COMMENT_MAX, CodedError

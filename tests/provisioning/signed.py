@@ -13,7 +13,7 @@ from httpx2 import Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import undefer
 
-from provisioning.signing import device_id, public_key_bytes, sign_request
+from protocol.signing import device_id, public_key_bytes, sign_request
 from server.models import Terminal
 
 FACTS = {"hostname": "kiosk-01", "mac": "52:54:00:12:34:56", "serial": "SN-0001"}

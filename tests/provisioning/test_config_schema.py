@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kiosk.config import hash_pin
+from protocol.commands import validate_command
 from protocol.config import (
     ConfigSchemaError,
     TerminalConfig,
@@ -17,7 +18,6 @@ from protocol.config import (
     upgrade_legacy,
     validate_overrides,
 )
-from protocol.terminal_messages import validate_command
 
 
 def test_defaults_are_valid_and_versioned() -> None:

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from content.bundle import BUNDLE_FORMAT
-from protocol import terminal_messages
+from protocol import commands as terminal_messages
 from protocol.config_sections import PROFILES
 from server.fleet import actions as fleet_actions
 from server.fleet import service as fleet_service

@@ -30,7 +30,7 @@ from content.signing import (
     sign_bytes,
     stamp_manifest,
 )
-from provisioning.signing import device_id, public_key_bytes, sign_request
+from protocol.signing import device_id, public_key_bytes, sign_request
 from server.models import Hall, Terminal, utcnow
 from server.queue.hours import local_day
 from server.queue.models import QueueEvent

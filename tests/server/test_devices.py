@@ -16,11 +16,11 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 
+from protocol.signing import device_id, public_key_bytes, sign_request
 from provisioning.client import ServerRefused, TerminalClient
 from provisioning.enrol import enrol as enrol_terminal
 from provisioning.heartbeat import HeartbeatAgent
 from provisioning.identity import TerminalIdentity, load_state
-from provisioning.signing import device_id, public_key_bytes, sign_request
 from server.fleet import service as fleet_service
 from server.fleet.service import FleetError, is_online, queue_command, store_config
 from server.models import (

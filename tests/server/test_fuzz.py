@@ -2,7 +2,7 @@
 
 Every operation of ``/openapi.json`` is fuzzed four times over, once per caller:
 anonymous; an accepted terminal that signs each generated request with its Ed25519
-key (provisioning/signing.py), so the handlers behind signature checks are reached;
+key (protocol/signing.py), so the handlers behind signature checks are reached;
 and a signed-in editor and IT admin whose session cookie and X-CSRF-Token go with
 every request. Valid and invalid inputs (schemathesis' positive and negative modes),
 a fixed number of examples, derandomized: the same cases on every run, on SQLite.
@@ -28,7 +28,7 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 
 from content.signing import generate_key
-from provisioning.signing import public_key_bytes, sign_request
+from protocol.signing import public_key_bytes, sign_request
 from server.app import create_app
 from server.fleet.service import queue_command
 from server.queue.core import issue_ticket

@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from provisioning.signing import comment_token, device_id, public_key_bytes
+from protocol.signing import comment_token, device_id, public_key_bytes
 from server.db import Database
 from server.fleet.service import receive_outbox
 from server.models import Terminal, utcnow

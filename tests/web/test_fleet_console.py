@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from PIL import Image, ImageDraw, ImageFont
 from playwright.sync_api import Page, expect
 
-from provisioning.signing import public_key_bytes, sign_request
+from protocol.signing import public_key_bytes, sign_request
 from tests.web.conftest import IT_ADMIN, LiveServer
 
 SHOTS = Path("/tmp/console-shots")

@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-from provisioning.signing import comment_token, device_id, public_key_bytes
+from protocol.signing import comment_token, device_id, public_key_bytes
 from server.fleet.service import receive_outbox
 from server.models import Hall, Terminal, User, Window
 from server.queue import actions

@@ -1,5 +1,5 @@
-"""What a terminal sends (enrolment, heartbeat, acknowledgement, outbox) and the commands
-IT sends back, with the checks both sides share."""
+"""A terminal's own messages: enrolment, heartbeat, commands and their acknowledgement,
+the outbox batch, and the server's replies to each."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import base64
 import binascii
 import datetime as dt
 import json
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import (
     UUID4,
@@ -18,55 +18,13 @@ from pydantic import (
     StrictBool,
     StrictInt,
     StrictStr,
-    ValidationError,
     field_validator,
 )
 
-from protocol.config import ConfigSchemaError
+from protocol.enums import DeviceState, EnrolmentStatus
+from protocol.queue import Reply
 
-LOW_DISK_BYTES = 500 * 1024 * 1024
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-
-def _describe(exc: ValidationError) -> str:
-    return "; ".join(f"{'.'.join(str(p) for p in error['loc']) or 'payload'}: {error['msg']}"
-                     for error in exc.errors())
-
-
-class ShowMessage(_Strict):
-    """Payload of show_message."""
-
-    text: str = Field(min_length=1, max_length=500)
-    seconds: int = Field(30, ge=1, le=3600)
-
-
-class SetLogLevel(_Strict):
-    """Payload of set_log_level."""
-
-    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"]
-
-
-class NoPayload(_Strict):
-    """Commands that take no arguments."""
-
-
-PAYLOADS: dict[str, type[_Strict]] = {
-    "reload_content": NoPayload, "restart_app": NoPayload, "test_print": NoPayload,
-    "screenshot": NoPayload, "show_message": ShowMessage, "set_log_level": SetLogLevel}
-COMMAND_KINDS = tuple(PAYLOADS)
-
-
-def validate_command(kind: str, payload: Any) -> dict[str, Any]:
-    """A command's payload, checked for its kind (defaults filled in)."""
-    if kind not in PAYLOADS:
-        raise ConfigSchemaError(f"unknown command {kind!r}; known: {', '.join(COMMAND_KINDS)}")
-    try:
-        return PAYLOADS[kind].model_validate(payload or {}).model_dump()
-    except ValidationError as exc:
-        raise ConfigSchemaError(f"{kind}: {_describe(exc)}") from None
+MAX_OUTBOX_BATCH = 500
 
 
 def _storable(value: dict[str, Any]) -> dict[str, Any]:
@@ -107,10 +65,20 @@ class EnrolmentRequest(_Message):
         raise ValueError("an Ed25519 public key is 32 bytes")
 
 
+class EnrolmentView(Reply):
+    """POST /api/v1/enrol and GET /api/v1/enrolment: the enrolment as the server sees it."""
+
+    device_id: str
+    status: EnrolmentStatus
+    hall: str | None
+    profile: str | None
+    content_public_key: str | None
+
+
 class DeviceReport(_Message):
     """A device's state in a heartbeat."""
 
-    state: Literal["ok", "offline", "disabled", "error"]
+    state: DeviceState
     message: StrictStr = Field("", max_length=300)
 
 
@@ -129,6 +97,30 @@ class HeartbeatReport(_Message):
     last_error: StrictStr = Field("", max_length=500)
 
 
+class ConfigReply(Reply):
+    """The effective config; settings only when the terminal's version differs."""
+
+    version: str
+    settings: dict[str, Any] | None
+
+
+class CommandOut(Reply):
+    """A command for the terminal to run (kind and payload as the config schema checks)."""
+
+    id: int
+    kind: str
+    payload: dict[str, Any]
+    expires_at: dt.datetime
+
+
+class HeartbeatReply(Reply):
+    """The reply to a heartbeat: config, commands and the interval until the next one."""
+
+    config: ConfigReply
+    commands: list[CommandOut]
+    heartbeat_interval: int
+
+
 class Acknowledgement(_Message):
     """POST /api/v1/commands/{id}/ack: a command's outcome."""
 
@@ -136,8 +128,16 @@ class Acknowledgement(_Message):
     result: StorableJson = Field(default_factory=dict)
 
 
+class AckReply(Reply):
+    """The recorded acknowledgement; duplicate when it had been acknowledged before."""
+
+    id: int
+    acked_at: dt.datetime
+    duplicate: bool
+
+
 class OutboxItem(_Message):
-    """One item of a terminal's outbox."""
+    """One item of a terminal's outbox; created_at is when the terminal queued it."""
 
     key: UUID4
     kind: StrictStr = Field(pattern=r"^[a-z][a-z0-9_.-]{0,29}$")
@@ -148,20 +148,17 @@ class OutboxItem(_Message):
 class OutboxBatch(_Message):
     """POST /api/v1/outbox: up to 500 items."""
 
-    items: list[OutboxItem] = Field(min_length=1, max_length=500)
+    items: list[OutboxItem] = Field(min_length=1, max_length=MAX_OUTBOX_BATCH)
 
 
-def report_alerts(report: dict[str, Any]) -> dict[str, str]:
-    """The alerts a heartbeat report calls for (printer fault, low disk, failed sync)."""
-    alerts: dict[str, str] = {}
-    printer = report.get("printer") or {}
-    if printer.get("state") in ("offline", "error"):
-        reason = str(printer.get("message") or "no details").replace("\x00", "")  # text column
-        alerts["printer"] = f"printer {printer['state']}: {reason}"
-    disk_free = report.get("disk_free")
-    if isinstance(disk_free, int) and disk_free < LOW_DISK_BYTES:
-        alerts["disk"] = f"low disk: {disk_free // (1024 * 1024)} MB free"
-    last_error = str(report.get("last_error") or "")
-    if "sync" in last_error.lower():
-        alerts["sync"] = last_error[:500].replace("\x00", "")
-    return alerts
+class OutboxReply(Reply):
+    """Which keys were stored now and which had been stored before."""
+
+    accepted: list[str]
+    duplicates: list[str]
+
+
+class ScreenshotReply(Reply):
+    """POST /api/v1/terminals/screenshot: the size stored."""
+
+    size: int

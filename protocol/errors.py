@@ -1,0 +1,26 @@
+"""How a terminal's request to the server can fail, shared by every client of the server
+(the provisioning agent, the content sync, the queue link)."""
+
+from __future__ import annotations
+
+
+class ServerError(Exception):
+    """Any failure talking to the server."""
+
+
+class ServerUnavailable(ServerError):
+    """The server could not be reached, timed out or failed (5xx), after retries."""
+
+
+class ServerRefused(ServerError):
+    """The server refused the request (4xx) and said why."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(f"{status}: {message}")
+        self.status = status
+        self.message = message
+
+    @property
+    def revoked(self) -> bool:
+        """Whether the server cut this terminal off."""
+        return self.status == 403 and self.message == "terminal revoked"
