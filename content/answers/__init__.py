@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from content.answers.engine import Answer, AnswerEngine, AskContext, AskResult
 from content.answers.index import AnswerDoc, documents
-from content.schema import ContentSet
+from content.schema import ContentSet, IntentAction
 
 __all__ = ["Answer", "AnswerDoc", "AnswerEngine", "AskContext", "AskResult", "build_engine"]
 
@@ -19,5 +19,7 @@ def build_engine(content: ContentSet, docs: list[AnswerDoc] | None = None) -> An
     """The engine for a content set, on precomputed documents when the bundle has them."""
     services = [c.name for c in content.categories]
     services += [g.where.service for g in content.guides]
+    flows = {f"intent:{i.name}": f"flow:{i.target}" for i in content.intents
+             if i.action == IntentAction.FLOW}
     return AnswerEngine(documents(content) if docs is None else docs, content.lexicon,
-                        services)
+                        services, flows)

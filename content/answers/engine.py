@@ -18,13 +18,14 @@ from dataclasses import dataclass, field
 
 from content.answers.followup import facet_of, is_follow_up, without_facet_words
 from content.answers.index import AnswerDoc
-from content.answers.segment import tokens
+from content.answers.segment import tokens, word_groups
 from content.answers.text import normalize
 from content.schema import LexiconEntry
 
 K1, B = 1.2, 0.75
 MIN_COVERAGE = 0.6  # share of the question's weight the top answer must match
 MIN_SCORE = 4.0  # and its BM25 score, so that one common word is not an answer
+MIN_ANCHOR = 2.0  # and match some word in its title or keywords (weighted tf), not only in passing
 MAX_ANSWERS = 3
 FALLBACK_ACTIONS = ("call:12348", "ticket:法律咨询", "search")
 
@@ -39,6 +40,7 @@ class Answer:
     title: str
     score: float
     coverage: float
+    anchor: float = 0.0  # the highest weighted tf among the matched terms
     facet: str = ""
     service: str = ""
 
@@ -89,8 +91,9 @@ class AnswerEngine:
     """BM25 over answer documents with lexicon expansion, a threshold and one-turn context."""
 
     def __init__(self, docs: list[AnswerDoc], lexicon: Iterable[LexiconEntry] = (),
-                 services: Iterable[str] = ()):
+                 services: Iterable[str] = (), same_as: dict[str, str] | None = None):
         self.docs = docs
+        self.same_as = same_as or {}  # an intent that starts a flow is that flow
         self._by_id = {d.id: i for i, d in enumerate(docs)}
         self.lexicon = lexicon_map(lexicon)
         self._words = sorted(self.lexicon, key=len, reverse=True)
@@ -108,7 +111,9 @@ class AnswerEngine:
         count = len(docs)
         self._idf = {t: math.log(1 + (count - len(p) + 0.5) / (len(p) + 0.5))
                      for t, p in self._postings.items()}
-        self._unknown_idf = math.log(1 + (count + 0.5) / 0.5)
+        # A word the content never uses counts against the confidence, a little less
+        # than the rarest word it does use: it may be a detail, or the real subject.
+        self._unknown_idf = 0.7 * math.log(1 + (count + 0.5) / 0.5)
 
     def concepts(self, question: str) -> list[_Concept]:
         """The question's lexicon words (expanded) and remaining words, each weighted."""
@@ -118,7 +123,7 @@ class AnswerEngine:
             if word in text:
                 found.append(self._expansions[word])
                 text = text.replace(word, " ")
-        found += [(t,) for t in dict.fromkeys(tokens(text))]
+        found += word_groups(text)
         result = []
         for terms in found:
             known = [self._idf[t] for t in terms if t in self._idf]
@@ -126,10 +131,12 @@ class AnswerEngine:
                 result.append(_Concept(max(known) if known else self._unknown_idf, terms))
         return result
 
-    def _score(self, concepts: list[_Concept]) -> tuple[dict[int, float], dict[int, float]]:
+    def _score(self, concepts: list[_Concept]
+               ) -> tuple[dict[int, float], dict[int, float], dict[int, float]]:
         """BM25 per document (best term per concept plus a little of the others), coverage."""
         scores: dict[int, float] = defaultdict(float)
         covered: dict[int, float] = defaultdict(float)
+        anchors: dict[int, float] = defaultdict(float)
         total = sum(c.weight for c in concepts) or 1.0
         for concept in concepts:
             per_doc: dict[int, list[float]] = defaultdict(list)
@@ -137,26 +144,27 @@ class AnswerEngine:
                 idf = self._idf.get(term, 0.0)
                 for index, tf in self._postings.get(term, ()):
                     per_doc[index].append(idf * tf * (K1 + 1) / (tf + self._norm[index]))
+                    anchors[index] = max(anchors[index], tf)
             for index, parts in per_doc.items():
                 best = max(parts)
                 scores[index] += best + 0.2 * (sum(parts) - best)
                 covered[index] += concept.weight / total
-        return scores, covered
+        return scores, covered, anchors
 
     def rank(self, question: str) -> list[Answer]:
         """Every matching answer, best first (no threshold)."""
         concepts = self.concepts(question)
-        scores, covered = self._score(concepts)
+        scores, covered, anchors = self._score(concepts)
         ranked = sorted(scores, key=lambda i: (-scores[i] * (0.5 + covered[i]), i))
         service = self._service(question, concepts)
-        return [self._answer(i, scores[i] * (0.5 + covered[i]), covered[i], service)
+        return [self._answer(i, scores[i] * (0.5 + covered[i]), covered[i], service, anchors[i])
                 for i in ranked[:10]]
 
     def _answer(self, index: int, score: float, coverage: float, service: str = "",
-                facet: str = "") -> Answer:
+                anchor: float = 0.0, facet: str = "") -> Answer:
         doc = self.docs[index]
         return Answer(doc.id, doc.kind, doc.key, doc.title, round(score, 2),
-                      round(min(coverage, 1.0), 3), facet,
+                      round(min(coverage, 1.0), 3), anchor, facet,
                       service if doc.id == "intent:ticket" else "")
 
     def _service(self, question: str, concepts: list[_Concept]) -> str:
@@ -168,7 +176,7 @@ class AnswerEngine:
         """The confident answers to a question, or the fallback (with candidates)."""
         ranked = self.rank(question)
         confident = bool(ranked) and ranked[0].coverage >= MIN_COVERAGE \
-            and ranked[0].score >= MIN_SCORE
+            and ranked[0].score >= MIN_SCORE and ranked[0].anchor >= MIN_ANCHOR
         if context is not None and is_follow_up(question):
             followed = self._follow(question, context, confident)
             if followed is not None:

@@ -53,12 +53,16 @@ def load_eval(path: Path | str) -> list[EvalQuestion]:
             for d in data]
 
 
+def _right(engine: AnswerEngine, right: tuple[str, ...]) -> tuple[str, ...]:
+    return right + tuple(engine.same_as.get(i, "") for i in right)
+
+
 def evaluate(engine: AnswerEngine, questions: Iterable[EvalQuestion]) -> EvalFigures:
     """Ask every question once (no context) and count what came back."""
     figures = EvalFigures()
     for item in questions:
         result = engine.ask(item.question)
-        ids = [a.id for a in result.answers]
+        ids = [engine.same_as.get(a.id, a.id) for a in result.answers]
         if not item.right:
             figures.unanswerable += 1
             if not result.fallback:
@@ -67,8 +71,9 @@ def evaluate(engine: AnswerEngine, questions: Iterable[EvalQuestion]) -> EvalFig
             continue
         figures.answerable += 1
         figures.fallbacks_on_answerable += result.fallback
-        hit1 = bool(ids) and ids[0] in item.right
-        hit3 = any(i in item.right for i in ids[:3])
+        right = _right(engine, item.right)
+        hit1 = bool(ids) and ids[0] in right
+        hit3 = any(i in right for i in ids[:3])
         figures.top1 += hit1
         figures.top3 += hit3
         if not hit3:

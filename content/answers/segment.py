@@ -40,3 +40,22 @@ def tokens(text: str) -> list[str]:
     if not cleaned:
         return []
     return [t for t in _jieba().cut_for_search(cleaned, HMM=False) if is_word(t)]
+
+
+def word_groups(text: str) -> list[tuple[str, ...]]:
+    """Words of a question, each with its search-mode parts ("工作人员": 工作, 人员 ...).
+
+    Lone characters are left out: outside the lexicon, a single character (打, 算, 钱)
+    says too little to choose an answer and would only dilute the confidence.
+    """
+    cleaned = normalize(text)
+    if not cleaned:
+        return []
+    tokenizer = _jieba()
+    groups: dict[str, tuple[str, ...]] = {}
+    for word in tokenizer.cut(cleaned, HMM=False):
+        if len(word) < 2 or not is_word(word) or word in groups:
+            continue
+        parts = [p for p in tokenizer.cut_for_search(word, HMM=False) if is_word(p)]
+        groups[word] = tuple(dict.fromkeys([word, *parts]))
+    return list(groups.values())
