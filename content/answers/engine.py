@@ -27,6 +27,7 @@ MIN_COVERAGE = 0.6  # share of the question's weight the top answer must match
 MIN_SCORE = 4.0  # and its BM25 score, so that one common word is not an answer
 MIN_ANCHOR = 2.0  # and match some word in its title or keywords (weighted tf), not only in passing
 MAX_ANSWERS = 3
+TICKET = "intent:ticket"
 FALLBACK_ACTIONS = ("call:12348", "ticket:法律咨询", "search")
 
 
@@ -155,8 +156,15 @@ class AnswerEngine:
         """Every matching answer, best first (no threshold)."""
         concepts = self.concepts(question)
         scores, covered, anchors = self._score(concepts)
-        ranked = sorted(scores, key=lambda i: (-scores[i] * (0.5 + covered[i]), i))
         service = self._service(question, concepts)
+        ticket = self._by_id.get(TICKET)
+        if service and ticket in scores:
+            # "取号办公证": the service named is the ticket's slot, not an unmatched word.
+            total = sum(c.weight for c in concepts) or 1.0
+            slot = sum(c.weight for c in concepts if any(service in t or t in service
+                                                         for t in c.terms))
+            covered[ticket] = min(1.0, covered[ticket] + slot / total)
+        ranked = sorted(scores, key=lambda i: (-scores[i] * (0.5 + covered[i]), i))
         return [self._answer(i, scores[i] * (0.5 + covered[i]), covered[i], service, anchors[i])
                 for i in ranked[:10]]
 
@@ -165,7 +173,7 @@ class AnswerEngine:
         doc = self.docs[index]
         return Answer(doc.id, doc.kind, doc.key, doc.title, round(score, 2),
                       round(min(coverage, 1.0), 3), anchor, facet,
-                      service if doc.id == "intent:ticket" else "")
+                      service if doc.id == TICKET else "")
 
     def _service(self, question: str, concepts: list[_Concept]) -> str:
         """The service a ticket is asked for, when the question names one."""

@@ -7,7 +7,6 @@ guide's title or keywords more than in its list of materials.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,11 +36,11 @@ class AnswerDoc:
 
 
 def _weighted(fields: Iterable[tuple[float, Iterable[str]]]) -> dict[str, float]:
-    terms: Counter[str] = Counter()
+    terms: dict[str, float] = {}
     for weight, texts in fields:
         for text in texts:
             for token in tokens(text):
-                terms[token] += weight
+                terms[token] = terms.get(token, 0.0) + weight
     return {term: round(value, 2) for term, value in terms.items()}
 
 
@@ -52,17 +51,19 @@ def _flow_texts(flow: Flow) -> list[str]:
 def documents(content: ContentSet) -> list[AnswerDoc]:
     """The answer documents of a content set, in a stable order."""
     docs = [AnswerDoc(g.code, "guide", g.code, g.title, g.title_en or "", _weighted([
-        (TITLE, [g.title]), (KEYWORDS, g.keywords), (SUMMARY, [g.summary]),
+        (TITLE, [g.title, g.title_en or ""]), (KEYWORDS, g.keywords),
+        (SUMMARY, [g.summary, g.summary_en or ""]),
         (BODY, g.applicants), (DETAIL, [m.name for m in g.materials]),
         (DETAIL, [s.title for s in g.steps])])) for g in content.guides]
     docs += [AnswerDoc(q.id, "faq", q.id, q.question, "", _weighted([
         (TITLE, [q.question]), (KEYWORDS, q.keywords), (BODY, [q.answer])]))
         for q in content.faq]
     docs += [AnswerDoc(f"flow:{f.id}", "flow", f.id, f.title, f.title_en or "", _weighted([
-        (TITLE, [f.title]), (BODY, [f.intro]), (DETAIL, _flow_texts(f))]))
+        (TITLE, [f.title, f.title_en or ""]), (BODY, [f.intro]), (DETAIL, _flow_texts(f))]))
         for f in content.flows]
     docs += [AnswerDoc(f"intent:{i.name}", "intent", i.name, i.title, i.title_en or "",
-                       _weighted([(TITLE, [i.title]), (KEYWORDS, i.phrases)]))
+                       _weighted([(TITLE, [i.title, i.title_en or ""]),
+                                  (KEYWORDS, i.phrases)]))
              for i in content.intents]
     return docs
 

@@ -19,6 +19,8 @@ STOPWORDS = frozenset("""
 这里 那里 这儿 那儿 我家 你家 他家 她家 家里 人家 一家 两个 三个 几个 个月 几个月 一年 好几
 今天 明天 昨天 每天 天天 每次 总是 老是 一直 突然 最近 以前 后来 之后 以后 然后 还有 另外
 办事 有人 出来 回来 起来 过来 下来 不管 不让 不给 不要 不能 不会 不行 行不行 行吗 对吗 好吗
+the an of to for in on at is are am be it its this that my me what how can could do does
+who where when which please with and or not no yes want need get have has help
 """.split())
 _PHONE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?1[3-9]\d(?:[- ]?\d{4}){2}(?!\d)")
 _LANDLINE = re.compile(r"(?<!\d)0\d{2,3}-?\d{7,8}(?!\d)")
