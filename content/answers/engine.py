@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from content.answers.followup import facet_of, is_follow_up, without_facet_words
 from content.answers.index import AnswerDoc
 from content.answers.segment import tokens, word_groups
-from content.answers.text import normalize
+from content.answers.text import drop_private, normalize
 from content.schema import LexiconEntry
 
 K1, B = 1.2, 0.75
@@ -126,7 +126,7 @@ class AnswerEngine:
 
     def concepts(self, question: str) -> list[_Concept]:
         """The question's lexicon words (expanded) and remaining words, each weighted."""
-        text = normalize(question)
+        text = normalize(drop_private(question))
         found: list[tuple[str, ...]] = []
         for word in self._words:
             if word in text:

@@ -41,6 +41,13 @@ def mask_private(text: str) -> str:
     return _LANDLINE.sub("[电话]", text)
 
 
+def drop_private(text: str) -> str:
+    """The text without ID-card and phone numbers: they never name an answer."""
+    for pattern in (_ID_NUMBER, _PHONE, _LANDLINE):
+        text = pattern.sub(" ", text)
+    return text
+
+
 def is_word(token: str) -> bool:
     """Whether a token can carry meaning: not a stopword, not punctuation or a lone digit."""
     token = token.strip()
