@@ -18,6 +18,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from content.answers.index import AnswerDoc, documents, dump_documents, load_documents
 from content.errors import ContentError, ContentInvalid
 from content.loader import load_source
 from content.schema import ContentSet, Slide
@@ -26,6 +27,7 @@ from content.search import IndexRow, index_rows
 BUNDLE_FORMAT = 1
 MANIFEST = "manifest.json"
 REQUIRED_FILES = ("content.json", "search.json")
+ANSWERS = "answers.json"  # the answer documents, segmented at build time (older bundles lack it)
 
 
 def sha256_file(path: Path) -> str:
@@ -84,12 +86,14 @@ def build_bundle(src: Path | str, out: Path | str,
     try:
         _write_json(staging / "content.json", content.model_dump(mode="json"))
         _write_json(staging / "search.json", [asdict(r) for r in rows])
+        _write_json(staging / ANSWERS, dump_documents(documents(content)))
         copy_slide_images(src, content.slides, staging / "media")
         manifest = write_manifest(staging, {
             "categories": len(content.categories), "guides": len(content.guides),
             "points": len(content.points), "faq": len(content.faq),
             "online": len(content.online), "flows": len(content.flows),
-            "slides": len(content.slides),
+            "slides": len(content.slides), "lexicon": len(content.lexicon),
+            "intents": len(content.intents),
         }, now)
         if out.exists():
             old = out.with_name(f".{out.name}.old")
@@ -133,3 +137,11 @@ def read_bundle(path: Path | str) -> tuple[dict[str, Any], ContentSet, list[Inde
     content = ContentSet.model_validate_json((path / "content.json").read_bytes())
     rows = [IndexRow(**r) for r in json.loads((path / "search.json").read_text("utf-8"))]
     return manifest, content, rows
+
+
+def read_answers(path: Path | str) -> list[AnswerDoc] | None:
+    """The answer documents of a verified bundle folder; None when it has none (older)."""
+    file = Path(path) / ANSWERS
+    if not file.is_file():
+        return None
+    return load_documents(json.loads(file.read_text("utf-8")))

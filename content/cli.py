@@ -182,3 +182,7 @@ def register(commands: Any) -> None:
     keygen.add_argument("--out", type=Path, required=True, metavar="KEYFILE",
                         help="where to write the private key")
     keygen.set_defaults(func=_keygen)
+
+    from content.answers.cli import register as register_ask
+
+    register_ask(commands)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from content.answers import AnswerDoc, AnswerEngine, AskContext, AskResult, build_engine
 from content.overlay import notices_on
 from content.schema import (
     Category,
@@ -32,6 +34,7 @@ class Library:
     index: SearchIndex
     media: dict[str, Path] = field(default_factory=dict)
     notices: list[dict[str, Any]] = field(default_factory=list)  # the hall overlay's 通知公告
+    answer_docs: list[AnswerDoc] | None = None  # precomputed in the bundle, if at hand
     _guides: dict[str, Guide] = field(init=False, repr=False)
     _points: dict[str, ServicePoint] = field(init=False, repr=False)
 
@@ -45,6 +48,19 @@ class Library:
         self._by_category: dict[str, list[Guide]] = {}
         for guide in self.content.guides:
             self._by_category.setdefault(guide.category, []).append(guide)
+        self._answers: AnswerEngine | None = None
+        self._answers_lock = threading.Lock()
+
+    def answers(self) -> AnswerEngine:
+        """The answer engine of this version, built on first use (call it off the UI thread)."""
+        with self._answers_lock:
+            if self._answers is None:
+                self._answers = build_engine(self.content, self.answer_docs)
+            return self._answers
+
+    def ask(self, question: str, context: AskContext | None = None) -> AskResult:
+        """Answers to a visitor's question in their own words, or the honest fallback."""
+        return self.answers().ask(question, context)
 
     def current_notices(self, today: dt.date) -> list[dict[str, Any]]:
         """The hall's notices whose date range includes today."""

@@ -24,6 +24,9 @@ from content.schema import (
     FaqEntry,
     Flow,
     Guide,
+    Intent,
+    IntentAction,
+    LexiconEntry,
     OnlineService,
     ServicePoint,
     Slide,
@@ -270,8 +273,8 @@ def _check_unique(col: _Collector) -> None:
         if item.key is None:
             continue
         if (item.kind, item.key) in seen:
-            field = {"categories": "code", "guides": "code", "windows": "number"}.get(item.kind,
-                                                                                     "id")
+            field = {"categories": "code", "guides": "code", "windows": "number",
+                     "intents": "name"}.get(item.kind, "id")
             col.error_at(item, (field,), "duplicate id")
         seen.add((item.kind, item.key))
 
@@ -285,6 +288,9 @@ def _check_references(col: _Collector, src: Path) -> None:
             col.error_at(item, ("category",), f"unknown category {model.category!r}")
         if item.kind == "guides" and model.online and model.online not in online:
             col.error_at(item, ("online",), f"unknown online service {model.online!r}")
+        if (item.kind == "intents" and model.action == IntentAction.FLOW
+                and model.target not in col.declared("flows")):
+            col.error_at(item, ("target",), f"unknown flow {model.target!r}")
         if item.kind == "flows":
             for key, node in model.nodes.items():
                 for index, code in enumerate(getattr(node, "guides", [])):
@@ -330,8 +336,30 @@ def load_source(src: Path | str) -> ContentSet:
         "flows": _yaml_files(col, "flows", src / "flows", Flow, "id"),
         "slides": _yaml_list(col, "slides", src / "slides" / "slides.yaml", Slide, "id"),
     }
+    content["lexicon"] = load_lexicon(col, src / "lexicon.yaml")
+    content["intents"] = (_yaml_list(col, "intents", src / "intents.yaml", Intent, "name")
+                          if (src / "intents.yaml").exists() else [])
     _check_unique(col)
     _check_references(col, src)
     if col.errors:
         raise ContentInvalid(col.errors)
     return ContentSet(**content)
+
+
+def load_lexicon(col: _Collector, path: Path) -> list[LexiconEntry]:
+    """The colloquial lexicon (optional file); a word listed twice is an error at its line."""
+    if not path.exists():
+        return []
+    entries = _yaml_list(col, "lexicon", path, LexiconEntry, "words")
+    records = [i for i in col.items if i.kind == "lexicon" and i.path == path]
+    seen: dict[str, int | None] = {}
+    for record in records:
+        words = record.raw.get("words") if isinstance(record.raw, dict) else None
+        for index, word in enumerate(words if isinstance(words, list) else []):
+            key = str(word).strip()
+            if key in seen:
+                col.error_at(record, ("words", index),
+                             f"word {key!r} is already listed at line {seen[key]}")
+            else:
+                seen[key] = record.line("words", index)
+    return entries

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from typing import TypeVar
 
 from content.overlay import HIDDEN_KINDS, Overlay
-from content.schema import ContentSet, Flow, ResultNode
+from content.schema import ContentSet, Flow, LexiconEntry, ResultNode
 from content.search import IndexRow
 
 log = logging.getLogger(__name__)
@@ -76,6 +76,19 @@ def _without_guides(flow: Flow, present: set[str]) -> Flow:
     return flow.model_copy(update={"nodes": nodes})
 
 
+def merge_lexicon(province: list[LexiconEntry], local: list[LexiconEntry]
+                  ) -> list[LexiconEntry]:
+    """The province lexicon with the hall's words added; a hall word replaces its meaning."""
+    words = {word for entry in local for word in entry.words}
+    kept = []
+    for entry in province:
+        remaining = [word for word in entry.words if word not in words]
+        if remaining:
+            kept.append(entry if len(remaining) == len(entry.words)
+                        else entry.model_copy(update={"words": remaining}))
+    return kept + list(local)
+
+
 def merge_overlay(content: ContentSet, rows: list[IndexRow], overlay: Overlay,
                   overlay_rows: list[IndexRow]) -> tuple[ContentSet, list[IndexRow]]:
     """Province content and search rows with the hall's overlay merged in."""
@@ -90,6 +103,7 @@ def merge_overlay(content: ContentSet, rows: list[IndexRow], overlay: Overlay,
         "points": _merge(content.points, resolved.points, hidden.points, lambda p: p.id),
         "slides": _merge(content.slides, resolved.slides, hidden.slides, lambda s: s.id),
         "flows": [_without_guides(f, present) for f in content.flows],
+        "lexicon": merge_lexicon(content.lexicon, resolved.lexicon),
     })
     gone = {"guide": {*hidden.guides, *(g.code for g in resolved.guides)},
             "point": {*hidden.points, *(p.id for p in resolved.points)}}

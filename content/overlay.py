@@ -42,14 +42,24 @@ from content.loader import (
     _points,
     _yaml_files,
     _yaml_list,
+    load_lexicon,
 )
-from content.schema import Code, ContentSet, Guide, Model, ServicePoint, Slide, Text
+from content.schema import (
+    Code,
+    ContentSet,
+    Guide,
+    LexiconEntry,
+    Model,
+    ServicePoint,
+    Slide,
+    Text,
+)
 from content.search import IndexRow, index_rows
 from content.yaml_lines import LineDict
 
 log = logging.getLogger(__name__)
 SOURCE_FILES = ("points.csv", "points.xlsx", "guides", "slides/slides.yaml", "hide.yaml",
-                "notices.yaml", "windows.yaml")
+                "notices.yaml", "windows.yaml", "lexicon.yaml")
 HIDDEN_KINDS = ("guides", "points", "slides")
 
 
@@ -91,6 +101,7 @@ class Overlay(Model):
     guides: list[Guide] = Field(default_factory=list)
     slides: list[Slide] = Field(default_factory=list)
     hidden: HiddenItems = Field(default_factory=HiddenItems)
+    lexicon: list[LexiconEntry] = Field(default_factory=list)  # words added or replaced
 
 
 def notices_on(notices: Iterable[Any], day: dt.date) -> list[Any]:
@@ -148,6 +159,7 @@ def load_overlay(src: Path | str, hall: str) -> Overlay:
     slides = (_yaml_list(col, "slides", src / "slides" / "slides.yaml", Slide, "id")
               if "slides/slides.yaml" in present else [])
     hidden = _hidden(col, src / "hide.yaml") if "hide.yaml" in present else HiddenItems()
+    lexicon = load_lexicon(col, src / "lexicon.yaml")
     _check_unique(col)
     _check_files(col, src)
     _check_hidden(col, {"guides": {g.code for g in guides}, "points": {p.id for p in points},
@@ -156,7 +168,7 @@ def load_overlay(src: Path | str, hall: str) -> Overlay:
         raise ContentInvalid(col.errors)
     try:
         return Overlay(hall=hall, points=points, notices=notices, windows=windows,
-                       guides=guides, slides=slides, hidden=hidden)
+                       guides=guides, slides=slides, hidden=hidden, lexicon=lexicon)
     except ValidationError as exc:
         raise ContentInvalid([ContentError(str(src), None, hall, "hall", str(exc))]) from exc
 
@@ -185,7 +197,7 @@ def build_overlay(src: Path | str, out: Path | str, hall: str,
         "utf-8")
     counts = {"points": len(overlay.points), "notices": len(overlay.notices),
               "windows": len(overlay.windows), "guides": len(overlay.guides),
-              "slides": len(overlay.slides),
+              "slides": len(overlay.slides), "lexicon": len(overlay.lexicon),
               "hidden": sum(len(getattr(overlay.hidden, kind)) for kind in HIDDEN_KINDS)}
     return write_manifest(out, counts, now, hall=hall)
 

@@ -221,6 +221,36 @@ class Slide(Model):
     seconds: float = Field(default=8, gt=0, le=120)
 
 
+class LexiconEntry(Model):
+    """Everyday words visitors say and the terms of the content they mean (lexicon.yaml)."""
+
+    words: list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+                                                 max_length=30)]] = Field(min_length=1)
+    terms: list[Text] = Field(min_length=1)
+
+
+class IntentAction(StrEnum):
+    """What the terminal does when a visitor asks for an action rather than information."""
+
+    TICKET = "ticket"
+    POINTS = "points"
+    COMPLAIN = "complain"
+    RATE = "rate"
+    CALL = "call"
+    FLOW = "flow"
+
+
+class Intent(Model):
+    """An action a visitor can ask for in their own words (intents.yaml); id intent:<name>."""
+
+    name: Code
+    title: Text
+    title_en: Text | None = None
+    action: IntentAction
+    target: str = ""  # the flow id for a flow, the number for a call
+    phrases: list[Text] = Field(min_length=1)
+
+
 class ContentSet(Model):
     """All content of one version, validated and cross-referenced."""
 
@@ -231,3 +261,5 @@ class ContentSet(Model):
     online: list[OnlineService]
     flows: list[Flow]
     slides: list[Slide]
+    lexicon: list[LexiconEntry] = Field(default_factory=list)
+    intents: list[Intent] = Field(default_factory=list)

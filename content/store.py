@@ -33,7 +33,8 @@ from content.schema import ContentSet
 from content.search import IndexRow, SearchIndex
 
 log = logging.getLogger(__name__)
-KINDS = ("categories", "guides", "points", "faq", "online", "flows", "slides")
+KINDS = ("categories", "guides", "points", "faq", "online", "flows", "slides", "lexicon",
+         "intents")
 
 
 class Base(DeclarativeBase):
@@ -155,7 +156,8 @@ class ContentStore:
             dumped = content.model_dump(mode="json")
             session.add_all(
                 ContentItem(version_id=record.id, kind=kind, position=position,
-                            key=str(item.get("code") or item.get("id")),
+                            key=str(item.get("code") or item.get("id") or item.get("name")
+                                    or position),
                             payload=json.dumps(item, ensure_ascii=False))
                 for kind in KINDS for position, item in enumerate(dumped[kind])
             )

@@ -61,7 +61,7 @@ def test_an_overlay_replaces_adds_and_hides_guides_points_and_slides(
     assert manifest["files"][image]["sha256"] == hashlib.sha256(
         (src / "slides" / "welcome.png").read_bytes()).hexdigest()
     assert manifest["counts"] == {"points": 0, "notices": 1, "windows": 0, "guides": 2,
-                                  "slides": 1, "hidden": 4}
+                                  "slides": 1, "lexicon": 0, "hidden": 4}
     assert [s.image for s in overlay.slides] == ["halls/QX01/welcome.png"]
 
     content = load_source(good_source)

@@ -22,7 +22,8 @@ def test_pack_writes_the_signed_bundle_at_the_zip_root(tmp_path: Path) -> None:
     assert main(["content", "pack", str(tmp_path / "bundle"), "--out", str(out)]) == 0
     with zipfile.ZipFile(out) as archive:
         assert sorted(archive.namelist()) == [
-            "content.json", "manifest.json", "manifest.sig", "media/slides/hotline.png",
+            "answers.json", "content.json", "manifest.json", "manifest.sig",
+            "media/slides/hotline.png",
             "media/slides/welcome.png", "search.json"]
         for name in archive.namelist():
             assert archive.read(name) == (tmp_path / "bundle" / name).read_bytes(), name

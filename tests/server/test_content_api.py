@@ -127,7 +127,7 @@ def test_publish_uploads_only_missing_files_and_records_the_bundle(
     record = publish(bundle, live_server, "editor", PASSWORD, progress=messages.append)
     manifest = json.loads((bundle / "manifest.json").read_text("utf-8"))
     assert record["version"] == manifest["version"] and record["channel"] == "stable"
-    assert any("uploading 4" in m for m in messages)
+    assert any("uploading 5" in m for m in messages)
     for meta in manifest["files"].values():
         sha = meta["sha256"]
         stored = settings.storage_dir / "media" / sha[:2] / sha
@@ -140,7 +140,7 @@ def test_publish_uploads_only_missing_files_and_records_the_bundle(
     build_signed_bundle(source, bundle, key=load_private_key(content_key))
     messages.clear()
     publish(bundle, live_server, "editor", PASSWORD, progress=messages.append)
-    assert any("3 of 4 files already on the server; uploading 1" in m for m in messages)
+    assert any("4 of 5 files already on the server; uploading 1" in m for m in messages)
     with pytest.raises(PublishError, match="already published"):
         publish(bundle, live_server, "editor", PASSWORD, progress=messages.append)
     with pytest.raises(PublishError, match="sign-in: HTTP 401"):
@@ -220,7 +220,7 @@ def test_a_bundle_is_recorded_only_when_signed_complete_and_new(
     assert _post_bundle(client, csrf, bundle).status_code == 409  # same version again
     listed = client.get(f"{API}/content/bundles").json()["bundles"]
     assert [(b["version"], b["channel"], b["hall"], b["files"]) for b in listed] == [
-        (manifest["version"], "stable", None, 4)]
+        (manifest["version"], "stable", None, 5)]
     assert listed[0]["published_by"] == "editor"
 
 

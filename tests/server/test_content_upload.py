@@ -105,7 +105,7 @@ def test_a_packed_zip_publishes_and_terminals_get_it(publishing: Publishing,
     assert version in page.text.split("<tbody>")[1]
     listed = publishing.client.get(f"{API}/content/bundles").json()["bundles"]
     assert [(b["version"], b["published_by"], b["files"]) for b in listed] == [
-        (version, "editor", 4)]
+        (version, "editor", 5)]
     terminal = add_terminal(publishing.app)
     served = signed_get(publishing.client, terminal, f"{API}/content/manifest?channel=stable")
     assert served.status_code == 200
@@ -224,7 +224,8 @@ def test_links_bombs_and_broken_archives_are_refused(publishing: Publishing) -> 
         for name, data in files.items():
             archive.writestr(name, data)
     damaged = bytearray(plain.getvalue())
-    damaged[damaged.index("法律援助".encode())] ^= 1  # inside content.json: its CRC no longer fits
+    # inside content.json (after its local header): its CRC no longer fits
+    damaged[damaged.index("法律援助".encode(), damaged.index(b"content.json"))] ^= 1
     refusal(publishing.upload(bytes(damaged)), 400, "压缩包已损坏，无法读取其中的「content.json」",
             publishing)
     refusal(publishing.upload(json.dumps(publishing.manifest()).encode(), "manifest.json"),
