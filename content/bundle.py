@@ -89,7 +89,8 @@ def build_bundle(src: Path | str, out: Path | str,
             "categories": len(content.categories), "guides": len(content.guides),
             "points": len(content.points), "faq": len(content.faq),
             "online": len(content.online), "flows": len(content.flows),
-            "slides": len(content.slides),
+            "slides": len(content.slides), "laws": len(content.laws),
+            "cases": len(content.cases),
         }, now)
         if out.exists():
             old = out.with_name(f".{out.name}.old")

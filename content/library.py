@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from content.laws.index import LawIndex
 from content.overlay import notices_on
 from content.schema import (
     Category,
@@ -45,6 +46,8 @@ class Library:
         self._by_category: dict[str, list[Guide]] = {}
         for guide in self.content.guides:
             self._by_category.setdefault(guide.category, []).append(guide)
+        self.laws = LawIndex(self.content.laws, self.content.cases,
+                             {g.code: g.legal_refs for g in self.content.guides})
 
     def current_notices(self, today: dt.date) -> list[dict[str, Any]]:
         """The hall's notices whose date range includes today."""
@@ -70,6 +73,11 @@ class Library:
     def guide(self, code: str) -> Guide:
         """One guide by code."""
         return self._guides[code]
+
+    def guides_citing(self, law: str, number: int) -> list[Guide]:
+        """Guides whose legal basis cites an article (the article view's 'relied on by')."""
+        return [self._guides[code] for code in self.laws.guides_citing(law, number)
+                if code in self._guides]
 
     def point(self, point_id: str) -> ServicePoint:
         """One service point by id."""

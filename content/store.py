@@ -33,7 +33,8 @@ from content.schema import ContentSet
 from content.search import IndexRow, SearchIndex
 
 log = logging.getLogger(__name__)
-KINDS = ("categories", "guides", "points", "faq", "online", "flows", "slides")
+KINDS = ("categories", "guides", "points", "faq", "online", "flows", "slides", "topics", "laws",
+         "cases", "figures")
 
 
 class Base(DeclarativeBase):
