@@ -10,7 +10,7 @@ import datetime as dt
 from decimal import Decimal
 from enum import StrEnum
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator
 
 from content.schema_base import Model, Text
 
@@ -41,14 +41,15 @@ class Figure(Model):
     region: Text
     values: list[FigureValue] = Field(min_length=1)
 
-    @model_validator(mode="after")
-    def _dates_increase(self) -> Figure:
+    @field_validator("values")
+    @classmethod
+    def _dates_increase(cls, values: list[FigureValue]) -> list[FigureValue]:
         """Values are listed oldest first, one per date, so 'the value on a day' is clear."""
-        for before, after in zip(self.values, self.values[1:], strict=False):
+        for before, after in zip(values, values[1:], strict=False):
             if after.applies_from <= before.applies_from:
                 raise ValueError(f"values must be in date order: {after.applies_from} "
                                  f"comes after {before.applies_from}")
-        return self
+        return values
 
     def on(self, day: dt.date) -> FigureValue | None:
         """The value in force on a day, or None before the first one."""
