@@ -27,7 +27,8 @@ def test_official_layout_reads_into_chapters_sections_articles():
     assert numbers == list(range(1, 9))
     first = data["chapters"][0]["sections"][0]["articles"][0]["text"]
     assert first.splitlines() == ["第1条正文，关于劳动合同与经济补偿的规定（编号1）。",
-                                  "第1条第2款的内容，继续上一条。", "第1条第3款的内容，继续上一条。"]
+                                  "第1条第2款的内容，继续上一条。",
+                                  "第1条第3款的内容，继续上一条。"]
     assert imported.article_count() == 8
 
 
