@@ -21,7 +21,9 @@ def _content_validate(args: argparse.Namespace) -> int:
     print(f"{args.src}: OK — {len(content.categories)} categories, {len(content.guides)} "
           f"guides, {len(content.points)} service points, {len(content.faq)} FAQ entries, "
           f"{len(content.online)} online services, {len(content.flows)} flows, "
-          f"{len(content.slides)} slides")
+          f"{len(content.slides)} slides"
+          + (f", {len(content.laws)} laws, {len(content.cases)} cases, "
+             f"{len(content.figures)} figures" if content.laws or content.figures else ""))
     return 0
 
 
