@@ -94,6 +94,8 @@ def build_bundle(src: Path | str, out: Path | str,
             "online": len(content.online), "flows": len(content.flows),
             "slides": len(content.slides), "lexicon": len(content.lexicon),
             "intents": len(content.intents),
+            "laws": len(content.laws),
+            "cases": len(content.cases),
         }, now)
         if out.exists():
             old = out.with_name(f".{out.name}.old")

@@ -1,4 +1,4 @@
-"""``hallkiosk content validate|build|pack|publish`` and ``hallkiosk keygen``."""
+"""``hallkiosk content validate|build|pack|publish|import-law``, ``keygen`` and ``calc``."""
 
 from __future__ import annotations
 
@@ -21,7 +21,9 @@ def _content_validate(args: argparse.Namespace) -> int:
     print(f"{args.src}: OK — {len(content.categories)} categories, {len(content.guides)} "
           f"guides, {len(content.points)} service points, {len(content.faq)} FAQ entries, "
           f"{len(content.online)} online services, {len(content.flows)} flows, "
-          f"{len(content.slides)} slides")
+          f"{len(content.slides)} slides"
+          + (f", {len(content.laws)} laws, {len(content.cases)} cases, "
+             f"{len(content.figures)} figures" if content.laws or content.figures else ""))
     return 0
 
 
@@ -111,6 +113,30 @@ def _content_publish(args: argparse.Namespace) -> int:
     return 0
 
 
+def _content_import_law(args: argparse.Namespace) -> int:
+    from content.laws.importer import import_law, law_yaml
+
+    code = args.code or args.file.stem
+    try:
+        imported = import_law(args.file, code, issuer=args.issuer,
+                              promulgated=args.promulgated, in_force=args.in_force,
+                              topics=args.topic)
+    except (OSError, ValueError, ImportError) as exc:
+        print(f"cannot read {args.file}: {exc}", file=sys.stderr)
+        return 1
+    for problem in imported.problems:
+        print(f"{args.file}:{problem.line}: {problem.message}: {problem.text[:40]}",
+              file=sys.stderr)
+    args.out.mkdir(parents=True, exist_ok=True)
+    target = args.out / f"{code}.yaml"
+    target.write_text(law_yaml(imported.data), encoding="utf-8")
+    missing = [f for f in ("issuer", "promulgated", "in_force", "topics")
+               if f not in imported.data]
+    print(f"{imported.data['title']}: {imported.article_count()} articles written to {target}"
+          + (f"; fill in {', '.join(missing)} before validating" if missing else ""))
+    return 1 if imported.problems else 0
+
+
 def _keygen(args: argparse.Namespace) -> int:
     from content.signing import generate_key
 
@@ -174,6 +200,23 @@ def register(commands: Any) -> None:
     publish.add_argument("--password-stdin", action="store_true",
                          help="read the password from the first line of standard input")
     publish.set_defaults(func=_content_publish)
+    import_law = content_commands.add_parser(
+        "import-law", help="read an official law text (.txt or .docx) into laws/CODE.yaml",
+        description="Read an official text in the layout of the national laws and regulations "
+        "database (title line, 第一章 …, 第一节 …, 第一条 …, paragraphs continuing an article) "
+        "and write it as a law file. Every line that cannot be placed is reported with its "
+        "line number (exit status 1); the articles that could be placed are still written.")
+    import_law.add_argument("file", type=Path, help="the official text (.txt UTF-8/GB18030, "
+                            ".docx with python-docx installed)")
+    import_law.add_argument("--code", help="law code (default: the file name without suffix)")
+    import_law.add_argument("--out", type=Path, default=Path("laws"),
+                            help="folder to write CODE.yaml into (default ./laws)")
+    import_law.add_argument("--issuer", help="issuing body (制定机关)")
+    import_law.add_argument("--promulgated", help="date promulgated, YYYY-MM-DD")
+    import_law.add_argument("--in-force", help="date in force, YYYY-MM-DD")
+    import_law.add_argument("--topic", action="append", default=[],
+                            help="topic code (repeat for several)")
+    import_law.set_defaults(func=_content_import_law)
 
     keygen = commands.add_parser(
         "keygen", help="make an Ed25519 content signing key",
@@ -186,3 +229,7 @@ def register(commands: Any) -> None:
     from content.answers.cli import register as register_ask
 
     register_ask(commands)
+
+    from content.calculators.cli import register as register_calc
+
+    register_calc(commands)

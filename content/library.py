@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from content.answers import AnswerDoc, AnswerEngine, AskContext, AskResult, build_engine
+from content.laws.index import LawIndex
 from content.overlay import notices_on
 from content.schema import (
     Category,
@@ -50,6 +51,8 @@ class Library:
             self._by_category.setdefault(guide.category, []).append(guide)
         self._answers: AnswerEngine | None = None
         self._answers_lock = threading.Lock()
+        self.laws = LawIndex(self.content.laws, self.content.cases,
+                             {g.code: g.legal_refs for g in self.content.guides})
 
     def answers(self) -> AnswerEngine:
         """The answer engine of this version, built on first use (call it off the UI thread)."""
@@ -86,6 +89,11 @@ class Library:
     def guide(self, code: str) -> Guide:
         """One guide by code."""
         return self._guides[code]
+
+    def guides_citing(self, law: str, number: int) -> list[Guide]:
+        """Guides whose legal basis cites an article (the article view's 'relied on by')."""
+        return [self._guides[code] for code in self.laws.guides_citing(law, number)
+                if code in self._guides]
 
     def point(self, point_id: str) -> ServicePoint:
         """One service point by id."""

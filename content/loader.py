@@ -17,7 +17,10 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from content.calculators.figures import Figure
 from content.errors import ContentError, ContentInvalid
+from content.laws.checks import check_library
+from content.laws.schema import Case, Law, Topic
 from content.schema import (
     Category,
     ContentSet,
@@ -274,7 +277,7 @@ def _check_unique(col: _Collector) -> None:
             continue
         if (item.kind, item.key) in seen:
             field = {"categories": "code", "guides": "code", "windows": "number",
-                     "intents": "name"}.get(item.kind, "id")
+                     "intents": "name", "topics": "code", "laws": "code"}.get(item.kind, "id")
             col.error_at(item, (field,), "duplicate id")
         seen.add((item.kind, item.key))
 
@@ -321,6 +324,19 @@ def _check_files(col: _Collector, src: Path) -> None:
                              "slides/")
 
 
+def _library(col: _Collector, src: Path) -> dict[str, list[Any]]:
+    """The optional law library (laws/, cases/, law-topics.yaml) and figures.yaml."""
+    parts: dict[str, list[Any]] = {}
+    if (src / "laws").is_dir() or (src / "law-topics.yaml").exists():
+        parts["topics"] = _yaml_list(col, "topics", src / "law-topics.yaml", Topic, "code")
+        parts["laws"] = _yaml_files(col, "laws", src / "laws", Law, "code")
+    if (src / "cases").is_dir():
+        parts["cases"] = _yaml_files(col, "cases", src / "cases", Case, "id")
+    if (src / "figures.yaml").exists():
+        parts["figures"] = _yaml_list(col, "figures", src / "figures.yaml", Figure, "id")
+    return parts
+
+
 def load_source(src: Path | str) -> ContentSet:
     """Load and validate a whole source folder; raise ContentInvalid listing every error."""
     src = Path(src)
@@ -339,8 +355,10 @@ def load_source(src: Path | str) -> ContentSet:
     content["lexicon"] = load_lexicon(col, src / "lexicon.yaml")
     content["intents"] = (_yaml_list(col, "intents", src / "intents.yaml", Intent, "name")
                           if (src / "intents.yaml").exists() else [])
+    content.update(_library(col, src))
     _check_unique(col)
     _check_references(col, src)
+    check_library(col)
     if col.errors:
         raise ContentInvalid(col.errors)
     return ContentSet(**content)

@@ -10,17 +10,11 @@ import datetime as dt
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import Field, StringConstraints, model_validator
 
-Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$", max_length=64)]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
-Phone = Annotated[str, StringConstraints(pattern=r"^[0-9+\-() ]{3,30}$")]
-
-
-class Model(BaseModel):
-    """Base for content models: strict about unknown fields, immutable."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
+from content.calculators.figures import Figure
+from content.laws.schema import Case, Law, LawRef, Topic
+from content.schema_base import Code, Model, Phone, Text
 
 
 class Category(Model):
@@ -72,6 +66,7 @@ class Guide(Model):
     time_limit: Text
     fees: Text
     legal_basis: list[Text] = Field(min_length=1)
+    legal_refs: list[LawRef] = Field(default_factory=list)  # the articles legal_basis cites
     where: Where
     online: Code | None = None
     last_reviewed: dt.date
@@ -263,3 +258,8 @@ class ContentSet(Model):
     slides: list[Slide]
     lexicon: list[LexiconEntry] = Field(default_factory=list)
     intents: list[Intent] = Field(default_factory=list)
+    # The law library and the calculators' figures: optional, so older sources and bundles load.
+    topics: list[Topic] = Field(default_factory=list)
+    laws: list[Law] = Field(default_factory=list)
+    cases: list[Case] = Field(default_factory=list)
+    figures: list[Figure] = Field(default_factory=list)

@@ -34,7 +34,7 @@ from content.search import IndexRow, SearchIndex
 
 log = logging.getLogger(__name__)
 KINDS = ("categories", "guides", "points", "faq", "online", "flows", "slides", "lexicon",
-         "intents")
+         "intents", "topics", "laws", "cases", "figures")
 
 
 class Base(DeclarativeBase):

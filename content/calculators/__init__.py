@@ -1,0 +1,1 @@
+"""Legal calculators: pure functions with typed inputs, a working and a legal basis."""
