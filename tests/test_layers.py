@@ -12,7 +12,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 TERMINAL_PACKAGES = ("kiosk", "screens", "provisioning", "content", "devices")
-TERMINAL_COMMANDS = {"terminal", "content", "keygen", "enroll", "pin-hash"}
+TERMINAL_COMMANDS = {"terminal", "content", "keygen", "ask", "calc", "enroll", "pin-hash"}
 
 # Runs in a fresh interpreter: a finder placed first on sys.meta_path refuses the server's
 # dependencies (what `pip install .[terminal]` leaves out) and the server and devtools

@@ -23,7 +23,7 @@ from content.loader import load_source
 from content.merge import merge_overlay
 from content.overlay import load_overlay
 from content.search import SearchIndex, index_rows
-from kiosk.cli import main
+from hallkiosk_cli import main
 
 EVAL = Path(__file__).parent / "ask_eval.yaml"
 

@@ -21,7 +21,7 @@ from content.calculators.labour import double_wage, economic_compensation, illeg
 from content.calculators.registry import CALCULATORS
 from content.errors import ContentInvalid
 from content.loader import load_source
-from kiosk.cli import main
+from hallkiosk_cli import main
 
 day = dt.date.fromisoformat
 

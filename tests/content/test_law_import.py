@@ -9,7 +9,7 @@ from law_sources import add_law_library, official_lines
 
 from content.laws.importer import parse_law_lines
 from content.loader import load_source
-from kiosk.cli import main
+from hallkiosk_cli import main
 
 
 def test_official_layout_reads_into_chapters_sections_articles():
