@@ -79,7 +79,8 @@ def _probe(kivy_home: Path) -> dict[str, object]:
 def _commands(help_text: str) -> set[str]:
     """The command names listed under COMMAND in the top-level help."""
     lines = help_text.split("positional arguments:", 1)[1].split("options:", 1)[0]
-    return {line.split()[0] for line in lines.splitlines() if line.startswith("    ")}
+    return {line.split()[0] for line in lines.splitlines()
+            if line.startswith("    ") and not line.startswith("     ")}
 
 
 def test_the_terminal_imports_and_runs_without_the_server(tmp_path: Path) -> None:
