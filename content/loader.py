@@ -113,8 +113,9 @@ class _Collector:
         if model is Flow and self._flow_links_broken(record):
             return None
         try:
-            record.model = model.model_validate(data)
-            return record.model
+            validated = model.model_validate(data)
+            record.model = validated
+            return validated
         except ValidationError as exc:
             for err in exc.errors(include_url=False):
                 loc = tuple(err["loc"])

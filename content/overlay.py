@@ -45,15 +45,13 @@ from content.loader import (
     load_lexicon,
 )
 from content.schema import (
-    Code,
     ContentSet,
     Guide,
     LexiconEntry,
-    Model,
     ServicePoint,
     Slide,
-    Text,
 )
+from content.schema_base import Code, Model, Text
 from content.search import IndexRow, index_rows
 from content.yaml_lines import LineDict
 

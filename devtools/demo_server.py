@@ -94,7 +94,7 @@ def _accounts(settings: ServerSettings) -> int:
                 user.photo_sha256 = store(MediaStorage(settings.storage_dir),
                                           _portrait(len(full_name) + ord(full_name[0])))
         session.flush()
-        hall_id = hall.id
+        hall_id: int = hall.id
     with database.sessions() as session:
         hall = session.get(Hall, hall_id)
         assert hall is not None

@@ -11,7 +11,7 @@ import copy
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from pydantic.json_schema import JsonDict
+from pydantic.json_schema import JsonDict  # type: ignore[attr-defined]  # not re-exported
 
 from protocol.hours import HoursError, day_ranges
 

@@ -64,11 +64,15 @@ class _Reader:
         self.toc: list[str] | None = None
 
     def target(self) -> list[dict[str, Any]]:
+        """The article list the next article belongs to (the last chapter's or section's)."""
+        articles: list[dict[str, Any]]
         if self.data["chapters"]:
             chapter = self.data["chapters"][-1]
-            return chapter["sections"][-1]["articles"] if chapter["sections"] else \
+            articles = chapter["sections"][-1]["articles"] if chapter["sections"] else \
                 chapter["articles"]
-        return self.data["articles"]
+        else:
+            articles = self.data["articles"]
+        return articles
 
     def feed(self, number: int, line: str) -> None:
         if not self.data["title"]:

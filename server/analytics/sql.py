@@ -35,15 +35,16 @@ def local_hour(dialect: str, column: Any) -> ColumnElement[int]:
 
 def json_text(column: InstrumentedAttribute[Any], key: str) -> ColumnElement[str]:
     """A JSON object's member as text."""
-    return column[key].as_string()
+    text: ColumnElement[str] = column[key].as_string()
+    return text
 
 
 def json_is_zero(dialect: str, column: InstrumentedAttribute[Any],
                  key: str) -> ColumnElement[bool]:
     """Whether a JSON object's member is the number 0 (never an error on odd payloads)."""
-    if dialect == "postgresql":
-        return column[key].as_string() == "0"
-    return func.json_extract(column, f"$.{key}") == 0
+    zero: ColumnElement[bool] = (column[key].as_string() == "0" if dialect == "postgresql"
+                                 else func.json_extract(column, f"$.{key}") == 0)
+    return zero
 
 
 def utc_bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:

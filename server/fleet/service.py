@@ -87,7 +87,7 @@ def _claim_token(session: Session, token: str, now: dt.datetime) -> EnrolmentTok
         .where(EnrolmentToken.token_hash == digest, EnrolmentToken.used_at.is_(None),
                EnrolmentToken.expires_at > now)
         .values(used_at=now).returning(EnrolmentToken))
-    if claimed is not None:
+    if isinstance(claimed, EnrolmentToken):
         return claimed
     row = session.scalar(select(EnrolmentToken).where(EnrolmentToken.token_hash == digest))
     session.rollback()

@@ -151,7 +151,7 @@ def build_exporter(config: ExporterConfig) -> Exporter:
     except (ImportError, AttributeError) as exc:
         raise ExporterSetupError(f"exporter {config.name}: cannot load {config.kind}: {exc}"
                                  ) from exc
-    exporter = factory(config)
+    exporter: Exporter = factory(config)
     if not callable(getattr(exporter, "send", None)):
         raise ExporterSetupError(f"exporter {config.name}: {config.kind} has no send()")
     exporter.name = config.name  # the outbox is keyed by the configured name
