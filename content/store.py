@@ -29,6 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
+from content.migrate import upgrade_to_head
 from content.schema import ContentSet
 from content.search import IndexRow, SearchIndex
 
@@ -121,14 +122,7 @@ def upgrade(engine: Engine) -> None:
     with engine.connect() as connection:
         if MigrationContext.configure(connection).get_current_revision() == HEAD_REVISION:
             return  # starting Alembic costs a third of a second of every terminal start
-    from alembic import command
-    from alembic.config import Config
-
-    config = Config()
-    config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+    upgrade_to_head(engine, Path(__file__).parent / "migrations")
 
 
 class ContentStore:
