@@ -97,12 +97,12 @@ def call_latency(display: object, url: str) -> None:
 
     staff = StaffSession(url, "staff1-QX-01", PASSWORD)
     events: queue.Queue[tuple[str, dict, float]] = queue.Queue()
-    after = display.board()["last_event_id"]  # type: ignore[attr-defined]
+    after = display.board().last_event_id  # type: ignore[attr-defined]
 
     def follow() -> None:
         try:
-            for _id, kind, payload in display.events(after):  # type: ignore[attr-defined]
-                events.put((kind, payload, time.perf_counter()))
+            for event in display.events(after):  # type: ignore[attr-defined]
+                events.put((event.kind, {"ticket": event.ticket}, time.perf_counter()))
         except requests.RequestException:
             pass  # the server stopped at the end of the run
 

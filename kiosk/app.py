@@ -15,7 +15,6 @@ from kivy.lang import Builder
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from content.library import Library
-from devices.printer import NullPrinter, Printer
 from devices.speech import Speaker
 from kiosk.config import TerminalConfig
 from kiosk.connectivity import Connectivity
@@ -24,6 +23,7 @@ from kiosk.i18n import tr
 from kiosk.idle import IdleTimer
 from kiosk.navigation import Navigator
 from kiosk.queue_link import QueueLink
+from kiosk.services import TerminalServices
 from kiosk.state import AppState
 from kiosk.terminal_devices import create_printer
 from kiosk.theme import Theme
@@ -50,32 +50,75 @@ def watchdog_interval() -> float:
 
 
 class KioskApp(App):
-    """The terminal application."""
+    """The terminal application: the Shell its services and screens act through."""
 
-    def __init__(self, config: TerminalConfig, library: Library | None, speaker: Speaker,
-                 startup_error: str = "", printer: Printer | None = None, **kwargs: Any):
+    nav: Navigator
+    idle: IdleTimer
+
+    def __init__(self, services: TerminalServices, **kwargs: Any):
         super().__init__(**kwargs)
-        self.terminal_config = config
-        self.library = library
-        self.speaker = speaker
-        self.queue = QueueLink(self, printer or NullPrinter())
-        self.usage = UsageRecorder(config.data_dir)
-        self.feedback = FeedbackLink(self, config.data_dir)
-        self.startup_error = startup_error
+        self.services = services
         self.theme = Theme()
-        self.state = AppState(language=config.terminal.language)
-        self._offer_languages(config)
+        self._offer_languages(services.config)
         self.allow_exit = False
-        self.pending_library: Library | None = None
         self.title = "hallkiosk"
         self.use_kivy_settings = False
+
+    # The services, by the names kv rules and tests use.
+    @property
+    def state(self) -> AppState:
+        """The observable state the screens show."""
+        return self.services.state
+
+    @property
+    def terminal_config(self) -> TerminalConfig:
+        """The settings of the moment."""
+        return self.services.config
+
+    @terminal_config.setter
+    def terminal_config(self, config: TerminalConfig) -> None:
+        self.services.config = config  # as is: apply_config is the way to take new settings
+
+    @property
+    def library(self) -> Library | None:
+        """The content shown now."""
+        return self.services.library
+
+    @library.setter
+    def library(self, library: Library | None) -> None:
+        self.services.library = library  # at once: offer_library waits for a free screen
+
+    @property
+    def speaker(self) -> Speaker:
+        """The speech output."""
+        return self.services.speaker
+
+    @property
+    def link(self) -> Connectivity:
+        """The server link."""
+        return self.services.link
+
+    @property
+    def queue(self) -> QueueLink:
+        """The queue and the printer."""
+        return self.services.queue
+
+    @property
+    def feedback(self) -> FeedbackLink:
+        """Ratings and complaints."""
+        return self.services.feedback
+
+    @property
+    def usage(self) -> UsageRecorder:
+        """The usage outbox."""
+        return self.services.usage
 
     def build(self) -> ScreenManager:
         """Create screens, navigation and the idle timer."""
         tr.switch(self.state.language)
         Builder.load_file(str(Path(__file__).with_name("widgets.kv")))
         manager = ScreenManager(transition=NoTransition())
-        for screen in load_screens():
+        for screen in load_screens(self.services, self):
             manager.add_widget(screen)
         start, home = PROFILE_SCREENS[self.terminal_config.profile]
         self.nav = Navigator(manager, home=home, start=start)
@@ -95,7 +138,7 @@ class KioskApp(App):
                     size=self._on_window_size)
         self._on_window_size(Window, Window.size)
         if self.library is None:
-            self.nav.go("error", message=self.startup_error)
+            self.nav.go("error", message=self.services.startup_error)
         else:
             self.nav.restart()
         return manager
@@ -146,16 +189,16 @@ class KioskApp(App):
 
     def offer_library(self, library: Library) -> None:
         """A newer content version arrived: show it now if nobody is using the screen."""
-        self.pending_library = library
+        self.services.pending_library = library
         if self.nav.current in ("attract", "error"):
             self._switch_library()
 
     def _switch_library(self) -> None:
-        library, self.pending_library = self.pending_library, None
+        library, self.services.pending_library = self.services.pending_library, None
         if library is None:
             return
         log.info("showing content version %s", library.version)
-        self.library = library
+        self.services.library = library
         self.state.content_version = library.version
         if self.nav.current == "error":
             self.nav.restart()
@@ -182,7 +225,7 @@ class KioskApp(App):
 
     def apply_config(self, config: TerminalConfig) -> None:
         """Take new settings (pushed by the server) without a restart."""
-        previous, self.terminal_config = self.terminal_config, config
+        previous, self.services.config = self.services.config, config
         self._apply_idle_limits()
         self._offer_languages(config)
         if self.state.language not in config.service.languages:
@@ -264,9 +307,7 @@ class KioskApp(App):
         gc.collect()
         gc.freeze()
         gc.set_threshold(700, 10, FULL_COLLECTIONS_NEVER)
-        self.link = Connectivity(self, self.terminal_config.data_dir)
-        self.link.start()
-        self.queue.start()
+        self.services.start(self)
         # systemd (Type=notify, WatchdogSec): ready after the first frame, then pings from
         # the UI thread's clock, so a frozen interface stops them and the session restarts.
         self.notifier = SystemdNotifier()
@@ -275,8 +316,4 @@ class KioskApp(App):
 
     def on_stop(self) -> None:
         """Stop the server link and speech cleanly."""
-        if getattr(self, "link", None) is not None:
-            self.link.stop()
-        self.queue.stop()
-        self.usage.close()
-        self.speaker.close()
+        self.services.stop()

@@ -21,9 +21,11 @@ from typing import Any
 
 import requests
 
+from kiosk.connectivity import Connectivity
 from kiosk.queue_link import CHINA_TIME, ui
+from kiosk.usage import UsageRecorder
 from protocol.signing import comment_token
-from provisioning.client import ServerError, ServerRefused
+from provisioning.client import ServerError, ServerRefused, TerminalClient
 
 log = logging.getLogger(__name__)
 LEVELS_FILE = "rating_levels.json"
@@ -42,11 +44,13 @@ COMPLAINT_CATEGORIES = ("attitude", "waiting", "process", "environment", "integr
 class FeedbackLink:
     """The app's way to rate and complain; every callback runs on the UI thread."""
 
-    def __init__(self, app: Any, data_dir: Path):
-        self.app, self.path = app, data_dir / LEVELS_FILE
+    def __init__(self, data_dir: Path, link: Connectivity, usage: UsageRecorder):
+        self.link, self.usage, self.path = link, usage, data_dir / LEVELS_FILE
         self.photos = data_dir / PHOTOS_DIR
         self.reasons: dict[int, list[str]] = self._load()
         self._fetching: set[str] = set()
+        # The reasons this server offers, fetched whenever the terminal gets a client.
+        link.subscribe(lambda client: self.refresh_levels() if client is not None else None)
 
     def _load(self) -> dict[int, list[str]]:
         try:
@@ -61,9 +65,9 @@ class FeedbackLink:
             return {}
 
     @property
-    def client(self) -> Any:
+    def client(self) -> TerminalClient | None:
         """The signed server client, or None when the terminal is not enrolled."""
-        return getattr(getattr(self.app, "link", None), "client", None)
+        return self.link.client
 
     def refresh_levels(self) -> None:
         """Fetch the levels and their reasons from the server (worker thread)."""
@@ -183,9 +187,9 @@ class FeedbackLink:
     def _submit(self, kind: str, payload: dict[str, Any]) -> None:
         log.info("%s queued for the server: %s", kind,
                  {k: v for k, v in payload.items() if k != "phone"})
-        self.app.usage.submit(kind, payload, stored=lambda _key: self._deliver())
+        self.usage.submit(kind, payload, stored=lambda _key: self._deliver())
 
     def _deliver(self) -> None:
-        heartbeat = getattr(getattr(self.app, "link", None), "heartbeat", None)
+        heartbeat = self.link.heartbeat
         if heartbeat is not None:
             heartbeat.wake()  # deliver now, not at the next heartbeat

@@ -37,7 +37,7 @@ class IdleTimer(EventDispatcher):
         # press whatever lies under the overlay.
         waking = self.counting_down
         self.touch()
-        return waking
+        return bool(waking)
 
     def touch(self) -> None:
         """Record activity now (also called by the 继续使用 button)."""

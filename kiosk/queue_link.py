@@ -14,25 +14,30 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ParamSpec
 
-from kivy.clock import Clock
+from kivy.clock import Clock, mainthread
 
 from devices.printer import Printer, PrinterMonitor
 from devices.status import DeviceError, DeviceState, DeviceStatus
 from devices.ticket_layout import TicketPrint
+from kiosk.config import TerminalConfig
+from kiosk.connectivity import Connectivity
 from kiosk.queue_client import QueueClient, TicketRefused
+from kiosk.state import AppState
+from protocol.queue import ServicesReply, TicketIssued
 from provisioning.client import ServerError
 
 log = logging.getLogger(__name__)
 CHINA_TIME = dt.timezone(dt.timedelta(hours=8), "CST")
+P = ParamSpec("P")
 
 
 @dataclass
 class IssuedTicket:
     """A ticket the server issued, and what became of printing it."""
 
-    ticket: dict[str, Any]
+    ticket: TicketIssued
     status_url: str
     printed: bool
     printer_message: str = ""
@@ -47,20 +52,21 @@ def ui(function: Callable[..., None], *args: Any) -> None:
 class QueueLink:
     """Queue requests of this terminal, run off the UI thread."""
 
-    def __init__(self, app: Any, printer: Printer):
-        self.app, self.printer = app, printer
+    def __init__(self, printer: Printer, state: AppState, link: Connectivity,
+                 config: Callable[[], TerminalConfig]):
+        self.printer, self.state, self.link, self.config = printer, state, link, config
         self.monitor: PrinterMonitor | None = None
         self._busy = threading.Lock()
 
     @property
     def queue(self) -> QueueClient | None:
         """The signed queue client, or None when this terminal is not enrolled."""
-        client = getattr(self.app.link, "client", None) if hasattr(self.app, "link") else None
+        client = self.link.client
         return QueueClient(client) if client is not None else None
 
     def start(self) -> None:
         """Watch the printer's status off the UI thread."""
-        interval = float(self.app.terminal_config.printer.status_interval)
+        interval = float(self.config().printer.status_interval)
         self.monitor = PrinterMonitor(self.printer, self._printer_changed, interval)
         self.monitor.start()
         self._printer_changed(self.printer.status)
@@ -90,10 +96,10 @@ class QueueLink:
         ui(self._show_printer, status)
 
     def _show_printer(self, status: DeviceStatus) -> None:
-        self.app.state.printer_state = str(status.state)
-        self.app.state.printer_message = status.message
+        self.state.printer_state = str(status.state)
+        self.state.printer_message = status.message
 
-    def load_services(self, on_done: Callable[[dict[str, Any]], None],
+    def load_services(self, on_done: Callable[[ServicesReply], None],
                       on_error: Callable[[str], None]) -> None:
         """Fetch the hall's services; on_done(reply) or on_error(reason) on the UI thread."""
         queue = self.queue
@@ -142,15 +148,14 @@ class QueueLink:
         threading.Thread(target=work, name="queue-ticket", daemon=True).start()
         return True
 
-    def _print(self, queue: QueueClient, reply: dict[str, Any], started: float) -> IssuedTicket:
+    def _print(self, queue: QueueClient, reply: TicketIssued, started: float) -> IssuedTicket:
         issued = time.monotonic()
-        status_url = f"{queue.client.server_url}/t/{reply['token']}"
+        status_url = f"{queue.client.server_url}/t/{reply.token}"
         ticket = TicketPrint(
-            hall=reply.get("hall_name", ""), service=reply["service_name"],
-            number=reply["number"], people_ahead=int(reply["people_ahead"]),
-            wait_minutes=reply.get("wait_minutes"), status_url=status_url,
-            issued_at=dt.datetime.fromisoformat(reply["issued_at"]).astimezone(CHINA_TIME),
-            priority=reply.get("priority", "normal"))
+            hall=reply.hall_name, service=reply.service_name,
+            number=reply.number, people_ahead=reply.people_ahead,
+            wait_minutes=reply.wait_minutes, status_url=status_url,
+            issued_at=reply.issued_at.astimezone(CHINA_TIME), priority=str(reply.priority))
         result = IssuedTicket(reply, status_url, printed=False,
                               timings={"tap": started, "issued": issued})
         if self.printer.status.state == DeviceState.DISABLED:
@@ -159,10 +164,16 @@ class QueueLink:
         try:
             self.printer.print_ticket(ticket)
         except DeviceError as error:
-            log.error("ticket %s issued but not printed: %s", reply["number"], error)
+            log.error("ticket %s issued but not printed: %s", reply.number, error)
             result.printer_message = str(error)
         else:
             result.printed = True
         result.timings["printed"] = time.monotonic()
         self._printer_changed(self.printer.status)
         return result
+
+
+def on_ui_thread_later(function: Callable[P, None]) -> Callable[P, None]:
+    """Kivy's mainthread, typed: calling the result runs function on the UI thread."""
+    wrapped: Callable[P, None] = mainthread(function)
+    return wrapped

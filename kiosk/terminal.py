@@ -63,9 +63,11 @@ def create_app(config: TerminalConfig, *, windowed: bool = False,
         rate=speech.rate, wav_dir=Path(speech.wav_dir) if speech.wav_dir else None,
     ) if speech.backend != "null" else make_speaker("null")
     from kiosk.app import KioskApp
+    from kiosk.services import TerminalServices
 
-    return KioskApp(config, result.library, speaker, startup_error=result.error,
-                    printer=create_printer(config))
+    services = TerminalServices(config, result.library, speaker, create_printer(config),
+                                startup_error=result.error)
+    return KioskApp(services)
 
 
 def stop_on_signals(get_app: Callable[[], Any]) -> None:

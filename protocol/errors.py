@@ -24,3 +24,8 @@ class ServerRefused(ServerError):
     def revoked(self) -> bool:
         """Whether the server cut this terminal off."""
         return self.status == 403 and self.message == "terminal revoked"
+
+
+class ServerReplyInvalid(ServerError):
+    """The server answered, but its reply is not what the protocol says (not JSON, or a
+    field missing or of the wrong type): a server of another version, or a proxy's page."""

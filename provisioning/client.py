@@ -20,23 +20,26 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, NoReturn, Protocol
+from typing import Any, NoReturn, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 import requests
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from pydantic import BaseModel, ValidationError
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from protocol.errors import ServerError, ServerRefused, ServerUnavailable
+from protocol.errors import ServerError, ServerRefused, ServerReplyInvalid, ServerUnavailable
 from protocol.signing import sign_request
 
-__all__ = ["ServerError", "ServerRefused", "ServerUnavailable", "TerminalClient", "error_message"]
+__all__ = ["ServerError", "ServerRefused", "ServerReplyInvalid", "ServerUnavailable",
+           "TerminalClient", "error_message"]
 
 log = logging.getLogger(__name__)
 IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 RETRY_STATUS = frozenset({502, 503, 504})
 USER_AGENT = "hallkiosk-terminal/0.1.0"
+ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
 class HasPrivateKey(Protocol):
@@ -76,6 +79,7 @@ class TerminalClient:
         self.revoked = False
         self._revoked_listeners: list[Callable[[], None]] = []
         self._lock = threading.Lock()
+        self._invalid_reported: set[tuple[str, str]] = set()  # (path, kind of failure)
         self.session = requests.Session()
         self.session.headers["User-Agent"] = USER_AGENT
         connect_only = Retry(total=retries, connect=retries, read=0, status=0, other=0,
@@ -140,6 +144,34 @@ class TerminalClient:
         except ValueError:
             kind = response.headers.get("Content-Type", "no type")
             raise ServerUnavailable(f"{method} {path}: the reply is not JSON ({kind})") from None
+
+    def typed_request(self, method: str, path: str, model: type[ModelT],
+                      **options: Any) -> ModelT:
+        """request() and its reply validated into model; a reply that is not JSON or not
+        that model raises ServerReplyInvalid, logged once per path and kind of failure."""
+        response = self.request(method, path, **options)
+        try:
+            return model.model_validate_json(response.content)
+        except ValidationError as error:
+            first = error.errors(include_url=False)[0]
+            if first["type"] == "json_invalid":
+                kind = "not JSON"
+                detail = f"not JSON ({response.headers.get('Content-Type', 'no type')})"
+            else:
+                where = ".".join(str(part) for part in first["loc"]) or "the reply"
+                kind = f"{first['type']} at {where}"
+                detail = f"not a {model.__name__}: {where}: {first['msg']}"
+        message = f"{method} {path}: the reply is {detail}"
+        self._report_invalid(path, kind, message)
+        raise ServerReplyInvalid(message)
+
+    def _report_invalid(self, path: str, kind: str, message: str) -> None:
+        key = (path.split("?")[0], kind)
+        with self._lock:
+            if key in self._invalid_reported:
+                return
+            self._invalid_reported.add(key)
+        log.error("%s (the server may run another version; not logged again)", message)
 
     @staticmethod
     def _body(json: Any, data: bytes | str | None) -> tuple[bytes, dict[str, str]]:

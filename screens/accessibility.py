@@ -19,8 +19,8 @@ class AccessibilityScreen(BaseScreen):
         """Title and hotline in the current language."""
         self.title = _("Elder mode and help")
         self.hotline = _("Legal service hotline {hotline} (24 hours)").format(
-            hotline=self.app.terminal_config.terminal.hotline)
-        self._show_speech_card(self.app.state.speech_available)
+            hotline=self.services.config.terminal.hotline)
+        self._show_speech_card(self.shell.state.speech_available)
 
     def _show_speech_card(self, shown: bool) -> None:
         # Removed rather than hidden, so an invisible card cannot take touches; ids holds weak
@@ -35,30 +35,30 @@ class AccessibilityScreen(BaseScreen):
 
     def set_elder_mode(self, on: bool) -> None:
         """Switch 长辈版 (large text, large buttons, longer time) on or off."""
-        if self.app.theme.elder != on:
-            self.app.toggle_elder_mode()
+        if self.shell.theme.elder != on:
+            self.shell.toggle_elder_mode()
 
     def set_read_aloud(self, on: bool) -> None:
         """Read every screen aloud on entering it, or stop doing so."""
-        self.app.state.read_aloud = on
+        self.shell.state.read_aloud = on
         if on:
-            self.app.read_current_screen()
+            self.shell.read_current_screen()
         else:
-            self.app.speaker.stop()
+            self.services.speaker.stop()
 
     def set_language(self, language: str) -> None:
         """Show the interface and content in language."""
-        if self.app.state.language != language:
-            self.app.set_language(language)
+        if self.shell.state.language != language:
+            self.shell.set_language(language)
 
     def speech_text(self) -> str:
         """Title and what each choice does."""
         parts = [self.title,
                  _("Elder mode"), _("Larger text and buttons, and more time before the screen "
                                     "resets.")]
-        if self.app.state.multilingual:
+        if self.shell.state.multilingual:
             parts += [_("Language"), _("Show the screens in Chinese or English.")]
-        if self.app.state.speech_available:
+        if self.shell.state.speech_available:
             parts[3:3] = [_("Read aloud"), _("Every screen is read aloud when it opens. "
                                              "You can also press Read aloud at the top.")]
         return sentences(parts)

@@ -32,29 +32,29 @@ class AdminScreen(BaseScreen):
 
     def status_rows(self) -> list[tuple[str, str]]:
         """(label, value) pairs shown on the admin screen."""
-        app = self.app
-        terminal = app.terminal_config.terminal
-        speech = app.speaker.status
-        errors = [e for e in (app.state.last_error, app.startup_error) if e]
+        services, state = self.services, self.shell.state
+        terminal = services.config.terminal
+        speech = services.speaker.status
+        errors = [e for e in (state.last_error, services.startup_error) if e]
         return [
             (_("Content version"), self.library.version if self.library else ""),
             (_("Content"), self.content_counts()),
             (_("Terminal profile"), str(terminal.profile)),
             (_("Orientation"), _("{configured} (configured), {current} (window)").format(
-                configured=terminal.orientation, current=app.state.orientation)),
+                configured=terminal.orientation, current=state.orientation)),
             (_("Speech"), " · ".join(filter(None, [str(speech.state), speech.message]))),
-            (_("Data folder"), str(app.terminal_config.data_dir)),
+            (_("Data folder"), str(services.config.data_dir)),
             (_("Last error"), "\n".join(errors)),
         ]
 
     def open_enrol(self) -> None:
         """Enrol the terminal with the central server."""
-        self.app.nav.go("enrol")
+        self.shell.nav.go("enrol")
 
     def exit_app(self) -> None:
         """Stop the kiosk program (only reachable here, behind the PIN)."""
-        self.app.exit_app()
+        self.shell.exit_app()
 
     def speech_text(self) -> str:
         """Just the title: the screen is for staff."""
-        return self.title
+        return str(self.title)

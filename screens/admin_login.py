@@ -6,10 +6,11 @@ import threading
 import time
 from typing import Any
 
-from kivy.clock import Clock, mainthread
+from kivy.clock import Clock
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 
 from kiosk.config import check_pin
+from kiosk.queue_link import on_ui_thread_later
 from screens.base import BaseScreen, _, sentences
 
 MAX_DIGITS = 12
@@ -32,7 +33,7 @@ class AdminLoginScreen(BaseScreen):
     @property
     def pin_hash(self) -> str:
         """The configured admin PIN hash ('' when none is set)."""
-        return str(self.app.terminal_config.terminal.admin_pin_hash)
+        return str(self.services.config.terminal.admin_pin_hash)
 
     def refresh(self) -> None:
         """Title and the current message."""
@@ -67,14 +68,14 @@ class AdminLoginScreen(BaseScreen):
         threading.Thread(target=lambda: self._checked(check_pin(pin, stored)),
                          name="admin-pin", daemon=True).start()
 
-    @mainthread
+    @on_ui_thread_later
     def _checked(self, ok: bool) -> None:
         self.checking = False
         self.digits = ""
         if ok:
             self.attempts = 0
             self.message, self.error = "", False
-            self.app.nav.go("admin")
+            self.shell.nav.go("admin")
             return
         self.attempts += 1
         if self.attempts >= MAX_ATTEMPTS:

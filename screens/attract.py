@@ -30,7 +30,7 @@ class AttractScreen(BaseScreen):
         self.slide_title = localized(slide, "title")
         self.slide_subtitle = localized(slide, "subtitle")
         self.slide_image = self.library.slide_image(slide.image)
-        self.slide_color = self.app.theme.tile_color(self.index)
+        self.slide_color = self.shell.theme.tile_color(self.index)
 
     def on_enter(self, *_args: Any) -> None:
         """Start cycling."""
@@ -58,5 +58,5 @@ class AttractScreen(BaseScreen):
 
     def on_touch_down(self, touch: Any) -> bool:
         """Any touch starts a session."""
-        self.app.start_session()
+        self.shell.start_session()
         return True

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kivy.app import App
 from kivy.properties import DictProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 
 from kiosk.i18n import tr
+
+if TYPE_CHECKING:
+    from content.library import Library
+    from kiosk.services import TerminalServices
+    from kiosk.shell import Shell
 
 
 def _(text: str) -> str:
@@ -38,7 +42,13 @@ def sentences(parts: list[str]) -> str:
 
 
 class BaseScreen(Screen):
-    """A screen that takes parameters, refreshes on language change and resets for a visitor."""
+    """A screen that takes parameters, refreshes on language change and resets for a visitor.
+
+    services and shell are set by screens.registry.load_screens before the screen is shown.
+    """
+
+    services: TerminalServices
+    shell: Shell
 
     title = StringProperty("")
     params = DictProperty({})
@@ -52,14 +62,11 @@ class BaseScreen(Screen):
             self.ids[name].clear_widgets()
 
     @property
-    def app(self) -> Any:
-        """The running KioskApp."""
-        return App.get_running_app()
-
-    @property
-    def library(self) -> Any:
-        """The active content library."""
-        return self.app.library
+    def library(self) -> Library:
+        """The active content library (screens showing content exist only with one)."""
+        library = self.services.library
+        assert library is not None, "a content screen was opened without content"
+        return library
 
     def open(self, **params: Any) -> None:
         """Show the screen for these parameters."""
@@ -74,4 +81,4 @@ class BaseScreen(Screen):
 
     def speech_text(self) -> str:
         """The screen's main text, for read-aloud."""
-        return self.title
+        return str(self.title)

@@ -21,13 +21,13 @@ class CategoriesScreen(BaseScreen):
             count = len(self.library.guides_in(category.code))
             tile = Factory.Tile(icon=category.icon, text=localized(category, "name"),
                                 subtitle=_("{count} guides").format(count=count),
-                                background=self.app.theme.tile_color(index))
+                                background=self.shell.theme.tile_color(index))
             tile.bind(on_release=lambda _w, code=category.code: self.open_category(code))
             grid.add_widget(tile)
 
     def open_category(self, code: str) -> None:
         """Show the guides of a category."""
-        self.app.nav.go("guide_list", key=code)
+        self.shell.nav.go("guide_list", key=code)
 
     def speech_text(self) -> str:
         """Every category name."""

@@ -7,7 +7,6 @@ from kivy.properties import StringProperty
 
 from kiosk.feedback import COMPLAINT_CATEGORIES
 from screens.base import BaseScreen, _, sentences
-from screens.feedback_done import online_form_url
 
 
 def category_name(key: str) -> str:
@@ -26,13 +25,13 @@ class ComplainScreen(BaseScreen):
     def refresh(self) -> None:
         """The categories in the current language."""
         self.title = _("Complaints and suggestions")
-        self.qr = online_form_url(self.app)
+        self.qr = self.services.online_form_url
         grid = self.ids.categories
         if not grid.children:
             for key in COMPLAINT_CATEGORIES:
-                button = Factory.KButton(font_size=self.app.theme.heading)
+                button = Factory.KButton(font_size=self.shell.theme.heading)
                 button.key = key
-                button.bind(on_release=lambda _w, k=key: self.app.nav.go("complain_phone",
+                button.bind(on_release=lambda _w, k=key: self.shell.nav.go("complain_phone",
                                                                          category=k))
                 grid.add_widget(button)
         for button in grid.children:

@@ -51,15 +51,15 @@ class ComplainPhoneScreen(BaseScreen):
         if phone and not PHONE.match(phone):
             self.message = _("That is not a phone number. Enter a mobile number (11 digits) "
                              "or a landline with its area code.")
-            self.app.speak(self.message)
+            self.shell.speak(self.message)
             return
         if with_phone and not phone:
             self.message = _("Enter a phone number, or submit without a number.")
-            self.app.speak(self.message)
+            self.shell.speak(self.message)
             return
-        self.app.feedback.complain(self.params["category"], phone)
+        self.services.feedback.complain(self.params["category"], phone)
         self.phone = ""
-        self.app.nav.go("feedback_done", message=_(
+        self.shell.nav.go("feedback_done", message=_(
             "Thank you! The hall will handle it within the time limit."))
 
     def speech_text(self) -> str:

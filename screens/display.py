@@ -1,8 +1,8 @@
 """The calling display: every window's current number, recent calls, waiting counts, a notice.
 
 A hall TV in landscape (usable in portrait): read from across the hall, so the sizes follow
-the screen, not the visitor's text-size setting. The board comes from kiosk.display_link,
-which also speaks each call; this screen only shows.
+the screen, not the visitor's text-size setting. The board comes from the terminal's hall
+feed (kiosk.hall_feed), which also speaks each call; this screen only shows.
 """
 
 from __future__ import annotations
@@ -19,13 +19,15 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.label import Label
 from kivy.uix.stencilview import StencilView
 
-from kiosk.display_link import CONNECTED, CONNECTING, DISCONNECTED, NOT_ENROLLED, DisplayLink
+from kiosk.hall_feed import CONNECTED, CONNECTING, DISCONNECTED, NOT_ENROLLED, HallFeed
+from kiosk.queue_link import CHINA_TIME
+from protocol.enums import WindowState
+from protocol.queue import Board, QueueEvent, RecentCall, ServiceView, WindowView
 from screens.base import BaseScreen, _
-from screens.ticket import CHINA_TIME
 
 HIGHLIGHT_SECONDS = 10.0  # a new call's window stands out this long
 FLASH_SECONDS = 5.0  # and blinks for the first part of it
-TICK = 0.5  # seconds between blinks, clock updates and link checks
+TICK = 0.5  # seconds between blinks and clock updates
 TICKER_SPEED = 90  # notice line pixels per second at 1080 pixels of screen height
 RECENT_ROWS = 8
 NOTICE_GAP = "　　　　"
@@ -130,24 +132,22 @@ class DisplayScreen(BaseScreen):
 
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
-        self.board: dict[str, Any] | None = None
-        self.link: DisplayLink | None = None
+        self.board: Board | None = None
+        self.link: HallFeed | None = None
         self.status = CONNECTING
         self._newest_call = 0
         self._tiles: dict[int, WindowTile] = {}
         self._ticks: list[Any] = []
-        self._checks = 0
         self.bind(size=self._sized)
 
     # Lifecycle ---------------------------------------------------------------------------
     def on_enter(self, *_args: Any) -> None:
         """Follow the board and keep the clock, blinking and notice line going."""
         if self.link is None:
-            self.link = DisplayLink(self.app, self.show_board, self.show_status)
-            self.app.fbind("on_stop", lambda *_a: self._stop())
-            self.app.state.fbind("orientation", lambda *_a: self._sized())
+            self.link = self.services.hall_feed
+            self.shell.state.fbind("orientation", lambda *_a: self._sized())
         self._stop()
-        self.link.start()
+        self.link.subscribe(self)
         self.ids.ticker.offset = self.ids.ticker.width  # the notice starts readable, at left
         self._ticks = [Clock.schedule_interval(self._tick, TICK),
                        Clock.schedule_interval(self._scroll, 1 / 30)]
@@ -165,7 +165,7 @@ class DisplayScreen(BaseScreen):
             event.cancel()
         self._ticks = []
         if self.link is not None:
-            self.link.stop()
+            self.link.unsubscribe(self)
 
     def refresh(self) -> None:
         """Show the last board again (language change)."""
@@ -188,6 +188,9 @@ class DisplayScreen(BaseScreen):
             self._forget_board()  # a board of another server (or of none) says nothing now
         self._show_status()
 
+    def on_feed_event(self, event: QueueEvent) -> None:
+        """Every feed event: the board that follows it is what the display shows."""
+
     def _show_status(self) -> None:
         status = self.status
         self.connection = _("Connection lost, reconnecting…") if status == DISCONNECTED else ""
@@ -197,9 +200,9 @@ class DisplayScreen(BaseScreen):
         elif self.board is None and status != CONNECTED:
             self.message = _("Connecting to the hall's queue…")
 
-    def show_board(self, board: dict[str, Any]) -> None:
+    def show_board(self, board: Board) -> None:
         """Show a fresh board, unless a newer one is shown already."""
-        if self.board is not None and board["last_event_id"] < self.board["last_event_id"]:
+        if self.board is not None and board.last_event_id < self.board.last_event_id:
             return
         first = self.board is None
         self.board = board
@@ -211,53 +214,52 @@ class DisplayScreen(BaseScreen):
             self.ids[container].clear_widgets()
 
     # Drawing -------------------------------------------------------------------------------
-    def _show(self, board: dict[str, Any], highlight: bool) -> None:
-        self.hall = board["hall"]["name"]
-        self.message = "" if board["windows"] else _("No windows are set up in this hall.")
-        self._show_windows(board["windows"])
-        self._show_calls(board["recent_calls"], highlight)
-        self._show_services(board["services"])
-        self._show_notice(board.get("notices", []))
+    def _show(self, board: Board, highlight: bool) -> None:
+        self.hall = board.hall.name
+        self.message = "" if board.windows else _("No windows are set up in this hall.")
+        self._show_windows(board.windows)
+        self._show_calls(board.recent_calls, highlight)
+        self._show_services(board.services)
+        self._show_notice(board.notices)
 
-    def _show_windows(self, windows: list[dict[str, Any]]) -> None:
+    def _show_windows(self, windows: list[WindowView]) -> None:
         grid = self.ids.windows
-        if sorted(self._tiles) != [w["number"] for w in windows]:
+        if sorted(self._tiles) != [w.number for w in windows]:
             grid.clear_widgets()
-            self._tiles = {w["number"]: WindowTile() for w in windows}
+            self._tiles = {w.number: WindowTile() for w in windows}
             for number in sorted(self._tiles):
                 grid.add_widget(self._tiles[number])
             self._sized()
-        english = self.app.state.language == "en"
+        english = self.shell.state.language == "en"
         for window in windows:
-            tile, current = self._tiles[window["number"]], window["current"]
-            tile.label = _("Window {number}").format(number=window["number"])
-            tile.window_name = window["name"]
-            tile.background = self.app.theme.tile_color(STATE_TILES.get(window["state"], 0))
-            if window["state"] == "paused":
+            tile, current = self._tiles[window.number], window.current
+            tile.label = _("Window {number}").format(number=window.number)
+            tile.window_name = window.name
+            tile.background = self.shell.theme.tile_color(STATE_TILES.get(window.state, 0))
+            if window.state == WindowState.PAUSED:
                 tile.number, tile.is_ticket = _("Window paused"), False
-                tile.detail = window["pause_reason"] or ""
-            elif window["state"] == "closed":
+                tile.detail = window.pause_reason or ""
+            elif window.state == WindowState.CLOSED:
                 tile.number, tile.is_ticket, tile.detail = _("Window closed"), False, ""
             elif current is not None:
-                tile.number, tile.is_ticket = current["number"], True
-                tile.detail = (english and current.get("service_name_en")) or current[
-                    "service_name"]
+                tile.number, tile.is_ticket = current.number, True
+                tile.detail = (english and current.service_name_en) or current.service_name
             else:
                 tile.number, tile.is_ticket, tile.detail = "—", True, ""
 
-    def _show_calls(self, calls: list[dict[str, Any]], highlight: bool) -> None:
+    def _show_calls(self, calls: list[RecentCall], highlight: bool) -> None:
         rows = self.ids.calls
         while len(rows.children) < RECENT_ROWS:
             rows.add_widget(Factory.CallRow())
-        newest = calls[0]["event_id"] if calls else 0
+        newest = calls[0].event_id if calls else 0
         if highlight and newest > self._newest_call:
-            self._highlight(calls[0]["window"])
+            self._highlight(calls[0].window)
         self._newest_call = max(self._newest_call, newest)
         for index, row in enumerate(reversed(rows.children)):
             call = calls[index] if index < len(calls) else None
-            row.number = call["number"] if call else ""
-            row.window = _("Window {number}").format(number=call["window"]) if call else ""
-            row.recall = _("Recall") if call and call["recall"] else ""
+            row.number = call.number if call else ""
+            row.window = _("Window {number}").format(number=call.window) if call else ""
+            row.recall = _("Recall") if call and call.recall else ""
             row.newest = index == 0 and call is not None
 
     def _highlight(self, window_number: int) -> None:
@@ -269,14 +271,14 @@ class DisplayScreen(BaseScreen):
             tile.highlight_until = now + HIGHLIGHT_SECONDS if called else 0
             tile.highlight = called
 
-    def _show_services(self, services: list[dict[str, Any]]) -> None:
-        english = self.app.state.language == "en"
+    def _show_services(self, services: list[ServiceView]) -> None:
+        english = self.shell.state.language == "en"
         texts = []
         for service in services:
-            name = (english and service.get("name_en")) or service["name"]
-            if service["open"]:
+            name = (english and service.name_en) or service.name
+            if service.open:
                 texts.append(f"{name} · " + _("{count} waiting · about {minutes} min").format(
-                    count=service["waiting"], minutes=service["wait_minutes"]))
+                    count=service.waiting, minutes=service.wait_minutes))
             else:
                 texts.append(f"{name} · " + _("Closed now"))
         box = self.ids.services
@@ -287,8 +289,8 @@ class DisplayScreen(BaseScreen):
         for label, text in zip(reversed(box.children), texts, strict=True):
             label.text = text
 
-    def _show_notice(self, notices: list[Any]) -> None:
-        texts = [text for text in (notice_text(n, self.app.state.language) for n in notices)
+    def _show_notice(self, notices: list[dict[str, Any] | str]) -> None:
+        texts = [text for text in (notice_text(n, self.shell.state.language) for n in notices)
                  if text]
         default = _("Please listen for your number. A missed number is void; please take a "
                     "new one.")
@@ -296,7 +298,7 @@ class DisplayScreen(BaseScreen):
 
     def _sized(self, *_args: Any) -> None:
         self.unit = max(0.4, min(self.width, self.height) / 1080)
-        self.columns = window_columns(len(self._tiles), self.app.state.orientation == "landscape")
+        self.columns = window_columns(len(self._tiles), self.shell.state.orientation == "landscape")
 
     # Clock ---------------------------------------------------------------------------------
     def _tick(self, _dt: float) -> None:
@@ -307,9 +309,6 @@ class DisplayScreen(BaseScreen):
                 tile.highlight = not tile.highlight
             else:
                 tile.highlight = now < tile.highlight_until
-        self._checks += 1
-        if self._checks % 10 == 0 and self.link is not None:
-            self.link.check()  # enrolled from the admin screen meanwhile, for example
 
     def _scroll(self, seconds: float) -> None:
         ticker = self.ids.ticker

@@ -6,9 +6,9 @@ import threading
 from typing import Any
 from urllib.parse import urlsplit
 
-from kivy.clock import mainthread
 from kivy.properties import BooleanProperty, OptionProperty, StringProperty
 
+from kiosk.queue_link import on_ui_thread_later
 from kiosk.widgets import add_keys
 from provisioning.client import ServerRefused, ServerUnavailable
 from provisioning.enrol import EnrolmentError, enrol
@@ -57,7 +57,7 @@ class EnrolScreen(BaseScreen):
     def refresh(self) -> None:
         """Title; the saved server address; the current enrolment as the message."""
         self.title = _("Connect to server")
-        state = load_state(self.app.terminal_config.data_dir)
+        state = load_state(self.services.config.data_dir)
         if state.server_url and self.url == URL_START:
             self.url = state.server_url
         self.field = "token" if self.url != URL_START else "url"
@@ -102,7 +102,7 @@ class EnrolScreen(BaseScreen):
         self.busy = True
         self._say(_("Connecting…"), url, error=False)
         self._stop = stop = threading.Event()
-        data_dir = self.app.terminal_config.data_dir
+        data_dir = self.services.config.data_dir
         threading.Thread(target=self._work, args=(url, data_dir, token or None, stop),
                          name="enrol", daemon=True).start()
 
@@ -123,18 +123,18 @@ class EnrolScreen(BaseScreen):
         else:
             self._finished(state)
 
-    @mainthread
+    @on_ui_thread_later
     def _status(self, state: EnrolmentState) -> None:
         self._show(state)
         if state.status == "accepted":
-            self.app.link.restart()  # heartbeat and content sync start now
+            self.services.link.restart()  # heartbeat and content sync start now
 
-    @mainthread
+    @on_ui_thread_later
     def _finished(self, state: EnrolmentState) -> None:
         self.busy = False
         self._show(state)
 
-    @mainthread
+    @on_ui_thread_later
     def _failed(self, message: str, detail: str) -> None:
         self.busy = False
         self._say(message, detail, error=True)

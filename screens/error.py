@@ -19,12 +19,12 @@ class ErrorScreen(BaseScreen):
         self.title = _("Public Legal Services")
         self.message = str(self.params.get("message", ""))
         self.hotline = _("Legal service hotline {hotline} (24 hours)").format(
-            hotline=self.app.terminal_config.terminal.hotline)
+            hotline=self.services.config.terminal.hotline)
         self.can_go_home = self.library is not None
 
     def go_home(self) -> None:
         """Back to the home screen."""
-        self.app.nav.home()
+        self.shell.nav.home()
 
     def speech_text(self) -> str:
         """The calm message and the hotline (not the technical detail)."""

@@ -34,7 +34,7 @@ class FaqDetailScreen(BaseScreen):
 
     def open_guides(self) -> None:
         """Show the guides of this question's category."""
-        self.app.nav.go("guide_list", key=self.category)
+        self.shell.nav.go("guide_list", key=self.category)
 
     def speech_text(self) -> str:
         """The question and its answer."""

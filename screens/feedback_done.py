@@ -11,15 +11,6 @@ from screens.base import BaseScreen, _, sentences
 from screens.rate import finish_feedback
 
 
-def online_form_url(app: Any) -> str:
-    """The hall's online complaint and comment form (the server's page), if enrolled."""
-    link = getattr(app, "link", None)
-    state = getattr(link, "state", None)
-    if state is None or not getattr(state, "server_url", "") or not getattr(state, "hall", ""):
-        return ""
-    return f"{state.server_url.rstrip('/')}/complain/{state.hall}"
-
-
 class FeedbackDoneScreen(BaseScreen):
     """感谢您的评价, then back to the start after thanks_seconds."""
 
@@ -38,10 +29,10 @@ class FeedbackDoneScreen(BaseScreen):
             self.qr_text = _("Want to say more about this service? Scan the code to add a "
                              "comment to your rating on your phone.")
         else:
-            self.qr = online_form_url(self.app)
+            self.qr = self.services.online_form_url
             self.qr_text = _("Want to tell us more? Scan the code to write a comment or a "
                              "complaint online.")
-        self.remaining = int(self.app.terminal_config.rater.thanks_seconds)
+        self.remaining = int(self.services.config.rater.thanks_seconds)
 
     def on_enter(self, *_args: Any) -> None:
         """Count down to going back."""
@@ -66,7 +57,7 @@ class FeedbackDoneScreen(BaseScreen):
     def done(self) -> None:
         """Back to the pad's rest screen or home."""
         self._cancel()
-        finish_feedback(self.app, self.params)
+        finish_feedback(self)
 
     def speech_text(self) -> str:
         """The thanks."""

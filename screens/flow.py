@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from kivy.properties import BooleanProperty, ListProperty, StringProperty
 
 from content.schema import Flow, QuestionNode, ResultNode
@@ -51,7 +53,7 @@ class FlowScreen(BaseScreen):
         page.heading(localized(node, "text"))
         page.paragraph(node.help)
         for choice in node.choices:
-            page.button(localized(choice, "label"), lambda nxt=choice.next: self.choose(nxt),
+            page.button(localized(choice, "label"), partial(self.choose, choice.next),
                         light=False)
 
     def _show_result(self, page: Page, node: ResultNode) -> None:
@@ -66,7 +68,7 @@ class FlowScreen(BaseScreen):
             for code in node.guides:
                 guide = self.library.guide(code)
                 page.button(localized(guide, "title"),
-                            lambda c=code: self.app.open_item("guide", c))
+                            partial(self.shell.open_item, "guide", code))
         if node.services:
             page.heading(_("Where to get help"))
             page.bullets(node.services)
@@ -84,7 +86,7 @@ class FlowScreen(BaseScreen):
     def previous(self) -> None:
         """Go back one question (or leave the flow at its start)."""
         if not self.path:
-            self.app.nav.back()
+            self.shell.nav.back()
             return
         self.node_key = self.path.pop()
         self.refresh()
@@ -102,4 +104,4 @@ class FlowScreen(BaseScreen):
 
     def speech_text(self) -> str:
         """The question with its choices, or the result."""
-        return getattr(self, "spoken", self.title)
+        return str(getattr(self, "spoken", self.title))

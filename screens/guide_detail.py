@@ -55,11 +55,11 @@ class GuideDetailScreen(BaseScreen):
             online = self.library.online(guide.online)
             page.heading(_("Continue on your phone"))
             card = Factory.QRCard(data=online.url, caption=localized(online, "title"))
-            card.bind(on_release=lambda *_a, key=online.id: self.app.nav.go("handoff", key=key))
+            card.bind(on_release=lambda *_a, key=online.id: self.shell.nav.go("handoff", key=key))
             page.widget(card)
         self.spoken = page.text()
         self.ids.scroll.scroll_y = 1
 
     def speech_text(self) -> str:
         """Title, summary, who may apply, every material and step."""
-        return getattr(self, "spoken", self.title)
+        return str(getattr(self, "spoken", self.title))

@@ -41,17 +41,17 @@ class HomeScreen(BaseScreen):
         ]
         self.tiles = [
             {"icon": icon, "text": text, "subtitle": sub, "target": target, "params": params,
-             "background": self.app.theme.tile_color(i)}
+             "background": self.shell.theme.tile_color(i)}
             for i, (icon, text, sub, target, params) in enumerate(entries)
         ]
-        english = self.app.state.language == "en"
+        english = self.shell.state.language == "en"
         self.notice = "\n".join(
             _("Notice: {title} — {text}").format(
                 title=(english and n.get("title_en")) or n["title"],
                 text=(english and n.get("text_en")) or n["text"])
             for n in self.library.current_notices(dt.date.today()))
         self.footer = _("Legal service hotline {hotline} (24 hours)").format(
-            hotline=self.app.terminal_config.terminal.hotline)
+            hotline=self.services.config.terminal.hotline)
         grid = self.ids.grid
         if len(grid.children) != len(self.tiles):  # built once; later only the texts change
             grid.clear_widgets()
@@ -65,7 +65,7 @@ class HomeScreen(BaseScreen):
 
     def open_tile(self, tile: dict[str, Any]) -> None:
         """Go where a tile leads."""
-        self.app.nav.go(tile["target"], **tile["params"])
+        self.shell.nav.go(tile["target"], **tile["params"])
 
     def title_tapped(self) -> None:
         """Five taps on the title within a few seconds open the admin PIN pad."""
@@ -74,7 +74,7 @@ class HomeScreen(BaseScreen):
         self._taps.append(now)
         if len(self._taps) >= ADMIN_TAPS:
             self._taps = []
-            self.app.nav.go("admin_login")
+            self.shell.nav.go("admin_login")
 
     def reset(self) -> None:
         """Forget admin taps."""

@@ -69,7 +69,7 @@ class OnlineScreen(BaseScreen):
 
     def choose(self, key: str) -> None:
         """Show one service's QR code large."""
-        self.app.open_item("online", key)
+        self.shell.open_item("online", key)
 
     def speech_text(self) -> str:
         """Title, how to use the page, and every service title."""

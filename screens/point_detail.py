@@ -48,7 +48,7 @@ class PointDetailScreen(BaseScreen):
         self.kind_text = " · ".join([type_label(point.type), level_label(point.level),
                                      point.district])
         self.sample = point.sample
-        url = map_link(self.app.terminal_config.terminal.map_url, point)
+        url = map_link(self.services.config.terminal.map_url, point)
         if url != self.map_url:
             self.map_url, self.code = url, ""
             render_codes_then([url] if url else [], lambda: self._code_ready(url))
@@ -76,4 +76,4 @@ class PointDetailScreen(BaseScreen):
 
     def speech_text(self) -> str:
         """Name, address, phone and opening hours."""
-        return getattr(self, "spoken", self.title)
+        return str(getattr(self, "spoken", self.title))

@@ -81,32 +81,33 @@ class RateScreen(BaseScreen):
 
     def choose(self, level: int) -> None:
         """A low level asks for reasons; a good one is stored at once."""
-        reasons = self.app.feedback.reasons.get(level, [])
+        reasons = self.services.feedback.reasons.get(level, [])
         if level <= REASONS_FROM and reasons:
-            self.app.nav.go("rate_reasons", **{**self.params, "level": level})
+            self.shell.nav.go("rate_reasons", **{**self.params, "level": level})
             return
-        submit_rating(self.app, self.params, level, [])
+        submit_rating(self, level, [])
 
     def skip(self) -> None:
         """不评价: leave without a rating."""
-        finish_feedback(self.app, self.params)
+        finish_feedback(self)
 
     def speech_text(self) -> str:
         """The question and the five levels."""
         return sentences([self.title, self.subject, *(level_name(level) for level in LEVELS)])
 
 
-def submit_rating(app: Any, params: dict[str, Any], level: int, reasons: list[str]) -> None:
-    """Queue the rating and thank the visitor."""
-    comment_url = app.feedback.rate(level, reasons, params.get("source", "terminal"),
+def submit_rating(screen: BaseScreen, level: int, reasons: list[str]) -> None:
+    """Queue the rating of the screen's ticket (its params) and thank the visitor."""
+    params = screen.params
+    comment_url = screen.services.feedback.rate(level, reasons, params.get("source", "terminal"),
                                     ticket=params.get("ticket"), number=params.get("number", ""))
-    app.nav.go("feedback_done", message=_("Thank you for your rating!"),
+    screen.shell.nav.go("feedback_done", message=_("Thank you for your rating!"),
                back_to=params.get("back_to", ""), comment_url=comment_url)
 
 
-def finish_feedback(app: Any, params: dict[str, Any]) -> None:
-    """Back to where the visitor started: the pad's rest screen, or home."""
-    if params.get("back_to") == "start":
-        app.nav.restart()
+def finish_feedback(screen: BaseScreen) -> None:
+    """Back to where the visitor started (the screen's params): the pad's rest screen, or home."""
+    if screen.params.get("back_to") == "start":
+        screen.shell.nav.restart()
     else:
-        app.nav.home()
+        screen.shell.nav.home()

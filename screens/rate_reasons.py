@@ -27,7 +27,7 @@ class RateReasonsScreen(BaseScreen):
             level=level_name(level))
         grid = self.ids.reasons
         grid.clear_widgets()
-        for reason in self.app.feedback.reasons.get(level, []):
+        for reason in self.services.feedback.reasons.get(level, []):
             grid.add_widget(ReasonToggle(text=reason))
 
     def chosen(self) -> list[str]:
@@ -36,7 +36,7 @@ class RateReasonsScreen(BaseScreen):
 
     def submit(self) -> None:
         """Store the rating with the reasons chosen."""
-        submit_rating(self.app, self.params, int(self.params["level"]), self.chosen())
+        submit_rating(self, int(self.params["level"]), self.chosen())
 
     def speech_text(self) -> str:
         """The question and the reasons."""

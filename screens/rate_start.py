@@ -8,6 +8,7 @@ from kivy.properties import BooleanProperty, StringProperty
 
 from kiosk.feedback import TICKET_NUMBER
 from kiosk.widgets import add_keys
+from protocol.queue import ServicesReply
 from screens.base import BaseScreen, _, sentences
 
 DEFAULT_PREFIXES = "ABCDEF"
@@ -37,11 +38,10 @@ class RateStartScreen(BaseScreen):
         if not self.busy:
             self.message = _("Enter the number on your ticket, e.g. A012")
         self._letters(DEFAULT_PREFIXES)
-        self.app.queue.load_services(self._services, lambda _reason: None)
+        self.services.queue.load_services(self._services, lambda _reason: None)
 
-    def _services(self, reply: dict[str, Any]) -> None:
-        prefixes = sorted({s["prefix"][:1] for s in reply.get("services", [])
-                           if s.get("prefix")})
+    def _services(self, reply: ServicesReply) -> None:
+        prefixes = sorted({s.prefix[:1] for s in reply.services if s.prefix})
         if prefixes:
             self._letters("".join(prefixes))
 
@@ -70,32 +70,32 @@ class RateStartScreen(BaseScreen):
             return
         if not TICKET_NUMBER.match(self.number):
             self.message = _("Enter the number on your ticket, e.g. A012")
-            self.app.speak(self.message)
+            self.shell.speak(self.message)
             return
         self.busy = True
         self.message = _("Checking the number…")
-        self.app.feedback.check_ticket(self.number, self._ok, self._refused, self._offline)
+        self.services.feedback.check_ticket(self.number, self._ok, self._refused, self._offline)
 
     def _ok(self, ticket: dict[str, Any]) -> None:
         self.busy = False
         self.number = ""
-        self.app.nav.go("rate", ticket=ticket["ticket"], number=ticket["number"],
+        self.shell.nav.go("rate", ticket=ticket["ticket"], number=ticket["number"],
                         window=ticket.get("window"), source="terminal")
 
     def _refused(self, code: str) -> None:
         self.busy = False
         self.message = _(REFUSALS.get(code, "This ticket cannot be rated."))
-        self.app.speak(self.message)
+        self.shell.speak(self.message)
 
     def _offline(self) -> None:
         # The rating goes through the outbox; the server checks the number when it arrives.
         self.busy = False
         number, self.number = self.number, ""
-        self.app.nav.go("rate", number=number, source="terminal")
+        self.shell.nav.go("rate", number=number, source="terminal")
 
     def rate_hall(self) -> None:
         """Rate the hall in general, without a ticket."""
-        self.app.nav.go("rate", source="terminal")
+        self.shell.nav.go("rate", source="terminal")
 
     def speech_text(self) -> str:
         """Title and instruction."""

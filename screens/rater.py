@@ -13,11 +13,13 @@ from typing import Any
 from kivy.clock import Clock
 from kivy.properties import StringProperty
 
-from kiosk.display_link import CONNECTED, DISCONNECTED, NOT_ENROLLED, DisplayLink
+from kiosk.hall_feed import CONNECTED, DISCONNECTED, NOT_ENROLLED, HallFeed
+from protocol.enums import QueueEventKind, WindowState
+from protocol.queue import Board, QueueEvent, WindowView
 from screens.base import BaseScreen, _, sentences
 
 log = logging.getLogger(__name__)
-CHECK_SECONDS = 2.0  # how often to notice an enrolment made meanwhile
+CHECK_SECONDS = 2.0  # how often to notice the terminal is no longer a rating pad
 
 
 class RaterScreen(BaseScreen):
@@ -32,23 +34,21 @@ class RaterScreen(BaseScreen):
 
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
-        self.link: DisplayLink | None = None
-        self.board: dict[str, Any] | None = None
+        self.link: HallFeed | None = None
+        self.board: Board | None = None
         self.link_status = NOT_ENROLLED
         self._check: Any = None
 
     @property
     def window_number(self) -> int:
         """The window this pad belongs to (its config), 0 when not set."""
-        return int(self.app.terminal_config.rater.window)
+        return int(self.services.config.rater.window)
 
     def on_enter(self, *_args: Any) -> None:
         """Follow the hall's feed (kept while the visitor rates on the other screens)."""
         if self.link is None:
-            self.link = DisplayLink(self.app, self.show_board, self.show_status,
-                                    announce=False, on_event=self.on_feed_event)
-            self.app.fbind("on_stop", lambda *_a: self.stop())
-            self.link.start()
+            self.link = self.services.hall_feed
+            self.link.subscribe(self)
             self._check = Clock.schedule_interval(lambda _dt: self._recheck(), CHECK_SECONDS)
         self.refresh()
 
@@ -58,21 +58,19 @@ class RaterScreen(BaseScreen):
             self._check.cancel()
             self._check = None
         if self.link is not None:
-            self.link.stop()
+            self.link.unsubscribe(self)
             self.link = None
         self.board, self.link_status = None, NOT_ENROLLED
 
     def _recheck(self) -> None:
         if self.link is None:
             return
-        if self.app.terminal_config.profile != "rater":
+        if self.services.config.profile != "rater":
             log.info("no longer a rating pad: stop following the hall's feed")
             self.stop()
-            return
-        self.link.check()
 
     # From the link (UI thread) -------------------------------------------------------------
-    def show_board(self, board: dict[str, Any]) -> None:
+    def show_board(self, board: Board) -> None:
         """Keep the board for the rest screen."""
         self.board = board
         self.refresh()
@@ -82,18 +80,17 @@ class RaterScreen(BaseScreen):
         self.link_status = status
         self.refresh()
 
-    def on_feed_event(self, event: tuple[int, str, dict[str, Any]]) -> None:
+    def on_feed_event(self, event: QueueEvent) -> None:
         """办结 at this window wakes the pad with the five faces for that ticket."""
-        _event_id, kind, payload = event
-        if kind != "finish" or int(payload.get("window") or 0) != self.window_number:
+        if event.kind != QueueEventKind.FINISHED or (event.window or 0) != self.window_number:
             return
-        if self.window_number == 0 or self.app.terminal_config.profile != "rater":
+        if self.window_number == 0 or self.services.config.profile != "rater":
             return
         log.info("ticket %s finished at window %s: asking for a rating",
-                 payload.get("number"), self.window_number)
-        self.app.idle.touch()
-        self.app.nav.go("rate", ticket=payload.get("ticket"), number=payload.get("number", ""),
-                        window=self.window_number, source="pad", back_to="start")
+                 event.number, self.window_number)
+        self.shell.idle.touch()
+        self.shell.nav.go("rate", ticket=event.ticket, number=event.number or "",
+                          window=self.window_number, source="pad", back_to="start")
 
     # Showing -------------------------------------------------------------------------------
     def refresh(self) -> None:
@@ -101,27 +98,27 @@ class RaterScreen(BaseScreen):
         self.title = _("Service rating")
         number = self.window_number
         self.window_label = _("Window {number}").format(number=number) if number else ""
-        window = next((w for w in (self.board or {}).get("windows", [])
-                       if w.get("number") == number), None)
-        names = {s["code"]: (s.get("name_en") if self.app.state.language == "en" else "")
-                 or s["name"] for s in (self.board or {}).get("services", [])}
+        board = self.board
+        window = next((w for w in board.windows if w.number == number), None) if board else None
+        english = self.shell.state.language == "en"
+        names = {s.code: (s.name_en if english else "") or s.name
+                 for s in (board.services if board else [])}
         self.staff_line = self.services_line = self.photo = ""
         if window is not None:
-            if window.get("name"):
+            if window.name:
                 self.window_label = _("Window {number} · {name}").format(
-                    number=number, name=window["name"])
-            name = window.get("staff_name") or window.get("staff") or ""
-            if name and window.get("state") != "closed":
+                    number=number, name=window.name)
+            name = window.staff_name or window.staff or ""
+            if name and window.state != WindowState.CLOSED:
                 self.staff_line = _("On duty: {name}").format(name=name) + (
-                    _("  Staff no. {no}").format(no=window["staff_no"])
-                    if window.get("staff_no") else "")
-                self.photo = self.app.feedback.staff_photo(
-                    window.get("staff_photo") or "", lambda _path: self.refresh())
+                    _("  Staff no. {no}").format(no=window.staff_no) if window.staff_no else "")
+                self.photo = self.services.feedback.staff_photo(
+                    window.staff_photo, lambda _path: self.refresh())
             self.services_line = _("Services: {list}").format(list="、".join(
-                names.get(code, code) for code in window.get("services", [])))
+                names.get(code, code) for code in window.services))
         self.hint, self.status = self._texts(window)
 
-    def _texts(self, window: dict[str, Any] | None) -> tuple[str, str]:
+    def _texts(self, window: WindowView | None) -> tuple[str, str]:
         if not self.window_number:
             return _("This rating pad has no window yet. Please ask the administrator to "
                      "set it."), ""
@@ -134,11 +131,10 @@ class RaterScreen(BaseScreen):
         if window is None:
             return _("Window {number} is not set up in the hall's queue.").format(
                 number=self.window_number), status
-        if window.get("state") == "closed":
+        if window.state == WindowState.CLOSED:
             return _("This window is closed."), status
-        if window.get("state") == "paused":
-            return _("Service paused: {reason}").format(reason=window.get("pause_reason")
-                                                       or "—"), status
+        if window.state == WindowState.PAUSED:
+            return _("Service paused: {reason}").format(reason=window.pause_reason or "—"), status
         return _("When your service is finished, please rate it here."), status
 
     def speech_text(self) -> str:

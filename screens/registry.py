@@ -7,6 +7,8 @@ from pathlib import Path
 
 from kivy.lang import Builder
 
+from kiosk.services import TerminalServices
+from kiosk.shell import Shell
 from screens.base import BaseScreen
 
 SCREENS: list[tuple[str, str]] = [
@@ -42,12 +44,15 @@ SCREENS: list[tuple[str, str]] = [
 ]
 
 
-def load_screens() -> list[BaseScreen]:
-    """Load each screen's kv file once and create the screens in registry order."""
+def load_screens(services: TerminalServices, shell: Shell) -> list[BaseScreen]:
+    """Load each screen's kv file once and create the screens in registry order, each
+    with the terminal's services and the app (shell) it acts through."""
     folder = Path(__file__).parent
     screens = []
     for name, class_name in SCREENS:
         module = importlib.import_module(f"screens.{name}")
         Builder.load_file(str(folder / f"{name}.kv"))
-        screens.append(getattr(module, class_name)(name=name))
+        screen: BaseScreen = getattr(module, class_name)(name=name)
+        screen.services, screen.shell = services, shell
+        screens.append(screen)
     return screens

@@ -59,7 +59,7 @@ class SearchScreen(BaseScreen):
     def run_search(self) -> None:
         """Show the ranked results for the current query."""
         hits = self.library.index.search(self.query) if self.query else []
-        english = self.app.state.language == "en"
+        english = self.shell.state.language == "en"
         self.ids.results.data = [
             {"title": (hit.title_en if english and hit.title_en else hit.title),
              "subtitle": hit.subtitle, "kind": hit.kind, "key": hit.key,
@@ -73,16 +73,16 @@ class SearchScreen(BaseScreen):
             self.status = _("{count} results").format(count=len(hits))
         else:
             self.status = _("Nothing found. Try fewer letters, or call {hotline}.").format(
-                hotline=self.app.terminal_config.terminal.hotline)
+                hotline=self.services.config.terminal.hotline)
 
     def on_leave(self, *_args: object) -> None:
         """Count the search the visitor ended with (需求研判: what people look for, and
         what found nothing); no personal data, only the letters and the number of hits."""
         super().on_leave()
         if self.query:
-            self.app.usage.record("usage.search", {
+            self.services.usage.record("usage.search", {
                 "query": self.query, "results": len(self.ids.results.data),
-                "language": self.app.state.language})
+                "language": self.shell.state.language})
 
     def reset(self) -> None:
         """Forget the query."""

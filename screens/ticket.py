@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 
 from kivy.clock import Clock
@@ -11,7 +12,9 @@ from kivy.properties import BooleanProperty, StringProperty
 
 from kiosk.catalogs import translations
 from kiosk.queue_link import CHINA_TIME
+from protocol.config_sections import Weekday
 from protocol.hours import describe_hours, is_open
+from protocol.queue import ServicesReply, ServiceView
 from screens.base import BaseScreen, _, sentences
 
 # Outside the terminal's ticket hours, in Chinese and English whatever the visitor chose.
@@ -23,6 +26,11 @@ AFTER_HOURS = {
     "hotline": "For legal advice, call the {hotline} hotline.",
 }
 RECHECK_SECONDS = 30
+
+
+def week_hours(hours: Mapping[Weekday, list[str]]) -> dict[str, list[str]]:
+    """Opening hours by weekday name, as protocol.hours reads them."""
+    return {str(day): times for day, times in hours.items()}
 
 
 def after_hours_text(hours: dict[str, list[str]], hotline: str) -> str:
@@ -54,11 +62,11 @@ def refusal_text(code: str, hotline: str) -> str:
     return text.format(hotline=hotline, code=code)
 
 
-def opening_text(opens_at: str | None) -> str:
+def opening_text(opens_at: dt.datetime | None) -> str:
     """When a closed service opens, in words: today 13:30, tomorrow 09:00, 11/30 09:00."""
-    if not opens_at:
+    if opens_at is None:
         return _("Not offered at the moment")
-    opening = dt.datetime.fromisoformat(opens_at).astimezone(CHINA_TIME)
+    opening = opens_at.astimezone(CHINA_TIME)
     days = (opening.date() - dt.datetime.now(CHINA_TIME).date()).days
     time = opening.strftime("%H:%M")
     when = {0: _("today {time}"), 1: _("tomorrow {time}")}.get(days, _("{month}/{day} {time}"))
@@ -78,19 +86,19 @@ class TicketScreen(BaseScreen):
 
     def refresh(self) -> None:
         """Load the services from the server (off the UI thread), within ticket hours."""
-        self.standalone = self.app.nav.home_name == self.name
+        self.standalone = self.shell.nav.home_name == self.name
         self.ids.services.clear_widgets()
-        service = self.app.terminal_config.service
-        self.closed = not is_open(service.opening_hours, dt.datetime.now(dt.UTC))
+        service = self.services.config.service
+        self.closed = not is_open(week_hours(service.opening_hours), dt.datetime.now(dt.UTC))
         if self.closed:  # the server is not asked: it would refuse, or issue a ticket
             self.title, self.loading = _(AFTER_HOURS["title"]), False
-            self.message = after_hours_text(service.opening_hours,
-                                            self.app.terminal_config.terminal.hotline)
+            self.message = after_hours_text(week_hours(service.opening_hours),
+                                            self.services.config.terminal.hotline)
             self._schedule_recheck()
             return
         self.title = _("Take a number")
         self.loading, self.message = True, _("Loading services…")
-        self.app.queue.load_services(self._show, self._failed)
+        self.services.queue.load_services(self._show, self._failed)
 
     def _schedule_recheck(self) -> None:
         """One pending check at a time, however often the screen is refreshed."""
@@ -100,9 +108,9 @@ class TicketScreen(BaseScreen):
 
     def _recheck(self, _dt: float) -> None:
         """While the notice is shown, open the services when the hours begin."""
-        if self.closed and self.app.nav.current == self.name:
-            service = self.app.terminal_config.service
-            if is_open(service.opening_hours, dt.datetime.now(dt.UTC)):
+        if self.closed and self.shell.nav.current == self.name:
+            service = self.services.config.service
+            if is_open(week_hours(service.opening_hours), dt.datetime.now(dt.UTC)):
                 self.refresh()
             else:
                 self._schedule_recheck()
@@ -113,34 +121,34 @@ class TicketScreen(BaseScreen):
 
     def _failed(self, code: str) -> None:
         self.loading = False
-        self.message = refusal_text(code, self.app.terminal_config.terminal.hotline)
+        self.message = refusal_text(code, self.services.config.terminal.hotline)
 
-    def _show(self, reply: dict[str, Any]) -> None:
+    def _show(self, reply: ServicesReply) -> None:
         self.loading = False
-        services = reply["services"]
-        self.hall = reply["hall"]["name"]
+        services = reply.services
+        self.hall = reply.hall.name
         self.message = _("Choose a service") if services else _("No services are offered here.")
         container = self.ids.services
         container.clear_widgets()
         for service in services:
-            name = service["name_en"] if self.app.state.language == "en" and service[
-                "name_en"] else service["name"]
-            if service["open"]:
+            english = self.shell.state.language == "en" and service.name_en
+            name = service.name_en if english else service.name
+            if service.open:
                 detail = _("{count} waiting · about {minutes} min").format(
-                    count=service["waiting"], minutes=service["wait_minutes"])
+                    count=service.waiting, minutes=service.wait_minutes)
             else:
-                detail = opening_text(service["opens_at"])
+                detail = opening_text(service.opens_at)
             # The second line at the theme's body size, which grows in elder mode.
-            size = round(self.app.theme.body)
+            size = round(self.shell.theme.body)
             button = Factory.ServiceButton(text=f"{name}\n[size={size}]{detail}[/size]",
-                                           disabled=not service["open"])
+                                           disabled=not service.open)
             button.bind(on_release=lambda _w, s=service, n=name: self.choose(s, n))
             container.add_widget(button)
 
-    def choose(self, service: dict[str, Any], name: str) -> None:
+    def choose(self, service: ServiceView, name: str) -> None:
         """Go on to confirm the chosen service."""
-        self.app.nav.go("ticket_confirm", service=service["code"], service_name=name,
-                        priority="green" if self.green else "normal")
+        self.shell.nav.go("ticket_confirm", service=service.code, service_name=name,
+                          priority="green" if self.green else "normal")
 
     def speech_text(self) -> str:
         """The prompt and each open service."""

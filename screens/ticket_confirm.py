@@ -64,7 +64,7 @@ class TicketConfirmScreen(BaseScreen):
                 self.message = refusal_text("bad_appointment", self._hotline)
                 return
             priority, code = "appointment", self.code
-        if self.app.queue.take_ticket(self.params["service"], self._key, priority, code,
+        if self.services.queue.take_ticket(self.params["service"], self._key, priority, code,
                                       self._done, self._failed):
             self.busy = True
             self.message = _("Printing your ticket…")
@@ -72,21 +72,21 @@ class TicketConfirmScreen(BaseScreen):
 
     @property
     def _hotline(self) -> str:
-        return str(self.app.terminal_config.terminal.hotline)
+        return str(self.services.config.terminal.hotline)
 
     def _animate(self, _dt: float) -> bool:
         self.dots = "●" * (len(self.dots) % 3 + 1) if self.busy else ""
-        return self.busy
+        return bool(self.busy)
 
     def _done(self, issued: Any) -> None:
         self.busy, self.dots = False, ""
         self._key = new_request_key()  # the next press is a new request
-        self.app.nav.go("ticket_done", ticket=issued)
+        self.shell.nav.go("ticket_done", ticket=issued)
 
     def _failed(self, code: str) -> None:
         self.busy, self.dots = False, ""
         self.message = refusal_text(code, self._hotline)
-        self.app.speak(self.message)
+        self.shell.speak(self.message)
 
     def speech_text(self) -> str:
         """Service, option and the instruction."""

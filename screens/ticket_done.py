@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from kivy.properties import StringProperty
 
+from kiosk.queue_link import IssuedTicket
 from screens.base import BaseScreen, _, sentences
 from screens.online import render_codes_then
 
@@ -22,16 +23,16 @@ class TicketDoneScreen(BaseScreen):
 
     def refresh(self) -> None:
         """Show the ticket given as the `ticket` parameter (a QueueLink IssuedTicket)."""
-        issued = self.params["ticket"]
+        issued: IssuedTicket = self.params["ticket"]
         ticket = issued.ticket
         self.title = _("Your number")
-        self.number = ticket["number"]
-        english = self.app.state.language == "en" and ticket.get("service_name_en")
-        self.service_name = ticket["service_name_en"] if english else ticket["service_name"]
-        self.ahead = _("{count} people ahead of you").format(count=ticket["people_ahead"])
+        self.number = ticket.number
+        english = self.shell.state.language == "en" and ticket.service_name_en
+        self.service_name = ticket.service_name_en if english else ticket.service_name
+        self.ahead = _("{count} people ahead of you").format(count=ticket.people_ahead)
         self.wait = _("Estimated wait about {minutes} minutes").format(
-            minutes=ticket["wait_minutes"]) if ticket["people_ahead"] else _("Please wait to be "
-                                                                             "called")
+            minutes=ticket.wait_minutes) if ticket.people_ahead else _("Please wait to be "
+                                                                       "called")
         if issued.printed:
             self.printer, self.printer_ok = _("Please take your ticket"), "yes"
         elif issued.printer_message == "none":

@@ -12,7 +12,14 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 
-from provisioning.client import ServerRefused, ServerUnavailable, TerminalClient
+from protocol.queue import ServicesReply
+from provisioning.client import (
+    ServerError,
+    ServerRefused,
+    ServerReplyInvalid,
+    ServerUnavailable,
+    TerminalClient,
+)
 from provisioning.enrol import enrol
 from provisioning.identity import TerminalIdentity
 from tests.provisioning.live_server import free_port, make_token
@@ -144,3 +151,22 @@ def test_json_and_data_are_exclusive(identity: TerminalIdentity) -> None:
     client = TerminalClient("http://127.0.0.1:1", identity)
     with pytest.raises(ValueError, match="not both"):
         client.request("POST", "/x", json={}, data=b"x")
+
+
+def test_a_reply_not_as_the_protocol_says_is_one_clear_error_logged_once(
+        identity: TerminalIdentity, caplog: pytest.LogCaptureFixture) -> None:
+    replies = [(200, b"<html>captive portal</html>"), (200, b"<html>again</html>"),
+               (200, {"hall": {"code": "H", "name": "x"}, "services": [{"code": 1}]}),
+               (200, {"hall": {"code": "H", "name": "x"}, "services": []})]
+    with stub(lambda n: replies[n - 1]) as (url, _seen), TerminalClient(
+            url, identity, retries=1) as client:
+        for _ in range(2):  # a proxy's page: not JSON, said once in the log
+            with pytest.raises(ServerReplyInvalid, match="services: the reply is not JSON"):
+                client.typed_request("GET", "/api/v1/queue/services", ServicesReply)
+        with pytest.raises(ServerReplyInvalid, match=r"not a ServicesReply: services\.0\.code"):
+            client.typed_request("GET", "/api/v1/queue/services", ServicesReply)
+        reply = client.typed_request("GET", "/api/v1/queue/services", ServicesReply)
+    assert reply.hall.code == "H" and reply.services == []
+    logged = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert len(logged) == 2 and "not JSON" in logged[0] and "services.0.code" in logged[1]
+    assert issubclass(ServerReplyInvalid, ServerError)  # every caller's offline path takes it

@@ -14,6 +14,7 @@ import requests
 from fastapi import FastAPI
 
 from kiosk.queue_client import BoardFeed, QueueClient, TicketRefused, new_request_key
+from protocol.queue import Board, QueueEvent
 from tests.provisioning.live_server import live_server, set_status
 from tests.server.queue_http import StaffSession, enrolled_queue_client
 from tests.server.queue_setup import PASSWORD, QueueHall, make_queue_hall
@@ -44,10 +45,10 @@ def test_a_ticket_per_request_key_and_clear_refusals(terminal: QueueClient) -> N
     key = new_request_key()
     first = terminal.take_ticket("legal-aid", key)
     again = terminal.take_ticket("legal-aid", key)  # a double tap or a retry
-    assert (first["number"], first["state"], first["people_ahead"]) == ("A001", "waiting", 0)
-    assert again["id"] == first["id"] and len(first["token"]) >= 16
-    assert first["hall_name"] == "青溪市公共法律服务中心"
-    assert terminal.take_ticket("legal-aid", new_request_key())["number"] == "A002"
+    assert (first.number, first.state, first.people_ahead) == ("A001", "waiting", 0)
+    assert again.id == first.id and len(first.token) >= 16
+    assert first.hall_name == "青溪市公共法律服务中心"
+    assert terminal.take_ticket("legal-aid", new_request_key()).number == "A002"
     for _ in range(3):
         terminal.take_ticket("notary", new_request_key())
     for service, priority, code in (("notary", "normal", "daily_cap"),
@@ -56,8 +57,8 @@ def test_a_ticket_per_request_key_and_clear_refusals(terminal: QueueClient) -> N
         with pytest.raises(TicketRefused) as refused:
             terminal.take_ticket(service, new_request_key(), priority)
         assert refused.value.code == code
-    services = {s["code"]: s for s in terminal.services()["services"]}
-    assert services["legal-aid"]["waiting"] == 2 and services["notary"]["waiting"] == 3
+    services = {s.code: s for s in terminal.services().services}
+    assert services["legal-aid"].waiting == 2 and services["notary"].waiting == 3
 
 
 def test_revoked_terminal_gets_no_ticket(server_app: FastAPI, terminal: QueueClient) -> None:
@@ -72,10 +73,9 @@ def test_revoked_terminal_gets_no_ticket(server_app: FastAPI, terminal: QueueCli
 
 def test_feed_brings_each_change_within_a_second_and_catches_up(
         terminal: QueueClient, url: str, hall: QueueHall) -> None:
-    events: queue.Queue[tuple[int, str, dict, float]] = queue.Queue()
-    boards: list[dict] = []
-    feed = BoardFeed(terminal, boards.append,
-                     lambda i, k, p: events.put((i, k, p, time.monotonic())))
+    events: queue.Queue[tuple[QueueEvent, float]] = queue.Queue()
+    boards: list[Board] = []
+    feed = BoardFeed(terminal, boards.append, lambda e: events.put((e, time.monotonic())))
     feed.start()
     deadline = time.monotonic() + 10
     while not feed.status.connected and time.monotonic() < deadline:
@@ -86,21 +86,21 @@ def test_feed_brings_each_change_within_a_second_and_catches_up(
     sent = time.monotonic()
     reply = window.post("/windows/1/call-next")
     assert reply.status_code == 200 and reply.json()["number"] == "A001"
-    issued = events.get(timeout=5)
-    called = events.get(timeout=5)
-    assert issued[1] == "issued" and issued[2]["ticket"] == ticket["id"]
-    assert called[1] == "called" and called[2]["window"] == 1 and called[2]["number"] == "A001"
-    assert called[3] - sent < 1.0
+    issued, _received = events.get(timeout=5)
+    called, received = events.get(timeout=5)
+    assert issued.kind == "issued" and issued.ticket == ticket.id
+    assert called.kind == "called" and called.window == 1 and called.number == "A001"
+    assert received - sent < 1.0
     feed.stop()
     # While nobody listens, two changes; a client reconnecting after the last id gets both.
-    window.post(f"/windows/1/tickets/{ticket['id']}/recall")
-    window.post(f"/windows/1/tickets/{ticket['id']}/finish")
+    window.post(f"/windows/1/tickets/{ticket.id}/recall")
+    window.post(f"/windows/1/tickets/{ticket.id}/finish")
     caught_up = []
-    for _event_id, kind, _payload in terminal.events(called[0]):
-        caught_up.append(kind)
+    for event in terminal.events(called.id):
+        caught_up.append(event.kind)
         if len(caught_up) == 2:
             break
-    assert caught_up == ["recalled", "finish"]
+    assert caught_up == ["recalled", "finished"]  # an old name is read in the past tense
 
 
 def test_staff_api_refusals(url: str, hall: QueueHall, terminal: QueueClient) -> None:
@@ -113,8 +113,8 @@ def test_staff_api_refusals(url: str, hall: QueueHall, terminal: QueueClient) ->
     assert window.post("/windows/77/call-next").status_code == 404
     ticket = terminal.take_ticket("legal-aid", new_request_key())
     window.post("/windows/1/call-next")
-    assert window.post(f"/windows/1/tickets/{ticket['id']}/finish").status_code == 200
-    twice = window.post(f"/windows/1/tickets/{ticket['id']}/finish")
+    assert window.post(f"/windows/1/tickets/{ticket.id}/finish").status_code == 200
+    twice = window.post(f"/windows/1/tickets/{ticket.id}/finish")
     assert twice.status_code == 409 and twice.json()["error"] == "wrong_state"
     pause = window.post("/windows/1/state", {"state": "paused"})
     assert pause.status_code == 422 and pause.json()["error"] == "reason_required"
@@ -127,14 +127,14 @@ def test_staff_api_refusals(url: str, hall: QueueHall, terminal: QueueClient) ->
 def test_phone_page_follows_its_ticket(url: str, hall: QueueHall, terminal: QueueClient) -> None:
     terminal.take_ticket("legal-aid", new_request_key())
     mine = terminal.take_ticket("legal-aid", new_request_key())
-    status = requests.get(f"{url}/t/{mine['token']}/status", timeout=10).json()
+    status = requests.get(f"{url}/t/{mine.token}/status", timeout=10).json()
     assert (status["number"], status["state"], status["people_ahead"]) == ("A002", "waiting", 1)
-    assert "token" not in status or status["token"] == mine["token"]
+    assert "token" not in status or status["token"] == mine.token
     assert requests.get(f"{url}/t/not-a-real-token-123/status", timeout=10).status_code == 404
     updates: queue.Queue[dict] = queue.Queue()
 
     def listen() -> None:
-        with requests.get(f"{url}/t/{mine['token']}/events", stream=True,
+        with requests.get(f"{url}/t/{mine.token}/events", stream=True,
                           timeout=(5, 30)) as response:
             for line in response.iter_lines(chunk_size=None, decode_unicode=True):
                 if line.startswith("data:"):

@@ -7,13 +7,13 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
 import pytest
 import requests
 from sqlalchemy import select
 
 from kiosk.queue_client import BoardFeed, QueueClient, new_request_key
+from protocol.queue import QueueEvent
 from provisioning.client import TerminalClient
 from provisioning.commands import CommandRunner
 from provisioning.enrol import enrol
@@ -105,9 +105,9 @@ def test_a_call_on_one_process_reaches_a_display_on_the_other(
     display_a = enrolled_queue_client(app, url_a, tmp_path / "display", profile="display")
     app.state.database.engine.dispose()
     display = QueueClient(TerminalClient(url_b, display_a.client.identity))  # same key, via B
-    events: queue.Queue[tuple[str, dict[str, Any], float]] = queue.Queue()
+    events: queue.Queue[tuple[QueueEvent, float]] = queue.Queue()
     feed = BoardFeed(display, lambda _board: None,
-                     lambda _i, kind, payload: events.put((kind, payload, time.monotonic())))
+                     lambda event: events.put((event, time.monotonic())))
     feed.start()
     deadline = time.monotonic() + 10
     while not feed.status.connected and time.monotonic() < deadline:
@@ -119,9 +119,9 @@ def test_a_call_on_one_process_reaches_a_display_on_the_other(
     assert window.post("/windows/1/call-next").json()["number"] == "A001"  # called through A
     kinds = []
     while "called" not in kinds:
-        kind, payload, received = events.get(timeout=5)
-        kinds.append(kind)
-    assert kinds == ["issued", "called"] and payload["window"] == 1
+        event, received = events.get(timeout=5)
+        kinds.append(event.kind)
+    assert kinds == ["issued", "called"] and event.window == 1
     assert received - sent < 1.0  # through PostgreSQL NOTIFY to process B's stream
     feed.stop()
 

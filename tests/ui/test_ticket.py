@@ -16,6 +16,7 @@ from server.background import serve_in_thread
 from server.fleet.service import create_enrolment_token
 from server.queue.models import Ticket
 from server.settings import ServerSettings
+from tests.provisioning.test_client import stub
 from tests.server.queue_setup import make_queue_hall
 from tests.ui.server_link import enrolled_terminal
 
@@ -74,7 +75,7 @@ def test_take_a_ticket_double_tap_and_printer_failure(ui: Any, hall_server: Any,
     assert len(printed) == 1 and "A001" in printed[0].name
     image = decode_escpos(printed[0].read_bytes(), 576).image
     assert image.width == 576
-    assert ui.screen.code.endswith("/t/" + ui.screen.params["ticket"].ticket["token"])
+    assert ui.screen.code.endswith("/t/" + ui.screen.params["ticket"].ticket.token)
     ui.screenshot(tmp_path / "ticket-done.png")
 
     # The printer runs out of paper: the ticket is still issued and shown, with the reason.
@@ -108,3 +109,22 @@ def test_server_unreachable_gives_no_ticket_and_says_what_to_do(ui: Any, hall_se
     assert ui.wait_until(lambda: any("与服务器的连接中断" in t for t in ui.texts()), 30)
     assert ui.app.nav.current == "ticket_confirm" and tickets(app) == []
     assert any("12348" in t for t in ui.texts() if "连接中断" in t)
+
+
+def test_a_malformed_reply_shows_the_offline_message_and_nothing_crashes(
+        ui: Any, hall_server: Any, caplog: pytest.LogCaptureFixture) -> None:
+    app, url = hall_server
+    with stub(lambda _n: (200, b"{not json")) as (stub_url, seen):
+        ui.app.link.client.server_url = stub_url  # a proxy answers instead of the server
+        ui.app.start_session()
+        ui.frames(2)
+        ui.tap("取号")
+        assert ui.wait_until(lambda: any("与服务器的连接中断" in t for t in ui.texts()), 30)
+        assert seen and ui.app.nav.current == "ticket"
+    ui.app.link.client.server_url = url
+    errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert [e for e in errors if "the reply is not JSON" in e] == [
+        "GET /api/v1/queue/services: the reply is not JSON (text/html) (the server may "
+        "run another version; not logged again)"]
+    open_services(ui)  # the real server again: the services show
+    assert tickets(app) == []

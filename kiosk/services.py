@@ -1,0 +1,60 @@
+"""Everything the terminal runs besides its screens, built before the Kivy App.
+
+Each service gets the typed collaborators it needs; what they need from the running app
+(navigation, actions) comes through the Shell bound once the App exists.
+"""
+
+from __future__ import annotations
+
+from content.library import Library
+from devices.printer import Printer
+from devices.speech import Speaker
+from kiosk.config import TerminalConfig
+from kiosk.connectivity import Connectivity
+from kiosk.feedback import FeedbackLink
+from kiosk.hall_feed import HallFeed
+from kiosk.queue_link import QueueLink
+from kiosk.shell import Shell
+from kiosk.state import AppState
+from kiosk.usage import UsageRecorder
+
+
+class TerminalServices:
+    """Config, content, speech, the printer and queue, the server link, the hall feed,
+    feedback and the usage outbox of one terminal."""
+
+    def __init__(self, config: TerminalConfig, library: Library | None, speaker: Speaker,
+                 printer: Printer, startup_error: str = ""):
+        self.config = config
+        self.library = library
+        self.pending_library: Library | None = None  # arrived during a visitor's session
+        self.startup_error = startup_error
+        self.speaker = speaker
+        self.state = AppState(language=config.terminal.language)
+        self.usage = UsageRecorder(config.data_dir)
+        self.link = Connectivity(config.data_dir, self)
+        self.queue = QueueLink(printer, self.state, self.link, lambda: self.config)
+        self.feedback = FeedbackLink(config.data_dir, self.link, self.usage)
+        self.hall_feed = HallFeed(self.link, speaker, lambda: self.config)
+
+    def start(self, shell: Shell) -> None:
+        """Start the workers, acting on shell (the running app)."""
+        self.link.bind(shell)
+        self.link.start()
+        self.queue.start()
+
+    def stop(self) -> None:
+        """Stop every worker."""
+        self.hall_feed.stop()
+        self.link.stop()
+        self.queue.stop()
+        self.usage.close()
+        self.speaker.close()
+
+    @property
+    def online_form_url(self) -> str:
+        """The hall's online complaint and comment form (the server's page), if enrolled."""
+        state = self.link.state
+        if not state.server_url or not state.hall:
+            return ""
+        return f"{state.server_url.rstrip('/')}/complain/{state.hall}"
