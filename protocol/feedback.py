@@ -124,13 +124,19 @@ def acted_at(claimed: dt.datetime | None, delivered: dt.datetime,
 
     More than five minutes after delivery is a fast clock (the delivery time is taken;
     less is ordinary drift and kept); before not_before (the ticket's issue) is a slow
-    one (that time is taken); no claim at all is the delivery time.
+    one (that time is taken); no claim at all is the delivery time. A time without a
+    zone (SQLite drops it; the wire's created_at may lack it) is taken as UTC.
     """
+    delivered = _utc(delivered)
     if claimed is None:
         return delivered
-    claimed = claimed.astimezone(dt.UTC)
+    claimed = _utc(claimed)
     if claimed > delivered + MAX_CLOCK_AHEAD:
         return delivered
-    if not_before is not None and claimed < not_before:
-        return not_before
+    if not_before is not None and claimed < _utc(not_before):
+        return min(_utc(not_before), delivered)
     return claimed
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    return moment.astimezone(dt.UTC) if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
