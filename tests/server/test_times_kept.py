@@ -5,6 +5,7 @@ delivery time is kept too."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -158,3 +159,36 @@ def test_acted_at_bounds() -> None:
     # SQLite drops the zone: a naive time is UTC.
     assert acted_at(RATED.replace(tzinfo=None), delivered.replace(tzinfo=None)) == RATED
     assert acted_at(RATED, delivered, issued.replace(tzinfo=None)) == issued
+
+
+def test_the_migration_gives_existing_rows_their_one_time(database_url: str) -> None:
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import text
+
+    from server import db
+    from server.db import Database, upgrade
+
+    database = Database(database_url)
+    upgrade(database.engine)
+    with database.sessions() as session:
+        q = make_queue_hall(session)
+        terminal = terminal_of(session, q)
+        receive_outbox(session, terminal, [
+            item("old-rating-0000001", "rating", RATED, level=4, source="terminal",
+                 rated_at=RATED.isoformat()),
+            item("old-complaint-0001", "complaint", RATED, category="other",
+                 at=RATED.isoformat())])
+    config = Config()
+    config.set_main_option("script_location", str(Path(db.__file__).parent / "migrations"))
+    with database.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0007")
+    upgrade(database.engine)  # the rows now look as 0007 left them: stamped once
+    with database.engine.connect() as connection:
+        for table, first, second in (("rating", "created_at", "received_at"),
+                                     ("complaint", "created_at", "received_at"),
+                                     ("outbox_receipt", "received_at", "occurred_at")):
+            rows = connection.execute(text(f"SELECT {first}, {second} FROM {table}")).all()
+            assert rows and all(a == b for a, b in rows), table
+    database.engine.dispose()
