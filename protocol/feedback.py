@@ -1,8 +1,9 @@
 """Ratings (好差评), complaints and usage events on the wire.
 
-What a terminal puts in its outbox carries the time the visitor acted (rated_at, at,
-occurred_at); the server keeps that time, bounded against clock skew, and the time
-the item was delivered.
+What a terminal puts in its outbox carries the time the visitor acted (a rating's
+rated_at, a complaint's at; for usage events the outbox item's created_at); the server
+keeps that time, bounded against clock skew by acted_at, and the time the item was
+delivered.
 """
 
 from __future__ import annotations
