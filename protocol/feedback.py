@@ -1,8 +1,9 @@
 """Ratings (好差评), complaints and usage events on the wire.
 
-What a terminal puts in its outbox carries the time the visitor acted (rated_at, at,
-occurred_at); the server keeps that time, bounded against clock skew, and the time
-the item was delivered.
+What a terminal puts in its outbox carries the time the visitor acted (a rating's
+rated_at, a complaint's at; for usage events the outbox item's created_at); the server
+keeps that time, bounded against clock skew by acted_at, and the time the item was
+delivered.
 """
 
 from __future__ import annotations
@@ -124,13 +125,19 @@ def acted_at(claimed: dt.datetime | None, delivered: dt.datetime,
 
     More than five minutes after delivery is a fast clock (the delivery time is taken;
     less is ordinary drift and kept); before not_before (the ticket's issue) is a slow
-    one (that time is taken); no claim at all is the delivery time.
+    one (that time is taken); no claim at all is the delivery time. A time without a
+    zone (SQLite drops it; the wire's created_at may lack it) is taken as UTC.
     """
+    delivered = _utc(delivered)
     if claimed is None:
         return delivered
-    claimed = claimed.astimezone(dt.UTC)
+    claimed = _utc(claimed)
     if claimed > delivered + MAX_CLOCK_AHEAD:
         return delivered
-    if not_before is not None and claimed < not_before:
-        return not_before
+    if not_before is not None and claimed < _utc(not_before):
+        return min(_utc(not_before), delivered)
     return claimed
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    return moment.astimezone(dt.UTC) if moment.tzinfo else moment.replace(tzinfo=dt.UTC)

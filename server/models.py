@@ -237,6 +237,8 @@ class OutboxReceipt(Base):
     kind: Mapped[str] = mapped_column(String(30))
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
     received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # When the terminal queued it (bounded against clock skew): usage is counted by it.
+    occurred_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
 class LoginFailure(Base):

@@ -85,7 +85,8 @@ def ratings(rng: random.Random, context: DayContext, tickets: list[SimTicket],
                      "staff_id": ticket.staff_id, "level": level,
                      "reasons": reasons_for(rng, level, lateness), "comment": "",
                      "source": "pad" if pad else "phone", "terminal_id": None,
-                     "idempotency_key": None, "created_at": created})
+                     "idempotency_key": None, "created_at": created,
+                     "received_at": created})
     if context.terminals and rng.random() < 0.5:  # 评价服务 on a query terminal, no ticket
         created = context.at(rng.uniform(OPENS, CLOSES))
         level = level_for(rng, 0.0, 0.0)
@@ -94,7 +95,8 @@ def ratings(rng: random.Random, context: DayContext, tickets: list[SimTicket],
                          "window_id": None, "staff_id": None, "level": level,
                          "reasons": reasons_for(rng, level, 0.0), "comment": "",
                          "source": "terminal", "terminal_id": rng.choice(context.terminals),
-                         "idempotency_key": None, "created_at": created})
+                         "idempotency_key": None, "created_at": created,
+                     "received_at": created})
     return rows
 
 
@@ -149,7 +151,8 @@ def complaints(rng: random.Random, context: DayContext) -> list[Row]:
                      "phone": phone, "content": rng.choice(context.samples["complaints"][category]),
                      "source": "online" if online else "terminal",
                      "terminal_id": None if online else rng.choice(context.terminals),
-                     "idempotency_key": None, "created_at": created})
+                     "idempotency_key": None, "created_at": created,
+                     "received_at": created})
     return rows
 
 

@@ -117,6 +117,7 @@ def _usage(rng: random.Random, context: feedback.DayContext, tickets: int,
                                               "language": "zh_CN"}))
     return [{"idempotency_key": f"gen-{uuid.UUID(int=rng.getrandbits(128), version=4)}",
              "terminal_id": rng.choice(context.terminals), "kind": kind, "payload": payload,
+             "occurred_at": context.at(moment),
              "received_at": context.at(moment + rng.uniform(1, 30))}
             for kind, moment, payload in rows if context.at(moment + 30) <= context.now]
 

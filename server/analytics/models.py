@@ -1,10 +1,11 @@
 """Daily roll-ups of the dashboard's heaviest figures, for days that are over.
 
 A day's queue figures are rolled up once none of its tickets can change any more (the day
-is past and closed); its ratings and usage figures once the day is past (ratings and
-receipts are stamped when the server receives them; a rating overturned later on appeal
-is taken off when read). The dashboard then reads a few rows per day instead of every
-ticket; the generator drops the roll-ups of the days it writes.
+is past and closed); its ratings and usage figures once the day is past (a rating overturned
+later on appeal is taken off when read). Ratings and usage events count on the day the
+visitor acted; one a terminal delivers late for a day already rolled up reopens that day
+(rollup.reopen) so it is rolled up again. The dashboard then reads a few rows per day
+instead of every ticket; the generator drops the roll-ups of the days it writes.
 """
 
 from __future__ import annotations
@@ -96,4 +97,4 @@ Index("ix_ticket_hall_day", Ticket.hall_id, Ticket.day)
 # Covers the rating queries (by window, staff and level; by waiting band through ticket_id).
 Index("ix_rating_hall_created", Rating.hall_id, Rating.created_at, Rating.window_id,
       Rating.staff_id, Rating.level, Rating.ticket_id)
-Index("ix_outbox_receipt_kind_received", OutboxReceipt.kind, OutboxReceipt.received_at)
+Index("ix_outbox_receipt_kind_occurred", OutboxReceipt.kind, OutboxReceipt.occurred_at)

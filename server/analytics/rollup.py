@@ -72,9 +72,10 @@ def usage_selects(dialect: str, hall_id: int, begin: dt.datetime,
                   after: dt.datetime) -> dict[str, Select[*tuple[Any, ...]]]:
     """Per local day and key: guides opened, searches (all, empty) and texts not found."""
     payload = OutboxReceipt.payload
-    day = _local_date(dialect, OutboxReceipt.received_at)
+    # Counted on the day the visitor did it, not the day an offline terminal delivered it.
+    day = _local_date(dialect, OutboxReceipt.occurred_at)
     where = [OutboxReceipt.terminal_id.in_(select(Terminal.id).where(Terminal.hall_id == hall_id)),
-             OutboxReceipt.received_at >= begin, OutboxReceipt.received_at < after]
+             OutboxReceipt.occurred_at >= begin, OutboxReceipt.occurred_at < after]
     key = sql.json_text(payload, "key")
     empty = sql.json_is_zero(dialect, payload, "results")
     query = func.substr(func.lower(func.trim(sql.json_text(payload, "query"))), 1, QUERY_MAX)
@@ -208,6 +209,18 @@ def live_from(done: set[str], start: dt.date, end: dt.date) -> str | None:
     """The first day of start..end not rolled up: the range is read from the roll-ups
     before it and live from it on (None: all rolled up)."""
     return next((day for day in days_between(start, end) if day not in done), None)
+
+
+def reopen(session: Session, hall_id: int, part: str, days: Iterable[str]) -> None:
+    """Drop one part's roll-ups of these days: a terminal that was offline delivered a
+    rating or usage event of a day already rolled up, so the day is rolled up again."""
+    days = sorted(set(days))
+    if not days:
+        return
+    model: type[StatsRatings] | type[StatsUsage] = StatsRatings if part == RATINGS else StatsUsage
+    session.execute(delete(model).where(model.hall_id == hall_id, model.day.in_(days)))
+    session.execute(delete(StatsDay).where(StatsDay.hall_id == hall_id, StatsDay.part == part,
+                                           StatsDay.day.in_(days)))
 
 
 def forget(session: Session, hall_id: int, days: Iterable[str]) -> None:

@@ -3,11 +3,13 @@ each with a follow-up work item."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from server.models import Hall
+from server.models import Hall, utcnow
 from server.queue.actions import PHONE  # the 服务台账's check: mobile or landline
 from server.ratings.followup import open_for_complaint
 from server.ratings.models import Complaint
@@ -43,9 +45,11 @@ class ComplaintError(CodedError):
 
 def submit(session: Session, hall: Hall, *, category: str, phone: str = "", content: str = "",
            source: str, idempotency_key: str | None = None, terminal_id: int | None = None,
-           follow_up_days: int = DEFAULT_FOLLOW_UP_DAYS) -> tuple[Complaint, bool]:
+           follow_up_days: int = DEFAULT_FOLLOW_UP_DAYS, at: dt.datetime | None = None,
+           received_at: dt.datetime | None = None) -> tuple[Complaint, bool]:
     """Store a complaint with its work item (flushed, not committed): (complaint, True), or
-    the one already stored for idempotency_key and False."""
+    the one already stored for idempotency_key and False. at is when the visitor submitted
+    it (already bounded; default now, also for received_at): the work item is due from it."""
     if idempotency_key is not None and not KEY.match(idempotency_key):
         raise ComplaintError("bad_key")
     if idempotency_key:
@@ -66,6 +70,8 @@ def submit(session: Session, hall: Hall, *, category: str, phone: str = "", cont
                           kind="suggestion" if category == "suggestion" else "complaint",
                           phone=phone, content=content, source=source, terminal_id=terminal_id,
                           idempotency_key=idempotency_key)
+    complaint.received_at = received_at or utcnow()
+    complaint.created_at = at or complaint.received_at
     try:
         with session.begin_nested():
             session.add(complaint)

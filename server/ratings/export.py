@@ -88,7 +88,8 @@ def rating_records(session: Session, rating_ids: Sequence[int], origin: str,
         "window_number": window_number,
         "staff_id": rating.staff_id,
         "staff_username": username,
-        "created_at": _iso(rating.created_at),
+        "created_at": _iso(rating.created_at),  # when the visitor rated
+        "received_at": _iso(rating.received_at),
     } for (rating, hall_code, hall_name, ticket_number, ticket_day, service_code, service_name,
            window_number, username) in rows]
 

@@ -25,9 +25,12 @@ def due_date(session: Session, start: dt.date, days: int) -> dt.date:
     return add_working_days(start, days, holidays, workdays)
 
 
-def _open(session: Session, item: FollowUp, actor: str, days: int) -> FollowUp:
-    today = dt.date.fromisoformat(local_day(utcnow()))
-    item.due_on = due_date(session, today, days)
+def _open(session: Session, item: FollowUp, actor: str, days: int,
+          since: dt.datetime) -> FollowUp:
+    # The deadline counts from the local day the visitor rated or complained, which may
+    # be days before a terminal that was offline delivered it; the item is dated so too.
+    item.created_at = since
+    item.due_on = due_date(session, dt.date.fromisoformat(local_day(since)), days)
     session.add(item)
     session.flush()
     session.add(FollowUpEvent(follow_up_id=item.id, kind="opened", actor=actor,
@@ -42,11 +45,12 @@ def open_for_rating(session: Session, rating: Rating,
         return None
     return _open(session, FollowUp(hall_id=rating.hall_id, kind="rating", rating_id=rating.id,
                                    window_id=rating.window_id, staff_id=rating.staff_id),
-                 "system", days)
+                 "system", days, rating.created_at or utcnow())
 
 
 def open_for_complaint(session: Session, complaint: Complaint,
                        days: int = DEFAULT_FOLLOW_UP_DAYS) -> FollowUp:
     """The work item for a complaint or suggestion."""
     return _open(session, FollowUp(hall_id=complaint.hall_id, kind="complaint",
-                                   complaint_id=complaint.id), "system", days)
+                                   complaint_id=complaint.id), "system", days,
+                 complaint.created_at or utcnow())

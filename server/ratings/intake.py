@@ -8,13 +8,15 @@ receipt, so the terminal stops resending it, and the refusal is logged.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.models import Hall, Terminal
+from protocol.feedback import acted_at
+from server.models import Hall, Terminal, utcnow
 from server.queue.models import Ticket
 from server.ratings.comments import bind_rating
 from server.ratings.complaints import submit
@@ -46,32 +48,57 @@ def _ticket(session: Session, hall: Hall, payload: dict[str, Any]) -> Ticket | N
     return ticket
 
 
+def claimed_time(value: Any) -> dt.datetime | None:
+    """A time a terminal claims (ISO 8601 text), None when missing or unreadable: the
+    item then counts from its delivery rather than being refused."""
+    if isinstance(value, dt.datetime):
+        return value
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return dt.datetime.fromisoformat(value)
+    except ValueError:
+        log.warning("unreadable time %r from a terminal; the delivery time is taken", value)
+        return None
+
+
 def apply(session: Session, terminal: Terminal, key: str, kind: str, payload: dict[str, Any],
           follow_up_days: int = DEFAULT_FOLLOW_UP_DAYS,
-          offered: RatingReasons = NATIONAL_REASONS) -> str:
+          offered: RatingReasons = NATIONAL_REASONS, received: dt.datetime | None = None,
+          queued: dt.datetime | None = None) -> str:
     """Store what one outbox item carries (not committed); returns "stored", "refused: code"
-    or "ignored" for kinds that carry nothing to store (usage events)."""
+    or "ignored" for kinds that carry nothing to store (usage events).
+
+    The time kept is the visitor's (rated_at, at; else when the terminal queued the item),
+    bounded by protocol.feedback.acted_at against the delivery time `received` (default
+    now) and, for a rating, the rated ticket's issue."""
     if kind not in KINDS:
         return "ignored"
+    received = received or utcnow()
     hall = session.get(Hall, terminal.hall_id) if terminal.hall_id else None
     try:
         if hall is None:
             raise RatingError("unknown_ticket")
         if kind == "rating":
+            level = int(payload["level"])
+            ticket = _ticket(session, hall, payload)
+            at = acted_at(claimed_time(payload.get("rated_at")) or queued, received,
+                          ticket.issued_at if ticket is not None else None)
             rating, created = rate(
-                session, hall, level=int(payload["level"]),
+                session, hall, level=level,
                 reasons=[str(reason) for reason in payload.get("reasons", [])],
                 comment=str(payload.get("comment", "")),
-                source=str(payload.get("source", "terminal")),
-                ticket=_ticket(session, hall, payload), idempotency_key=key,
-                terminal_id=terminal.id, follow_up_days=follow_up_days, offered=offered)
+                source=str(payload.get("source", "terminal")), ticket=ticket,
+                idempotency_key=key, terminal_id=terminal.id, follow_up_days=follow_up_days,
+                offered=offered, at=at, received_at=received)
             if created and payload.get("comment_token"):  # a comment may follow by QR code
                 bind_rating(session, rating, str(payload["comment_token"]), terminal.id)
         else:
             submit(session, hall, category=str(payload.get("category", "")),
                    phone=str(payload.get("phone", "")), content=str(payload.get("content", "")),
                    source="terminal", idempotency_key=key, terminal_id=terminal.id,
-                   follow_up_days=follow_up_days)
+                   follow_up_days=follow_up_days, received_at=received,
+                   at=acted_at(claimed_time(payload.get("at")) or queued, received))
     except CodedError as error:  # RatingError, ComplaintError
         log.warning("terminal %s %s %s refused: %s", terminal.id, kind, key, error)
         return f"refused: {error.code}"

@@ -30,7 +30,10 @@ class Rating(Base):
     terminal_id: Mapped[int | None] = mapped_column(
         ForeignKey("terminal.id", ondelete="SET NULL"))
     idempotency_key: Mapped[str | None] = mapped_column(String(80), unique=True)
+    # When the visitor acted (the terminal's time, bounded against clock skew), and when
+    # the server received it: days apart for an item a terminal kept while offline.
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
 class RatingComment(Base):
@@ -67,7 +70,10 @@ class Complaint(Base):
     terminal_id: Mapped[int | None] = mapped_column(
         ForeignKey("terminal.id", ondelete="SET NULL"))
     idempotency_key: Mapped[str | None] = mapped_column(String(80), unique=True)
+    # When the visitor acted (the terminal's time, bounded against clock skew), and when
+    # the server received it: days apart for an item a terminal kept while offline.
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
 class FollowUp(Base):

@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from server.errors import ServiceError
-from server.models import Hall
+from server.models import Hall, utcnow
 from server.queue.models import Ticket
 from server.ratings.models import Rating
 from server.settings import SettingsError
@@ -170,10 +170,12 @@ def rate(session: Session, hall: Hall, *, level: int, reasons: list[str] | None 
          comment: str = "", source: str, ticket: Ticket | None = None,
          idempotency_key: str | None = None, terminal_id: int | None = None,
          follow_up_days: int = DEFAULT_FOLLOW_UP_DAYS,
-         offered: RatingReasons = NATIONAL_REASONS) -> tuple[Rating, bool]:
+         offered: RatingReasons = NATIONAL_REASONS, at: dt.datetime | None = None,
+         received_at: dt.datetime | None = None) -> tuple[Rating, bool]:
     """Store a rating (flushed, not committed): (rating, True), or the one already stored
     for idempotency_key and False. A ticket must be finished and not rated yet. A bad
-    rating opens its follow-up work item in the same transaction."""
+    rating opens its follow-up work item in the same transaction, due counted from `at`
+    (when the visitor rated, already bounded; default: now, also for received_at)."""
     from server.ratings.followup import open_for_rating  # followup builds on these rules
 
     reasons = list(reasons or [])
@@ -197,6 +199,8 @@ def rate(session: Session, hall: Hall, *, level: int, reasons: list[str] | None 
                     staff_id=ticket.staff_id if ticket else None, level=level, reasons=reasons,
                     comment=comment.strip(), source=source, terminal_id=terminal_id,
                     idempotency_key=idempotency_key)
+    rating.received_at = received_at or utcnow()
+    rating.created_at = at or rating.received_at
     try:
         with session.begin_nested():  # a savepoint: the caller's transaction survives
             session.add(rating)

@@ -102,7 +102,7 @@ def answers(session: Session, hall: Hall, start: dt.date, end: dt.date,
                      key=lambda f: (f.due_on, f.id))
     terminals = set(session.scalars(select(Terminal.id).where(Terminal.hall_id == hall.id)))
     receipts = [o for o in session.scalars(select(OutboxReceipt))
-                if o.terminal_id in terminals and start <= local_date(o.received_at) <= end]
+                if o.terminal_id in terminals and start <= local_date(o.occurred_at) <= end]
     guides = Counter(o.payload["key"] for o in receipts if o.kind == "usage.screen"
                      and o.payload.get("screen") == "guide_detail" and o.payload.get("key"))
     searches = [o.payload for o in receipts if o.kind == "usage.search"]
@@ -280,7 +280,7 @@ def test_roll_ups_follow_changes(session: Session) -> None:
     terminal = session.scalar(select(Terminal.id).where(Terminal.hall_id == hall.id))
     assert terminal is not None
     session.add_all([OutboxReceipt(idempotency_key=f"odd-{n}", terminal_id=terminal,
-                                   kind=kind, payload=payload, received_at=NOW)
+                                   kind=kind, payload=payload, received_at=NOW, occurred_at=NOW)
                      for n, (kind, payload) in enumerate([
                          ("usage.search", {"query": "  拆迁补偿 ", "results": "many"}),
                          ("usage.search", {"query": "Lvshi", "results": 0}),

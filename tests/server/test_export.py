@@ -178,8 +178,11 @@ def expected_record(session: Session, rating: Rating, origin: str) -> dict[str, 
     staff = session.get(User, rating.staff_id) if rating.staff_id else None
     hall = session.get(Hall, rating.hall_id)
     assert hall is not None
-    created = rating.created_at.replace(tzinfo=dt.UTC) if rating.created_at.tzinfo is None \
-        else rating.created_at.astimezone(dt.UTC)
+    def utc(moment: dt.datetime) -> str:
+        aware = moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None \
+            else moment.astimezone(dt.UTC)
+        return aware.strftime("%Y-%m-%dT%H:%M:%SZ")
+
     names = {5: "非常满意", 4: "满意", 2: "不满意"}
     return {
         "idempotency_id": f"{origin}:rating:{rating.id}", "id": rating.id,
@@ -196,7 +199,7 @@ def expected_record(session: Session, rating: Rating, origin: str) -> dict[str, 
         "window_number": window.number if window else None,
         "staff_id": staff.id if staff else None,
         "staff_username": staff.username if staff else None,
-        "created_at": created.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "created_at": utc(rating.created_at), "received_at": utc(rating.received_at),
     }
 
 
