@@ -85,7 +85,7 @@ class RaterScreen(BaseScreen):
     def on_feed_event(self, event: tuple[int, str, dict[str, Any]]) -> None:
         """办结 at this window wakes the pad with the five faces for that ticket."""
         _event_id, kind, payload = event
-        if kind != "finish" or int(payload.get("window") or 0) != self.window_number:
+        if kind != "finished" or int(payload.get("window") or 0) != self.window_number:
             return
         if self.window_number == 0 or self.app.terminal_config.profile != "rater":
             return

@@ -100,7 +100,7 @@ def test_feed_brings_each_change_within_a_second_and_catches_up(
         caught_up.append(kind)
         if len(caught_up) == 2:
             break
-    assert caught_up == ["recalled", "finish"]
+    assert caught_up == ["recalled", "finished"]
 
 
 def test_staff_api_refusals(url: str, hall: QueueHall, terminal: QueueClient) -> None:
