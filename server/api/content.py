@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 from fastapi.responses import FileResponse
@@ -72,7 +72,8 @@ class StoredFile(BaseModel):
 
 # The signed manifest is sent byte for byte (its signature covers the bytes), so it is
 # described here rather than parsed into a model (content/signing.py parse_manifest checks it).
-MANIFEST_SCHEMA = {"type": "object", "required": ["format", "version", "channel", "files"],
+MANIFEST_SCHEMA: dict[str, Any] = {
+    "type": "object", "required": ["format", "version", "channel", "files"],
                    "properties": {
                        "format": {"type": "integer"}, "version": {"type": "string"},
                        "channel": {"type": "string"},
@@ -81,7 +82,7 @@ MANIFEST_SCHEMA = {"type": "object", "required": ["format", "version", "channel"
                            "type": "object", "required": ["sha256", "size"],
                            "properties": {"sha256": {"type": "string"},
                                           "size": {"type": "integer", "minimum": 0}}}}}}
-MANIFEST_REPLY = {"content": {"application/json": {"schema": MANIFEST_SCHEMA}},
+MANIFEST_REPLY: dict[str, Any] = {"content": {"application/json": {"schema": MANIFEST_SCHEMA}},
                   "description": "the exact signed manifest"}
 
 

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from protocol.signing import device_id, verify_signature
@@ -117,6 +118,12 @@ uploads = APIRouter(tags=["devices"], route_class=ScreenshotRoute)
 TerminalDep = Annotated[Terminal, Depends(current_terminal)]
 
 
+class ScreenshotStored(BaseModel):
+    """The screenshot kept: its size in bytes."""
+
+    size: int
+
+
 
 
 @router.post("/enrol", response_model=EnrolmentView)
@@ -197,7 +204,7 @@ async def outbox(body: OutboxBatch, request: Request, terminal: TerminalDep,
     "required": True, "content": {"image/png": {"schema": {"type": "string",
                                                             "format": "binary"}}}}})
 async def screenshot(request: Request, terminal: TerminalDep,
-                     session: SessionDep) -> dict[str, int]:
+                     session: SessionDep) -> ScreenshotStored:
     """Store the terminal's latest screenshot (PNG, at most 5 MB)."""
     png = await request.body()
     if not png.startswith(PNG_SIGNATURE):
@@ -205,7 +212,7 @@ async def screenshot(request: Request, terminal: TerminalDep,
     terminal.screenshot = png
     terminal.health = {**(terminal.health or {}), "screenshot_at": utcnow().isoformat()}
     session.commit()
-    return {"size": len(png)}
+    return ScreenshotStored(size=len(png))
 
 
 router.include_router(uploads)

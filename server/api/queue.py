@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
@@ -85,12 +85,14 @@ class Visitor(_Body):
 
 
 # Refusals are raised: the app's ServiceError handler answers {"error", "message", ...}.
-REFUSED = {status: {"model": QueueRefusal, "description": description} for status, description
+REFUSED: dict[int | str, dict[str, Any]] = {
+    status: {"model": QueueRefusal, "description": description} for status, description
            in ((403, "no hall, or not this staff member's window"),
                (404, "unknown service, window or ticket"),
                (409, "not possible now (closed, busy, wrong state)"),
                (422, "malformed or incomplete"))}
-EVENTS = {200: {"content": {"text/event-stream": {"schema": {"type": "string"}}},
+EVENTS: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/event-stream": {"schema": {"type": "string"}}},
                 "description": "the hall's feed: one event per change, its data a QueueEvent"}}
 
 
