@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import queue
 import threading
@@ -14,6 +15,7 @@ import requests
 from fastapi import FastAPI
 
 from kiosk.queue_client import BoardFeed, QueueClient, TicketRefused, new_request_key
+from protocol.enums import QueueEventKind
 from tests.provisioning.live_server import live_server, set_status
 from tests.server.queue_http import StaffSession, enrolled_queue_client
 from tests.server.queue_setup import PASSWORD, QueueHall, make_queue_hall
@@ -91,6 +93,10 @@ def test_feed_brings_each_change_within_a_second_and_catches_up(
     assert issued[1] == "issued" and issued[2]["ticket"] == ticket["id"]
     assert called[1] == "called" and called[2]["window"] == 1 and called[2]["number"] == "A001"
     assert called[3] - sent < 1.0
+    # Each event says when it happened: the time the call was stored, as the ticket has it.
+    called_at = reply.json()["called_at"]
+    assert dt.datetime.fromisoformat(called[2]["at"]) == dt.datetime.fromisoformat(called_at)
+    assert called[2]["id"] == called[0] and called[2]["kind"] == QueueEventKind.CALLED
     feed.stop()
     # While nobody listens, two changes; a client reconnecting after the last id gets both.
     window.post(f"/windows/1/tickets/{ticket['id']}/recall")
