@@ -126,9 +126,9 @@ class ScreenshotStored(BaseModel):
 
 
 
-@router.post("/enrol", response_model=EnrolmentView)
+@router.post("/enrol")
 async def enrol(request: Request, body: EnrolmentRequest, session: LoopSessionDep,
-                settings: LoopSettingsDep) -> dict[str, Any]:
+                settings: LoopSettingsDep) -> EnrolmentView:
     """Enrol a terminal by its key: accepted at once with a valid token, else pending."""
     headers, raw = await verified_request(request, session, settings)
     public_key = base64.b64decode(body.public_key)
@@ -144,7 +144,7 @@ async def enrol(request: Request, body: EnrolmentRequest, session: LoopSessionDe
         raise refusal(exc.status, exc.message) from None
     remember_nonce(session, terminal, headers["X-Nonce"], settings)
     session.commit()
-    return fleet_service.enrolment_view(session, terminal, settings)
+    return EnrolmentView.model_validate(fleet_service.enrolment_view(session, terminal, settings))
 
 
 async def known_terminal(request: Request, session: LoopSessionDep,
@@ -161,43 +161,44 @@ async def beating_terminal(request: Request, session: LoopSessionDep,
     return await accepted_terminal(request, session, settings)
 
 
-@router.get("/enrolment", response_model=EnrolmentView)
+@router.get("/enrolment")
 async def enrolment(terminal: Annotated[Terminal, Depends(known_terminal)],
-                    session: LoopSessionDep, settings: LoopSettingsDep) -> dict[str, Any]:
+                    session: LoopSessionDep, settings: LoopSettingsDep) -> EnrolmentView:
     """A terminal's enrolment status (answered for pending and rejected terminals too)."""
-    return fleet_service.enrolment_view(session, terminal, settings)
+    return EnrolmentView.model_validate(fleet_service.enrolment_view(session, terminal, settings))
 
 
-@router.post("/heartbeat", response_model=HeartbeatReply)
+@router.post("/heartbeat")
 async def heartbeat(body: HeartbeatReport,
                     beat: Annotated[tuple[Terminal, bool], Depends(beating_terminal)],
-                    session: LoopSessionDep, settings: LoopSettingsDep) -> dict[str, Any]:
+                    session: LoopSessionDep, settings: LoopSettingsDep) -> HeartbeatReply:
     """Store a health report; reply with the config and the commands waiting."""
-    return fleet_service.record_heartbeat(session, beat[0], body.model_dump(), settings,
-                                          commands_waiting=beat[1])
+    return HeartbeatReply.model_validate(fleet_service.record_heartbeat(
+        session, beat[0], body.model_dump(), settings, commands_waiting=beat[1]))
 
 
-@router.post("/commands/{command_id}/ack", response_model=AckReply)
+@router.post("/commands/{command_id}/ack")
 async def acknowledge(command_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
                       body: Acknowledgement, terminal: TerminalDep,
-                      session: SessionDep) -> dict[str, Any]:
+                      session: SessionDep) -> AckReply:
     """Record a command's outcome; acknowledging twice changes nothing."""
     try:
         command, duplicate = fleet_service.acknowledge(session, terminal, command_id, body.ok,
                                                        body.result)
     except fleet_service.FleetError as exc:
         raise refusal(exc.status, exc.message) from None
-    return {"id": command.id, "acked_at": command.acked_at, "duplicate": duplicate}
+    return AckReply.model_validate({"id": command.id, "acked_at": command.acked_at,
+                                    "duplicate": duplicate})
 
 
-@router.post("/outbox", response_model=OutboxReply)
+@router.post("/outbox")
 async def outbox(body: OutboxBatch, request: Request, terminal: TerminalDep,
-                 session: SessionDep) -> dict[str, Any]:
+                 session: SessionDep) -> OutboxReply:
     """Store outbox items (usage events, ratings, complaints) exactly once by key."""
     accepted, duplicates = fleet_service.receive_outbox(
         session, terminal, [item.model_dump(mode="json") for item in body.items],
         request.app.state.settings.follow_up_days, request.app.state.rating_reasons)
-    return {"accepted": accepted, "duplicates": duplicates}
+    return OutboxReply.model_validate({"accepted": accepted, "duplicates": duplicates})
 
 
 @uploads.post("/terminals/screenshot", openapi_extra={"requestBody": {
