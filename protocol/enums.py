@@ -65,7 +65,7 @@ class QueueEventKind(StrEnum):
 
 # The kinds that call a visitor to a window (spoken by the calling display).
 CALL_KINDS = frozenset({QueueEventKind.CALLED, QueueEventKind.RECALLED, QueueEventKind.RESUMED})
-# Feed kinds renamed to the past tense (migration 0008 rewrites stored rows).
+# Feed kinds renamed to the past tense (migration 0009 rewrites stored rows).
 RENAMED_KINDS = {"start": QueueEventKind.STARTED, "finish": QueueEventKind.FINISHED,
                  "hold": QueueEventKind.HELD, "window": QueueEventKind.WINDOW_CHANGED,
                  "notices": QueueEventKind.NOTICES_CHANGED}

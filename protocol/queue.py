@@ -198,8 +198,3 @@ class QueueRefusal(Reply):
     message: str = ""
     message_en: str = ""
     about: str = ""
-
-
-def event_data(kind: str, at: dt.datetime, payload: dict[str, Any]) -> dict[str, Any]:
-    """The data of a feed event as sent: the stored payload with its kind and time."""
-    return {**payload, "kind": kind, "at": at.isoformat()}

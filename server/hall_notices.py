@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from content.overlay import Overlay
 from content.signing import DEFAULT_CHANNEL
+from protocol.enums import QueueEventKind
 from server.models import Hall, utcnow
 from server.queue.core import record
 from server.storage import MediaStorage
@@ -38,5 +39,5 @@ def show_notices(session: Session, hall: Hall, notices: list[dict[str, Any]], ve
                  actor: str) -> None:
     """Put notices on the hall record and tell the hall's displays (in session's transaction)."""
     hall.overlay = {**(hall.overlay or {}), "notices": notices, "content_version": version}
-    record(session, None, hall.id, "notices", actor, utcnow(), version=version,
+    record(session, None, hall.id, QueueEventKind.NOTICES_CHANGED, actor, utcnow(), version=version,
            count=len(notices))

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 from fastapi.responses import FileResponse
@@ -68,6 +68,22 @@ class StoredFile(BaseModel):
     """A file the server stores."""
     sha256: str
     size: int
+
+
+# The signed manifest is sent byte for byte (its signature covers the bytes), so it is
+# described here rather than parsed into a model (content/signing.py parse_manifest checks it).
+MANIFEST_SCHEMA: dict[str, Any] = {
+    "type": "object", "required": ["format", "version", "channel", "files"],
+                   "properties": {
+                       "format": {"type": "integer"}, "version": {"type": "string"},
+                       "channel": {"type": "string"},
+                       "hall": {"anyOf": [{"type": "string"}, {"type": "null"}]},
+                       "files": {"type": "object", "additionalProperties": {
+                           "type": "object", "required": ["sha256", "size"],
+                           "properties": {"sha256": {"type": "string"},
+                                          "size": {"type": "integer", "minimum": 0}}}}}}
+MANIFEST_REPLY: dict[str, Any] = {"content": {"application/json": {"schema": MANIFEST_SCHEMA}},
+                  "description": "the exact signed manifest"}
 
 
 def _latest(session: Session, key: str) -> Bundle | None:
@@ -150,7 +166,7 @@ def list_bundles(_user: Annotated[User, Depends(require_role("editor", "it_admin
 
 
 @router.get("/content/manifest", responses={
-    200: {"content": {"application/json": {}}, "description": "the exact signed manifest"},
+    200: MANIFEST_REPLY,
     304: {"description": "unchanged since If-None-Match"}, 404: {"description": "none"}})
 def get_manifest(request: Request, terminal: SignedBy, session: DbSession,
                  channel: Channel = "stable") -> Response:
@@ -174,7 +190,7 @@ def get_manifest(request: Request, terminal: SignedBy, session: DbSession,
 
 
 @router.get("/content/overlay", responses={
-    200: {"content": {"application/json": {}}, "description": "the exact signed manifest"},
+    200: MANIFEST_REPLY,
     404: {"description": "no overlay for this terminal's hall"}})
 def get_overlay(terminal: SignedBy, session: DbSession, channel: Channel = "stable"
                 ) -> Response:

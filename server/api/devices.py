@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from protocol.signing import device_id, verify_signature
@@ -117,11 +118,17 @@ uploads = APIRouter(tags=["devices"], route_class=ScreenshotRoute)
 TerminalDep = Annotated[Terminal, Depends(current_terminal)]
 
 
+class ScreenshotStored(BaseModel):
+    """The screenshot kept: its size in bytes."""
+
+    size: int
 
 
-@router.post("/enrol", response_model=EnrolmentView)
+
+
+@router.post("/enrol")
 async def enrol(request: Request, body: EnrolmentRequest, session: LoopSessionDep,
-                settings: LoopSettingsDep) -> dict[str, Any]:
+                settings: LoopSettingsDep) -> EnrolmentView:
     """Enrol a terminal by its key: accepted at once with a valid token, else pending."""
     headers, raw = await verified_request(request, session, settings)
     public_key = base64.b64decode(body.public_key)
@@ -137,7 +144,7 @@ async def enrol(request: Request, body: EnrolmentRequest, session: LoopSessionDe
         raise refusal(exc.status, exc.message) from None
     remember_nonce(session, terminal, headers["X-Nonce"], settings)
     session.commit()
-    return fleet_service.enrolment_view(session, terminal, settings)
+    return EnrolmentView.model_validate(fleet_service.enrolment_view(session, terminal, settings))
 
 
 async def known_terminal(request: Request, session: LoopSessionDep,
@@ -154,50 +161,51 @@ async def beating_terminal(request: Request, session: LoopSessionDep,
     return await accepted_terminal(request, session, settings)
 
 
-@router.get("/enrolment", response_model=EnrolmentView)
+@router.get("/enrolment")
 async def enrolment(terminal: Annotated[Terminal, Depends(known_terminal)],
-                    session: LoopSessionDep, settings: LoopSettingsDep) -> dict[str, Any]:
+                    session: LoopSessionDep, settings: LoopSettingsDep) -> EnrolmentView:
     """A terminal's enrolment status (answered for pending and rejected terminals too)."""
-    return fleet_service.enrolment_view(session, terminal, settings)
+    return EnrolmentView.model_validate(fleet_service.enrolment_view(session, terminal, settings))
 
 
-@router.post("/heartbeat", response_model=HeartbeatReply)
+@router.post("/heartbeat")
 async def heartbeat(body: HeartbeatReport,
                     beat: Annotated[tuple[Terminal, bool], Depends(beating_terminal)],
-                    session: LoopSessionDep, settings: LoopSettingsDep) -> dict[str, Any]:
+                    session: LoopSessionDep, settings: LoopSettingsDep) -> HeartbeatReply:
     """Store a health report; reply with the config and the commands waiting."""
-    return fleet_service.record_heartbeat(session, beat[0], body.model_dump(), settings,
-                                          commands_waiting=beat[1])
+    return HeartbeatReply.model_validate(fleet_service.record_heartbeat(
+        session, beat[0], body.model_dump(), settings, commands_waiting=beat[1]))
 
 
-@router.post("/commands/{command_id}/ack", response_model=AckReply)
+@router.post("/commands/{command_id}/ack")
 async def acknowledge(command_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
                       body: Acknowledgement, terminal: TerminalDep,
-                      session: SessionDep) -> dict[str, Any]:
+                      session: SessionDep) -> AckReply:
     """Record a command's outcome; acknowledging twice changes nothing."""
     try:
         command, duplicate = fleet_service.acknowledge(session, terminal, command_id, body.ok,
                                                        body.result)
     except fleet_service.FleetError as exc:
         raise refusal(exc.status, exc.message) from None
-    return {"id": command.id, "acked_at": command.acked_at, "duplicate": duplicate}
+    return AckReply.model_validate({"id": command.id, "acked_at": command.acked_at,
+                                    "duplicate": duplicate})
 
 
-@router.post("/outbox", response_model=OutboxReply)
+@router.post("/outbox")
 async def outbox(body: OutboxBatch, request: Request, terminal: TerminalDep,
-                 session: SessionDep) -> dict[str, Any]:
+                 session: SessionDep) -> OutboxReply:
     """Store outbox items (usage events, ratings, complaints) exactly once by key."""
     accepted, duplicates = fleet_service.receive_outbox(
         session, terminal, [item.model_dump(mode="json") for item in body.items],
         request.app.state.settings.follow_up_days, request.app.state.rating_reasons)
-    return {"accepted": accepted, "duplicates": duplicates}
+    return OutboxReply.model_validate({"accepted": accepted, "duplicates": duplicates})
 
 
 @uploads.post("/terminals/screenshot", openapi_extra={"requestBody": {
     "required": True, "content": {"image/png": {"schema": {"type": "string",
                                                             "format": "binary"}}}}})
 async def screenshot(request: Request, terminal: TerminalDep,
-                     session: SessionDep) -> dict[str, int]:
+                     session: SessionDep) -> ScreenshotStored:
     """Store the terminal's latest screenshot (PNG, at most 5 MB)."""
     png = await request.body()
     if not png.startswith(PNG_SIGNATURE):
@@ -205,7 +213,7 @@ async def screenshot(request: Request, terminal: TerminalDep,
     terminal.screenshot = png
     terminal.health = {**(terminal.health or {}), "screenshot_at": utcnow().isoformat()}
     session.commit()
-    return {"size": len(png)}
+    return ScreenshotStored(size=len(png))
 
 
 router.include_router(uploads)

@@ -18,11 +18,23 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from server.api.followup_models import (
+    ApiRefusal,
+    CalendarCleared,
+    CalendarDay,
+    CalendarImported,
+    CalendarYear,
+    ComplaintStored,
+    ItemList,
+    ItemView,
+    MyRatings,
+)
 from server.deps import get_session
 from server.models import Hall, User
 from server.ratings import calendar, workflow
 from server.ratings import followup_views as views
 from server.ratings.complaints import CATEGORIES, ComplaintError, submit
+from server.ratings.models import CalendarDay as CalendarRow
 from server.ratings.models import FollowUp
 from server.ratings.workflow import FollowUpError
 from server.security import require_role
@@ -104,7 +116,8 @@ def _refused(error: FollowUpError) -> JSONResponse:
     return JSONResponse(status_code=error.status, content=error.as_json())
 
 
-def _step(session: Session, user: User, item_id: int, run: Callable[[FollowUp], object]) -> Any:
+def _step(session: Session, user: User, item_id: int, run: Callable[[FollowUp], object]
+          ) -> ItemView | JSONResponse:
     """Run one workflow step on the locked item in a transaction; answer with the item."""
     try:
         item = workflow.load(session, item_id, user, lock=True)
@@ -113,32 +126,40 @@ def _step(session: Session, user: User, item_id: int, run: Callable[[FollowUp], 
     except FollowUpError as error:
         session.rollback()
         return _refused(error)
-    return views.item_view(session, item, user)
+    return ItemView.model_validate(views.item_view(session, item, user))
 
 
-@router.get("/followups")
+# Refusals: {"error", "message"} with the status.
+REFUSED: dict[int | str, dict[str, Any]] = {
+    status: {"model": ApiRefusal} for status in (403, 404, 409, 422)}
+
+
+@router.get("/followups", response_model=ItemList, responses=REFUSED)
 def list_followups(session: DbSession, user: Handler,
                    state: StateFilter | None = None,
                    kind: Annotated[Literal["rating", "complaint"] | None, Query()] = None,
                    overdue: bool | None = None,
-                   page: Annotated[int, Query(ge=1, le=100_000)] = 1) -> Any:
+                   page: Annotated[int, Query(ge=1, le=100_000)] = 1
+                   ) -> ItemList | JSONResponse:
     """The work items of the user's hall (a staff member: assigned to or about them)."""
     if user.hall_id is None:
         return refusal(403, "no_hall", "您的账号未关联大厅。")
     filters = views.Filters(state=state, kind=kind, overdue=overdue)
     items, total = views.list_items(session, user, filters, page)
-    return {"items": items, "total": total, "page": page, "page_size": views.PAGE_SIZE,
-            "counts": views.counts(session, user), "today": workflow.today().isoformat()}
+    return ItemList.model_validate({
+        "items": items, "total": total, "page": page, "page_size": views.PAGE_SIZE,
+        "counts": views.counts(session, user), "today": workflow.today().isoformat()})
 
 
 @router.get("/followups/my-ratings")
-def my_ratings(session: DbSession, user: Handler) -> Any:
+def my_ratings(session: DbSession, user: Handler) -> MyRatings:
     """Ratings bound to the signed-in staff member, with the appeal state of bad ones."""
-    return {"ratings": views.my_ratings(session, user)}
+    return MyRatings.model_validate({"ratings": views.my_ratings(session, user)})
 
 
-@router.get("/followups/{item_id}")
-def followup_detail(item_id: ItemId, session: DbSession, user: Handler) -> Any:
+@router.get("/followups/{item_id}", response_model=ItemView, responses=REFUSED)
+def followup_detail(item_id: ItemId, session: DbSession, user: Handler
+                    ) -> ItemView | JSONResponse:
     """One item: its rating or complaint, ticket, service, window, staff and audit trail."""
     try:
         item = workflow.load(session, item_id, user)
@@ -149,39 +170,44 @@ def followup_detail(item_id: ItemId, session: DbSession, user: Handler) -> Any:
     view = views.item_view(session, item, user)
     if "assign" in view["steps"]:
         view["handlers"] = views.handlers(session, item)
-    return view
+    return ItemView.model_validate(view)
 
 
-@router.post("/followups/{item_id}/assign")
-def assign(item_id: ItemId, body: Assign, session: DbSession, user: Handler) -> Any:
+@router.post("/followups/{item_id}/assign", response_model=ItemView, responses=REFUSED)
+def assign(item_id: ItemId, body: Assign, session: DbSession, user: Handler
+          ) -> ItemView | JSONResponse:
     """指派 the item to a staff member or supervisor of the hall (supervisors)."""
     return _step(session, user, item_id, lambda item: workflow.assign(
         session, item, user, body.assignee_id, body.note))
 
 
-@router.post("/followups/{item_id}/visit")
-def visit(item_id: ItemId, body: Note, session: DbSession, user: Handler) -> Any:
+@router.post("/followups/{item_id}/visit", response_model=ItemView, responses=REFUSED)
+def visit(item_id: ItemId, body: Note, session: DbSession, user: Handler
+          ) -> ItemView | JSONResponse:
     """Record the 回访 (the assignee or a supervisor)."""
     return _step(session, user, item_id,
                  lambda item: workflow.visit(session, item, user, body.text))
 
 
-@router.post("/followups/{item_id}/close")
-def close(item_id: ItemId, body: Note, session: DbSession, user: Handler) -> Any:
+@router.post("/followups/{item_id}/close", response_model=ItemView, responses=REFUSED)
+def close(item_id: ItemId, body: Note, session: DbSession, user: Handler
+          ) -> ItemView | JSONResponse:
     """办结 with the 整改 result, an explanation or the reply to a complaint."""
     return _step(session, user, item_id,
                  lambda item: workflow.close(session, item, user, body.text))
 
 
-@router.post("/followups/{item_id}/appeal")
-def appeal(item_id: ItemId, body: Note, session: DbSession, user: Handler) -> Any:
+@router.post("/followups/{item_id}/appeal", response_model=ItemView, responses=REFUSED)
+def appeal(item_id: ItemId, body: Note, session: DbSession, user: Handler
+          ) -> ItemView | JSONResponse:
     """申诉 by the staff member the bad rating is bound to."""
     return _step(session, user, item_id,
                  lambda item: workflow.appeal(session, item, user, body.text))
 
 
-@router.post("/followups/{item_id}/decide")
-def decide(item_id: ItemId, body: Decision, session: DbSession, user: Handler) -> Any:
+@router.post("/followups/{item_id}/decide", response_model=ItemView, responses=REFUSED)
+def decide(item_id: ItemId, body: Decision, session: DbSession, user: Handler
+          ) -> ItemView | JSONResponse:
     """复核 an appeal: upheld or overturned (supervisors)."""
     return _step(session, user, item_id, lambda item: workflow.decide(
         session, item, user, body.decision, body.note))
@@ -190,22 +216,23 @@ def decide(item_id: ItemId, body: Decision, session: DbSession, user: Handler) -
 # -- the holiday calendar (province-wide, so IT manages it) ------------------------------
 
 
-def _entry(entry: Any) -> dict[str, Any]:
-    return {"day": entry.day.isoformat(), "off": entry.off, "name": entry.name}
+def _entry(entry: CalendarRow) -> CalendarDay:
+    return CalendarDay(day=entry.day.isoformat(), off=entry.off, name=entry.name)
 
 
 @router.get("/calendar")
 def calendar_days(session: DbSession,
                   user: Annotated[User, Depends(require_role("staff", "supervisor",
                                                              "it_admin"))],
-                  year: Annotated[int, Query(ge=2000, le=2100)]) -> Any:
+                  year: Annotated[int, Query(ge=2000, le=2100)]) -> CalendarYear:
     """The holidays and adjusted working days of a year."""
     entries = calendar.days_between(session, dt.date(year, 1, 1), dt.date(year, 12, 31))
-    return {"year": year, "days": [_entry(entry) for entry in entries]}
+    return CalendarYear(year=year, days=[_entry(entry) for entry in entries])
 
 
-@router.put("/calendar/{day}")
-def calendar_set(day: dt.date, body: CalendarEntry, session: DbSession, user: ItAdmin) -> Any:
+@router.put("/calendar/{day}", response_model=CalendarDay, responses=REFUSED)
+def calendar_set(day: dt.date, body: CalendarEntry, session: DbSession, user: ItAdmin
+                 ) -> CalendarDay | JSONResponse:
     """Mark a day as a holiday or an adjusted working day."""
     try:
         entry = calendar.set_day(session, day, body.off, body.name)
@@ -216,19 +243,21 @@ def calendar_set(day: dt.date, body: CalendarEntry, session: DbSession, user: It
     return _entry(entry)
 
 
-@router.delete("/calendar/{day}")
-def calendar_clear(day: dt.date, session: DbSession, user: ItAdmin) -> Any:
+@router.delete("/calendar/{day}", response_model=CalendarCleared, responses=REFUSED)
+def calendar_clear(day: dt.date, session: DbSession, user: ItAdmin
+                   ) -> CalendarCleared | JSONResponse:
     """Make a day ordinary again."""
     if not calendar.clear_day(session, day):
         return refusal(404, "not_found", "该日期没有设置。")
     session.commit()
-    return {"day": day.isoformat(), "cleared": True}
+    return CalendarCleared(day=day.isoformat(), cleared=True)
 
 
-@router.post("/calendar/import")
+@router.post("/calendar/import", response_model=CalendarImported, responses=REFUSED)
 def calendar_import(session: DbSession, user: ItAdmin,
                     text: Annotated[str | None, Body(media_type="text/plain",
-                                                     max_length=200_000)] = None) -> Any:
+                                                     max_length=200_000)] = None
+                    ) -> CalendarImported | JSONResponse:
     """Import a calendar YAML sent as the body, or the national list shipped with the server."""
     try:
         written = calendar.import_calendar(session, text if text else calendar.SHIPPED)
@@ -236,7 +265,7 @@ def calendar_import(session: DbSession, user: ItAdmin,
     except calendar.CalendarError as error:
         session.rollback()
         return refusal(422, "bad_calendar", str(error))
-    return {"days": written}
+    return CalendarImported(days=written)
 
 
 # -- the public online complaint (no account) --------------------------------------------
@@ -261,9 +290,12 @@ def submit_online(request: Request, session: Session, hall_code: str, category: 
     return complaint, created
 
 
-@router.post("/complaints/{hall_code}", status_code=201)
+@router.post("/complaints/{hall_code}", status_code=201, response_model=ComplaintStored,
+             responses={200: {"model": ComplaintStored,
+                              "description": "the complaint this idempotency key stored"},
+                        **REFUSED})
 def online_complaint(hall_code: str, body: OnlineComplaint, request: Request,
-                     response: Response, session: DbSession) -> Any:
+                     response: Response, session: DbSession) -> ComplaintStored | JSONResponse:
     """A visitor's complaint or suggestion from the phone; the same idempotency key returns
     the complaint already stored (200)."""
     try:
@@ -276,5 +308,5 @@ def online_complaint(hall_code: str, body: OnlineComplaint, request: Request,
         return refusal(422, error.code, error.message)
     if not created:
         response.status_code = 200
-    return {"id": complaint.id, "category": complaint.category,
-            "category_name": CATEGORIES[complaint.category][0], "kind": complaint.kind}
+    return ComplaintStored(id=complaint.id, category=complaint.category,
+                           category_name=CATEGORIES[complaint.category][0], kind=complaint.kind)

@@ -57,7 +57,8 @@ def phone_events(request: Request, token: str, session: DbSession,
             return []
         last.clear()
         last.update(status)
-        return [feed.sse(rows[-1][0], "status", status)]
+        # at: when the change that moved it happened (the feed row's time).
+        return [feed.sse(rows[-1][0], "status", {**status, "at": rows[-1][2]["at"]})]
 
     stream = feed.stream(database, request.app.state.broker, hall_id, after,
                          request.is_disconnected, render)

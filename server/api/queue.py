@@ -7,15 +7,29 @@ with the CSRF header. Refusals are JSON ``{"error", "message", "message_en"}``.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from protocol.queue import (
+    Board,
+    HallRef,
+    QueueRefusal,
+    ServicesReply,
+    StaffBoard,
+    StaffMember,
+    TicketIssued,
+    TicketRequest,
+    TicketView,
+    WaitingTicket,
+    WindowReply,
+)
 from server.deps import get_session
 from server.models import Hall, Terminal, User, Window
 from server.queue import actions, feed
@@ -38,15 +52,6 @@ TicketId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
-
-
-class TicketRequest(_Body):
-    """What a terminal sends to take a ticket."""
-
-    service: str = Field(min_length=1, max_length=40)
-    priority: Literal["normal", "green", "appointment"] = "normal"
-    appointment_code: str | None = Field(None, max_length=20)
-    idempotency_key: str = Field(min_length=8, max_length=80, pattern=r"^[A-Za-z0-9_.:-]+$")
 
 
 class WindowState(_Body):
@@ -79,8 +84,16 @@ class Visitor(_Body):
     result: str = Field("", max_length=500)
 
 
-def _error(error: QueueError) -> JSONResponse:
-    return JSONResponse(status_code=error.status, content=error.as_json())
+# Refusals are raised: the app's ServiceError handler answers {"error", "message", ...}.
+REFUSED: dict[int | str, dict[str, Any]] = {
+    status: {"model": QueueRefusal, "description": description} for status, description
+           in ((403, "no hall, or not this staff member's window"),
+               (404, "unknown service, window or ticket"),
+               (409, "not possible now (closed, busy, wrong state)"),
+               (422, "malformed or incomplete"))}
+EVENTS: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/event-stream": {"schema": {"type": "string"}}},
+                "description": "the hall's feed: one event per change, its data a QueueEvent"}}
 
 
 def _hall_of(session: Session, member: Terminal | User) -> Hall:
@@ -107,20 +120,19 @@ def _events(request: Request, session: Session, hall: Hall, after: int) -> Strea
 # -- terminals --------------------------------------------------------------------------
 
 
-@router.get("/services")
-def terminal_services(session: DbSession, terminal: SignedTerminal) -> Any:
+@router.get("/services", responses=REFUSED)
+def terminal_services(session: DbSession, terminal: SignedTerminal) -> ServicesReply:
     """The hall's services: open now or when they open, waiting count and estimated wait."""
-    try:
-        hall = _hall_of(session, terminal)
-    except QueueError as error:
-        return _error(error)
-    return {"hall": {"code": hall.code, "name": hall.name},
-            "services": services_view(session, hall)}
+    hall = _hall_of(session, terminal)
+    return ServicesReply.model_validate({"hall": HallRef(code=hall.code, name=hall.name),
+                                         "services": services_view(session, hall)})
 
 
-@router.post("/tickets", status_code=201)
+@router.post("/tickets", status_code=201, responses={
+    200: {"model": TicketIssued, "description": "the ticket this idempotency key took"},
+    **REFUSED})
 def take_ticket(body: TicketRequest, response: Response, session: DbSession,
-                terminal: SignedTerminal) -> Any:
+                terminal: SignedTerminal) -> TicketIssued:
     """Issue a ticket; the same idempotency key returns the same ticket (200)."""
     try:
         hall = _hall_of(session, terminal)
@@ -129,9 +141,9 @@ def take_ticket(body: TicketRequest, response: Response, session: DbSession,
             priority=body.priority, appointment_code=body.appointment_code,
             idempotency_key=body.idempotency_key, terminal_id=terminal.id)
         session.commit()
-    except QueueError as error:
+    except QueueError:
         session.rollback()
-        return _error(error)
+        raise
     except IntegrityError:  # the same key raced in from a retry: return what the first made
         session.rollback()
         ticket = session.scalars(select(Ticket).where(
@@ -140,28 +152,21 @@ def take_ticket(body: TicketRequest, response: Response, session: DbSession,
     if not created:
         response.status_code = 200
     view = ticket_view(session, ticket, private=True)
-    view["hall_name"] = hall.name
-    return view
+    return TicketIssued.model_validate({**view, "hall_name": hall.name})
 
 
-@router.get("/board")
-def terminal_board(session: DbSession, terminal: SignedTerminal) -> Any:
+@router.get("/board", responses=REFUSED)
+def terminal_board(session: DbSession, terminal: SignedTerminal) -> Board:
     """The hall board for a calling display."""
-    try:
-        return board_view(session, _hall_of(session, terminal))
-    except QueueError as error:
-        return _error(error)
+    return Board.model_validate(board_view(session, _hall_of(session, terminal)))
 
 
-@router.get("/events")
+@router.get("/events", response_class=StreamingResponse, responses={**EVENTS, **REFUSED})
 def terminal_events(request: Request, session: DbSession, terminal: SignedTerminal,
                     after: Annotated[int | None, Query(ge=0, le=MAX_ID)] = None,
-                    last_event_id: Annotated[str | None, Header()] = None) -> Any:
+                    last_event_id: Annotated[str | None, Header()] = None) -> StreamingResponse:
     """The hall's queue changes as server-sent events (catch up with ?after=ID)."""
-    try:
-        hall = _hall_of(session, terminal)
-    except QueueError as error:
-        return _error(error)
+    hall = _hall_of(session, terminal)
     return _events(request, session, hall, _after(after, last_event_id, session, hall))
 
 
@@ -177,94 +182,106 @@ def _window(session: Session, user: User, number: int) -> Window:
     return window
 
 
-def _staff_action(session: Session, user: User, number: int, run: Any) -> Any:
+ActionReply = TicketView | WindowReply
+
+
+def _staff_action(session: Session, user: User, number: int,
+                  run: Callable[[int], Ticket | Window]) -> ActionReply:
     """Run one window action in a transaction and answer with the ticket or window."""
     try:
         window = _window(session, user, number)
         result = run(window.id)
         session.commit()
-    except QueueError as error:
+    except QueueError:
         session.rollback()
-        return _error(error)
+        raise
     if isinstance(result, Ticket):
-        return ticket_view(session, result)
-    return {"number": result.number, "state": result.state, "pause_reason": result.pause_reason}
+        return TicketView.model_validate(ticket_view(session, result))
+    return WindowReply(number=result.number, state=result.state,
+                       pause_reason=result.pause_reason)
 
 
-@router.get("/staff/board")
-def staff_board(session: DbSession, user: Staff) -> Any:
+@router.get("/staff/board", responses=REFUSED)
+def staff_board(session: DbSession, user: Staff) -> StaffBoard:
     """The board and the waiting list of the staff member's hall."""
-    try:
-        hall = _hall_of(session, user)
-    except QueueError as error:
-        return _error(error)
-    return board_view(session, hall) | {"waiting": waiting_list(session, hall),
-                                        "me": {"id": user.id, "username": user.username,
-                                               "role": user.role}}
+    return staff_board_of(session, user)
 
 
-@router.get("/staff/events")
+def staff_board_of(session: Session, user: User) -> StaffBoard:
+    """The staff board (also what the console page starts from); QueueError without a hall."""
+    hall = _hall_of(session, user)
+    return StaffBoard.model_validate(
+        board_view(session, hall)
+        | {"waiting": [WaitingTicket.model_validate(ticket)
+                       for ticket in waiting_list(session, hall)],
+           "me": StaffMember(id=user.id, username=user.username, role=user.role)})
+
+
+@router.get("/staff/events", response_class=StreamingResponse, responses={**EVENTS, **REFUSED})
 def staff_events(request: Request, session: DbSession, user: Staff,
                  after: Annotated[int | None, Query(ge=0, le=MAX_ID)] = None,
-                 last_event_id: Annotated[str | None, Header()] = None) -> Any:
+                 last_event_id: Annotated[str | None, Header()] = None) -> StreamingResponse:
     """The hall's queue changes for the console, as server-sent events."""
-    try:
-        hall = _hall_of(session, user)
-    except QueueError as error:
-        return _error(error)
+    hall = _hall_of(session, user)
     return _events(request, session, hall, _after(after, last_event_id, session, hall))
 
 
-@router.post("/windows/{number}/sign-in")
-def sign_in(number: WindowNumber, session: DbSession, user: Staff) -> Any:
+@router.post("/windows/{number}/sign-in", responses=REFUSED)
+def sign_in(number: WindowNumber, session: DbSession, user: Staff) -> WindowReply:
     """Take the window and open it."""
-    return _staff_action(session, user, number,
-                         lambda window_id: actions.sign_in(session, window_id, user))
+    reply = _staff_action(session, user, number,
+                          lambda window_id: actions.sign_in(session, window_id, user))
+    assert isinstance(reply, WindowReply)
+    return reply
 
 
-@router.post("/windows/{number}/state")
-def window_state(number: WindowNumber, body: WindowState, session: DbSession, user: Staff) -> Any:
+@router.post("/windows/{number}/state", responses=REFUSED)
+def window_state(number: WindowNumber, body: WindowState, session: DbSession, user: Staff
+                 ) -> WindowReply:
     """暂停 with a reason, 恢复, or close the window and sign out."""
-    return _staff_action(session, user, number, lambda window_id: actions.set_window_state(
+    reply = _staff_action(session, user, number, lambda window_id: actions.set_window_state(
         session, window_id, user, body.state, body.reason))
+    assert isinstance(reply, WindowReply)
+    return reply
 
 
-@router.post("/windows/{number}/call-next")
-def call_next(number: WindowNumber, session: DbSession, user: Staff) -> Any:
+@router.post("/windows/{number}/call-next", responses=REFUSED)
+def call_next(number: WindowNumber, session: DbSession, user: Staff) -> ActionReply:
     """叫号: call the next ticket."""
     return _staff_action(session, user, number,
                          lambda window_id: actions.call_next(session, window_id, user))
 
 
-@router.post("/windows/{number}/call")
-def call_number(number: WindowNumber, body: CallNumber, session: DbSession, user: Staff) -> Any:
+@router.post("/windows/{number}/call", responses=REFUSED)
+def call_number(number: WindowNumber, body: CallNumber, session: DbSession, user: Staff
+                ) -> ActionReply:
     """指定叫号: call one waiting ticket by its number."""
     return _staff_action(session, user, number, lambda window_id: actions.call_number(
         session, window_id, user, body.number))
 
 
-@router.post("/windows/{number}/tickets/{ticket_id}/transfer")
+@router.post("/windows/{number}/tickets/{ticket_id}/transfer", responses=REFUSED)
 def transfer(number: WindowNumber, ticket_id: TicketId, body: Transfer, session: DbSession,
-             user: Staff) -> Any:
+             user: Staff) -> ActionReply:
     """转移 the ticket to another service or window."""
     return _staff_action(session, user, number, lambda window_id: actions.transfer(
         session, window_id, user, ticket_id, service_code=body.service,
         window_number=body.window))
 
 
-@router.post("/windows/{number}/tickets/{ticket_id}/visitor")
+@router.post("/windows/{number}/tickets/{ticket_id}/visitor", responses=REFUSED)
 def register_visitor(number: WindowNumber, ticket_id: TicketId, body: Visitor, session: DbSession,
-                     user: Staff) -> Any:
+                     user: Staff) -> ActionReply:
     """Record the 服务台账 registration with the ticket."""
     fields = {key: value for key, value in body.model_dump().items() if value}
     return _staff_action(session, user, number, lambda window_id: actions.register_visitor(
         session, window_id, user, ticket_id, fields))
 
 
-@router.post("/windows/{number}/tickets/{ticket_id}/{action}")
+@router.post("/windows/{number}/tickets/{ticket_id}/{action}", responses=REFUSED)
 def ticket_action(number: WindowNumber, ticket_id: TicketId,
                   action: Literal["recall", "start", "finish", "no_show", "hold", "resume"],
-                  session: DbSession, user: Staff) -> Any:
+                  session: DbSession, user: Staff) -> ActionReply:
     """重呼, 开始办理, 办结, 过号, 挂起 or 回呼 the window's ticket (declared last: it
     would shadow transfer and visitor)."""
     return _staff_action(session, user, number, lambda window_id: actions.act(

@@ -9,11 +9,18 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from protocol.feedback import (
+    RatingLevel,
+    RatingLevels,
+    RatingView,
+    Refusal,
+    TerminalRating,
+    TicketToRate,
+)
 from server.deps import get_rating_reasons, get_session
 from server.models import Hall, Terminal, utcnow
 from server.queue.hours import local_day
@@ -42,64 +49,64 @@ class RatingBody(BaseModel):
     comment: str = ""  # its length is checked by the rules, which say so in Chinese
 
 
-class TerminalRating(RatingBody):
-    """From a terminal: a ticket number of today (or none: the hall in general)."""
+class HallRatingError(RatingError):
+    """RatingError, plus a terminal that belongs to no hall."""
 
-    ticket_number: str | None = Field(None, min_length=2, max_length=8)
-    source: str = Field("terminal", pattern="^(terminal|pad)$")
-    idempotency_key: str = Field(min_length=8, max_length=80, pattern=r"^[A-Za-z0-9_.:-]+$")
-
-
-def _refused(error: RatingError) -> JSONResponse:
-    return JSONResponse(status_code=error.status, content=error.as_json())
+    MESSAGES = {**RatingError.MESSAGES,
+                "no_hall": (403, "终端未关联大厅。", "The terminal belongs to no hall.")}
 
 
-def _view(rating: Rating) -> dict[str, Any]:
-    return {"id": rating.id, "level": rating.level, "level_name": LEVELS[rating.level],
-            "reasons": rating.reasons, "ticket": rating.ticket_id, "source": rating.source}
+# Refusals are raised: the app's ServiceError handler answers {"error", "message"}.
+REFUSED: dict[int | str, dict[str, Any]] = {
+    status: {"model": Refusal, "description": description} for status, description
+           in ((403, "the terminal belongs to no hall"), (404, "no such ticket today"),
+               (409, "not finished, or rated already"), (422, "a level or reason not offered"))}
+
+
+def _view(rating: Rating) -> RatingView:
+    return RatingView(id=rating.id, level=rating.level, level_name=LEVELS[rating.level],
+                      reasons=rating.reasons, ticket=rating.ticket_id, source=rating.source)
 
 
 @router.get("/api/v1/ratings/levels")
-def levels(offered: Annotated[RatingReasons, Depends(get_rating_reasons)]) -> dict[str, Any]:
+def levels(offered: Annotated[RatingReasons, Depends(get_rating_reasons)]) -> RatingLevels:
     """The five levels and the reasons offered for each (what a rating pad shows)."""
-    return {"indicators": list(INDICATORS), "levels": [
-        {"level": level, "name": LEVELS[level], "name_en": LEVELS_EN[level],
-         "reasons": list(offered.reasons[level]),
-         "indicators": {reason: offered.indicator[reason]
-                        for reason in offered.reasons[level]}}
-        for level in sorted(LEVELS, reverse=True)]}
+    return RatingLevels(indicators=list(INDICATORS), levels=[
+        RatingLevel(level=level, name=LEVELS[level], name_en=LEVELS_EN[level],
+                    reasons=list(offered.reasons[level]),
+                    indicators={reason: offered.indicator[reason]
+                                for reason in offered.reasons[level]})
+        for level in sorted(LEVELS, reverse=True)])
 
 
-@router.get("/api/v1/ratings/ticket/{number}")
+@router.get("/api/v1/ratings/ticket/{number}", responses=REFUSED)
 def ticket_to_rate(number: str, session: DbSession,
-                   terminal: Annotated[Terminal, Depends(current_terminal)]) -> Any:
+                   terminal: Annotated[Terminal, Depends(current_terminal)]) -> TicketToRate:
     """Whether today's ticket `number` of the terminal's hall can be rated (评价服务 checks
     before showing the levels; the rating itself travels through the terminal's outbox)."""
     ticket = session.scalar(select(Ticket).where(
         Ticket.hall_id == terminal.hall_id, Ticket.day == local_day(utcnow()),
         Ticket.number == number.strip().upper()[:8])) if terminal.hall_id else None
-    try:
-        if ticket is None:
-            raise RatingError("unknown_ticket")
-        if ticket.state != "finished":
-            raise RatingError("not_finished")
-        if session.scalar(select(Rating.id).where(Rating.ticket_id == ticket.id)) is not None:
-            raise RatingError("already_rated")
-    except RatingError as error:
-        return _refused(error)
-    return {"ticket": ticket.id, "number": ticket.number, "day": ticket.day,
-            "service": ticket.service.name,
-            "window": ticket.window.number if ticket.window else None}
+    if ticket is None:
+        raise RatingError("unknown_ticket")
+    if ticket.state != "finished":
+        raise RatingError("not_finished")
+    if session.scalar(select(Rating.id).where(Rating.ticket_id == ticket.id)) is not None:
+        raise RatingError("already_rated")
+    return TicketToRate(ticket=ticket.id, number=ticket.number, day=ticket.day,
+                        service=ticket.service.name,
+                        window=ticket.window.number if ticket.window else None)
 
 
-@router.post("/api/v1/ratings", status_code=201)
+@router.post("/api/v1/ratings", status_code=201, responses={
+    200: {"model": RatingView, "description": "the rating this idempotency key stored"},
+    **REFUSED})
 def terminal_rating(body: TerminalRating, request: Request, response: Response, session: DbSession,
-                    terminal: Annotated[Terminal, Depends(current_terminal)]) -> Any:
+                    terminal: Annotated[Terminal, Depends(current_terminal)]) -> RatingView:
     """Rate a finished ticket of today by its number, or the hall without a ticket."""
     hall = session.get(Hall, terminal.hall_id) if terminal.hall_id else None
     if hall is None:
-        return JSONResponse(status_code=403, content={"error": "no_hall",
-                                                       "message": "终端未关联大厅。"})
+        raise HallRatingError("no_hall")
     try:
         ticket = None
         if body.ticket_number:
@@ -114,16 +121,17 @@ def terminal_rating(body: TerminalRating, request: Request, response: Response, 
                                follow_up_days=request.app.state.settings.follow_up_days,
                                offered=request.app.state.rating_reasons)
         session.commit()
-    except RatingError as error:
+    except RatingError:
         session.rollback()
-        return _refused(error)
+        raise
     if not created:
         response.status_code = 200
     return _view(rating)
 
 
 @router.post("/t/{token}/rating", status_code=201, include_in_schema=False)
-def phone_rating(token: str, body: RatingBody, request: Request, session: DbSession) -> Any:
+def phone_rating(token: str, body: RatingBody, request: Request, session: DbSession
+                 ) -> RatingView:
     """The visitor rates their own finished ticket from its phone page."""
     ticket = (session.scalar(select(Ticket).where(Ticket.token == token))
               if 10 <= len(token) <= 64 else None)
@@ -137,7 +145,7 @@ def phone_rating(token: str, body: RatingBody, request: Request, session: DbSess
                                 follow_up_days=request.app.state.settings.follow_up_days,
                                 offered=request.app.state.rating_reasons)
         session.commit()
-    except RatingError as error:
+    except RatingError:
         session.rollback()
-        return _refused(error)
+        raise
     return _view(rating)

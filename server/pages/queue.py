@@ -7,16 +7,16 @@ hall's feed in the browser; every action goes through the queue API.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
-from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
-from server.api.queue import staff_board
+from server.api.queue import staff_board_of
 from server.deps import get_session
 from server.models import User
 from server.pages.rendering import PageRoute, render
+from server.queue.errors import QueueError
 from server.security import require_role
 
 router = APIRouter(tags=["queue pages"], route_class=PageRoute, include_in_schema=False)
@@ -26,8 +26,9 @@ Supervisor = Annotated[User, Depends(require_role("supervisor"))]
 
 
 def _page(request: Request, session: Session, user: User, template: str, nav: str) -> Response:
-    board: Any = staff_board(session, user)  # exactly what the page refetches later
-    if isinstance(board, JSONResponse):  # an account without a hall: say so, no console
+    try:  # exactly what the page refetches later
+        board = staff_board_of(session, user).model_dump(mode="json")
+    except QueueError:  # an account without a hall: say so, no console
         return render(request, template, user, nav=nav, board=None)
     return render(request, template, user, nav=nav, board=board)
 

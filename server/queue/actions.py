@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from protocol.enums import QueueEventKind
 from server.models import Service, User, Window, WindowService, utcnow
 from server.queue.core import begin_write, close_past_days, find_service, lock_window, record
 from server.queue.errors import QueueError
@@ -23,6 +24,9 @@ from server.queue.models import AT_WINDOW, WAITING, Ticket
 
 VISITOR_FIELDS = {"name": 40, "phone": 20, "matter": 200, "process": 1000, "result": 500}
 PAUSE_REASON_MAX = 100
+# A window action (the imperative in the route) and the event it writes (past tense).
+ACTION_KINDS = {"start": QueueEventKind.STARTED, "finish": QueueEventKind.FINISHED,
+                "no_show": QueueEventKind.NO_SHOW, "hold": QueueEventKind.HELD}
 PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")  # mobile or landline with area code
 
 
@@ -68,7 +72,8 @@ def sign_in(session: Session, window_id: int, user: User, now: dt.datetime | Non
     if window.staff_id not in (None, user.id) and window.state != "closed":
         raise QueueError("window_taken")
     window.staff_id, window.state, window.pause_reason = user.id, "open", ""
-    record(session, None, window.hall_id, "window", _actor(user), now, window, state="open")
+    record(session, None, window.hall_id, QueueEventKind.WINDOW_CHANGED, _actor(user), now,
+           window, state="open")
     return window
 
 
@@ -86,13 +91,13 @@ def set_window_state(session: Session, window_id: int, user: User, state: str,
             raise QueueError("window_busy")
         window.staff_id = None
     window.state, window.pause_reason = state, reason if state == "paused" else ""
-    record(session, None, window.hall_id, "window", _actor(user), now, window, state=state,
-           reason=window.pause_reason)
+    record(session, None, window.hall_id, QueueEventKind.WINDOW_CHANGED, _actor(user), now,
+           window, state=state, reason=window.pause_reason)
     return window
 
 
 def _call(session: Session, window: Window, ticket: Ticket, user: User, now: dt.datetime,
-          kind: str = "called") -> Ticket:
+          kind: QueueEventKind = QueueEventKind.CALLED) -> Ticket:
     ticket.state, ticket.window_id, ticket.staff_id = "called", window.id, user.id
     ticket.called_at, ticket.call_count = now, ticket.call_count + 1
     ticket.target_window_id = None
@@ -155,11 +160,11 @@ def act(session: Session, window_id: int, user: User, ticket_id: int, action: st
     window = _own_window(session, window_id, user)
     if action == "recall":
         ticket = _ticket(session, window, ticket_id, ("called",))
-        return _call(session, window, ticket, user, now, "recalled")
+        return _call(session, window, ticket, user, now, QueueEventKind.RECALLED)
     if action == "resume":  # 回呼: a held ticket comes back to the window that held it
         _ready(session, window)
         ticket = _ticket(session, window, ticket_id, ("held",))
-        return _call(session, window, ticket, user, now, "resumed")
+        return _call(session, window, ticket, user, now, QueueEventKind.RESUMED)
     ticket = _ticket(session, window, ticket_id, AT_WINDOW)
     if action == "start":
         if ticket.state != "called":
@@ -174,7 +179,7 @@ def act(session: Session, window_id: int, user: User, ticket_id: int, action: st
         ticket.state = "held"
     else:
         raise ValueError(f"unknown action {action!r}")
-    record(session, ticket, window.hall_id, action, _actor(user), now, window,
+    record(session, ticket, window.hall_id, ACTION_KINDS[action], _actor(user), now, window,
            number=ticket.number, service=ticket.service.code, **options)
     return ticket
 
@@ -206,7 +211,7 @@ def transfer(session: Session, window_id: int, user: User, ticket_id: int, *,
         session.refresh(ticket, ["service"])
     ticket.state, ticket.window_id, ticket.staff_id = "transferred", None, None
     ticket.target_window_id = target_window.id if target_window else None
-    record(session, ticket, window.hall_id, "transferred", _actor(user), now, window,
+    record(session, ticket, window.hall_id, QueueEventKind.TRANSFERRED, _actor(user), now, window,
            number=ticket.number, service=ticket.service.code,
            to_window=target_window.number if target_window else None)
     return ticket
@@ -228,6 +233,6 @@ def register_visitor(session: Session, window_id: int, user: User, ticket_id: in
         raise QueueError("bad_visitor", ", ".join(sorted(bad)) or "matter")
     cleaned.update(staff=user.username, recorded_at=now.isoformat())
     ticket.visitor = cleaned
-    record(session, ticket, window.hall_id, "registered", _actor(user), now, window,
+    record(session, ticket, window.hall_id, QueueEventKind.REGISTERED, _actor(user), now, window,
            number=ticket.number)
     return ticket

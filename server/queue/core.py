@@ -19,6 +19,7 @@ from sqlalchemy import delete, event, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from protocol.enums import QueueEventKind
 from server.models import Hall, Service, Window, utcnow
 from server.queue.errors import QueueError
 from server.queue.hours import is_open, local_day
@@ -55,7 +56,8 @@ def lock_window(session: Session, window_id: int) -> Window:
     return window
 
 
-def record(session: Session, ticket: Ticket | None, hall_id: int, kind: str, actor: str,
+def record(session: Session, ticket: Ticket | None, hall_id: int, kind: QueueEventKind,
+           actor: str,
            now: dt.datetime, window: Window | None = None, **detail: Any) -> None:
     """Log kind for ticket, append it to the hall's feed and wake subscribers on commit."""
     if ticket is not None:
@@ -100,10 +102,11 @@ def close_past_days(session: Session, hall_id: int, now: dt.datetime) -> int:
         Ticket.hall_id == hall_id, Ticket.state.in_(OPEN_STATES), Ticket.day < today)))
     for ticket in stale:
         ticket.state, ticket.close_reason = "cancelled", "day_end"
-        session.add(TicketEvent(ticket_id=ticket.id, kind="closed", at=now, actor="system",
-                                detail={"reason": "day_end"}))
+        session.add(TicketEvent(ticket_id=ticket.id, kind=QueueEventKind.CLOSED, at=now,
+                                actor="system", detail={"reason": "day_end"}))
     if stale:
-        record(session, None, hall_id, "day_closed", "system", now, closed=len(stale))
+        record(session, None, hall_id, QueueEventKind.DAY_CLOSED, "system", now,
+               closed=len(stale))
         horizon = now - dt.timedelta(days=FEED_DAYS)
         session.execute(delete(QueueEvent).where(QueueEvent.hall_id == hall_id,
                                                  QueueEvent.created_at < horizon))
@@ -145,7 +148,7 @@ def issue_ticket(session: Session, hall: Hall, service_code: str, *, actor: str,
                     terminal_id=terminal_id, arrival_at=now, issued_at=now)
     session.add(ticket)
     session.flush()
-    record(session, ticket, hall.id, "issued", actor, now, service=service.code,
+    record(session, ticket, hall.id, QueueEventKind.ISSUED, actor, now, service=service.code,
            number=ticket.number, priority=priority)
     return ticket, True
 

@@ -21,6 +21,8 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 
+from protocol.queue import QueueEvent as WireEvent
+from server.fleet.queries import as_utc
 from server.queue.core import NOTIFY_CHANNEL
 from server.queue.models import QueueEvent
 
@@ -121,7 +123,14 @@ def _events_after(database: Any, hall_id: int, after: int) -> list[tuple[int, st
         rows = session.scalars(select(QueueEvent).where(
             QueueEvent.hall_id == hall_id, QueueEvent.id > after)
             .order_by(QueueEvent.id).limit(BATCH))
-        return [(row.id, row.kind, row.payload) for row in rows]
+        return [(row.id, row.kind, feed_event(row)) for row in rows]
+
+
+def feed_event(row: QueueEvent) -> dict[str, Any]:
+    """The data of a feed event as sent: the stored payload with its id, kind and time."""
+    event = WireEvent.model_validate({**row.payload, "id": row.id, "kind": row.kind,
+                                      "at": as_utc(row.created_at)})
+    return event.model_dump(mode="json", exclude_unset=True)
 
 
 def sse(event_id: int | None, kind: str, data: Any) -> str:

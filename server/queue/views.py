@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from content.overlay import notices_on
+from protocol.enums import CALL_KINDS, QueueEventKind
 from server.fleet.queries import as_utc
 from server.models import Hall, Service, User, Window, WindowService, utcnow
 from server.queue.hours import is_open, local_day, next_opening
@@ -157,14 +158,14 @@ def board_view(session: Session, hall: Hall, now: dt.datetime | None = None) -> 
         .join(Ticket, Ticket.id == TicketEvent.ticket_id)
         .join(Window, Window.id == TicketEvent.window_id)
         .where(Ticket.hall_id == hall.id, Ticket.day == day,
-               TicketEvent.kind.in_(("called", "recalled", "resumed")))
+               TicketEvent.kind.in_(CALL_KINDS))
         .order_by(TicketEvent.id.desc()).limit(RECENT_CALLS)).all()
     return {
         "hall": {"code": hall.code, "name": hall.name}, "day": day, "now": now.isoformat(),
         "last_event_id": event_id, "windows": windows,
         "services": services_view(session, hall, now),
         "recent_calls": [{"event_id": event.id, "number": number, "window": window_number,
-                          "recall": event.kind == "recalled", "at": _iso(event.at)}
+                          "recall": event.kind == QueueEventKind.RECALLED, "at": _iso(event.at)}
                          for event, number, window_number in calls],
         "notices": notices_on((hall.overlay or {}).get("notices", []),
                               dt.date.fromisoformat(day)),

@@ -11,8 +11,9 @@
   const CSRF = app.dataset.csrf;
   const MODE = app.dataset.mode;
   // Feed entries are named by what happened; an EventSource only hears names it listens to.
-  const EVENT_KINDS = ["issued", "called", "recalled", "resumed", "start", "finish", "no_show",
-                       "hold", "transferred", "registered", "window", "day_closed"];
+  // protocol.enums.QueueEventKind (past tense), except notices_changed: the console shows none
+  const EVENT_KINDS = ["issued", "called", "recalled", "resumed", "started", "finished", "no_show",
+                       "held", "transferred", "registered", "window_changed", "day_closed"];
   const REFRESH_DEBOUNCE_MS = 100;
   const SAFETY_REFRESH_MS = 30000;  // wait estimates age, and a feed kind may be new to us
   const RETRY_REFUSED_MS = 5000;

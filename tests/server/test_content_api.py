@@ -372,7 +372,7 @@ def test_a_stable_overlay_puts_its_notices_on_the_hall_board(
     assert [(n["id"], n["title"]) for n in shown] == [("now", "端午节安排"), ("always", "监督电话")]
     overlay, events = _hall_record(server_app)
     assert overlay["content_version"] == manifest["version"] and len(overlay["notices"]) == 4
-    assert events == [("notices", {"actor": "editor", "version": manifest["version"],
+    assert events == [("notices_changed", {"actor": "editor", "version": manifest["version"],
                                    "count": 4})]
 
     # A pilot channel's overlay leaves the hall's public display alone.

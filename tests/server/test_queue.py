@@ -125,7 +125,7 @@ def test_state_machine_and_event_log(session: Session, q: QueueHall) -> None:
     refused("window_taken", lambda: actions.sign_in(session, w1, q.staff[2]), session)
     kinds = list(session.scalars(select(TicketEvent.kind).where(TicketEvent.ticket_id == ticket.id)
                                  .order_by(TicketEvent.id)))
-    assert kinds == ["issued", "called", "recalled", "start", "hold", "resumed", "finish"]
+    assert kinds == ["issued", "called", "recalled", "started", "held", "resumed", "finished"]
     actors = set(session.scalars(select(TicketEvent.actor).where(
         TicketEvent.ticket_id == ticket.id)))
     assert actors == {"test", f"user:{s1.username}"}

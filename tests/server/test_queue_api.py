@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import queue
 import threading
@@ -14,6 +15,7 @@ import requests
 from fastapi import FastAPI
 
 from kiosk.queue_client import BoardFeed, QueueClient, TicketRefused, new_request_key
+from protocol.enums import QueueEventKind
 from protocol.queue import Board, QueueEvent
 from tests.provisioning.live_server import live_server, set_status
 from tests.server.queue_http import StaffSession, enrolled_queue_client
@@ -91,6 +93,10 @@ def test_feed_brings_each_change_within_a_second_and_catches_up(
     assert issued.kind == "issued" and issued.ticket == ticket.id
     assert called.kind == "called" and called.window == 1 and called.number == "A001"
     assert received - sent < 1.0
+    # Each event says when it happened: the time the call was stored, as the ticket has it.
+    called_at = reply.json()["called_at"]
+    assert called.at == dt.datetime.fromisoformat(called_at)
+    assert called.kind == QueueEventKind.CALLED
     feed.stop()
     # While nobody listens, two changes; a client reconnecting after the last id gets both.
     window.post(f"/windows/1/tickets/{ticket.id}/recall")
@@ -100,7 +106,7 @@ def test_feed_brings_each_change_within_a_second_and_catches_up(
         caught_up.append(event.kind)
         if len(caught_up) == 2:
             break
-    assert caught_up == ["recalled", "finished"]  # an old name is read in the past tense
+    assert caught_up == ["recalled", "finished"]
 
 
 def test_staff_api_refusals(url: str, hall: QueueHall, terminal: QueueClient) -> None:
