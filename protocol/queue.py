@@ -6,7 +6,6 @@ Times are timezone-aware (UTC on the wire).
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
