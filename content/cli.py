@@ -162,6 +162,21 @@ def register(commands: Any) -> None:
         "or row, item and field. Exit status 1 when there are errors.")
     validate.add_argument("src", type=Path, help="content source folder")
     validate.set_defaults(func=_content_validate)
+    _register_build(content_commands)
+    _register_pack_and_publish(content_commands)
+    _register_import_law(content_commands)
+    _register_keygen(commands)
+
+    from content.answers.cli import register as register_ask
+
+    register_ask(commands)
+
+    from content.calculators.cli import register as register_calc
+
+    register_calc(commands)
+
+
+def _register_build(content_commands: Any) -> None:
     build = content_commands.add_parser(
         "build", help="validate a source folder and write a bundle",
         description="Validate a source folder, precompute the search index, hash every file "
@@ -180,6 +195,9 @@ def register(commands: Any) -> None:
                        "province source lacks (a guide's category or online service, hidden "
                        "ids); terminals leave such items out")
     build.set_defaults(func=_content_build)
+
+
+def _register_pack_and_publish(content_commands: Any) -> None:
     pack = content_commands.add_parser(
         "pack", help="pack a signed bundle into one zip for upload in the browser",
         description="Check every file of a signed bundle folder against its manifest and "
@@ -200,6 +218,9 @@ def register(commands: Any) -> None:
     publish.add_argument("--password-stdin", action="store_true",
                          help="read the password from the first line of standard input")
     publish.set_defaults(func=_content_publish)
+
+
+def _register_import_law(content_commands: Any) -> None:
     import_law = content_commands.add_parser(
         "import-law", help="read an official law text (.txt or .docx) into laws/CODE.yaml",
         description="Read an official text in the layout of the national laws and regulations "
@@ -218,6 +239,8 @@ def register(commands: Any) -> None:
                             help="topic code (repeat for several)")
     import_law.set_defaults(func=_content_import_law)
 
+
+def _register_keygen(commands: Any) -> None:
     keygen = commands.add_parser(
         "keygen", help="make an Ed25519 content signing key",
         description="Write a new Ed25519 signing key (PEM, mode 0600) to KEYFILE and its "
@@ -225,11 +248,3 @@ def register(commands: Any) -> None:
     keygen.add_argument("--out", type=Path, required=True, metavar="KEYFILE",
                         help="where to write the private key")
     keygen.set_defaults(func=_keygen)
-
-    from content.answers.cli import register as register_ask
-
-    register_ask(commands)
-
-    from content.calculators.cli import register as register_calc
-
-    register_calc(commands)

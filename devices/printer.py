@@ -1,4 +1,5 @@
-"""Ticket printers: the Printer interface, python-escpos transports, a simulated and a null printer.
+"""Ticket printers: the Printer interface, python-escpos transports and a null printer (the
+simulated printer is in devices.printer_simulated, the status poller in devices.printer_monitor).
 
 A job opens the connection, sends the whole ticket in one write (encoded beforehand on a Dummy, so a
 layout error never leaves half a ticket) and closes it, so a printer unplugged and plugged back in
@@ -18,8 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from devices.escpos_render import decode_escpos
-from devices.status import DeviceError, DeviceState, DeviceStatus, StatusListener, StatusTracker
+from devices.status import DeviceError, DeviceState, DeviceStatus, StatusTracker
 from devices.ticket_layout import MODES, TicketPrint, find_sc_face, write_ticket
 
 logger = logging.getLogger(__name__)
@@ -296,123 +296,6 @@ class FilePrinter(EscposPrinter):
         return self._tracker.update(DeviceState.OFFLINE, f"not connected: {self.path} not found")
 
 
-class SimulatedPrinter:
-    """Writes ticket-<n>-<number>.bin (the ESC/POS bytes) and .png (decoded from them)."""
-
-    def __init__(self, directory: Path | str, ticket_format: TicketFormat) -> None:
-        self.directory = Path(directory)
-        try:
-            self.directory.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            raise DeviceError(f"cannot create the simulated printer folder: {error}") from error
-        self.control_file = self.directory / "status"  # "paper_out", "offline", "cover_open" ...
-        self.ticket_format = ticket_format
-        self.tickets: list[Path] = []  # the .bin files written, oldest first
-        self._fault: str | None = None
-        self._lock = threading.Lock()
-        numbers = (path.name.split("-")[1] for path in self.directory.glob("ticket-*-*.bin"))
-        self._count = max((int(n) for n in numbers if n.isdigit()), default=0)
-        self._ok_message = f"simulated: tickets in {self.directory}"
-        self._tracker = StatusTracker(DEVICE, logger, message=self._ok_message)
-        self.refresh_status()
-
-    @property
-    def status(self) -> DeviceStatus:
-        """The last known status."""
-        return self._tracker.current
-
-    def set_fault(self, fault: str | None) -> None:
-        """Simulate a fault ("paper_out", "cover_open", ...); None goes back to the control file."""
-        if fault is not None and fault not in SIMULATED_FAULTS:
-            raise DeviceError(f"unknown simulated fault {fault!r}; expected one of: "
-                              + ", ".join(name for name in SIMULATED_FAULTS if name))
-        self._fault = fault
-        self.refresh_status()
-
-    def refresh_status(self) -> DeviceStatus:
-        """Read the simulated fault now."""
-        return self._tracker.update(*self._simulated_state())
-
-    def print_ticket(self, ticket: TicketPrint) -> None:
-        """Write the ticket's bytes and their decoded picture, or raise the simulated fault."""
-        with self._lock:
-            state, message = self._simulated_state()
-            if state is not DeviceState.OK:
-                self._tracker.update(state, message)
-                raise DeviceError(f"simulated printer: {message}")
-            try:
-                data = self.ticket_format.encode(ticket)
-                paper = decode_escpos(data, self.ticket_format.width_dots,
-                                      self.ticket_format.font_path, self.ticket_format.font_index)
-                self._count += 1
-                number = re.sub(r"[^0-9A-Za-z_-]", "_", ticket.number) or "ticket"
-                path = self.directory / f"ticket-{self._count:04d}-{number}.bin"
-                path.write_bytes(data)
-                paper.image.save(path.with_suffix(".png"))
-            except (DeviceError, OSError, ValueError) as error:
-                self._tracker.update(DeviceState.ERROR, f"printing failed: {error}")
-                raise DeviceError(f"simulated printer: printing failed: {error}") from error
-            self.tickets.append(path)
-            del self.tickets[:-1000]  # a demo can run for days
-            self._tracker.update(DeviceState.OK, message)
-
-    def _simulated_state(self) -> tuple[DeviceState, str]:
-        if self._fault is not None:
-            state, message = SIMULATED_FAULTS[self._fault]
-            return state, message or self._ok_message
-        try:
-            fault = self.control_file.read_text(encoding="utf-8").strip()
-        except FileNotFoundError:
-            fault = ""
-        except OSError as error:
-            return DeviceState.ERROR, f"cannot read {self.control_file}: {error}"
-        if fault not in SIMULATED_FAULTS:
-            return DeviceState.ERROR, f"unknown simulated status {fault!r} in {self.control_file}"
-        state, message = SIMULATED_FAULTS[fault]
-        return state, message or self._ok_message
-
-
-class PrinterMonitor:
-    """Polls a printer's status every interval seconds on its own thread; reports changes."""
-
-    def __init__(self, printer: Printer, on_change: StatusListener, interval: float = 5.0) -> None:
-        self._printer, self._on_change, self._interval = printer, on_change, interval
-        self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="printer-monitor", daemon=True)
-
-    @property
-    def running(self) -> bool:
-        """Whether the polling thread is alive."""
-        return self._thread.is_alive()
-
-    def start(self) -> None:
-        """Start polling; the first poll happens at once."""
-        self._thread.start()
-
-    def stop(self, timeout: float = DEFAULT_TIMEOUT * DEADLINE_FACTOR) -> bool:
-        """Stop polling and wait for the thread; False if it was still in a poll at timeout."""
-        self._stopping.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout)
-        return not self._thread.is_alive()
-
-    def _run(self) -> None:
-        last = self._printer.status
-        while not self._stopping.is_set():
-            try:
-                status = self._printer.refresh_status()
-            except Exception:  # a printer bug must not end the polling
-                logger.exception("printer status poll failed")
-                status = last
-            if status != last:
-                last = status
-                try:
-                    self._on_change(status)
-                except Exception:
-                    logger.exception("printer status listener failed")
-            self._stopping.wait(self._interval)
-
-
 def _usb(ticket_format: TicketFormat, address: str, timeout: float = DEFAULT_TIMEOUT,
          in_ep: int = 0x82, out_ep: int = 0x01, status_check: bool = True) -> Printer:
     match = re.fullmatch(r"([0-9A-Fa-f]{4}):([0-9A-Fa-f]{4})", address.strip())
@@ -469,6 +352,8 @@ def _file(ticket_format: TicketFormat, address: str,
 
 
 def _simulated(ticket_format: TicketFormat, directory: str | Path) -> Printer:
+    from devices.printer_simulated import SimulatedPrinter  # it builds on this module
+
     return SimulatedPrinter(directory, ticket_format)
 
 

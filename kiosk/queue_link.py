@@ -18,7 +18,8 @@ from typing import Any, ParamSpec
 
 from kivy.clock import Clock, mainthread
 
-from devices.printer import Printer, PrinterMonitor
+from devices.printer import Printer
+from devices.printer_monitor import PrinterMonitor
 from devices.status import DeviceError, DeviceState, DeviceStatus
 from devices.ticket_layout import TicketPrint
 from kiosk.config import TerminalConfig

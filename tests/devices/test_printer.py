@@ -20,12 +20,12 @@ from devices.escpos_render import EscposDecodeError, decode_escpos
 from devices.printer import (
     EscposPrinter,
     NullPrinter,
-    PrinterMonitor,
-    SimulatedPrinter,
     make_printer,
     read_status,
     ticket_format,
 )
+from devices.printer_monitor import PrinterMonitor
+from devices.printer_simulated import SimulatedPrinter
 from devices.qr import qr_image
 from devices.status import DeviceError, DeviceState, DeviceStatus
 from devices.ticket_layout import (
