@@ -24,6 +24,7 @@ import requests
 from kiosk.connectivity import Connectivity
 from kiosk.queue_link import CHINA_TIME, ui
 from kiosk.usage import UsageRecorder
+from protocol.feedback import ComplaintItem, RatingItem
 from protocol.signing import comment_token
 from provisioning.client import ServerError, ServerRefused, TerminalClient
 
@@ -163,26 +164,23 @@ class FeedbackLink:
         """Queue a rating of a ticket (its server id, or today's number) or of the hall;
         returns the address of the page where the visitor may add a comment to this very
         rating ("" when the terminal is not enrolled)."""
-        payload: dict[str, Any] = {"level": level, "reasons": reasons, "source": source,
-                                   "rated_at": dt.datetime.now(dt.UTC).isoformat()}
-        url = ""
+        url, nonce = "", None
         client = self.client
         if client is not None:
             nonce, token = comment_token(client.identity.private_key)
-            payload["comment_token"] = nonce
             url = f"{client.server_url}/c/{token}"
-        if ticket is not None:
-            payload["ticket"] = ticket
-        elif number:
-            payload["ticket_number"] = number
-            payload["day"] = dt.datetime.now(CHINA_TIME).date().isoformat()
-        self._submit("rating", payload)
+        by_number = ticket is None and bool(number)
+        item = RatingItem(
+            level=level, reasons=reasons, source=source, rated_at=dt.datetime.now(dt.UTC),
+            ticket=ticket, ticket_number=number if by_number else None, comment_token=nonce,
+            day=dt.datetime.now(CHINA_TIME).date().isoformat() if by_number else "")
+        self._submit("rating", item.model_dump(mode="json", exclude_none=True))
         return url
 
     def complain(self, category: str, phone: str) -> None:
         """Queue a complaint or suggestion with an optional call-back number."""
-        self._submit("complaint", {"category": category, "phone": phone,
-                                   "at": dt.datetime.now(dt.UTC).isoformat()})
+        item = ComplaintItem(category=category, phone=phone, at=dt.datetime.now(dt.UTC))
+        self._submit("complaint", item.model_dump(mode="json", exclude_none=True))
 
     def _submit(self, kind: str, payload: dict[str, Any]) -> None:
         log.info("%s queued for the server: %s", kind,

@@ -9,13 +9,27 @@ delivered.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from protocol.queue import Reply
 
 MAX_REASONS = 10
 MAX_CLOCK_AHEAD = dt.timedelta(minutes=5)  # a terminal clock ahead by more is not believed
+
+
+def claimed_time(value: Any) -> dt.datetime | None:
+    """A time a terminal claims (ISO 8601 text), None when missing or unreadable: the item
+    then counts from its delivery rather than being refused; a time without a zone is UTC."""
+    if isinstance(value, str) and value:
+        try:
+            value = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    if not isinstance(value, dt.datetime):
+        return None
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
 
 
 class _Payload(BaseModel):
@@ -36,6 +50,8 @@ class RatingItem(_Payload):
     day: str = Field("", max_length=10)
     comment_token: str | None = Field(None, max_length=64)
 
+    _claimed = field_validator("rated_at", mode="before")(claimed_time)
+
 
 class ComplaintItem(_Payload):
     """An outbox item of kind "complaint": a category and an optional call-back number."""
@@ -44,6 +60,8 @@ class ComplaintItem(_Payload):
     phone: str = Field("", max_length=20)
     content: str = ""
     at: AwareDatetime | None = None  # when the visitor submitted it
+
+    _claimed = field_validator("at", mode="before")(claimed_time)
 
 
 class ScreenUsage(_Payload):

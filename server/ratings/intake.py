@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from protocol.feedback import acted_at
+from protocol.feedback import ComplaintItem, RatingItem, acted_at
 from server.models import Hall, Terminal, utcnow
 from server.queue.models import Ticket
 from server.ratings.comments import bind_rating
@@ -33,14 +33,14 @@ log = logging.getLogger(__name__)
 KINDS = ("rating", "complaint")
 
 
-def _ticket(session: Session, hall: Hall, payload: dict[str, Any]) -> Ticket | None:
+def _ticket(session: Session, hall: Hall, item: RatingItem) -> Ticket | None:
     """The rated ticket: by server id (the pad heard it finish) or by number and day."""
-    if payload.get("ticket") is not None:
-        ticket = session.get(Ticket, int(payload["ticket"]))
-    elif payload.get("ticket_number"):
+    if item.ticket is not None:
+        ticket = session.get(Ticket, item.ticket)
+    elif item.ticket_number:
         ticket = session.scalar(select(Ticket).where(
-            Ticket.hall_id == hall.id, Ticket.day == str(payload.get("day", "")),
-            Ticket.number == str(payload["ticket_number"]).strip().upper()))
+            Ticket.hall_id == hall.id, Ticket.day == item.day,
+            Ticket.number == item.ticket_number.strip().upper()))
     else:
         return None
     if ticket is None or ticket.hall_id != hall.id:
@@ -80,25 +80,23 @@ def apply(session: Session, terminal: Terminal, key: str, kind: str, payload: di
         if hall is None:
             raise RatingError("unknown_ticket")
         if kind == "rating":
-            level = int(payload["level"])
-            ticket = _ticket(session, hall, payload)
-            at = acted_at(claimed_time(payload.get("rated_at")) or queued, received,
+            given = RatingItem.model_validate(payload)  # bounded ids and texts, or refused
+            ticket = _ticket(session, hall, given)
+            at = acted_at(given.rated_at or queued, received,
                           ticket.issued_at if ticket is not None else None)
             rating, created = rate(
-                session, hall, level=level,
-                reasons=[str(reason) for reason in payload.get("reasons", [])],
-                comment=str(payload.get("comment", "")),
-                source=str(payload.get("source", "terminal")), ticket=ticket,
-                idempotency_key=key, terminal_id=terminal.id, follow_up_days=follow_up_days,
-                offered=offered, at=at, received_at=received)
-            if created and payload.get("comment_token"):  # a comment may follow by QR code
-                bind_rating(session, rating, str(payload["comment_token"]), terminal.id)
+                session, hall, level=given.level, reasons=given.reasons, comment=given.comment,
+                source=given.source, ticket=ticket, idempotency_key=key,
+                terminal_id=terminal.id, follow_up_days=follow_up_days, offered=offered,
+                at=at, received_at=received)
+            if created and given.comment_token:  # a comment may follow by QR code
+                bind_rating(session, rating, given.comment_token, terminal.id)
         else:
-            submit(session, hall, category=str(payload.get("category", "")),
-                   phone=str(payload.get("phone", "")), content=str(payload.get("content", "")),
-                   source="terminal", idempotency_key=key, terminal_id=terminal.id,
-                   follow_up_days=follow_up_days, received_at=received,
-                   at=acted_at(claimed_time(payload.get("at")) or queued, received))
+            complaint = ComplaintItem.model_validate(payload)
+            submit(session, hall, category=complaint.category, phone=complaint.phone,
+                   content=complaint.content, source="terminal", idempotency_key=key,
+                   terminal_id=terminal.id, follow_up_days=follow_up_days, received_at=received,
+                   at=acted_at(complaint.at or queued, received))
     except CodedError as error:  # RatingError, ComplaintError
         log.warning("terminal %s %s %s refused: %s", terminal.id, kind, key, error)
         return f"refused: {error.code}"

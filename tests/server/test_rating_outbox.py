@@ -158,3 +158,26 @@ def test_killing_the_server_during_delivery_loses_and_doubles_nothing(tmp_path: 
         server.terminate()
         server.wait(20)
         database.engine.dispose()
+
+
+def test_an_out_of_range_item_is_refused_alone_and_the_rest_of_the_batch_is_stored(
+        session: Session) -> None:
+    # Payloads are parsed into protocol.feedback models: an id no database column can hold
+    # (once an OverflowError and a 500 for the whole batch) is refused as malformed.
+    q = make_queue_hall(session)
+    terminal = Terminal(device_id="e" * 64, public_key="k", status="accepted",
+                        hall_id=q.hall.id, profile="query")
+    session.add(terminal)
+    session.commit()
+    batch = [item("rating-huge-ticket1", "rating", level=1, source="terminal", ticket=10**30),
+             item("rating-late-clock01", "rating", level=4, source="terminal",
+                  rated_at="not a time"),
+             item("complaint-beside-it", "complaint", category="waiting", phone="",
+                  at="2026-12-01T09:00:00")]
+    accepted, duplicates = receive_outbox(session, terminal, batch)
+    assert len(accepted) == 3 and duplicates == []
+    rating, = session.scalars(select(Rating)).all()  # the unreadable time counts from delivery
+    assert rating.idempotency_key == "rating-late-clock01"
+    complaint, = session.scalars(select(Complaint)).all()
+    assert complaint.idempotency_key == "complaint-beside-it"
+    assert session.scalar(select(func.count()).select_from(OutboxReceipt)) == 3
