@@ -33,8 +33,8 @@ class Handler(Person):
     role: str
 
 
-class ItemRow(ConsoleReply):
-    """A follow-up in the list."""
+class ItemFields(ConsoleReply):
+    """What the list and the detail of a follow-up both say about it."""
 
     id: int
     kind: str
@@ -44,6 +44,11 @@ class ItemRow(ConsoleReply):
     due_on: str
     overdue: bool
     created_at: str | None
+
+
+class ItemRow(ItemFields):
+    """A follow-up in the list."""
+
     subject: str
     level: int | None
     summary: str
@@ -105,17 +110,9 @@ class ItemEvent(ConsoleReply):
     detail: dict[str, Any]
 
 
-class ItemView(ConsoleReply):
+class ItemView(ItemFields):
     """One item with its rating or complaint, its trail and the steps the user may take."""
 
-    id: int
-    kind: str
-    kind_name: str
-    state: str
-    state_name: str
-    due_on: str
-    overdue: bool
-    created_at: str | None
     assignee: Person | None
     visit_note: str | None
     visited_at: str | None
