@@ -24,7 +24,7 @@ import requests
 from kiosk.connectivity import Connectivity
 from kiosk.queue_link import CHINA_TIME, ui
 from kiosk.usage import UsageRecorder
-from protocol.feedback import ComplaintItem, RatingItem
+from protocol.feedback import ComplaintItem, RatingItem, RatingLevels, TicketToRate
 from protocol.signing import comment_token
 from provisioning.client import ServerError, ServerRefused, TerminalClient
 
@@ -78,17 +78,14 @@ class FeedbackLink:
 
         def work() -> None:
             try:
-                data = client.json_request("GET", "/api/v1/ratings/levels")
-                reasons = {int(item["level"]): [str(r) for r in item["reasons"]]
-                           for item in data["levels"]}
-            except (ServerError, requests.RequestException, ValueError, KeyError,
-                    TypeError) as error:
+                offered = client.typed_request("GET", "/api/v1/ratings/levels", RatingLevels)
+            except (ServerError, requests.RequestException) as error:
                 log.warning("could not load the rating reasons: %s", error)
                 return
-            self.reasons = reasons
+            self.reasons = {level.level: list(level.reasons) for level in offered.levels}
             try:
                 temporary = self.path.with_suffix(".tmp")
-                temporary.write_text(json.dumps(data, ensure_ascii=False), "utf-8")
+                temporary.write_text(offered.model_dump_json(), "utf-8")
                 temporary.replace(self.path)
             except OSError as error:
                 log.warning("could not keep the rating reasons: %s", error)
@@ -137,7 +134,7 @@ class FeedbackLink:
         for old in files[PHOTOS_KEPT:]:
             old.unlink(missing_ok=True)
 
-    def check_ticket(self, number: str, on_ok: Callable[[dict[str, Any]], None],
+    def check_ticket(self, number: str, on_ok: Callable[[TicketToRate], None],
                      on_refused: Callable[[str], None], on_offline: Callable[[], None]) -> None:
         """Whether today's ticket `number` can be rated: on_ok(ticket), on_refused(code)
         (unknown_ticket, not_finished, already_rated) or on_offline()."""
@@ -148,7 +145,8 @@ class FeedbackLink:
 
         def work() -> None:
             try:
-                reply = client.json_request("GET", f"/api/v1/ratings/ticket/{number}")
+                reply = client.typed_request("GET", f"/api/v1/ratings/ticket/{number}",
+                                             TicketToRate)
             except ServerRefused as refused:
                 ui(on_refused, refused.message.split(":")[0].strip())
             except (ServerError, requests.RequestException, ValueError) as error:

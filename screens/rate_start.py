@@ -8,6 +8,7 @@ from kivy.properties import BooleanProperty, StringProperty
 
 from kiosk.feedback import TICKET_NUMBER
 from kiosk.widgets import add_keys
+from protocol.feedback import TicketToRate
 from protocol.queue import ServicesReply
 from screens.base import BaseScreen, _, sentences
 
@@ -76,11 +77,11 @@ class RateStartScreen(BaseScreen):
         self.message = _("Checking the number…")
         self.services.feedback.check_ticket(self.number, self._ok, self._refused, self._offline)
 
-    def _ok(self, ticket: dict[str, Any]) -> None:
+    def _ok(self, ticket: TicketToRate) -> None:
         self.busy = False
         self.number = ""
-        self.shell.nav.go("rate", ticket=ticket["ticket"], number=ticket["number"],
-                        window=ticket.get("window"), source="terminal")
+        self.shell.nav.go("rate", ticket=ticket.ticket, number=ticket.number,
+                        window=ticket.window, source="terminal")
 
     def _refused(self, code: str) -> None:
         self.busy = False
