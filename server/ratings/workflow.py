@@ -19,6 +19,7 @@ import datetime as dt
 from sqlalchemy import ColumnElement, and_, exists, select
 from sqlalchemy.orm import Session
 
+from server.errors import ServiceError
 from server.models import User, utcnow
 from server.queue.hours import local_day
 from server.ratings.models import FollowUp, FollowUpEvent, Rating
@@ -33,35 +34,38 @@ HANDLERS = ("staff", "supervisor")  # roles a work item can be assigned to
 NOTE_MAX = 2000
 
 
-class FollowUpError(ValueError):
-    """A step refused; code says why for programs, message says it in Chinese."""
+class FollowUpError(ServiceError):
+    """A step refused: code for programs, a Chinese and an English message for people."""
 
-    MESSAGES: dict[str, tuple[int, str]] = {
-        "not_found": (404, "没有找到该事项。"),
-        "wrong_state": (409, "该事项当前的状态不能执行此操作（可能已被他人处理），请刷新后查看。"),
-        "supervisor_only": (403, "只有本大厅的主管可以执行此操作。"),
-        "not_handler": (403, "只有被指派的人员或主管可以回访和办结。"),
-        "own_rating": (403, "不能处理针对自己的评价，请由主管指派他人。"),
-        "not_rated_staff": (403, "只有被评价的工作人员本人可以申诉。"),
-        "not_a_rating": (409, "投诉建议不能申诉，只有差评可以申诉。"),
-        "already_appealed": (409, "该评价已经申诉并复核过，不能再次申诉。"),
-        "bad_assignee": (422, "请选择本大厅的窗口人员或主管。"),
-        "visit_note_required": (422, "请填写回访记录。"),
-        "resolution_required": (422, "请填写整改结果、情况说明或答复内容。"),
-        "reason_required": (422, "请填写申诉理由。"),
-        "decision_note_required": (422, "请填写复核意见。"),
-        "bad_decision": (422, "请选择“维持评价”或“撤销评价”。"),
-        "too_long": (422, f"填写的内容不能超过{NOTE_MAX}个字。"),
+    MESSAGES = {
+        "not_found": (404, "没有找到该事项。", "No such item."),
+        "wrong_state": (409, "该事项当前的状态不能执行此操作（可能已被他人处理），请刷新后查看。",
+                        "The item is not in a state for this step (someone may have handled "
+                        "it); reload the page."),
+        "supervisor_only": (403, "只有本大厅的主管可以执行此操作。",
+                            "Only a supervisor of this hall may do this."),
+        "not_handler": (403, "只有被指派的人员或主管可以回访和办结。",
+                        "Only the assignee or a supervisor may record the visit and close."),
+        "own_rating": (403, "不能处理针对自己的评价，请由主管指派他人。",
+                       "You cannot handle a rating of yourself; a supervisor assigns another."),
+        "not_rated_staff": (403, "只有被评价的工作人员本人可以申诉。",
+                            "Only the rated staff member may appeal."),
+        "not_a_rating": (409, "投诉建议不能申诉，只有差评可以申诉。",
+                         "Complaints cannot be appealed; only bad ratings can."),
+        "already_appealed": (409, "该评价已经申诉并复核过，不能再次申诉。",
+                             "This rating was already appealed and reviewed."),
+        "bad_assignee": (422, "请选择本大厅的窗口人员或主管。",
+                         "Choose a window staff member or supervisor of this hall."),
+        "visit_note_required": (422, "请填写回访记录。", "Write down the follow-up visit."),
+        "resolution_required": (422, "请填写整改结果、情况说明或答复内容。",
+                                "Write down the resolution, explanation or reply."),
+        "reason_required": (422, "请填写申诉理由。", "Give the reason for the appeal."),
+        "decision_note_required": (422, "请填写复核意见。", "Write down the review's opinion."),
+        "bad_decision": (422, "请选择“维持评价”或“撤销评价”。",
+                         "Choose to uphold or to overturn the rating."),
+        "too_long": (422, f"填写的内容不能超过{NOTE_MAX}个字。",
+                     f"At most {NOTE_MAX} characters."),
     }
-
-    def __init__(self, code: str):
-        self.status, self.message = self.MESSAGES[code]
-        super().__init__(f"{code}: {self.message}")
-        self.code = code
-
-    def as_json(self) -> dict[str, str]:
-        """The API's refusal body."""
-        return {"error": self.code, "message": self.message}
 
 
 def today() -> dt.date:

@@ -348,7 +348,8 @@ def test_api_lists_filters_and_runs_each_step_with_chinese_refusals(
     wrong = boss.post(f"{step}/close", json={"text": "已整改"})
     assert wrong.status_code == 409
     assert wrong.json() == {"error": "wrong_state",
-                            "message": FollowUpError("wrong_state").message}
+                            "message": FollowUpError("wrong_state").message,
+                            "message_en": FollowUpError("wrong_state").message_en}
     assert rated.post(f"{step}/assign", json={"assignee_id": ids["helper"]}).json()["error"] \
         == "supervisor_only"
     assert boss.post(f"{step}/assign", json={"assignee_id": ids["helper"]}).status_code == 200
