@@ -41,10 +41,9 @@ class HallRef(Reply):
     name: str
 
 
-class TicketView(Reply):
-    """A ticket as terminals, the console and the phone page see it."""
+class TicketStatus(Reply):
+    """A ticket's state and place in the queue, as anyone who follows it sees it."""
 
-    id: int
     number: str
     state: TicketState
     priority: Priority
@@ -59,10 +58,22 @@ class TicketView(Reply):
     window: int | None = None
     window_name: str | None = None
     close_reason: str = ""
-    visitor: bool = False
     rated: bool = False
     people_ahead: int | None = None
     wait_minutes: int | None = None
+
+
+class TicketView(TicketStatus):
+    """A ticket as terminals and the console see it."""
+
+    id: int
+    visitor: bool = False
+
+
+class PhoneStatus(TicketStatus):
+    """GET /t/{token}/status: the ticket as its visitor's phone page shows it."""
+
+    state_text: str
 
 
 class TicketIssued(TicketView):

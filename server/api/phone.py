@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Request
 from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session
 
+from protocol.queue import PhoneStatus
 from server.deps import get_session
 from server.queue import feed
 from server.queue.models import Ticket
@@ -31,9 +32,10 @@ def _ticket(session: Session, token: str) -> Ticket:
 
 
 @router.get("/t/{token}/status")
-def phone_status(request: Request, token: str, session: DbSession) -> dict[str, Any]:
+def phone_status(request: Request, token: str, session: DbSession) -> PhoneStatus:
     """The ticket's status as JSON."""
-    return status_of(request.app.state.database, _ticket(session, token).id)
+    return PhoneStatus.model_validate(
+        status_of(request.app.state.database, _ticket(session, token).id))
 
 
 @router.get("/t/{token}/events")
