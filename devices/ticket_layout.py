@@ -6,7 +6,6 @@ constants rather than in the interface's gettext catalogs.
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from typing import Any
 
 from PIL import Image, ImageDraw, ImageFont
 
+from content.linebreak import break_lines
 from devices.qr import qr_image
 
 PRIORITY_MARKERS = {"normal": "", "green": "绿色通道", "appointment": "预约"}
@@ -26,9 +26,6 @@ BASE_WIDTH = 384  # dots on a 58 mm head; sizes below are for it and scale with 
 QR_SHARE = 0.55  # of the paper width
 QR_BORDER = 2  # quiet-zone modules around the printed code
 TEXT_CELL = 12  # dots per half-width character in a printer's resident 12x24 font
-# Closing punctuation never starts a line (the usual Chinese line-breaking rule).
-NO_LINE_START = frozenset("，。、；：！？）》」』】,.;:!?)")
-_TOKENS = re.compile(r"[0-9A-Za-z@:/._\-?=&%#+~]+|\s+|.")
 
 ESC, GS, FS, LF = b"\x1b", b"\x1d", b"\x1c", b"\n"
 
@@ -95,36 +92,6 @@ def ticket_text_lines(ticket: TicketPrint) -> list[str]:
     return [text for _kind, text in _ticket_lines(ticket)]
 
 
-def wrap_text(text: str, measure: Callable[[str], float], max_width: float) -> list[str]:
-    """Break text into lines no wider than max_width; Latin words and numbers stay whole."""
-    lines: list[str] = []
-    current = ""
-    for token in _TOKENS.findall(text):
-        if measure(current + token) <= max_width:
-            current += token
-            continue
-        if token.isspace():
-            lines.append(current)
-            current = ""
-            continue
-        if token in NO_LINE_START and len(current) > 1:
-            lines.append(current[:-1])  # carry the last character along with the punctuation
-            current = current[-1] + token
-        else:
-            if current.strip():
-                lines.append(current.rstrip())
-            current = token.lstrip()
-        while len(current) > 1 and measure(current) > max_width:  # a token wider than a line
-            cut = len(current) - 1
-            while cut > 1 and measure(current[:cut]) > max_width:
-                cut -= 1
-            lines.append(current[:cut])
-            current = current[cut:]
-    if current.strip():
-        lines.append(current.rstrip())
-    return [line.strip() for line in lines if line.strip()] or [""]
-
-
 @lru_cache(maxsize=128)
 def _font(path: str, index: int, size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(path, size, index=index)
@@ -182,7 +149,7 @@ def layout_ticket(ticket: TicketPrint, width_dots: int, font_path: str,
             font = _fit(font_path, font_index, font, text, usable - 2 * stroke)
             parts = [text]
         else:
-            parts = wrap_text(text, font.getlength, usable - (4 * margin if kind is
+            parts = break_lines(text, font.getlength, usable - (4 * margin if kind is
                                                              LineKind.MARKER else 0))
         ascent, descent = font.getmetrics()
         for part in parts:
@@ -314,7 +281,7 @@ def _write_text_ticket(escpos_printer: Any, ticket: TicketPrint, width_dots: int
         raw(ESC + b"E" + bytes([bold]) + GS + b"!" + bytes([(wide - 1) << 4 | (tall - 1)])
             + GS + b"B" + bytes([reverse]))
         columns = width_dots // (TEXT_CELL * wide) - (2 if reverse else 0)
-        for part in wrap_text(text, text_cells, columns):
+        for part in break_lines(text, text_cells, columns):
             padded = f" {part} " if reverse else part  # a reversed label reads better padded
             raw(padded.encode("gb18030") + LF)
     raw(ESC + b"E\x00" + GS + b"!\x00" + GS + b"B\x00")

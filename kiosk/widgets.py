@@ -7,19 +7,52 @@ from functools import lru_cache
 from typing import Any
 
 from kivy.core.image import Image as CoreImage
+from kivy.factory import Factory
 from kivy.graphics.texture import Texture
 from kivy.properties import BooleanProperty, ListProperty, NumericProperty, StringProperty
 from kivy.uix.behaviors import ButtonBehavior, ToggleButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.image import Image
-from kivy.uix.label import Label
+from kivy.uix.label import Label as KivyLabel
 from kivy.uix.modalview import ModalView
 from kivy.uix.recycleview import RecycleView
 from kivy.uix.recycleview.views import RecycleDataViewBehavior
 from kivy.uix.scrollview import ScrollView
 
+from content.linebreak import break_lines
 from devices.qr import qr_png_bytes
+
+
+class Label(KivyLabel):
+    """Kivy's label, wrapping its text by the Chinese line-breaking rule (content.linebreak).
+
+    Kivy breaks CJK text wherever a line is full, so a line could start with "，" or end with
+    "（". When the label wraps (a text_size width), this label breaks the lines itself with the
+    shared rule, measured with the label's own font, and hands Kivy lines that already fit.
+    Registered as the Factory's ``Label``: every ``Label`` and every kv class built on it
+    (KLabel, Paragraph, buttons, tiles) follows the rule. Markup and shortened labels are left
+    to Kivy.
+    """
+
+    def texture_update(self, *largs: Any) -> None:
+        """Break the text by the rule, then let Kivy render it."""
+        width = self.text_size[0]
+        if width and self.text and not self.markup and not self.shorten:
+            core = self._label
+            usable = width - self.padding[0] - self.padding[2]
+            if usable > 0:
+                core.text = "\n".join(break_lines(self.text, _measure(core), usable))
+        super().texture_update(*largs)
+
+
+def _measure(core: Any) -> Any:
+    extents = core.get_cached_extents()
+    return lambda text: extents(text)[0]
+
+
+Factory.unregister("Label")
+Factory.register("Label", cls=Label)
 
 
 class _OneBarBinding:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from kivy.properties import StringProperty
 from kivy.uix.behaviors import ToggleButtonBehavior
-from kivy.uix.label import Label
 
+from kiosk.widgets import Label
 from screens.base import BaseScreen, _, sentences
 from screens.rate import level_name, submit_rating
 

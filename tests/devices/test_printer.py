@@ -16,6 +16,7 @@ import pytest
 from escpos.printer import Dummy
 from PIL import Image, ImageFont
 
+from content.linebreak import break_lines
 from devices.escpos_render import EscposDecodeError, decode_escpos
 from devices.printer import (
     EscposPrinter,
@@ -37,7 +38,6 @@ from devices.ticket_layout import (
     render_ticket,
     ticket_qr,
     ticket_text_lines,
-    wrap_text,
     write_ticket,
 )
 from tests.devices.helpers import wait_until
@@ -173,18 +173,10 @@ def test_long_hall_names_wrap_within_the_paper(width: int) -> None:
     assert all_white(long.image.crop((0, 0, margin, long.image.height)))
     assert all_white(long.image.crop((width - margin, 0, width, long.image.height)))
     font = ImageFont.truetype(FONT, 28, index=FACE)
-    lines = wrap_text(LONG_HALL, font.getlength, 300)
+    lines = break_lines(LONG_HALL, font.getlength, 300)
     assert len(lines) > 2 and "".join(lines) == LONG_HALL
     assert all(font.getlength(line) <= 300 for line in lines)
     assert not any(line[0] in "，。、）" for line in lines)  # closing marks never start a line
-
-
-def test_wrap_keeps_latin_words_and_numbers_whole() -> None:
-    assert wrap_text("材料 A1234567 与 B7654321", len, 10) == ["材料", "A1234567 与", "B7654321"]
-    # A word longer than a line is still broken rather than overflowing.
-    assert wrap_text("https://example.gov.cn/q", len, 12) == ["https://exam", "ple.gov.cn/q"]
-    # A comma never starts a line: the character before it moves down with it.
-    assert wrap_text("一二三四五六，七八", len, 6) == ["一二三四五", "六，七八"]
 
 
 def test_render_ticket_is_deterministic() -> None:
@@ -221,6 +213,17 @@ def test_gb18030_lines_fit_the_printer_columns() -> None:
 
     assert hall not in data  # 38 characters cannot fit 16 a line: it was wrapped
     assert hall[:32] in data and hall[32:64] in data
+
+
+@pytest.mark.parametrize("width", [384, 432, 576])
+def test_printed_lines_follow_the_chinese_line_breaking_rule(width: int) -> None:
+    ticket = make_ticket(hall=LONG_HALL, service="工伤认定与劳动（含讨薪）仲裁咨询")
+    paper = decode_escpos(dummy_bytes(ticket, width, mode="gb18030"), width, FONT, FACE)
+    lines = [line for line in paper.text_lines if line.strip()]
+
+    assert "".join(lines).count("（") == 2  # every bracket printed
+    assert not any(line.rstrip()[-1] in "（《“" for line in lines)  # no opening bracket at the end
+    assert not any(line.strip()[0] in "），。、；" for line in lines)  # no closing mark first
 
 
 def test_decoder_rejects_bytes_it_cannot_interpret() -> None:
