@@ -29,7 +29,7 @@ HIGHLIGHT_SECONDS = 10.0  # a new call's window stands out this long
 FLASH_SECONDS = 5.0  # and blinks for the first part of it
 TICK = 0.5  # seconds between blinks and clock updates
 TICKER_SPEED = 90  # notice line pixels per second at 1080 pixels of screen height
-RECENT_ROWS = 8
+RECENT_ROWS = 3  # few rows, each readable from the back of the hall; the banner has the newest
 NOTICE_GAP = "　　　　"
 FIT_MARGIN = 0.94  # Kivy shortens a line a little before its measured width reaches the edge
 # Tile colours (palette TILE_COLORS, each tested with white text): blue, amber-brown, grey.
@@ -53,6 +53,13 @@ def notice_text(notice: Any, language: str) -> str:
     title = (english and notice.get("title_en")) or notice.get("title") or ""
     text = (english and notice.get("text_en")) or notice.get("text") or ""
     return "：".join(part.strip() for part in (title, text) if part and part.strip())
+
+
+def call_sentence(call: RecentCall) -> str:
+    """The call banner: the number and the window in one sentence, as the hall says it."""
+    sentence = _("Number {number}, please go to window {window}").format(
+        number=call.number, window=call.window)
+    return _("Recall: {sentence}").format(sentence=sentence) if call.recall else sentence
 
 
 class FittedText(Label):
@@ -97,6 +104,14 @@ class WindowTile(BoxLayout):
     highlight_until = NumericProperty(0)
 
 
+class IdleWindow(BoxLayout):
+    """A window that is not serving (paused or closed): one small dimmed line."""
+
+    number = NumericProperty(0)
+    text = StringProperty("")
+    background = ListProperty([0, 0, 0, 1])
+
+
 class CallRow(BoxLayout):
     """One recent call: number, window, 重呼 when it was a recall."""
 
@@ -104,6 +119,13 @@ class CallRow(BoxLayout):
     window = StringProperty("")
     recall = StringProperty("")
     newest = BooleanProperty(False)
+
+
+class ServiceRow(BoxLayout):
+    """One service: its name, and how many wait for how long (or that it is closed)."""
+
+    name = StringProperty("")
+    info = StringProperty("")
 
 
 class NoticeTicker(StencilView):
@@ -124,6 +146,7 @@ class DisplayScreen(BaseScreen):
 
     hall = StringProperty("")
     clock = StringProperty("")
+    banner = StringProperty("")  # the newest call in one sentence: 请 A001 号到 1 号窗口
     message = StringProperty("")  # instead of the board: not enrolled, connecting
     connection = StringProperty("")  # a small line while the feed is down
     notice = StringProperty("")
@@ -136,7 +159,9 @@ class DisplayScreen(BaseScreen):
         self.link: HallFeed | None = None
         self.status = CONNECTING
         self._newest_call = 0
-        self._tiles: dict[int, WindowTile] = {}
+        self._banner_flash_until = 0.0
+        self._tiles: dict[int, WindowTile] = {}  # the windows serving: large tiles
+        self._idle: dict[int, IdleWindow] = {}  # paused and closed windows: a small line each
         self._ticks: list[Any] = []
         self.bind(size=self._sized)
 
@@ -210,7 +235,8 @@ class DisplayScreen(BaseScreen):
 
     def _forget_board(self) -> None:
         self.board, self._newest_call, self._tiles, self.hall = None, 0, {}, ""
-        for container in ("windows", "calls", "services"):
+        self._idle, self.banner = {}, ""
+        for container in ("windows", "idle", "calls", "services"):
             self.ids[container].clear_widgets()
 
     # Drawing -------------------------------------------------------------------------------
@@ -223,35 +249,46 @@ class DisplayScreen(BaseScreen):
         self._show_notice(board.notices)
 
     def _show_windows(self, windows: list[WindowView]) -> None:
-        grid = self.ids.windows
-        if sorted(self._tiles) != [w.number for w in windows]:
-            grid.clear_widgets()
-            self._tiles = {w.number: WindowTile() for w in windows}
+        serving = [w for w in windows if w.state not in (WindowState.PAUSED, WindowState.CLOSED)]
+        idle = [w for w in windows if w not in serving]
+        if sorted(self._tiles) != [w.number for w in serving]:
+            self.ids.windows.clear_widgets()
+            self._tiles = {w.number: WindowTile() for w in serving}
             for number in sorted(self._tiles):
-                grid.add_widget(self._tiles[number])
+                self.ids.windows.add_widget(self._tiles[number])
             self._sized()
+        if sorted(self._idle) != [w.number for w in idle]:
+            self.ids.idle.clear_widgets()
+            self._idle = {w.number: IdleWindow(number=w.number) for w in idle}
+            for number in sorted(self._idle):
+                self.ids.idle.add_widget(self._idle[number])
         english = self.shell.state.language == "en"
-        for window in windows:
+        for window in serving:
             tile, current = self._tiles[window.number], window.current
             tile.label = _("Window {number}").format(number=window.number)
             tile.window_name = window.name
-            tile.background = self.shell.theme.tile_color(STATE_TILES.get(window.state, 0))
-            if window.state == WindowState.PAUSED:
-                tile.number, tile.is_ticket = _("Window paused"), False
-                tile.detail = window.pause_reason or ""
-            elif window.state == WindowState.CLOSED:
-                tile.number, tile.is_ticket, tile.detail = _("Window closed"), False, ""
-            elif current is not None:
+            tile.background = self.shell.theme.tile_color(STATE_TILES["open"])
+            if current is not None:
                 tile.number, tile.is_ticket = current.number, True
                 tile.detail = (english and current.service_name_en) or current.service_name
             else:
                 tile.number, tile.is_ticket, tile.detail = "—", True, ""
+        for window in idle:
+            line = self._idle[window.number]
+            paused = window.state == WindowState.PAUSED
+            state = _("Paused") if paused else _("Not open")
+            parts = [_("Window {number}").format(number=window.number), state]
+            if paused and window.pause_reason:
+                parts.append(window.pause_reason)
+            line.text = " · ".join(parts)
+            line.background = self.shell.theme.tile_color(STATE_TILES[window.state])
 
     def _show_calls(self, calls: list[RecentCall], highlight: bool) -> None:
         rows = self.ids.calls
         while len(rows.children) < RECENT_ROWS:
             rows.add_widget(Factory.CallRow())
         newest = calls[0].event_id if calls else 0
+        self.banner = call_sentence(calls[0]) if calls else ""
         if highlight and newest > self._newest_call:
             self._highlight(calls[0].window)
         self._newest_call = max(self._newest_call, newest)
@@ -263,8 +300,9 @@ class DisplayScreen(BaseScreen):
             row.newest = index == 0 and call is not None
 
     def _highlight(self, window_number: int) -> None:
-        """Make the newest call's window stand out, and only that one."""
+        """Make the newest call's window (and the call banner) stand out, and only that one."""
         now = time.monotonic()
+        self._banner_flash_until = now + FLASH_SECONDS
         for number, tile in self._tiles.items():
             called = number == window_number
             tile.flash_until = now + FLASH_SECONDS if called else 0
@@ -273,21 +311,17 @@ class DisplayScreen(BaseScreen):
 
     def _show_services(self, services: list[ServiceView]) -> None:
         english = self.shell.state.language == "en"
-        texts = []
-        for service in services:
-            name = (english and service.name_en) or service.name
-            if service.open:
-                texts.append(f"{name} · " + _("{count} waiting · about {minutes} min").format(
-                    count=service.waiting, minutes=service.wait_minutes))
-            else:
-                texts.append(f"{name} · " + _("Closed now"))
         box = self.ids.services
-        if len(box.children) != len(texts):
+        box.size_hint_y = max(len(services), 1)  # rows as tall as the call rows above
+        if len(box.children) != len(services):
             box.clear_widgets()
-            for _text in texts:
-                box.add_widget(Factory.ServiceWaiting())
-        for label, text in zip(reversed(box.children), texts, strict=True):
-            label.text = text
+            for _service in services:
+                box.add_widget(ServiceRow())
+        for row, service in zip(reversed(box.children), services, strict=True):
+            row.name = (english and service.name_en) or service.name
+            row.info = _("{count} waiting · ~{minutes} min").format(
+                count=service.waiting, minutes=service.wait_minutes) if service.open \
+                else _("Closed now")
 
     def _show_notice(self, notices: list[dict[str, Any] | str]) -> None:
         texts = [text for text in (notice_text(n, self.shell.state.language) for n in notices)
@@ -304,6 +338,9 @@ class DisplayScreen(BaseScreen):
     def _tick(self, _dt: float) -> None:
         self.clock = dt.datetime.now(CHINA_TIME).strftime("%H:%M")
         now = time.monotonic()
+        banner = self.ids.banner
+        banner.opacity = (0.55 if banner.opacity == 1 else 1) if now < self._banner_flash_until \
+            else 1
         for tile in self._tiles.values():
             if now < tile.flash_until:
                 tile.highlight = not tile.highlight
@@ -311,5 +348,8 @@ class DisplayScreen(BaseScreen):
                 tile.highlight = now < tile.highlight_until
 
     def _scroll(self, seconds: float) -> None:
-        ticker = self.ids.ticker
-        ticker.advance(seconds * self.unit, self.ids.ticker_text.texture_size[0])
+        ticker, text_width = self.ids.ticker, self.ids.ticker_text.texture_size[0]
+        if text_width <= ticker.width:  # the whole notice fits: it stands still, centred
+            ticker.offset = (ticker.width + text_width) / 2
+            return
+        ticker.advance(seconds * self.unit, text_width)

@@ -20,6 +20,8 @@ from tests.ui.server_link import LoopbackHall, served_queue_hall
 
 SHOTS = Path("/tmp/display-shots")
 RECONNECTING = "连接中断，正在重连…"
+READABLE = 40  # the smallest text on the display, pixels on a 1080-line screen
+SECONDARY = 28  # a window's name and the service being served at it
 
 
 @pytest.fixture
@@ -58,6 +60,10 @@ def assert_in_turn(utterances: list[Any]) -> None:
         assert after.started >= before.finished, (before, after)
 
 
+def service_rows(screen: Any) -> list[Any]:
+    return list(reversed(screen.ids.services.children))
+
+
 def newest_call(screen: Any) -> tuple[str, str, str]:
     row = list(reversed(screen.ids.calls.children))[0]
     return row.number, row.window, row.recall
@@ -72,7 +78,7 @@ def test_calls_are_shown_at_once_and_spoken_once_in_order(ui: Any, hall: Loopbac
     screen = open_display(ui)
     assert screen.ids.windows.children and screen.message == ""
     assert all(row.number == "" for row in screen.ids.calls.children)
-    assert any("法律援助 · 等候 3 人" in text for text in ui.texts())
+    assert ("法律援助", "3 人") in [(row.name, row.info[:3]) for row in service_rows(screen)]
     assert "请留意叫号，过号无效，请重新取号" in ui.texts()
     first = len(ui.app.speaker.spoken)
     window1, window2, window3 = (hall.staff_session(n) for n in (1, 2, 3))
@@ -85,10 +91,12 @@ def test_calls_are_shown_at_once_and_spoken_once_in_order(ui: Any, hall: Loopbac
     shown = time.monotonic() - called
     assert shown < 3, f"the call took {shown:.2f} s to show"
     assert screen._tiles[1].highlight_until > time.monotonic()  # the new call stands out
+    assert screen.banner == "请 A001 号到 1 号窗口"  # one sentence, large, for the whole hall
     assert "A001" in ui.texts() and "1号窗口" in ui.texts()
 
     assert window1.post(f"/windows/1/tickets/{ticket['id']}/recall").ok
     assert ui.wait_until(lambda: newest_call(screen) == ("A001", "1号窗口", "重呼"), 5)
+    assert screen.banner == "重呼：请 A001 号到 1 号窗口"
     assert window2.post("/windows/2/call-next").json()["number"] == "A002"
     assert window3.post("/windows/3/call-next").json()["number"] == "B001"
     assert ui.wait_until(lambda: screen._tiles[3].number == "B001", 5)
@@ -101,25 +109,30 @@ def test_calls_are_shown_at_once_and_spoken_once_in_order(ui: Any, hall: Loopbac
         "[chime]", "请B001号到3号窗口办理"]
     assert_in_turn(utterances)
     assert [(row.number, row.window, row.recall)
-            for row in reversed(screen.ids.calls.children)][:4] == [
-        ("B001", "3号窗口", ""), ("A002", "2号窗口", ""), ("A001", "1号窗口", "重呼"),
-        ("A001", "1号窗口", "")]
-    assert any("法律援助 · 等候 1 人" in text for text in ui.texts())
+            for row in reversed(screen.ids.calls.children)] == [
+        ("B001", "3号窗口", ""), ("A002", "2号窗口", ""), ("A001", "1号窗口", "重呼")]
+    assert ("法律援助", "1 人") in [(row.name, row.info[:3]) for row in service_rows(screen)]
 
     # 暂停 with a reason: the window says so instead of a number, and nothing is spoken.
     response = hall.staff_session(4).post("/windows/4/state",
                                           {"state": "paused", "reason": "午间休息"})
     assert response.ok, response.text
-    assert ui.wait_until(lambda: screen._tiles[4].number == "暂停服务", 5)
-    assert screen._tiles[4].detail == "午间休息"
-    assert "暂停服务" in ui.texts() and "午间休息" in ui.texts()
+    # The paused window leaves the large tiles for one small dimmed line.
+    assert ui.wait_until(lambda: 4 in screen._idle and 4 not in screen._tiles, 5)
+    assert screen._idle[4].text == "4号窗口 · 暂停服务 · 午间休息"
+    assert "4号窗口 · 暂停服务 · 午间休息" in ui.texts()
+    assert screen._idle[4].height < screen._tiles[1].height / 2
+    assert screen.banner == "请 B001 号到 3 号窗口"
     assert len(ui.app.speaker.spoken) == first + 8
 
     # Landscape, as on the hall's TV, then portrait.
     ui.resize(1920, 1080)
     assert screen.columns == 2
-    check_layout(ui, screen)
     shot = ui.screenshot(SHOTS / "display.png")
+    check_layout(ui, screen)
+    ticker, notice = screen.ids.ticker, screen.ids.ticker_text
+    assert notice.texture_size[0] < ticker.width  # a notice that fits is shown whole, centred
+    assert abs(notice.center_x - ticker.center_x) < 2
     ui.resize(1080, 1920)
     check_layout(ui, screen)
     ui.screenshot(SHOTS / "display-portrait.png")
@@ -131,15 +144,22 @@ def test_calls_are_shown_at_once_and_spoken_once_in_order(ui: Any, hall: Loopbac
     ui.resize(1920, 1080)
     check_layout(ui, screen)
     assert "Window 1" in ui.texts() and "Recent calls" in ui.texts()
-    assert screen._tiles[4].number == "Window paused"
+    assert screen._idle[4].text == "Window 4 · Paused · 午间休息"
+    assert screen.banner == "Number B001, please go to window 3"
+    assert notice.texture_size[0] > ticker.width  # the English notice is longer: it scrolls
+    before = ticker.offset
+    time.sleep(0.3)
+    ui.frames(3)
+    assert ticker.offset != before
     ui.screenshot(SHOTS / "display-en.png")
 
 
 def check_layout(ui: Any, screen: Any) -> None:
     """Every tile lies inside the screen, no two overlap, and no text is cut short."""
+    from kivy.core.window import Window
     from kivy.uix.label import Label  # Kivy only once the app has configured it
 
-    ui.frames(3)
+    ui.frames(8)
     tiles = [screen._tiles[n] for n in sorted(screen._tiles)]
     boxes = [(*t.to_window(t.x, t.y), t.width, t.height) for t in tiles]
     for x, y, width, height in boxes:
@@ -152,11 +172,27 @@ def check_layout(ui: Any, screen: Any) -> None:
                     or y + height <= other_y or other_y + other_height <= y)
     labels = [label for tile in tiles for label in tile.walk() if isinstance(label, Label)]
     labels += [label for row in screen.ids.calls.children for label in row.children[1:]]
-    labels += list(screen.ids.services.children)
+    labels += [label for row in screen.ids.services.children for label in row.children]
+    labels += [label for line in screen._idle.values() for label in line.walk()
+               if isinstance(label, Label)]
+    labels += [screen.ids.banner]
+    # Readable from 5 m: on a 43-inch 1080-line TV (about 0.5 mm a pixel) 40 pixels are 20 mm,
+    # the 1:250 legibility rule for 5 m; the call banner is more than twice that. A window's
+    # own name, the service at it and the 重呼 mark beside a call are secondary.
+    assert screen.ids.banner.font_size >= 96 * screen.unit
+    secondary = {id(tile.children[0]) for tile in tiles}  # the detail line
+    secondary |= {id(tile.children[-1].children[0]) for tile in tiles}  # the window's name
+    secondary |= {id(row.ids.recall_pill.__self__) for row in screen.ids.calls.children}
+    for label in labels + [screen.ids.ticker_text]:
+        if label.text:
+            smallest = SECONDARY if id(label) in secondary else READABLE
+            assert label.font_size >= smallest * screen.unit, (
+                label.text, label.font_size, tuple(Window.size))
     for label in labels:  # shortened with "…" would mean the text did not fit
         if label.text:
             width, height = label._label.get_extents(label.text)
-            assert width <= label.width + 1 and height <= label.height + 1, label.text
+            assert width <= label.width + 1 and height <= label.height + 1, (
+                label.text, label.font_size, tuple(Window.size))
 
 
 def test_a_dropped_connection_catches_up_and_speaks_the_missed_call_once(
