@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import time
 import wave
 from array import array
 from pathlib import Path
@@ -77,10 +78,13 @@ def microphone_present(device: str = "") -> bool:
 
 
 class WavSource:
-    """A WAV file (16-bit PCM, any rate or channel count) read as 30 ms frames, as fast as the
-    pipeline takes them; a short last frame is padded with silence."""
+    """A WAV file (16-bit PCM, any rate or channel count) read as 30 ms frames; a short last
+    frame is padded with silence. realtime paces the frames like a microphone (partial text
+    shows as it would); otherwise they come as fast as the pipeline takes them."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, realtime: bool = False) -> None:
+        self._realtime = realtime
+        self._next = 0.0
         try:
             with wave.open(str(path), "rb") as wav:
                 if wav.getsampwidth() != 2:
@@ -95,6 +99,10 @@ class WavSource:
         """The next frame, or None at the end of the file."""
         if self._offset >= len(self._pcm):
             return None
+        if self._realtime:
+            now = time.monotonic()
+            self._next = max(self._next, now) + FRAME_MS / 1000
+            time.sleep(self._next - now)
         frame = self._pcm[self._offset:self._offset + FRAME_BYTES]
         self._offset += FRAME_BYTES
         return frame.ljust(FRAME_BYTES, b"\0")

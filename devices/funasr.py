@@ -15,6 +15,7 @@ import json
 import logging
 import time
 import uuid
+from contextlib import ExitStack
 from typing import Any, Literal
 
 from devices.recognizers import Recognizer, unavailable
@@ -44,20 +45,24 @@ class FunasrEngine:
         from websockets.exceptions import WebSocketException
         from websockets.sync.client import connect
 
+        connection = ExitStack()  # connect() is a context manager; abort() leaves it
         try:
-            socket = connect(self.url, open_timeout=self.timeout, close_timeout=1)
+            socket = connection.enter_context(
+                connect(self.url, open_timeout=self.timeout, close_timeout=1))
             socket.send(json.dumps({
                 "mode": self.mode, "chunk_size": list(CHUNK_SIZE),
                 "chunk_interval": CHUNK_INTERVAL, "wav_name": f"hallkiosk-{uuid.uuid4().hex[:8]}",
                 "is_speaking": True, "itn": True}))
         except (OSError, TimeoutError, WebSocketException) as error:
+            connection.close()
             raise unavailable(f"FunASR server {self.url}: {error}") from error
-        return _FunasrUtterance(socket, self.timeout, self.url)
+        return _FunasrUtterance(socket, connection, self.timeout, self.url)
 
 
 class _FunasrUtterance:
-    def __init__(self, socket: Any, timeout: float, url: str) -> None:
+    def __init__(self, socket: Any, connection: ExitStack, timeout: float, url: str) -> None:
         self._socket = socket
+        self._connection = connection
         self._timeout = timeout
         self._url = url
         self._sentences = ""  # corrected (offline) text of the finished sentences
@@ -117,4 +122,4 @@ class _FunasrUtterance:
             self.abort()
 
     def abort(self) -> None:
-        self._socket.close()
+        self._connection.close()

@@ -143,24 +143,25 @@ class VoskEngine:
         self._model: Any = None
         self._lock = threading.Lock()
 
-    def _load(self) -> Any:
+    def _load(self) -> tuple[Any, Any]:
+        """The vosk module and the loaded model."""
         with self._lock:
+            try:
+                import vosk
+            except ImportError as error:
+                raise unavailable("vosk is not installed (pip install vosk)") from error
             if self._model is None:
                 try:
-                    import vosk
                     vosk.SetLogLevel(-1)
                     self._model = vosk.Model(str(self.model_path))
-                except ImportError as error:
-                    raise unavailable("vosk is not installed (pip install vosk)") from error
                 except Exception as error:  # vosk raises a bare Exception for a bad model
                     raise unavailable(f"vosk model {self.model_path}: {error}") from error
-            return self._model
+            return vosk, self._model
 
     def open(self) -> Recognizer:
         """A Kaldi recogniser for a new utterance on the loaded model."""
-        import vosk
-
-        return _VoskUtterance(vosk.KaldiRecognizer(self._load(), SAMPLE_RATE))
+        vosk, model = self._load()
+        return _VoskUtterance(vosk.KaldiRecognizer(model, SAMPLE_RATE))
 
 
 class _VoskUtterance:

@@ -163,7 +163,7 @@ def make_listener(config: TerminalConfig) -> Listener:
     if settings.wav:
         wav = Path(settings.wav).expanduser()
         log.warning("speech input reads %s instead of the microphone", wav)
-        return SpeechListener(engine, lambda: WavSource(wav), timing)
+        return SpeechListener(engine, lambda: WavSource(wav, realtime=True), timing)
     device = settings.device
     has_input = microphone_present(device)
     if not has_input:
