@@ -140,7 +140,7 @@ def make_engine(config: TerminalConfig) -> Engine | None:
         folder = Path(settings.model_path).expanduser()
         if not (folder / "am").is_dir():
             log.error("speech input off: the Vosk model folder %s is missing or is not an "
-                      "unpacked Vosk model (see docs/speech-input.md)", folder)
+                      "unpacked Vosk model (deploy/README.md, Speech input)", folder)
             return None
         return VoskEngine(folder, settings.language)
     if settings.engine == "funasr":

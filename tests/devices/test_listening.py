@@ -16,6 +16,7 @@ from devices.listening import ENGINE_UNAVAILABLE, NO_MICROPHONE, NOT_HEARD, Hear
 from devices.recognizers import PocketsphinxEngine
 from devices.speech_input import SpeechListener, make_listener
 from devices.utterance import Timing, utterance_frames
+from hallkiosk_cli import main
 from protocol.config import ConfigSchemaError, TerminalConfig, parse_config
 from tests.devices.listening_helpers import LEGAL_AID, listen, seed_library, sox_wav, speak
 
@@ -65,6 +66,19 @@ def test_spoken_question_is_recognised_and_answered(question_wav: Path) -> None:
     assert answer.answers[0].id.startswith(LEGAL_AID), answer.answers
     # What the engine made of a mishearing is not an answer: the check above means something.
     assert seed_library().ask("how do i like or legal any").fallback
+
+
+def test_listen_command_prints_what_it_heard(question_wav: Path, tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["listen", "--engine", "pocketsphinx", "--wav", str(question_wav)]) == 0
+    printed = capsys.readouterr()
+    assert printed.out == "how do i apply for legal aid\n"
+    assert "s after the speech" in printed.err and "  … " in printed.err
+    silence = sox_wav(tmp_path / "silence.wav")
+    assert main(["listen", "--engine", "pocketsphinx", "--wav", str(silence)]) == 1
+    assert "没听清，请再说一遍" in capsys.readouterr().err
+    assert main(["listen", "--engine", "vosk"]) == 2  # no model_path
+    assert "needs model_path" in capsys.readouterr().err
 
 
 def test_a_second_question_reuses_the_engine(engine: PocketsphinxEngine,
