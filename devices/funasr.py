@@ -39,6 +39,9 @@ class FunasrEngine:
         self.mode = mode
         self.language = language
 
+    def prepare(self) -> None:
+        """Nothing to load: the server is reached per utterance."""
+
     def open(self) -> Recognizer:
         """Connect and announce an utterance; a server that is down or slow fails within the
         timeout."""

@@ -45,6 +45,10 @@ class Engine(Protocol):
     name: str
     language: str
 
+    def prepare(self) -> None:
+        """Load what the first utterance would otherwise wait for (called off the UI thread)."""
+        ...
+
     def open(self) -> Recognizer:
         """A recogniser for a new utterance; ListenError when the engine cannot run."""
         ...
@@ -79,6 +83,11 @@ class PocketsphinxEngine:
             except (ImportError, RuntimeError, ValueError) as error:
                 raise unavailable(f"pocketsphinx: {error}") from error
         return self._decoder
+
+    def prepare(self) -> None:
+        """Load the decoder (about a second) before the first press."""
+        with self._lock:
+            self._load()
 
     def open(self) -> Recognizer:
         """Start an utterance on the shared decoder."""
@@ -157,6 +166,10 @@ class VoskEngine:
                 except Exception as error:  # vosk raises a bare Exception for a bad model
                     raise unavailable(f"vosk model {self.model_path}: {error}") from error
             return vosk, self._model
+
+    def prepare(self) -> None:
+        """Load the model (seconds for the small Mandarin model) before the first press."""
+        self._load()
 
     def open(self) -> Recognizer:
         """A Kaldi recogniser for a new utterance on the loaded model."""

@@ -131,6 +131,13 @@ class SpeechListener:
         return text
 
 
+def _prepare(engine: Engine) -> None:
+    try:
+        engine.prepare()
+    except ListenError as error:  # the first press reports it to the visitor
+        log.error("speech engine %s not ready: %s", engine.name, error.reason)
+
+
 def make_engine(config: TerminalConfig) -> Engine | None:
     """The configured engine, or None (logged) when it is `none` or cannot be used here."""
     settings = config.listening
@@ -157,6 +164,7 @@ def make_listener(config: TerminalConfig) -> Listener:
     engine = make_engine(config)
     if engine is None:
         return NullListener()
+    threading.Thread(target=_prepare, args=(engine,), name="listener-load", daemon=True).start()
     timing = Timing(no_speech_timeout=settings.no_speech_timeout,
                     end_silence=settings.end_silence, max_utterance=settings.max_utterance,
                     vad_aggressiveness=settings.vad_aggressiveness)

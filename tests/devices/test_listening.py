@@ -183,7 +183,7 @@ def test_make_listener_without_a_microphone_is_unavailable() -> None:
     assert isinstance(listener, SpeechListener) and not listener.available
 
 
-def test_engine_that_breaks_mid_utterance_reports_unavailable(question_wav: Path) -> None:
+def test_engine_failure_reports_unavailable(question_wav: Path) -> None:
     class Broken:
         name, language = "broken", "en"
 
