@@ -157,16 +157,82 @@ def test_wav_source_converts_rate_and_channels(tmp_path: Path) -> None:
     assert getattr(raised.value, "zh", "") == NO_MICROPHONE[0]
 
 
-def test_no_microphone_on_this_machine(engine: PocketsphinxEngine) -> None:
-    # The test machine has PortAudio (libportaudio2) but no capture device: the real
-    # sounddevice raises PortAudioError, which the visitor sees as 话筒暂时不能用.
-    assert not microphone_present()
-    listener = SpeechListener(engine, MicrophoneSource, has_input=microphone_present())
+class _PlayingStream:
+    """sounddevice.RawInputStream for a machine without a microphone: PortAudio's callback
+    thread delivers a WAV file's frames at the pace of speech, then silence."""
+
+    def __init__(self, wav: Path, **options: object) -> None:
+        assert options["samplerate"] == 16000 and options["channels"] == 1
+        assert options["dtype"] == "int16" and options["blocksize"] == 480
+        self.callback = options["callback"]
+        self.source = WavSource(wav, realtime=True)
+        self.running = threading.Event()
+
+    def start(self) -> None:
+        self.running.set()
+        threading.Thread(target=self._play, daemon=True).start()
+
+    def _play(self) -> None:
+        while self.running.is_set():
+            frame = self.source.read(timeout=1) or bytes(FRAME_BYTES)
+            if frame == bytes(FRAME_BYTES):
+                threading.Event().wait(0.03)
+            self.callback(memoryview(frame), 480, None, None)  # type: ignore[operator]
+
+    def stop(self) -> None:
+        self.running.clear()
+
+    def close(self) -> None:
+        self.running.clear()
+
+
+def test_microphone_source_feeds_the_same_pipeline(engine: PocketsphinxEngine,
+                                                    question_wav: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    import sounddevice
+
+    streams: list[_PlayingStream] = []
+
+    def stream(**options: object) -> _PlayingStream:
+        streams.append(_PlayingStream(question_wav, **options))
+        return streams[-1]
+
+    monkeypatch.setattr(sounddevice, "query_devices", lambda *_, **__: {"name": "USB mic"})
+    monkeypatch.setattr(sounddevice, "RawInputStream", stream)
+    outcome = listen(SpeechListener(engine, MicrophoneSource))
+    assert outcome.heard is not None and outcome.heard.text == "how do i apply for legal aid"
+    [played] = streams
+    assert not played.running.is_set()  # the stream was stopped and closed after the question
+
+
+def test_unknown_input_device_is_no_microphone(engine: PocketsphinxEngine) -> None:
+    # Real PortAudio: a device name that matches no input device (on any machine).
+    def source() -> MicrophoneSource:
+        return MicrophoneSource("no-such-microphone")
+
+    assert not microphone_present("no-such-microphone")
+    listener = SpeechListener(engine, source, has_input=microphone_present("no-such-microphone"))
     assert not listener.available
     outcome = listen(listener)
     assert outcome.error is not None
     assert (outcome.error.zh, outcome.error.en) == NO_MICROPHONE
+    assert "no-such-microphone" in outcome.error.reason
     assert outcome.calls == 1
+
+
+def test_microphone_that_will_not_open_is_no_microphone(engine: PocketsphinxEngine,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    import sounddevice
+
+    def busy(**_: object) -> None:
+        raise sounddevice.PortAudioError(
+            "Error opening RawInputStream: Device unavailable [PaErrorCode -9985]")
+
+    monkeypatch.setattr(sounddevice, "query_devices", lambda *_, **__: {"name": "USB mic"})
+    monkeypatch.setattr(sounddevice, "RawInputStream", busy)
+    outcome = listen(SpeechListener(engine, MicrophoneSource))
+    assert outcome.error is not None and outcome.error.zh == NO_MICROPHONE[0]
+    assert "Device unavailable" in outcome.error.reason
 
 
 def test_portaudio_missing_is_no_microphone(engine: PocketsphinxEngine,
@@ -179,7 +245,7 @@ def test_portaudio_missing_is_no_microphone(engine: PocketsphinxEngine,
 
 
 def test_make_listener_without_a_microphone_is_unavailable() -> None:
-    listener = make_listener(config(engine="pocketsphinx"))
+    listener = make_listener(config(engine="pocketsphinx", device="no-such-microphone"))
     assert isinstance(listener, SpeechListener) and not listener.available
 
 
