@@ -168,7 +168,7 @@ class FunasrServer:
 @pytest.fixture
 def funasr_server() -> Iterator[Callable[[str], FunasrServer]]:
     """Start FunASR stand-ins: `answer` replies as the runtime does, `slow` never gives the
-    final result."""
+    final result, `drop` hangs up after ten frames of audio."""
     servers: list[Server] = []
 
     def start(behaviour: str) -> FunasrServer:
@@ -180,6 +180,9 @@ def funasr_server() -> Iterator[Callable[[str], FunasrServer]]:
             for message in connection:
                 if isinstance(message, bytes):
                     record.audio.append(len(message))
+                    if behaviour == "drop" and len(record.audio) == 10:
+                        connection.close()  # the server goes away mid-question
+                        return
                     if len(record.audio) % 15 == 0 and replies["online"]:
                         connection.send(json.dumps(replies["online"].pop(0), ensure_ascii=False))
                     continue
@@ -255,6 +258,16 @@ def test_funasr_slow_server_gives_up_after_the_timeout(
     assert "no final result within 0.5 s" in outcome.error.reason
     assert server.last == [{"is_speaking": False}]
     assert 0.5 < time.monotonic() - started < 2.0
+
+
+def test_funasr_server_hanging_up_mid_question(funasr_server: Callable[[str], FunasrServer],
+                                              mandarin_wav: Path) -> None:
+    server = funasr_server("drop")
+    outcome = listen(funasr_listener(server.url, mandarin_wav, realtime=False))
+    assert outcome.error is not None
+    assert (outcome.error.zh, outcome.error.en) == ENGINE_UNAVAILABLE
+    assert outcome.calls == 1 and len(server.audio) == 10
+    assert outcome.seconds < 2
 
 
 def test_funasr_empty_result_is_not_heard(funasr_server: Callable[[str], FunasrServer],
