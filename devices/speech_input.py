@@ -136,6 +136,8 @@ def _prepare(engine: Engine) -> None:
         engine.prepare()
     except ListenError as error:  # the first press reports it to the visitor
         log.error("speech engine %s not ready: %s", engine.name, error.reason)
+    except Exception:  # a background load must not die silently
+        log.exception("speech engine %s failed to load", engine.name)
 
 
 def make_engine(config: TerminalConfig) -> Engine | None:
