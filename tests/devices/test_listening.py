@@ -97,7 +97,8 @@ def test_a_second_question_reuses_the_engine(engine: PocketsphinxEngine,
                          ids=["silence", "quiet-noise", "loud-noise", "pink-noise", "hum"])
 def test_no_speech_is_not_heard(engine: PocketsphinxEngine, tmp_path: Path,
                                 effect: tuple[str, ...]) -> None:
-    outcome = listen(wav_listener(engine, sox_wav(tmp_path / "noise.wav", *effect)))
+    noise = sox_wav(tmp_path / "noise.wav", *effect, seconds=1.5)
+    outcome = listen(wav_listener(engine, noise))
     assert outcome.heard is None and outcome.error is not None
     assert (outcome.error.zh, outcome.error.en) == NOT_HEARD
     assert outcome.error.zh == "没听清，请再说一遍"

@@ -236,7 +236,7 @@ def test_funasr_server_down_fails_fast(mandarin_wav: Path) -> None:
     outcome = listen(funasr_listener(f"ws://127.0.0.1:{port}", mandarin_wav))
     assert outcome.error is not None
     assert (outcome.error.zh, outcome.error.en) == ENGINE_UNAVAILABLE
-    assert outcome.seconds < 1.0
+    assert outcome.seconds < 2.0  # well inside the 3 s engine timeout: refused is refused
 
 
 def test_funasr_server_that_never_answers_the_handshake(mandarin_wav: Path) -> None:
@@ -246,7 +246,8 @@ def test_funasr_server_that_never_answers_the_handshake(mandarin_wav: Path) -> N
         url = f"ws://127.0.0.1:{mute.getsockname()[1]}"
         outcome = listen(funasr_listener(url, mandarin_wav, timeout=0.5))
     assert outcome.error is not None and outcome.error.zh == ENGINE_UNAVAILABLE[0]
-    assert outcome.seconds < 1.5
+    assert "timed out" in outcome.error.reason
+    assert outcome.seconds < 2.5
 
 
 def test_funasr_slow_server_gives_up_after_the_timeout(
@@ -257,7 +258,7 @@ def test_funasr_slow_server_gives_up_after_the_timeout(
     assert outcome.error is not None and outcome.error.zh == ENGINE_UNAVAILABLE[0]
     assert "no final result within 0.5 s" in outcome.error.reason
     assert server.last == [{"is_speaking": False}]
-    assert 0.5 < time.monotonic() - started < 2.0
+    assert 0.5 < time.monotonic() - started < 3.0
 
 
 def test_funasr_server_hanging_up_mid_question(funasr_server: Callable[[str], FunasrServer],
@@ -267,7 +268,7 @@ def test_funasr_server_hanging_up_mid_question(funasr_server: Callable[[str], Fu
     assert outcome.error is not None
     assert (outcome.error.zh, outcome.error.en) == ENGINE_UNAVAILABLE
     assert outcome.calls == 1 and len(server.audio) == 10
-    assert outcome.seconds < 2
+    assert outcome.seconds < 3
 
 
 def test_funasr_empty_result_is_not_heard(funasr_server: Callable[[str], FunasrServer],
