@@ -41,6 +41,8 @@ class ListenError(Exception):
 NOT_HEARD = ("没听清，请再说一遍", "Sorry, I did not catch that. Please say it again.")
 NO_MICROPHONE = ("话筒暂时不能用，请用键盘输入问题",
                  "The microphone is not available; please type your question.")
+ENGINE_UNAVAILABLE = ("语音识别暂时不能用，请用键盘输入问题",
+                      "Speech recognition is not available right now; please type your question.")
 
 
 class Listener(Protocol):

@@ -30,7 +30,7 @@ def _importable(name: str) -> bool:
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every installed command and its help."""
     from content.cli import register as register_content
-    from kiosk.cli import register_pin_hash, register_terminal
+    from kiosk.cli import register_listen, register_pin_hash, register_terminal
     from provisioning.cli import register as register_enroll
 
     parser = argparse.ArgumentParser(
@@ -57,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
 
         register_fleet(commands)
     register_pin_hash(commands)
+    register_listen(commands)
     return parser
 
 

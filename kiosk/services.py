@@ -7,8 +7,10 @@ Each service gets the typed collaborators it needs; what they need from the runn
 from __future__ import annotations
 
 from content.library import Library
+from devices.listening import Listener
 from devices.printer import Printer
 from devices.speech import Speaker
+from devices.speech_input import make_listener
 from kiosk.config import TerminalConfig
 from kiosk.connectivity import Connectivity
 from kiosk.feedback import FeedbackLink
@@ -30,6 +32,7 @@ class TerminalServices:
         self.pending_library: Library | None = None  # arrived during a visitor's session
         self.startup_error = startup_error
         self.speaker = speaker
+        self.listener: Listener = make_listener(config)  # NullListener unless [listening] set
         self.state = AppState(language=config.terminal.language)
         self.usage = UsageRecorder(config.data_dir)
         self.link = Connectivity(config.data_dir, self)
@@ -49,6 +52,7 @@ class TerminalServices:
         self.link.stop()
         self.queue.stop()
         self.usage.close()
+        self.listener.cancel()
         self.speaker.close()
 
     @property

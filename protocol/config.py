@@ -27,6 +27,7 @@ from protocol.config_sections import PROFILES as PROFILES
 from protocol.config_sections import (
     DisplaySection,
     IdleSection,
+    ListeningSection,
     PrinterSection,
     RaterSection,
     ServiceSection,
@@ -51,6 +52,7 @@ class TerminalConfig(BaseModel):
     terminal: TerminalSection = TerminalSection()
     idle: IdleSection = IdleSection()
     speech: SpeechSection = SpeechSection()
+    listening: ListeningSection = ListeningSection()
     printer: PrinterSection = PrinterSection()
     display: DisplaySection = DisplaySection()
     rater: RaterSection = RaterSection()

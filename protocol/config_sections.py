@@ -112,6 +112,48 @@ class SpeechSection(Section):
                            "audio).")
 
 
+class ListeningSection(Section):
+    """Speech input (the ask screen's 按住说话)."""
+
+    engine: Literal["none", "pocketsphinx", "vosk", "funasr"] = setting(
+        "none", "`none` (no talk button: questions are typed), `pocketsphinx` (English, its "
+        "bundled model, on the terminal), `vosk` (a model folder on the terminal, e.g. the "
+        "Mandarin small model) or `funasr` (the province's FunASR runtime server: the only "
+        "engine that sends speech out of the terminal).")
+    model_path: str = setting("", "The Vosk model folder (unpacked, e.g. "
+                              "`/var/lib/hallkiosk/vosk-model-small-cn`).", max_length=500)
+    server_url: str = setting("", "The FunASR runtime server, `ws://host:10095` or "
+                              "`wss://host:10095`.", max_length=500,
+                              pattern=r"^$|^wss?://\S+$")
+    funasr_mode: Literal["2pass", "online"] = setting(
+        "2pass", "FunASR mode: `2pass` (streaming text, corrected at each pause) or `online`.")
+    language: Literal["zh", "en"] = setting(
+        "zh", "Language of the Vosk model or the FunASR server: `zh` or `en` (pocketsphinx's "
+        "bundled model is English).")
+    device: str = setting("", "Input device name for PortAudio; empty is the default "
+                          "microphone.", max_length=200)
+    no_speech_timeout: float = setting(6, "Seconds from pressing the talk button to the "
+                                       "first speech before 没听清，请再说一遍.", gt=0, le=60)
+    end_silence: float = setting(1.0, "Seconds of silence that end a question before the "
+                                 "button is released (点击说话).", gt=0, le=10)
+    max_utterance: float = setting(15, "The longest question taken, in seconds.", gt=0, le=120)
+    engine_timeout: float = setting(3, "Seconds an engine server may take to connect or to "
+                                    "give the final text before the visitor is told to "
+                                    "type instead.", gt=0, le=30)
+    vad_aggressiveness: int = setting(2, "Voice detection strictness, 0 (lenient) to 3 "
+                                      "(strict); raise it in a noisy hall.", ge=0, le=3)
+    wav: str = setting("", "Read this WAV file instead of the microphone at every press "
+                       "(demos and debugging).", max_length=500)
+
+    @model_validator(mode="after")
+    def _engine_configured(self) -> ListeningSection:
+        if self.engine == "vosk" and not self.model_path.strip():
+            raise ValueError("the vosk engine needs model_path (the model folder)")
+        if self.engine == "funasr" and not self.server_url:
+            raise ValueError("the funasr engine needs server_url (ws://host:port)")
+        return self
+
+
 class PrinterSection(Section):
     """The ticket printer."""
 

@@ -12,7 +12,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 TERMINAL_PACKAGES = ("kiosk", "screens", "provisioning", "content", "devices")
-TERMINAL_COMMANDS = {"terminal", "content", "keygen", "ask", "calc", "enroll", "pin-hash"}
+TERMINAL_COMMANDS = {"terminal", "content", "keygen", "ask", "calc", "enroll", "pin-hash",
+                     "listen"}
 
 # Runs in a fresh interpreter: a finder placed first on sys.meta_path refuses the server's
 # dependencies (what `pip install .[terminal]` leaves out) and the server and devtools
