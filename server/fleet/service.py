@@ -324,7 +324,8 @@ def reopen_late_days(session: Session, hall_id: int, keys: list[str], now: dt.da
     that was offline delivered it late, and the dashboard counts it on its own day."""
     today = local_day(now)
     ratings = {local_day(as_utc(at)) for at in session.scalars(
-        select(Rating.created_at).where(Rating.idempotency_key.in_(keys)))}
+        select(Rating.created_at).where(Rating.hall_id == hall_id,
+                                        Rating.idempotency_key.in_(keys)))}
     usage = {local_day(as_utc(at)) for at in session.scalars(
         select(OutboxReceipt.occurred_at).where(OutboxReceipt.idempotency_key.in_(keys),
                                                 OutboxReceipt.kind.like("usage.%")))}
