@@ -15,15 +15,18 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from protocol.errors import ServerRefused
+from protocol.signing import comment_token
 from provisioning.client import TerminalClient
 from provisioning.enrol import enrolment_request
 from provisioning.identity import TerminalIdentity
 from server.app import create_app
 from server.models import RateHit, Terminal
-from server.ratings.models import Complaint, FollowUp
+from server.ratings.models import Complaint, FollowUp, RatingComment
 from server.settings import ServerSettings
 from tests.provisioning.live_server import live_server
 from tests.server.queue_setup import make_queue_hall
+from tests.server.test_followups import finished_ticket
+from tests.server.test_rating_comments import terminal_with_key
 
 API = "/api/v1"
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
@@ -124,6 +127,25 @@ def test_the_refused_form_comes_back_with_the_message_and_what_was_typed(
     assert "窗口工作人员索要好处费" in page.text and 'value="13912345678"' in page.text
     assert 'value="integrity" checked' in page.text and "web-form-key-last00" in page.text
     assert stored(server_app) == limit
+
+
+def test_rating_comments_and_phone_ratings_are_limited_too(
+        server_app: FastAPI, client: TestClient) -> None:
+    limit = server_app.state.settings.anonymous_writes_per_address
+    with server_app.state.database.sessions() as session:
+        q = make_queue_hall(session)
+        _terminal, key = terminal_with_key(session, q)
+        phone_token = finished_ticket(session, q).token
+    # A comment may come before its rating: every token is a new write.
+    tokens = [comment_token(key)[1] for _ in range(limit + 2)]
+    answers = [client.post(f"/c/{token}", data={"comment": f"第{n}条留言"})
+               for n, token in enumerate(tokens)]
+    assert [a.status_code for a in answers] == [200] * limit + [429] * 2
+    assert "提交过于频繁" in answers[-1].text and f"第{limit + 1}条留言" in answers[-1].text
+    assert stored(server_app, RatingComment) == limit
+    ratings = [client.post(f"/t/{phone_token}/rating", json={"level": 5}).status_code
+               for _ in range(limit + 2)]
+    assert ratings == [201] + [409] * (limit - 1) + [429] * 2
 
 
 def _ask_to_enrol(url: str, data_dir: Path) -> tuple[int, str]:
