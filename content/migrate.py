@@ -3,18 +3,46 @@ the central server migrate their databases the same way."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
+
+log = logging.getLogger(__name__)
+
+
+def _check_foreign_keys(connection: Connection) -> None:
+    """Log dangling references after a migration (logged, not refused: one already there
+    before must not stop the server from starting)."""
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        log.warning("%d broken reference(s) after migrating: %s", len(broken), broken[:5])
 
 
 def upgrade_to_head(engine: Engine, script_location: Path) -> None:
-    """Migrate the database behind engine to the newest revision in script_location."""
+    """Migrate the database behind engine to the newest revision in script_location.
+
+    On SQLite the migration runs with foreign keys off, as Alembic's batch mode needs: it
+    rebuilds a changed table by copying it and dropping the old one, and with foreign keys
+    on, that drop would fire the other tables' ON DELETE actions (cascading deletes, SET
+    NULL) on every row. Broken references are looked for afterwards and logged."""
     from alembic import command  # imported here: Alembic costs time at every start
     from alembic.config import Config
 
     config = Config()
     config.set_main_option("script_location", str(script_location))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as connection:
+        if sqlite:  # see below; the pragma is ignored inside a transaction, so it goes first
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
+        try:
+            with connection.begin():
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
+                if sqlite:
+                    _check_foreign_keys(connection)
+        finally:
+            if sqlite:
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()

@@ -17,6 +17,7 @@ from server.errors import ServiceError
 from server.queue import models as queue_models  # noqa: F401  (registers the tables)
 from server.queue.core import install_hooks
 from server.queue.feed import Broker
+from server.rate_limits import RateLimited
 from server.ratings import models as rating_models  # noqa: F401
 from server.ratings.calendar import seed_calendar
 from server.ratings.export_worker import ExportWorker
@@ -72,6 +73,8 @@ def create_app(settings: ServerSettings, *, migrate: bool = True) -> FastAPI:
     @app.exception_handler(ServiceError)
     async def _service_error(_request: Request, exc: ServiceError) -> JSONResponse:
         # A domain service's refusal: its code and messages, with the status it names.
-        return JSONResponse(status_code=exc.status, content=exc.as_json())
+        headers = ({"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited)
+                   else None)
+        return JSONResponse(status_code=exc.status, content=exc.as_json(), headers=headers)
 
     return app

@@ -252,3 +252,15 @@ class LoginFailure(Base):
     username_key: Mapped[str] = mapped_column(String(64))
     client: Mapped[str] = mapped_column(String(64))  # the client's address; "" when unknown
     failed_at: Mapped[dt.datetime] = mapped_column(index=True)
+
+
+class RateHit(Base):
+    """One anonymous write (a complaint, a comment, an enrolment request ...) counted against
+    a limit for a window; every server process on this database counts the same rows."""
+
+    __tablename__ = "rate_hit"
+    __table_args__ = (Index("ix_rate_hit_bucket", "bucket", "hit_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # What is limited and for whom: "complaint:address:10.0.0.7", "complaint:hall:XA01".
+    bucket: Mapped[str] = mapped_column(String(120))
+    hit_at: Mapped[dt.datetime] = mapped_column(index=True)

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from server.deps import get_session, get_settings
 from server.models import Hall, LoginFailure, User, utcnow
+from server.rate_limits import retry_seconds, seconds_until_below
 from server.settings import ServerSettings
 
 log = logging.getLogger(__name__)
@@ -114,14 +115,8 @@ class LoginThrottle:
     def _wait(self, session: Session, condition: ColumnElement[bool], limit: int,
               now: dt.datetime) -> float:
         """Seconds until fewer than limit failures matching condition remain; 0 if now."""
-        times = session.scalars(
-            select(LoginFailure.failed_at)
-            .where(condition, LoginFailure.failed_at > now - dt.timedelta(seconds=self.window))
-            .order_by(LoginFailure.failed_at.desc()).limit(limit)).all()
-        if len(times) < limit:
-            return 0.0
-        oldest = times[-1] if times[-1].tzinfo else times[-1].replace(tzinfo=dt.UTC)
-        return (oldest - now).total_seconds() + self.window
+        return seconds_until_below(session, LoginFailure.failed_at, condition, limit,
+                                   self.window, now)
 
     def retry_after(self, username: str, client: str = "") -> int:
         """Seconds until username may try again from client; 0 when it may try now."""
@@ -132,7 +127,7 @@ class LoginThrottle:
             if client:
                 wait = max(wait, self._wait(session, LoginFailure.client == client[:64],
                                             self.address_limit, now))
-        return max(1, int(wait) + 1) if wait > 0 else 0
+        return retry_seconds(wait)
 
     def failed(self, username: str, client: str = "") -> None:
         """Record a failed attempt for username from client (committed at once)."""

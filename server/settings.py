@@ -94,6 +94,19 @@ class ServerSettings(BaseSettings):
     login_failure_window: float = Field(
         60.0, gt=0, le=86400, description="Seconds a failed sign-in counts; every server "
         "process on the database counts the same failures.")
+    anonymous_writes_per_address: int = Field(
+        10, ge=1, le=100_000, description="Anonymous writes of one kind (complaints, rating "
+        "comments, phone-page ratings, enrolment requests) from one client address within "
+        "anonymous_write_window; more are refused with 429 until the oldest expires.")
+    anonymous_writes_per_hall: int = Field(
+        100, ge=1, le=1_000_000, description="Anonymous writes of one kind for one hall, "
+        "whatever the addresses, within anonymous_write_window.")
+    anonymous_write_window: float = Field(
+        600.0, gt=0, le=86400, description="Seconds an anonymous write counts; every server "
+        "process on the database counts the same writes.")
+    pending_enrolments_allowed: int = Field(
+        10, ge=1, le=10_000, description="Terminals waiting for IT to accept their enrolment "
+        "request (no token); further requests are refused with 429 until IT decides some.")
     follow_up_days: int = Field(
         5, ge=1, le=60, description="Working days to follow up a bad rating or a complaint "
         "(weekends and the holiday calendar skipped).")

@@ -32,6 +32,7 @@ from protocol.terminal import (
 from server.deps import get_session, get_settings
 from server.fleet import service as fleet_service
 from server.models import Terminal, utcnow
+from server.rate_limits import RateLimited, admit_anonymous
 from server.settings import ServerSettings
 from server.terminal_auth import (
     accepted_terminal,
@@ -137,13 +138,24 @@ async def enrol(request: Request, body: EnrolmentRequest, session: LoopSessionDe
         raise refusal(401, "X-Device-Id is not the sha256 of the public key", device)
     if not verify_signature(public_key, headers, request.method, path_of(request), raw):
         raise refusal(401, "signature does not verify with the enrolling key", device)
+    # A new key without a token asks IT to accept it: anyone can ask, so asking is limited
+    # per address and the pending requests are capped (a token enrols at once, unlimited).
+    new_request = not body.token and not fleet_service.is_known_device(session, device)
     try:
+        if new_request:
+            admit_anonymous(request, session, "enrolment", None)
         terminal = fleet_service.enrol_terminal(session, device, body.public_key,
                                                 body.identity.model_dump(), body.token)
+        remember_nonce(session, terminal, headers["X-Nonce"], settings)
+        session.commit()
+        if new_request:
+            fleet_service.hold_to_pending_cap(session, terminal,
+                                              settings.pending_enrolments_allowed)
     except fleet_service.FleetError as exc:
         raise refusal(exc.status, exc.message) from None
-    remember_nonce(session, terminal, headers["X-Nonce"], settings)
-    session.commit()
+    except RateLimited as exc:
+        raise HTTPException(status_code=429, detail=exc.both,
+                            headers={"Retry-After": str(exc.retry_after)}) from None
     return EnrolmentView.model_validate(fleet_service.enrolment_view(session, terminal, settings))
 
 

@@ -31,6 +31,7 @@ from server.api.followup_models import (
 )
 from server.deps import get_session
 from server.models import Hall, User
+from server.rate_limits import admit_anonymous
 from server.ratings import calendar, workflow
 from server.ratings import followup_views as views
 from server.ratings.complaints import CATEGORIES, ComplaintError, submit
@@ -274,7 +275,8 @@ def calendar_import(session: DbSession, user: ItAdmin,
 def submit_online(request: Request, session: Session, hall_code: str, category: str,
                   phone: str, content: str, idempotency_key: str | None) -> tuple[Any, bool]:
     """Store an online complaint for the hall: (complaint, created); raises ComplaintError,
-    or LookupError for an unknown hall. Empty text is refused: online it is all there is."""
+    RateLimited (too many from the address or for the hall), or LookupError for an unknown
+    hall. Empty text is refused: online it is all there is."""
     hall = session.scalar(select(Hall).where(Hall.code == hall_code)) if len(
         hall_code) <= 40 else None
     if hall is None:
@@ -283,6 +285,7 @@ def submit_online(request: Request, session: Session, hall_code: str, category: 
         raise ComplaintError("bad_category")
     if not content.strip():
         raise OnlineComplaintError("content_required")
+    admit_anonymous(request, session, "complaint", hall.code)  # before it opens a work item
     complaint, created = submit(session, hall, category=category, phone=phone, content=content,
                                 source="online", idempotency_key=idempotency_key or None,
                                 follow_up_days=request.app.state.settings.follow_up_days)
@@ -297,7 +300,7 @@ def submit_online(request: Request, session: Session, hall_code: str, category: 
 def online_complaint(hall_code: str, body: OnlineComplaint, request: Request,
                      response: Response, session: DbSession) -> ComplaintStored | JSONResponse:
     """A visitor's complaint or suggestion from the phone; the same idempotency key returns
-    the complaint already stored (200)."""
+    the complaint already stored (200). Too many from one address or for one hall: 429."""
     try:
         complaint, created = submit_online(request, session, hall_code, body.category,
                                            body.phone, body.content, body.idempotency_key)

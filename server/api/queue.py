@@ -33,7 +33,7 @@ from protocol.queue import (
 from server.deps import get_session
 from server.models import Hall, Terminal, User, Window
 from server.queue import actions, feed
-from server.queue.core import issue_ticket
+from server.queue.core import issue_ticket, keyed_ticket
 from server.queue.errors import QueueError
 from server.queue.models import Ticket
 from server.queue.views import board_view, last_event_id, services_view, ticket_view, waiting_list
@@ -146,9 +146,11 @@ def take_ticket(body: TicketRequest, response: Response, session: DbSession,
         raise
     except IntegrityError:  # the same key raced in from a retry: return what the first made
         session.rollback()
-        ticket = session.scalars(select(Ticket).where(
-            Ticket.idempotency_key == body.idempotency_key)).one()
-        created = False
+        first = (keyed_ticket(session, terminal.id, body.idempotency_key)
+                 if body.idempotency_key else None)
+        if first is None:  # not this terminal's key: nothing of anyone else's is returned
+            raise
+        ticket, created = first, False
     if not created:
         response.status_code = 200
     view = ticket_view(session, ticket, private=True)

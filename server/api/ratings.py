@@ -25,6 +25,7 @@ from server.deps import get_rating_reasons, get_session
 from server.models import Hall, Terminal, utcnow
 from server.queue.hours import local_day
 from server.queue.models import Ticket
+from server.rate_limits import admit_anonymous
 from server.ratings.models import Rating
 from server.ratings.rules import (
     INDICATORS,
@@ -140,6 +141,7 @@ def phone_rating(token: str, body: RatingBody, request: Request, session: DbSess
             raise RatingError("unknown_ticket")
         hall = session.get(Hall, ticket.hall_id)
         assert hall is not None
+        admit_anonymous(request, session, "phone_rating", hall.code)  # RateLimited: 429
         rating, _created = rate(session, hall, level=body.level, reasons=body.reasons,
                                 comment=body.comment, source="phone", ticket=ticket,
                                 follow_up_days=request.app.state.settings.follow_up_days,

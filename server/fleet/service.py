@@ -13,7 +13,7 @@ import secrets
 import time
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -31,6 +31,7 @@ from server.models import (
     EnrolmentToken,
     Hall,
     OutboxReceipt,
+    SeenNonce,
     Terminal,
     utcnow,
 )
@@ -127,6 +128,34 @@ def enrol_terminal(session: Session, device: str, public_key: str, identity: dic
         claimed.used_by = terminal.id
     log.info("terminal %s enrolled: %s", device[:12], terminal.status)
     return terminal
+
+
+PENDING_CAP_MESSAGE = ("待审核的终端注册申请已达上限（{cap} 个），请运维管理员先在终端管理中接受或"
+                      "拒绝。Too many terminals are waiting for acceptance ({cap}); IT must "
+                      "accept or reject some first.")
+
+
+def is_known_device(session: Session, device: str) -> bool:
+    """Whether a terminal with this key has asked to enrol before."""
+    return session.scalar(select(Terminal.id).where(Terminal.device_id == device)) is not None
+
+
+def hold_to_pending_cap(session: Session, terminal: Terminal, cap: int) -> None:
+    """Take back a just committed pending terminal when more than cap are pending, and
+    refuse it (429). Counted after the commit, so requests racing from several processes
+    see each other: both may be refused, never both kept over the cap. Commits."""
+    if terminal.status != "pending":
+        return
+    pending = session.scalar(select(func.count()).select_from(Terminal).where(
+        Terminal.status == "pending")) or 0
+    if pending <= cap:
+        return
+    session.execute(delete(SeenNonce).where(SeenNonce.terminal_id == terminal.id))
+    session.execute(delete(Terminal).where(Terminal.id == terminal.id))
+    session.commit()
+    log.warning("enrolment of %s refused: %d terminals pending (cap %d)",
+                terminal.device_id[:12], pending - 1, cap)
+    raise FleetError(429, PENDING_CAP_MESSAGE.format(cap=cap))
 
 
 def enrolment_view(session: Session, terminal: Terminal,
@@ -324,7 +353,8 @@ def reopen_late_days(session: Session, hall_id: int, keys: list[str], now: dt.da
     that was offline delivered it late, and the dashboard counts it on its own day."""
     today = local_day(now)
     ratings = {local_day(as_utc(at)) for at in session.scalars(
-        select(Rating.created_at).where(Rating.idempotency_key.in_(keys)))}
+        select(Rating.created_at).where(Rating.hall_id == hall_id,
+                                        Rating.idempotency_key.in_(keys)))}
     usage = {local_day(as_utc(at)) for at in session.scalars(
         select(OutboxReceipt.occurred_at).where(OutboxReceipt.idempotency_key.in_(keys),
                                                 OutboxReceipt.kind.like("usage.%")))}

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from server.deps import get_session, get_settings
 from server.models import Hall
 from server.pages.rendering import PageRoute, templates
+from server.rate_limits import RateLimited, admit_anonymous
 from server.ratings.comments import CommentError, add_comment, check_token, find
 from server.ratings.models import Rating
 from server.ratings.rules import COMMENT_MAX
@@ -69,10 +70,16 @@ def comment_submit(request: Request, token: str, session: DbSession, settings: S
     try:
         terminal, nonce = check_token(session, token, settings.rating_comment_minutes)
         hall = session.get(Hall, terminal.hall_id) if terminal.hall_id else None
+        admit_anonymous(request, session, "comment", hall.code if hall else None)
         _row, rating = add_comment(session, terminal, nonce, comment)
         session.commit()
     except CommentError as error:
         session.rollback()
         return _refused(request, error, hall, comment)
+    except RateLimited as error:  # the form again with the comment kept, to send later
+        session.rollback()
+        response = _page(request, status=429, hall=hall, error=error.both, comment=comment)
+        response.headers["Retry-After"] = str(error.retry_after)
+        return response
     return _page(request, hall=hall, rating=rating, sent=True)
 

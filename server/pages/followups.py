@@ -21,6 +21,7 @@ from server.deps import get_session
 from server.fleet.queries import local_time
 from server.models import Hall, User
 from server.pages.rendering import PageRoute, render, templates
+from server.rate_limits import RateLimited
 from server.ratings import followup_views as views
 from server.ratings import workflow
 from server.ratings.complaints import CATEGORIES, CONTENT_MAX, ComplaintError
@@ -217,4 +218,9 @@ def complain_submit(request: Request, hall_code: str, session: DbSession,
         session.rollback()
         return _complain_page(request, hall, status=422, error=exc.message, form=form,
                               error_field=FIELDS.get(exc.code, ""))
+    except RateLimited as exc:  # the form again, what was typed kept, to send later
+        session.rollback()
+        response = _complain_page(request, hall, status=429, error=exc.both, form=form)
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
     return _complain_page(request, hall, form=form, sent=complaint)

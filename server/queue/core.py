@@ -116,16 +116,23 @@ def close_past_days(session: Session, hall_id: int, now: dt.datetime) -> int:
     return len(stale)
 
 
+def keyed_ticket(session: Session, terminal_id: int | None, idempotency_key: str
+                 ) -> Ticket | None:
+    """The ticket terminal_id took with idempotency_key, if any (never another's)."""
+    return session.scalars(select(Ticket).where(
+        Ticket.terminal_id == terminal_id, Ticket.idempotency_key == idempotency_key)).first()
+
+
 def issue_ticket(session: Session, hall: Hall, service_code: str, *, actor: str,
                  now: dt.datetime | None = None, priority: str = "normal",
                  appointment_code: str | None = None, idempotency_key: str | None = None,
                  terminal_id: int | None = None) -> tuple[Ticket, bool]:
-    """A new ticket (and True), or the one already issued for idempotency_key (and False)."""
+    """A new ticket (and True), or the one terminal_id already took with idempotency_key
+    (and False): a key is its terminal's own, so another terminal's key finds nothing."""
     now = now or utcnow()
     if idempotency_key:
-        existing = session.scalar(select(Ticket).where(
-            Ticket.idempotency_key == idempotency_key))
-        if existing is not None and existing.terminal_id == terminal_id:
+        existing = keyed_ticket(session, terminal_id, idempotency_key)
+        if existing is not None:
             return existing, False
     if priority not in PRIORITY_RANK:
         raise QueueError("bad_priority")

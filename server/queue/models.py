@@ -35,6 +35,8 @@ class Ticket(Base):
     __tablename__ = "ticket"
     __table_args__ = (
         UniqueConstraint("origin_service_id", "day", "seq"),
+        # A key is the issuing terminal's own: another terminal's key never finds its ticket.
+        UniqueConstraint("terminal_id", "idempotency_key", name="uq_ticket_terminal_key"),
         Index("ix_ticket_queue", "hall_id", "state", "day"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -48,7 +50,7 @@ class Ticket(Base):
     priority: Mapped[str] = mapped_column(String(12), default="normal")
     rank: Mapped[int] = mapped_column(Integer, default=2)
     token: Mapped[str] = mapped_column(String(64), unique=True)  # the phone page's address
-    idempotency_key: Mapped[str | None] = mapped_column(String(80), unique=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(80))
     appointment_code: Mapped[str | None] = mapped_column(String(20))
     terminal_id: Mapped[int | None] = mapped_column(ForeignKey("terminal.id", ondelete="SET NULL"))
     arrival_at: Mapped[dt.datetime] = mapped_column(default=utcnow)  # kept across transfers

@@ -43,6 +43,16 @@ class ComplaintError(CodedError):
     }
 
 
+def _keyed(session: Session, hall: Hall, source: str, terminal_id: int | None,
+           idempotency_key: str) -> Complaint | None:
+    """The complaint this hall, source and terminal stored with idempotency_key, if any:
+    a key never finds another hall's or another terminal's complaint."""
+    return session.scalars(select(Complaint).where(
+        Complaint.hall_id == hall.id, Complaint.source == source,
+        Complaint.terminal_id == terminal_id,
+        Complaint.idempotency_key == idempotency_key)).first()
+
+
 def submit(session: Session, hall: Hall, *, category: str, phone: str = "", content: str = "",
            source: str, idempotency_key: str | None = None, terminal_id: int | None = None,
            follow_up_days: int = DEFAULT_FOLLOW_UP_DAYS, at: dt.datetime | None = None,
@@ -53,8 +63,7 @@ def submit(session: Session, hall: Hall, *, category: str, phone: str = "", cont
     if idempotency_key is not None and not KEY.match(idempotency_key):
         raise ComplaintError("bad_key")
     if idempotency_key:
-        existing = session.scalar(select(Complaint).where(
-            Complaint.idempotency_key == idempotency_key))
+        existing = _keyed(session, hall, source, terminal_id, idempotency_key)
         if existing is not None:
             return existing, False
     phone, content = phone.strip().replace(" ", ""), content.strip()
@@ -77,10 +86,10 @@ def submit(session: Session, hall: Hall, *, category: str, phone: str = "", cont
             session.add(complaint)
             session.flush()
     except IntegrityError:  # the same request at the same moment elsewhere
-        existing = session.scalar(select(Complaint).where(
-            Complaint.idempotency_key == idempotency_key))
-        if existing is None:
-            raise
+        existing = (_keyed(session, hall, source, terminal_id, idempotency_key)
+                    if idempotency_key else None)
+        if existing is None:  # another terminal's key: refused, its complaint not shown
+            raise ComplaintError("bad_key") from None
         return existing, False
     open_for_complaint(session, complaint, follow_up_days)
     return complaint, True

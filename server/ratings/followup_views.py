@@ -23,7 +23,9 @@ from server.ratings.workflow import (
     STATES,
     allowed_steps,
     is_overdue,
+    is_supervisors_only,
     overdue_clause,
+    supervisors_only,
     today,
 )
 
@@ -54,11 +56,13 @@ def person(user: User | None) -> dict[str, Any] | None:
 
 
 def _scope(user: User) -> ColumnElement[bool]:
-    """Supervisors see their hall; staff the items assigned to them or about them."""
+    """Supervisors see their hall; staff the items assigned to them or about them, never an
+    integrity complaint."""
     hall = FollowUp.hall_id == user.hall_id
     if user.role == "supervisor":
         return hall
-    return and_(hall, or_(FollowUp.assignee_id == user.id, FollowUp.staff_id == user.id))
+    return and_(hall, or_(FollowUp.assignee_id == user.id, FollowUp.staff_id == user.id),
+                ~supervisors_only())
 
 
 def _conditions(user: User, filters: Filters, on: dt.date) -> list[ColumnElement[bool]]:
@@ -152,10 +156,19 @@ def _rating_view(session: Session, rating: Rating) -> dict[str, Any]:
             "staff": person(session.get(User, rating.staff_id) if rating.staff_id else None)}
 
 
-def _complaint_view(complaint: Complaint) -> dict[str, Any]:
+def masked_phone(phone: str) -> str:
+    """A phone number with its middle hidden (138****5678); "" stays ""."""
+    if not phone:
+        return ""
+    return f"{phone[:3]}****{phone[-4:]}" if len(phone) > 7 else "****"
+
+
+def _complaint_view(complaint: Complaint, user: User) -> dict[str, Any]:
+    # Only supervisors call back: everyone else who handles a complaint sees the number masked.
+    phone = complaint.phone if user.role == "supervisor" else masked_phone(complaint.phone)
     return {"id": complaint.id, "category": complaint.category,
             "category_name": CATEGORIES.get(complaint.category, ("其他",))[0],
-            "kind": complaint.kind, "phone": complaint.phone, "content": complaint.content,
+            "kind": complaint.kind, "phone": phone, "content": complaint.content,
             "source": complaint.source, "created_at": _iso(complaint.created_at)}
 
 
@@ -184,16 +197,17 @@ def item_view(session: Session, item: FollowUp, user: User,
         "appeal_decision_name": DECISIONS.get(item.appeal_decision, ""),
         "excluded": item.appeal_decision == "overturned",
         "rating": _rating_view(session, rating) if rating else None,
-        "complaint": _complaint_view(complaint) if complaint else None,
+        "complaint": _complaint_view(complaint, user) if complaint else None,
         "events": events(session, item), "steps": allowed_steps(item, user)}
 
 
 def handlers(session: Session, item: FollowUp) -> list[dict[str, Any]]:
     """Who the item can be assigned to: active staff and supervisors of its hall, not the
-    staff member a bad rating is about."""
+    staff member a bad rating is about; supervisors only for an integrity complaint."""
+    roles = ("supervisor",) if is_supervisors_only(session, item) else ("staff", "supervisor")
     users = session.scalars(select(User).where(
         User.hall_id == item.hall_id, User.active.is_(True),
-        User.role.in_(("staff", "supervisor"))).order_by(User.role.desc(), User.username))
+        User.role.in_(roles)).order_by(User.role.desc(), User.username))
     return [dict(person(user) or {}, role=user.role) for user in users
             if not (item.kind == "rating" and user.id == item.staff_id)]
 

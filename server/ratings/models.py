@@ -16,6 +16,9 @@ class Rating(Base):
     """A visitor's rating of a finished ticket, or of the hall in general (no ticket)."""
 
     __tablename__ = "rating"
+    # A key is the sending terminal's own: another terminal's key never finds its rating.
+    __table_args__ = (UniqueConstraint("terminal_id", "idempotency_key",
+                                       name="uq_rating_terminal_key"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     hall_id: Mapped[int] = mapped_column(ForeignKey("hall.id", ondelete="CASCADE"), index=True)
     ticket_id: Mapped[int | None] = mapped_column(
@@ -29,7 +32,7 @@ class Rating(Base):
     source: Mapped[str] = mapped_column(String(12))  # pad, terminal, phone
     terminal_id: Mapped[int | None] = mapped_column(
         ForeignKey("terminal.id", ondelete="SET NULL"))
-    idempotency_key: Mapped[str | None] = mapped_column(String(80), unique=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(80))
     # When the visitor acted (the terminal's time, bounded against clock skew), and when
     # the server received it: days apart for an item a terminal kept while offline.
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
@@ -60,6 +63,10 @@ class Complaint(Base):
     """A complaint or suggestion (投诉建议) left at a terminal or online."""
 
     __tablename__ = "complaint"
+    # Keys are scoped to the hall and the source (and looked up with the terminal too):
+    # another hall's key never finds its complaint.
+    __table_args__ = (UniqueConstraint("hall_id", "source", "idempotency_key",
+                                       name="uq_complaint_hall_source_key"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     hall_id: Mapped[int] = mapped_column(ForeignKey("hall.id", ondelete="CASCADE"), index=True)
     category: Mapped[str] = mapped_column(String(40))  # a key of complaints.CATEGORIES
@@ -69,7 +76,7 @@ class Complaint(Base):
     source: Mapped[str] = mapped_column(String(12))  # terminal, online
     terminal_id: Mapped[int | None] = mapped_column(
         ForeignKey("terminal.id", ondelete="SET NULL"))
-    idempotency_key: Mapped[str | None] = mapped_column(String(80), unique=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(80))
     # When the visitor acted (the terminal's time, bounded against clock skew), and when
     # the server received it: days apart for an item a terminal kept while offline.
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)

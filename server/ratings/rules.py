@@ -166,6 +166,12 @@ def check(level: int, reasons: list[str], comment: str, source: str,
         raise RatingError("bad_source")
 
 
+def _keyed(session: Session, terminal_id: int | None, idempotency_key: str) -> Rating | None:
+    """The rating terminal_id sent with idempotency_key, if any (a key is its terminal's)."""
+    return session.scalars(select(Rating).where(
+        Rating.terminal_id == terminal_id, Rating.idempotency_key == idempotency_key)).first()
+
+
 def rate(session: Session, hall: Hall, *, level: int, reasons: list[str] | None = None,
          comment: str = "", source: str, ticket: Ticket | None = None,
          idempotency_key: str | None = None, terminal_id: int | None = None,
@@ -182,7 +188,7 @@ def rate(session: Session, hall: Hall, *, level: int, reasons: list[str] | None 
     if idempotency_key is not None and not KEY.match(idempotency_key):
         raise RatingError("bad_key")
     if idempotency_key:
-        existing = session.scalar(select(Rating).where(Rating.idempotency_key == idempotency_key))
+        existing = _keyed(session, terminal_id, idempotency_key)
         if existing is not None:
             return existing, False
     check(level, reasons, comment.strip(), source, offered)
@@ -207,8 +213,7 @@ def rate(session: Session, hall: Hall, *, level: int, reasons: list[str] | None 
             session.flush()
     except IntegrityError:  # the same ticket or request at the same moment elsewhere
         if idempotency_key:
-            existing = session.scalar(select(Rating).where(
-                Rating.idempotency_key == idempotency_key))
+            existing = _keyed(session, terminal_id, idempotency_key)
             if existing is not None:
                 return existing, False
         raise RatingError("already_rated") from None

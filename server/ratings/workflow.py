@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from server.errors import ServiceError
 from server.models import User, utcnow
 from server.queue.hours import local_day
-from server.ratings.models import FollowUp, FollowUpEvent, Rating
+from server.ratings.models import Complaint, FollowUp, FollowUpEvent, Rating
 
 STATES = {"open": "待回访", "visited": "已回访", "appealed": "申诉复核中", "closed": "已办结"}
 KINDS = {"rating": "差评回访", "complaint": "投诉建议"}
@@ -31,6 +31,9 @@ EVENTS = {"opened": "创建", "assigned": "指派", "visited": "回访", "closed
           "commented": "访客补充留言"}
 DECISIONS = {"upheld": "维持评价", "overturned": "撤销评价（不计入统计）"}
 HANDLERS = ("staff", "supervisor")  # roles a work item can be assigned to
+# Complaints about integrity (廉洁纪律) may accuse the window staff themselves: only
+# supervisors see and handle them, so the accused is never assigned one.
+SUPERVISORS_ONLY = ("integrity",)
 NOTE_MAX = 2000
 
 
@@ -56,6 +59,8 @@ class FollowUpError(ServiceError):
                              "This rating was already appealed and reviewed."),
         "bad_assignee": (422, "请选择本大厅的窗口人员或主管。",
                          "Choose a window staff member or supervisor of this hall."),
+        "supervisors_only": (422, "廉洁纪律类投诉只能指派给主管。",
+                             "An integrity complaint can only be assigned to a supervisor."),
         "visit_note_required": (422, "请填写回访记录。", "Write down the follow-up visit."),
         "resolution_required": (422, "请填写整改结果、情况说明或答复内容。",
                                 "Write down the resolution, explanation or reply."),
@@ -90,13 +95,30 @@ def counts_for_staff() -> ColumnElement[bool]:
                                              FollowUp.appeal_decision == "overturned"))
 
 
+def supervisors_only() -> ColumnElement[bool]:
+    """SQL condition on FollowUp: an item only supervisors may see (an integrity complaint)."""
+    return exists(select(Complaint.id).where(Complaint.id == FollowUp.complaint_id,
+                                             Complaint.category.in_(SUPERVISORS_ONLY)))
+
+
+def is_supervisors_only(session: Session, item: FollowUp) -> bool:
+    """Whether only supervisors may see and handle item (an integrity complaint)."""
+    if item.complaint_id is None:
+        return False
+    return session.scalar(select(Complaint.category).where(
+        Complaint.id == item.complaint_id)) in SUPERVISORS_ONLY
+
+
 def load(session: Session, item_id: int, user: User, *, lock: bool = False) -> FollowUp:
-    """The work item of the user's hall (locked for update when lock), else not_found."""
+    """The work item of the user's hall (locked for update when lock), else not_found; an
+    integrity complaint is not found for anyone but a supervisor."""
     query = select(FollowUp).where(FollowUp.id == item_id)
     if lock:
         query = query.with_for_update()
     item = session.scalar(query)
     if item is None or user.hall_id is None or item.hall_id != user.hall_id:
+        raise FollowUpError("not_found")
+    if user.role != "supervisor" and is_supervisors_only(session, item):
         raise FollowUpError("not_found")
     return item
 
@@ -142,7 +164,7 @@ def _require_handler(item: FollowUp, actor: User) -> None:
 def assign(session: Session, item: FollowUp, actor: User, assignee_id: int,
            note: str = "") -> FollowUpEvent:
     """指派: a supervisor gives the item to a staff member or supervisor of the hall (never
-    to the staff member a bad rating is about)."""
+    to the staff member a bad rating is about; an integrity complaint to supervisors only)."""
     _require_supervisor(item, actor)
     _require_state(item, "open", "visited", "appealed")
     assignee = session.get(User, assignee_id)
@@ -151,6 +173,8 @@ def assign(session: Session, item: FollowUp, actor: User, assignee_id: int,
         raise FollowUpError("bad_assignee")
     if item.kind == "rating" and item.staff_id == assignee.id:
         raise FollowUpError("own_rating")
+    if assignee.role != "supervisor" and is_supervisors_only(session, item):
+        raise FollowUpError("supervisors_only")
     if len(note) > NOTE_MAX:
         raise FollowUpError("too_long")
     previous = item.assignee_id
