@@ -54,6 +54,7 @@ class QueueEventKind(StrEnum):
     STARTED = "started"
     FINISHED = "finished"
     NO_SHOW = "no_show"
+    NO_SHOW_UNDONE = "no_show_undone"  # 过号 taken back within the undo time: called again
     HELD = "held"
     TRANSFERRED = "transferred"
     REGISTERED = "registered"  # 服务台账 recorded

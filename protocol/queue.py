@@ -92,6 +92,13 @@ class WaitingTicket(TicketView):
     held_at_window: int | None = None
 
 
+class SkippedTicket(TicketView):
+    """A ticket marked 过号 today, newest first: the console can call it back (回呼)."""
+
+    skipped_at_window: int | None = None
+    skipped_at: AwareDatetime | None = None
+
+
 class ServiceView(Reply):
     """One of the hall's services: open now or when it opens, waiting and estimated wait."""
 
@@ -173,6 +180,7 @@ class StaffBoard(Board):
     """GET /api/v1/queue/staff/board: the board, the waiting list and who is asking."""
 
     waiting: list[WaitingTicket]
+    no_shows: list[SkippedTicket] = []
     me: StaffMember
 
 

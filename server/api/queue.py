@@ -22,6 +22,7 @@ from protocol.queue import (
     HallRef,
     QueueRefusal,
     ServicesReply,
+    SkippedTicket,
     StaffBoard,
     StaffMember,
     TicketIssued,
@@ -36,7 +37,14 @@ from server.queue import actions, feed
 from server.queue.core import issue_ticket, keyed_ticket
 from server.queue.errors import QueueError
 from server.queue.models import Ticket
-from server.queue.views import board_view, last_event_id, services_view, ticket_view, waiting_list
+from server.queue.views import (
+    board_view,
+    last_event_id,
+    no_show_list,
+    services_view,
+    ticket_view,
+    waiting_list,
+)
 from server.security import require_role
 from server.terminal_auth import current_terminal
 
@@ -216,6 +224,8 @@ def staff_board_of(session: Session, user: User) -> StaffBoard:
         board_view(session, hall)
         | {"waiting": [WaitingTicket.model_validate(ticket)
                        for ticket in waiting_list(session, hall)],
+           "no_shows": [SkippedTicket.model_validate(ticket)
+                        for ticket in no_show_list(session, hall)],
            "me": StaffMember(id=user.id, username=user.username, role=user.role)})
 
 
@@ -282,9 +292,10 @@ def register_visitor(number: WindowNumber, ticket_id: TicketId, body: Visitor, s
 
 @router.post("/windows/{number}/tickets/{ticket_id}/{action}", responses=REFUSED)
 def ticket_action(number: WindowNumber, ticket_id: TicketId,
-                  action: Literal["recall", "start", "finish", "no_show", "hold", "resume"],
+                  action: Literal["recall", "start", "finish", "no_show", "undo_no_show", "hold",
+                                  "resume", "call_back"],
                   session: DbSession, user: Staff) -> ActionReply:
-    """重呼, 开始办理, 办结, 过号, 挂起 or 回呼 the window's ticket (declared last: it
-    would shadow transfer and visitor)."""
+    """重呼, 开始办理, 办结, 过号 (or its undo), 挂起, 回呼 a held ticket or call_back a
+    no-show (declared last: it would shadow transfer and visitor)."""
     return _staff_action(session, user, number, lambda window_id: actions.act(
         session, window_id, user, ticket_id, action))

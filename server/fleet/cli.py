@@ -58,8 +58,8 @@ def _token_create(args: argparse.Namespace) -> int:
 def _fleet_list(args: argparse.Namespace) -> int:
     from sqlalchemy import func, select
 
-    from server.fleet.service import as_utc, is_online
-    from server.models import Alert, Hall, Terminal, utcnow
+    from server.fleet.service import is_online
+    from server.models import Alert, Hall, Terminal, as_utc, utcnow
 
     settings, database = _database(args)
     now = utcnow()

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from protocol.config import pushed_keys
 from server.fleet import service as fleet_service
 from server.fleet.scope import FleetScope
-from server.models import Alert, Command, EnrolmentToken, Hall, Terminal, utcnow
+from server.models import Alert, Command, EnrolmentToken, Hall, Terminal, as_utc, utcnow
 from server.queue.hours import LOCAL_TIME
 from server.settings import ServerSettings
 
@@ -24,13 +24,6 @@ COMMAND_STATES = {"queued": "排队中", "delivered": "已送达", "acknowledged
                   "expired": "已过期"}
 DEVICE_STATES = {"ok": "正常", "offline": "离线", "disabled": "已停用", "error": "故障"}
 CHINA_TIME = LOCAL_TIME  # the halls' time zone (server/queue/hours.py)
-
-
-def as_utc(value: dt.datetime | None) -> dt.datetime | None:
-    """value as an aware UTC datetime (SQLite returns naive ones)."""
-    if value is None:
-        return None
-    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
 def local_time(value: dt.datetime | None) -> str:

@@ -33,6 +33,7 @@ from server.models import (
     OutboxReceipt,
     SeenNonce,
     Terminal,
+    as_utc,
     utcnow,
 )
 from server.ratings import intake
@@ -55,11 +56,6 @@ class FleetError(Exception):
     def __init__(self, status: int, message: str):
         super().__init__(message)
         self.status, self.message = status, message
-
-
-def as_utc(moment: dt.datetime) -> dt.datetime:
-    """A timestamp read back from the database, as aware UTC (SQLite drops the zone)."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def token_hash(token: str) -> str:

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from protocol.enums import QueueEventKind
-from server.models import Service, User, Window, WindowService, utcnow
+from server.models import Service, User, Window, WindowService, as_utc, utcnow
 from server.queue.core import begin_write, close_past_days, find_service, lock_window, record
 from server.queue.errors import QueueError
 from server.queue.hours import local_day
@@ -27,6 +27,7 @@ PAUSE_REASON_MAX = 100
 # A window action (the imperative in the route) and the event it writes (past tense).
 ACTION_KINDS = {"start": QueueEventKind.STARTED, "finish": QueueEventKind.FINISHED,
                 "no_show": QueueEventKind.NO_SHOW, "hold": QueueEventKind.HELD}
+UNDO_NO_SHOW = dt.timedelta(seconds=15)  # the console offers 10 s; the rest covers the network
 PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")  # mobile or landline with area code
 
 
@@ -147,6 +148,8 @@ def call_number(session: Session, window_id: int, user: User, number: str,
         Ticket.number == number.strip().upper()).order_by(Ticket.id.desc()).limit(1))
     if found is None:
         raise QueueError("unknown_ticket", number[:10])
+    if session.get(Ticket, found).state == "no_show":  # type: ignore[union-attr]
+        raise QueueError("was_no_show", number.strip().upper()[:10])
     ticket = _ticket(session, window, found, WAITING, at_this_window=False)
     if not _serves(session, window, ticket.service_id) and ticket.target_window_id != window.id:
         raise QueueError("not_served_here", ticket.number)
@@ -155,9 +158,12 @@ def call_number(session: Session, window_id: int, user: User, number: str,
 
 def act(session: Session, window_id: int, user: User, ticket_id: int, action: str,
         now: dt.datetime | None = None, **options: Any) -> Ticket:
-    """重呼 recall, 开始办理 start, 办结 finish, 过号 no_show, 挂起 hold, 回呼 resume."""
+    """重呼 recall, 开始办理 start, 办结 finish, 过号 no_show (and undo_no_show within
+    UNDO_NO_SHOW), 挂起 hold, 回呼 resume (a held ticket) and call_back (a no-show)."""
     now = now or utcnow()
     window = _own_window(session, window_id, user)
+    if action in ("undo_no_show", "call_back"):
+        return _after_no_show(session, window, user, ticket_id, action, now)
     if action == "recall":
         ticket = _ticket(session, window, ticket_id, ("called",))
         return _call(session, window, ticket, user, now, QueueEventKind.RECALLED)
@@ -182,6 +188,36 @@ def act(session: Session, window_id: int, user: User, ticket_id: int, action: st
     record(session, ticket, window.hall_id, ACTION_KINDS[action], _actor(user), now, window,
            number=ticket.number, service=ticket.service.code, **options)
     return ticket
+
+
+def _after_no_show(session: Session, window: Window, user: User, ticket_id: int, action: str,
+                   now: dt.datetime) -> Ticket:
+    """Undo a 过号 pressed by mistake, or call back (回呼) a no-show whose visitor came back.
+
+    Undo puts the ticket back as it was, called at this window and not announced again; it
+    is allowed only just after the 过号 and while the window has taken no one else. Call back
+    is a new call of today's no-show at a window that serves it (or that skipped it).
+    """
+    if _current(session, window) is not None:
+        raise QueueError("window_busy")
+    ticket = _ticket(session, window, ticket_id, ("no_show",), at_this_window=False)
+    if ticket.day != local_day(now):
+        raise QueueError("wrong_state", f"{ticket.number} is from {ticket.day}")
+    if action == "undo_no_show":
+        if ticket.window_id != window.id:
+            raise QueueError("wrong_state", f"{ticket.number} was skipped at another window")
+        finished = as_utc(ticket.finished_at)
+        if finished is None or now - finished > UNDO_NO_SHOW:
+            raise QueueError("undo_expired", ticket.number)
+        ticket.state, ticket.finished_at, ticket.close_reason = "called", None, ""
+        record(session, ticket, window.hall_id, QueueEventKind.NO_SHOW_UNDONE, _actor(user),
+               now, window, number=ticket.number, service=ticket.service.code)
+        return ticket
+    _ready(session, window)
+    if ticket.window_id != window.id and not _serves(session, window, ticket.service_id):
+        raise QueueError("not_served_here", ticket.number)
+    ticket.finished_at, ticket.close_reason = None, ""
+    return _call(session, window, ticket, user, now, QueueEventKind.RESUMED)
 
 
 def transfer(session: Session, window_id: int, user: User, ticket_id: int, *,

@@ -25,6 +25,10 @@ MESSAGES: dict[str, tuple[int, str, str]] = {
     "not_served_here": (409, "该窗口不办理这项业务。", "This window does not handle that service."),
     "wrong_state": (409, "该号码当前状态不能执行此操作（可能已被其他窗口处理）。",
                     "The ticket's state does not allow this (another window may have acted)."),
+    "was_no_show": (409, "该号码已过号。访客回来后，请在“今日过号”中回呼。",
+                    "That ticket was marked absent; call it back from today's absent list."),
+    "undo_expired": (409, "已超过撤销时间。访客回来后，请在“今日过号”中回呼。",
+                     "Too late to undo; call the ticket back from today's absent list."),
     "reason_required": (422, "请填写暂停原因。", "Give a reason for the pause."),
     "transfer_target": (422, "请选择转移到的业务或窗口。", "Choose a service or window to "
                         "transfer to."),

@@ -22,7 +22,7 @@ from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 
 from protocol.queue import QueueEvent as WireEvent
-from server.fleet.queries import as_utc
+from server.models import as_utc
 from server.queue.core import NOTIFY_CHANNEL
 from server.queue.models import QueueEvent
 

@@ -11,8 +11,7 @@ from sqlalchemy.orm import Session
 
 from content.overlay import notices_on
 from protocol.enums import CALL_KINDS, QueueEventKind
-from server.fleet.queries import as_utc
-from server.models import Hall, Service, User, Window, WindowService, utcnow
+from server.models import Hall, Service, User, Window, WindowService, as_utc, utcnow
 from server.queue.hours import is_open, local_day, next_opening
 from server.queue.models import AT_WINDOW, WAITING, QueueEvent, Ticket, TicketEvent
 from server.ratings.models import Rating
@@ -183,4 +182,20 @@ def waiting_list(session: Session, hall: Hall, now: dt.datetime | None = None
             | {"target_window": ticket.target_window_id,
                "held_at_window": ticket.window.number if ticket.state == "held" and ticket.window
                else None}
+            for ticket in tickets]
+
+
+NO_SHOWS_LISTED = 30
+
+
+def no_show_list(session: Session, hall: Hall, now: dt.datetime | None = None
+                 ) -> list[dict[str, Any]]:
+    """Today's 过号 tickets, newest first, for the console's 今日过号 (call back)."""
+    now = now or utcnow()
+    tickets = session.scalars(select(Ticket).where(
+        Ticket.hall_id == hall.id, Ticket.day == local_day(now), Ticket.state == "no_show")
+        .order_by(Ticket.finished_at.desc(), Ticket.id.desc()).limit(NO_SHOWS_LISTED))
+    return [ticket_view(session, ticket, with_wait=False)
+            | {"skipped_at_window": ticket.window.number if ticket.window else None,
+               "skipped_at": as_utc(ticket.finished_at)}
             for ticket in tickets]

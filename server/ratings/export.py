@@ -22,8 +22,7 @@ import requests
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.fleet.queries import as_utc
-from server.models import Hall, Service, User, Window
+from server.models import Hall, Service, User, Window, as_utc
 from server.queue.models import Ticket
 from server.ratings.models import Rating
 from server.ratings.rules import LEVELS, RatingReasons

@@ -10,8 +10,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from server.fleet.queries import as_utc
-from server.models import Service, User, Window
+from server.models import Service, User, Window, as_utc
 from server.queue.models import Ticket
 from server.ratings.complaints import CATEGORIES
 from server.ratings.models import Complaint, FollowUp, FollowUpEvent, Rating

@@ -13,11 +13,12 @@
   // Feed entries are named by what happened; an EventSource only hears names it listens to.
   // protocol.enums.QueueEventKind (past tense), except notices_changed: the console shows none
   const EVENT_KINDS = ["issued", "called", "recalled", "resumed", "started", "finished", "no_show",
-                       "held", "transferred", "registered", "window_changed", "day_closed"];
+                       "no_show_undone", "held", "transferred", "registered", "window_changed", "day_closed"];
   const REFRESH_DEBOUNCE_MS = 100;
   const SAFETY_REFRESH_MS = 30000;  // wait estimates age, and a feed kind may be new to us
   const RETRY_REFUSED_MS = 5000;
   const DONE_VISIBLE_MS = 6000;
+  const UNDO_SECONDS = 10;  // 过号 can be taken back this long (the server allows a little more)
   const MAX_LISTED = 40;
   const WINDOW_KEY = "hallkiosk.queue.window";
   const STATE_WORDS = {waiting: "等候中", transferred: "转入等候", called: "已叫号",
@@ -99,12 +100,39 @@
     }
   }
 
-  function showDone(text) {
+  function showDone(text, ...extra) {
     if (!doneBox) return;
-    doneBox.textContent = text;
+    clearInterval(undoTimer);
+    doneBox.replaceChildren(text, ...extra);
     doneBox.hidden = false;
     clearTimeout(doneTimer);
     doneTimer = setTimeout(() => { doneBox.hidden = true; }, DONE_VISIBLE_MS);
+  }
+
+  // After 过号: the message offers 撤销 for UNDO_SECONDS, counting down.
+  let undoTimer = null;
+  function offerUndo(win, ticket) {
+    let left = UNDO_SECONDS;
+    const button = h("button", {type: "button", class: "button small-button", id: "undo-no-show",
+                                onclick: () => undoNoShow(win, ticket)}, `撤销（${left}）`);
+    showDone(`${ticket.number} 已过号。`, button);
+    clearTimeout(doneTimer);
+    undoTimer = setInterval(() => {
+      left -= 1;
+      button.textContent = `撤销（${left}）`;
+      if (left <= 0) {
+        clearInterval(undoTimer);
+        doneBox.textContent = `${ticket.number} 已过号，可在“今日过号”中回呼。`;
+        doneTimer = setTimeout(() => { doneBox.hidden = true; }, DONE_VISIBLE_MS);
+      }
+    }, 1000);
+  }
+
+  async function undoNoShow(win, ticket) {
+    clearInterval(undoTimer);
+    const result = await act(win.number, `/tickets/${ticket.id}/undo_no_show`);
+    if (result) showDone(`已撤销过号，${result.number} 仍在本窗口。`);
+    app.querySelector(".window-panel").focus();  // the undo button is gone: back to the panel
   }
 
   function errorText(status, data) {
@@ -176,6 +204,8 @@
         cache: "no-store", credentials: "same-origin", headers: {Accept: "application/json"}});
       if (response.ok) {
         const fresh = ordered(await response.json());
+        // The queue moved on: an old refusal ("nobody is waiting") no longer holds.
+        if (fresh.last_event_id > board.last_event_id && !openDialog()) clearErrors();
         // Asked for before an action ended, it is older than what the page shows: ask again
         // (an action under way asks by itself when it ends).
         if (startedAfter !== actionsDone && !busy) refreshAgain = true;
@@ -336,12 +366,20 @@
     }
     selectWindow(win.number);
     render();
+    app.querySelector(".window-panel").focus();  // the shortcuts work from here
   }
+
+  // The tickets this window may call next: its services' queue and those sent to it.
+  const callable = (win) => board.waiting.filter((t) =>
+    (t.state === "waiting" || t.state === "transferred")
+    && (t.target_window ? windowNumberOfId(t.target_window) === win.number
+      : win.services.includes(t.service)));
 
   function currentMeta(win, ticket) {
     if (!ticket) {
-      return win.state === "paused" ? "窗口暂停服务中，恢复后才能叫号。"
-        : "当前没有号码，按“叫号”呼叫下一位。";
+      if (win.state === "paused") return "窗口暂停服务中，恢复后才能叫号。";
+      return callable(win).length ? "当前没有号码，按“叫号”呼叫下一位。"
+        : "当前没有等候的号码，有人取号后即可叫号。";
     }
     return [
       h("span", {class: "meta-service"}, ticket.service_name),
@@ -373,7 +411,7 @@
     byId("current-meta").replaceChildren(...[currentMeta(win, ticket)].flat().filter(Boolean));
 
     const allowed = {
-      "call-next": open && !ticket, "call-number": open && !ticket,
+      "call-next": open && !ticket && callable(win).length > 0, "call-number": open && !ticket,
       recall: ticket && ticket.state === "called", start: ticket && ticket.state === "called",
       finish: ticket, no_show: ticket, hold: ticket, transfer: ticket,
       pause: open, "resume-window": win.state === "paused", close: !ticket,
@@ -390,6 +428,15 @@
       h("strong", {}, t.number), h("span", {class: "muted small"}, t.service_name),
       h("button", {type: "button", class: "button", disabled: busy || !open || Boolean(ticket),
                    onclick: () => recallHeld(win, t)}, "回呼"))));
+
+    const skipped = (board.no_shows || []).filter((t) => t.skipped_at_window === win.number
+      || win.services.includes(t.service));
+    byId("skipped-empty").hidden = skipped.length > 0;
+    byId("skipped-list").replaceChildren(...skipped.map((t) => h("li", {dataset: {ticket: t.number}},
+      h("strong", {}, t.number), h("span", {class: "muted small"},
+        `${t.service_name}${t.skipped_at ? ` · ${clock(t.skipped_at)} 过号` : ""}`),
+      h("button", {type: "button", class: "button", disabled: busy || !open || Boolean(ticket),
+                   onclick: () => callBack(win, t)}, "回呼"))));
 
     renderLedger(win, ticket);
     renderWaiting(win);
@@ -459,6 +506,8 @@
 
   async function act(number, path, body) {
     if (busy) return null;
+    const panel = app.querySelector(".window-panel");
+    const keysOn = Boolean(panel) && panel.contains(document.activeElement);
     busy = true;
     render();
     let result = null;
@@ -469,9 +518,16 @@
       actionsDone += 1;
       busy = false;
       render();
+      // A button disabled while busy drops the focus to the page: keep it in the panel.
+      if (keysOn && !panel.contains(document.activeElement) && !openDialog()) panel.focus();
     }
     scheduleRefresh(0);
     return result;
+  }
+
+  async function callBack(win, ticket) {
+    const result = await act(win.number, `/tickets/${ticket.id}/call_back`);
+    if (result) showDone(`已回呼 ${result.number}，请到 ${win.number} 号窗口`);
   }
 
   async function recallHeld(win, ticket) {
@@ -481,7 +537,7 @@
 
   const DONE_WORDS = {
     recall: (t) => `已重呼 ${t.number}（第 ${t.call_count} 次）`, start: (t) => `${t.number} 开始办理`,
-    finish: (t) => `${t.number} 已办结`, no_show: (t) => `${t.number} 已过号`,
+    finish: (t) => `${t.number} 已办结`,
     hold: (t) => `${t.number} 已挂起，可在“挂起的号码”中回呼`,
   };
 
@@ -492,6 +548,9 @@
     if (action === "call-next") {
       const result = await act(win.number, "/call-next");
       if (result) showDone(`已叫号 ${result.number}`);
+    } else if (action === "no_show") {
+      const result = await act(win.number, `/tickets/${ticket.id}/no_show`);
+      if (result) offerUndo(win, result);
     } else if (action in DONE_WORDS) {
       const result = await act(win.number, `/tickets/${ticket.id}/${action}`);
       if (result && action === "finish") {
@@ -588,6 +647,8 @@
 
   // -- keyboard ------------------------------------------------------------------------
 
+  // Shortcuts work only while the window panel has the focus (a click in it gives it): a key
+  // pressed with the focus anywhere else, even the page background, does nothing.
   function onKey(event) {
     if (byId("desk").hidden || event.ctrlKey || event.altKey || event.metaKey) return;
     if (event.repeat || openDialog()) return;
@@ -632,7 +693,12 @@
       event.preventDefault();
       submitLedger(event.target);
     });
-    document.addEventListener("keydown", onKey);
+    const panel = app.querySelector(".window-panel");
+    panel.addEventListener("keydown", onKey);
+    panel.addEventListener("focusin", () => panel.classList.add("keys-on"));
+    panel.addEventListener("focusout", (event) => {
+      if (!panel.contains(event.relatedTarget)) panel.classList.remove("keys-on");
+    });
   }
 
   if (MODE === "console") startConsole();

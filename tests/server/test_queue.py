@@ -148,6 +148,48 @@ def test_no_show_pause_and_empty_queue(session: Session, q: QueueHall) -> None:
     assert ticket.state == "no_show"
 
 
+def test_a_no_show_is_undone_within_seconds_and_called_back_later(session: Session,
+                                                                   q: QueueHall) -> None:
+    w1, s1, w2, s2 = q.windows[1].id, q.staff[1], q.windows[2].id, q.staff[2]
+    start = MONDAY.astimezone(dt.UTC)  # stored times are UTC, as the server's clock gives them
+    first, second = take(session, q), take(session, q, minutes=1)
+    actions.call_next(session, w1, s1, now=start)
+    actions.act(session, w1, s1, first.id, "no_show", now=start)
+    session.commit()
+    # 过号 pressed by mistake: taken back at once, the visitor is still the one called.
+    undone = actions.act(session, w1, s1, first.id, "undo_no_show",
+                         now=start + dt.timedelta(seconds=8))
+    session.commit()
+    assert (undone.state, undone.finished_at, undone.call_count) == ("called", None, 1)
+    kinds = session.scalars(select(TicketEvent.kind).where(TicketEvent.ticket_id == first.id)
+                            .order_by(TicketEvent.id)).all()
+    assert kinds[-2:] == ["no_show", "no_show_undone"]  # undone, not called again
+
+    actions.act(session, w1, s1, first.id, "no_show", now=start + dt.timedelta(seconds=10))
+    session.commit()
+    late = start + dt.timedelta(seconds=40)
+    refused("undo_expired", lambda: actions.act(session, w1, s1, first.id, "undo_no_show",
+                                                now=late), session)
+    # 指定叫号 of a no-show says what happened and where to call it back, not "another window".
+    refused("was_no_show", lambda: actions.call_number(session, w1, s1, "A001", now=late),
+            session)
+    # Another window that serves the service calls the returning visitor back (回呼).
+    back = actions.act(session, w2, s2, first.id, "call_back", now=late)
+    session.commit()
+    assert (back.state, back.window_id, back.call_count) == ("called", w2, 2)
+    assert back.finished_at is None and back.close_reason == ""
+    # Only while the window is free, only for today's no-shows, never by an unrelated window.
+    actions.call_next(session, w1, s1, now=late)
+    actions.act(session, w1, s1, second.id, "no_show", now=late)
+    session.commit()
+    refused("window_busy", lambda: actions.act(session, w2, s2, second.id, "call_back",
+                                               now=late), session)
+    refused("not_served_here", lambda: actions.act(
+        session, q.windows[3].id, q.staff[3], second.id, "call_back", now=late), session)
+    refused("wrong_state", lambda: actions.act(
+        session, w1, s1, second.id, "call_back", now=start + dt.timedelta(days=1)), session)
+
+
 def test_call_by_number_only_for_served_services(session: Session, q: QueueHall) -> None:
     take(session, q)
     notary = take(session, q, "notary")

@@ -89,9 +89,9 @@ def test_staff_call_recall_transfer_pause_resume_finish(queue_site: QueueSite,
     meta = tab.locator("#current-meta")
     alert = tab.get_by_role("alert")
 
-    button(tab, "叫号").click()  # nobody waiting: the API's refusal, in words
-    expect(alert).to_have_text("当前没有等候的号码。")
-    shoot(tab, "console-error")
+    expect(button(tab, "叫号")).to_be_disabled()  # nobody waiting: a neutral note, no error
+    expect(meta).to_have_text("当前没有等候的号码，有人取号后即可叫号。")
+    expect(alert).to_be_hidden()
 
     issue(queue_site), issue(queue_site)
     expect(waiting(tab, "legal-aid")).to_have_text(["A001", "A002"])  # arrived live
@@ -179,6 +179,7 @@ def test_hold_and_call_back_skip_call_by_number_and_close(queue_site: QueueSite,
     expect(held.first.get_by_role("button", name="回呼")).to_be_disabled()  # window is busy
     tab.keyboard.press("s")
     expect(current).to_have_text("—")
+    expect(tab.locator("#skipped-list li")).to_have_count(1)
     assert ticket_row(queue_site, "A002")["state"] == "no_show"
     held.first.get_by_role("button", name="回呼").click()
     expect(current).to_have_text("A001")
@@ -233,6 +234,10 @@ def test_visitor_ledger_needs_a_good_phone_and_typing_is_not_a_shortcut(
     expect(ledger.get_by_label("来访事项")).to_have_attribute("aria-invalid", "false")
     shoot(tab, "console-ledger-error")
     assert ticket_row(queue_site, "A001")["visitor"] == {}
+    issue(queue_site)  # the queue moves on: the old message goes, the typing stays
+    expect(waiting(tab, "legal-aid")).to_have_text(["A002"])
+    expect(tab.get_by_role("alert")).to_be_hidden()
+    expect(ledger.get_by_label("来访事项")).to_have_value("劳动争议咨询")
 
     ledger.get_by_label("联系方式").fill("13800138000")
     ledger.get_by_role("button", name="保存登记").click()
@@ -244,6 +249,54 @@ def test_visitor_ledger_needs_a_good_phone_and_typing_is_not_a_shortcut(
     assert (row["state"], row["call_count"]) == ("called", 1)  # typing called, finished nothing
     assert {key: row["visitor"][key] for key in ("name", "phone", "matter", "process")} == {
         "name": "王某", "phone": "13800138000", "matter": "劳动争议咨询", "process": "NRFSH ok"}
+
+
+def test_a_no_show_is_undone_or_called_back_and_keys_need_the_panel(
+        queue_site: QueueSite, new_tab: NewTab) -> None:
+    issue(queue_site), issue(queue_site)
+    tab = new_tab()
+    open_window(tab, queue_site)
+    current = tab.locator("#current-number")
+    status = tab.get_by_role("status")
+    tab.keyboard.press("n")  # entering the window gave its panel the focus
+    expect(current).to_have_text("A001")
+    call_button = button(tab, "叫号").bounding_box()
+
+    tab.locator("#waiting-title").click()  # the focus leaves the panel
+    expect(tab.locator(".window-panel")).not_to_have_class(re.compile("keys-on"))
+    tab.keyboard.press("s")  # a stray key outside the panel does nothing
+    tab.wait_for_timeout(500)
+    assert ticket_row(queue_site, "A001")["state"] == "called"
+
+    tab.locator("#current").click()  # back in the panel: its keys work again
+    tab.keyboard.press("s")
+    expect(current).to_have_text("—")
+    expect(status).to_contain_text("A001 已过号。")
+    undo = tab.get_by_role("button", name=re.compile("^撤销（([1-9]|10)）$"))
+    expect(undo).to_be_visible()
+    assert button(tab, "叫号").bounding_box() == call_button  # the message moved no button
+    shoot(tab, "console-undo-no-show")
+    undo.click()
+    expect(current).to_have_text("A001")
+    expect(status).to_contain_text("已撤销过号")
+    row = ticket_row(queue_site, "A001")
+    assert (row["state"], row["call_count"]) == ("called", 1)  # back as it was, not re-called
+
+    tab.keyboard.press("s")
+    expect(current).to_have_text("—")
+    skipped = tab.locator("#skipped-list li")
+    expect(skipped).to_have_count(1)
+    expect(skipped.first).to_contain_text("A001")
+    tab.keyboard.press("n")
+    expect(current).to_have_text("A002")
+    expect(skipped.first.get_by_role("button", name="回呼")).to_be_disabled()  # window busy
+    tab.keyboard.press("f")
+    expect(current).to_have_text("—")
+    skipped.first.get_by_role("button", name="回呼").click()  # the visitor came back
+    expect(current).to_have_text("A001")
+    expect(tab.locator("#current-meta")).to_contain_text("第 2 次呼叫")
+    expect(skipped).to_have_count(0)
+    assert ticket_row(queue_site, "A001")["state"] == "called"
 
 
 def test_phone_page_follows_the_ticket_live(queue_site: QueueSite, new_tab: NewTab) -> None:
