@@ -11,9 +11,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, ConfigDict, Field, field_validator
 
 from protocol.queue import Reply
+from protocol.text import RefusesNul
 
 MAX_REASONS = 10
 MAX_CLOCK_AHEAD = dt.timedelta(minutes=5)  # a terminal clock ahead by more is not believed
@@ -32,7 +33,7 @@ def claimed_time(value: Any) -> dt.datetime | None:
     return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
 
 
-class _Payload(BaseModel):
+class _Payload(RefusesNul):
     # Lax about unknown fields: a newer terminal may send more than this server reads.
     model_config = ConfigDict(extra="ignore")
 
@@ -107,7 +108,7 @@ class TicketToRate(Reply):
     window: int | None = None
 
 
-class TerminalRating(BaseModel):
+class TerminalRating(RefusesNul):
     """POST /api/v1/ratings: a rating sent directly (not through the outbox)."""
 
     model_config = ConfigDict(extra="forbid")

@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from protocol.enums import Priority, QueueEventKind, TicketState, WindowState
+from protocol.text import RefusesNul
 
 
 class Reply(BaseModel):
@@ -19,8 +20,8 @@ class Reply(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
 
-class Request(BaseModel):
-    """A body sent to the server: unknown fields are refused."""
+class Request(RefusesNul):
+    """A body sent to the server: unknown fields and NUL characters are refused."""
 
     model_config = ConfigDict(extra="forbid")
 

@@ -23,6 +23,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 HEADERS = ("X-Device-Id", "X-Timestamp", "X-Nonce", "X-Signature")
+# The longest each header may be: what the server stores (device id and nonce columns are 64
+# characters) and a little room over what a terminal sends (88 characters of signature).
+HEADER_LIMITS = {"X-Device-Id": 64, "X-Timestamp": 20, "X-Nonce": 64, "X-Signature": 128}
 
 
 def public_key_bytes(key: Ed25519PrivateKey | Ed25519PublicKey) -> bytes:

@@ -23,6 +23,7 @@ from pydantic import (
 
 from protocol.enums import DeviceState, EnrolmentStatus
 from protocol.queue import Reply
+from protocol.text import DropsNul, RefusesNul
 
 MAX_OUTBOX_BATCH = 500
 
@@ -47,7 +48,7 @@ class IdentityFacts(_Message):
     serial: StrictStr = Field("", max_length=100)
 
 
-class EnrolmentRequest(_Message):
+class EnrolmentRequest(_Message, RefusesNul):
     """POST /api/v1/enrol, signed with the key it presents."""
 
     public_key: StrictStr = Field(description="base64 of the raw 32-byte Ed25519 public key")
@@ -82,7 +83,7 @@ class DeviceReport(_Message):
     message: StrictStr = Field("", max_length=300)
 
 
-class HeartbeatReport(_Message):
+class HeartbeatReport(_Message, DropsNul):
     """POST /api/v1/heartbeat: a terminal's health."""
 
     app_version: StrictStr = Field(max_length=40)
@@ -121,7 +122,7 @@ class HeartbeatReply(Reply):
     heartbeat_interval: int
 
 
-class Acknowledgement(_Message):
+class Acknowledgement(_Message, DropsNul):
     """POST /api/v1/commands/{id}/ack: a command's outcome."""
 
     ok: StrictBool
@@ -136,7 +137,7 @@ class AckReply(Reply):
     duplicate: bool
 
 
-class OutboxItem(_Message):
+class OutboxItem(_Message, DropsNul):
     """One item of a terminal's outbox; created_at is when the terminal queued it."""
 
     key: UUID4

@@ -8,11 +8,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from server.db import Database, upgrade
+from server.deps import refuse_nul
 from server.errors import ServiceError
 from server.queue import models as queue_models  # noqa: F401  (registers the tables)
 from server.queue.core import install_hooks
@@ -57,8 +58,8 @@ def create_app(settings: ServerSettings, *, migrate: bool = True) -> FastAPI:
     app.state.export_worker = export_worker
     app.state.rating_reasons = rating_reasons
     install_hooks(database.sessions, broker)
-    for router, prefix in ROUTERS:
-        app.include_router(router, prefix=prefix)
+    for router, prefix in ROUTERS:  # no NUL in any path, query or form, before any work
+        app.include_router(router, prefix=prefix, dependencies=[Depends(refuse_nul)])
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:

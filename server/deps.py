@@ -1,14 +1,32 @@
-"""Dependencies shared by the routers: the database session, settings and rating reasons."""
+"""Dependencies shared by the routers: the database session, settings and rating reasons;
+the bounds every path id and every request's text keep."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Annotated
+from urllib.parse import unquote_plus
 
-from fastapi import Request
+from fastapi import Form, Path, Request
 from sqlalchemy.orm import Session
 
+from protocol.text import NUL, NUL_MESSAGE_EN, NUL_MESSAGE_ZH, contains_nul
+from server.errors import ServiceError
 from server.ratings.rules import RatingReasons
 from server.settings import ServerSettings
+
+MAX_ID = 2**31 - 1  # what every database's integer column holds
+# A record's id in a path: beyond the column's range it cannot exist, and PostgreSQL would
+# refuse the query (500); so 422 for the API and "page not found" for pages.
+PathId = Annotated[int, Path(ge=1, le=MAX_ID, description="a record's id, 1 to 2^31-1")]
+FormId = Annotated[int, Form(ge=1, le=MAX_ID)]  # the same, chosen in a form
+FORM = "application/x-www-form-urlencoded"
+
+
+class TextError(ServiceError):
+    """Text the databases cannot hold."""
+
+    MESSAGES = {"nul_character": (422, NUL_MESSAGE_ZH, NUL_MESSAGE_EN)}
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -26,3 +44,16 @@ def get_rating_reasons(request: Request) -> RatingReasons:
     """The rating reasons this application offers (the province's, or the defaults)."""
     reasons: RatingReasons = request.app.state.rating_reasons
     return reasons
+
+
+async def refuse_nul(request: Request) -> None:
+    """Refuse (422) a NUL in the path, the query or a submitted HTML form, before any
+    database work: every router depends on it. JSON bodies are refused by their models
+    (protocol.text.RefusesNul)."""
+    query = unquote_plus(request.url.query)
+    if NUL in request.url.path or NUL in query:
+        raise TextError("nul_character", "in the address")
+    if request.headers.get("content-type", "").split(";")[0].strip() == FORM:
+        form = await request.form()  # urlencoded: small, and cached for the route
+        if contains_nul([list(item) for item in form.multi_items()]):
+            raise TextError("nul_character", "in the form")

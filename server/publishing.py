@@ -20,6 +20,7 @@ from content.signing import (
     parse_manifest,
     verify_bytes,
 )
+from protocol.text import RefusesNul
 from server.errors import ServiceError
 from server.hall_notices import DISPLAY_CHANNEL, overlay_notices, show_notices
 from server.models import Bundle, Hall, MediaBlob, Terminal, User
@@ -58,7 +59,7 @@ class PublishError(ServiceError):
         return {**super().as_json(), "detail": self.message_en}
 
 
-class BundleUpload(BaseModel):
+class BundleUpload(RefusesNul):
     """A signed manifest: its exact text and the base64 Ed25519 signature."""
 
     manifest: str = Field(min_length=2, max_length=5_000_000)

@@ -14,7 +14,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer
 
-from protocol.signing import HEADERS, verify_signature
+from protocol.signing import HEADER_LIMITS, HEADERS, verify_signature
 from server.deps import get_session, get_settings
 from server.fleet.service import commands_waiting
 from server.models import SeenNonce, Terminal, utcnow
@@ -37,6 +37,9 @@ async def verified_request(request: Request, session: Session,
     missing = [name for name, value in headers.items() if not value]
     if missing:
         raise refusal(401, f"missing signature header(s): {', '.join(missing)}")
+    too_long = [name for name, value in headers.items() if len(value) > HEADER_LIMITS[name]]
+    if too_long:  # before any use: the nonce column holds 64 characters on PostgreSQL
+        raise refusal(401, f"signature header(s) too long: {', '.join(too_long)}")
     try:
         timestamp = int(headers["X-Timestamp"])
     except ValueError:

@@ -1,10 +1,16 @@
 """Bulk writing of generated activity: rows are gathered a few days at a time, given ids
 from the table's own sequence (PostgreSQL) or after its highest id (SQLite, under the write
-lock), linked to each other, and inserted with executemany."""
+lock), linked to each other, and inserted with executemany.
+
+Everything is drawn from the seeded generator, so a seed gives the same day again, except
+secrets: a ticket's phone-page token (``/t/<token>``, where the ticket can be rated) comes
+from ``secrets`` as the server's own tickets do, or every demo and training install would
+share the same rateable pages."""
 
 from __future__ import annotations
 
 import random
+import secrets
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -102,7 +108,7 @@ class BatchWriter:
             "hall_id": context.hall_id, "origin_service_id": ticket.service_id,
             "service_id": ticket.service_id, "day": context.day.isoformat(), "seq": ticket.seq,
             "number": ticket.number, "state": ticket.state, "priority": ticket.priority,
-            "rank": PRIORITY_RANK[ticket.priority], "token": f"{rng.getrandbits(128):032x}",
+            "rank": PRIORITY_RANK[ticket.priority], "token": secrets.token_urlsafe(16),
             "idempotency_key": None, "appointment_code": None,
             "terminal_id": rng.choice(terminals), "arrival_at": at(ticket.arrival),
             "issued_at": at(ticket.arrival),

@@ -1,5 +1,10 @@
 """The dashboard's figures as tables (one per section), written as CSV or XLSX; the monthly
-report (月度报告) is the XLSX of a calendar month with a title on every sheet."""
+report (月度报告) is the XLSX of a calendar month with a title on every sheet.
+
+Every text cell comes from people (staff names, window names, what visitors searched) and the
+report travels to the province: text a spreadsheet would read as a formula is made literal
+by one function, ``literal``, for the CSV and the XLSX alike: a leading apostrophe, so the
+province's own re-export of the workbook to CSV stays safe too."""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
@@ -17,6 +23,10 @@ from server.analytics.rows import Figures, RatingRow, share
 from server.ratings.complaints import CATEGORIES
 from server.ratings.rules import LEVELS
 from server.ratings.workflow import KINDS, STATES
+
+# What starts a formula in Excel, LibreOffice or WPS (OWASP "CSV injection"): = + - @ and
+# the tab and carriage return some of them skip before looking.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 # Column kinds: how a value is written (text, a count, minutes, a share as a percentage).
 TEXT, COUNT, MINUTES, SHARE = "text", "count", "minutes", "share"
@@ -110,6 +120,18 @@ def _text(value: Any, kind: str) -> str:
     return str(value)
 
 
+def literal(text: str) -> str:
+    """Text a spreadsheet shows as written: a leading apostrophe when it would start a
+    formula (the OWASP advice), control characters a workbook cannot hold dropped."""
+    text = ILLEGAL_CHARACTERS_RE.sub("", text)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def _csv_value(value: Any, kind: str) -> str:
+    """A cell of the CSV: text from people made literal, figures formatted as numbers."""
+    return literal(value) if isinstance(value, str) else _text(value, kind)
+
+
 def to_csv(figures: Figures) -> bytes:
     """Every section one after another (title, header, rows, blank line); UTF-8 with BOM
     so spreadsheet programs read the Chinese."""
@@ -119,8 +141,8 @@ def to_csv(figures: Figures) -> bytes:
         writer.writerow([f"【{section.title}】"])
         writer.writerow([header for header, _kind in section.columns])
         for row in section.rows:
-            writer.writerow([_text(v, kind) for v, (_h, kind) in zip(row, section.columns,
-                                                                      strict=True)])
+            writer.writerow([_csv_value(v, kind) for v, (_h, kind) in zip(row, section.columns,
+                                                                          strict=True)])
         writer.writerow([])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
@@ -133,7 +155,7 @@ def to_xlsx(figures: Figures, title: str) -> bytes:
     period = f"统计期间：{figures.start} 至 {figures.end}"
     for section in sections(figures):
         sheet = book.create_sheet(section.title)
-        sheet.append([heading])
+        sheet.append([literal(heading)])
         sheet.append([period])
         sheet.append([])
         sheet.append([header for header, _kind in section.columns])
@@ -160,6 +182,8 @@ def to_xlsx(figures: Figures, title: str) -> bytes:
 def _cell(value: Any, kind: str) -> Any:
     if value is None:
         return None
+    if isinstance(value, str):
+        return literal(value)
     if kind == MINUTES:
         return round(value, 2)
     if kind == SHARE:

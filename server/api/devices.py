@@ -12,7 +12,7 @@ import logging
 from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
@@ -29,7 +29,7 @@ from protocol.terminal import (
     OutboxBatch,
     OutboxReply,
 )
-from server.deps import get_session, get_settings
+from server.deps import PathId, get_session, get_settings
 from server.fleet import service as fleet_service
 from server.models import Terminal, utcnow
 from server.rate_limits import RateLimited, admit_anonymous
@@ -190,7 +190,7 @@ async def heartbeat(body: HeartbeatReport,
 
 
 @router.post("/commands/{command_id}/ack")
-async def acknowledge(command_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+async def acknowledge(command_id: PathId,
                       body: Acknowledgement, terminal: TerminalDep,
                       session: SessionDep) -> AckReply:
     """Record a command's outcome; acknowledging twice changes nothing."""

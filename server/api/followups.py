@@ -12,12 +12,13 @@ import logging
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from protocol.text import RefusesNul
 from server.api.followup_models import (
     ApiRefusal,
     CalendarCleared,
@@ -29,7 +30,7 @@ from server.api.followup_models import (
     ItemView,
     MyRatings,
 )
-from server.deps import get_session
+from server.deps import MAX_ID, PathId, get_session
 from server.models import Hall, User
 from server.rate_limits import admit_anonymous
 from server.ratings import calendar, workflow
@@ -55,8 +56,7 @@ def _province_it_admin(user: Annotated[User, Depends(require_role("it_admin"))])
 
 
 ItAdmin = Annotated[User, Depends(_province_it_admin)]
-MAX_ID = 2**31 - 1
-ItemId = Annotated[int, Path(ge=1, le=MAX_ID)]
+ItemId = PathId
 TEXT_CAP = 10_000  # beyond the workflow's own limit, which answers in Chinese
 StateFilter = Literal["open", "visited", "appealed", "closed", "active"]
 
@@ -68,7 +68,7 @@ class OnlineComplaintError(ComplaintError):
                 "content_required": (422, "请填写投诉或建议的内容。", "Write the complaint.")}
 
 
-class _Body(BaseModel):
+class _Body(RefusesNul):
     model_config = ConfigDict(extra="forbid")
 
 

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -31,7 +31,8 @@ from protocol.queue import (
     WaitingTicket,
     WindowReply,
 )
-from server.deps import get_session
+from protocol.text import RefusesNul
+from server.deps import MAX_ID, PathId, get_session
 from server.models import Hall, Terminal, User, Window
 from server.queue import actions, feed
 from server.queue.core import issue_ticket, keyed_ticket
@@ -54,11 +55,10 @@ DbSession = Annotated[Session, Depends(get_session)]
 SignedTerminal = Annotated[Terminal, Depends(current_terminal)]
 Staff = Annotated[User, Depends(require_role("staff", "supervisor"))]
 WindowNumber = Annotated[int, Path(ge=1, le=999)]
-MAX_ID = 2**31 - 1  # what every database's integer column holds
-TicketId = Annotated[int, Path(ge=1, le=MAX_ID)]
+TicketId = PathId
 
 
-class _Body(BaseModel):
+class _Body(RefusesNul):
     model_config = ConfigDict(extra="forbid")
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -21,6 +21,7 @@ from protocol.feedback import (
     TerminalRating,
     TicketToRate,
 )
+from protocol.text import RefusesNul
 from server.deps import get_rating_reasons, get_session
 from server.models import Hall, Terminal, utcnow
 from server.queue.hours import local_day
@@ -41,7 +42,7 @@ router = APIRouter(tags=["ratings"])
 DbSession = Annotated[Session, Depends(get_session)]
 
 
-class RatingBody(BaseModel):
+class RatingBody(RefusesNul):
     """A visitor's rating: the level, reasons offered for it, an optional comment."""
 
     model_config = ConfigDict(extra="forbid")

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request, Response
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
-from server.deps import get_session, get_settings
+from server.deps import FormId, PathId, get_session, get_settings
 from server.fleet import actions as fleet_actions
 from server.fleet import queries as fleet_queries
 from server.fleet.actions import FleetActionError, FleetNotFound
@@ -178,8 +178,8 @@ def pending(request: Request, user: ItAdmin, session: DbSession) -> Response:
 
 
 @router.post("/fleet/pending/{terminal_id}/accept")
-def accept(request: Request, terminal_id: int, user: ItAdmin, session: DbSession,
-           hall_id: Annotated[int, Form()], profile: Annotated[str, Form()],
+def accept(request: Request, terminal_id: PathId, user: ItAdmin, session: DbSession,
+           hall_id: FormId, profile: Annotated[str, Form()],
            name: Annotated[str, Form(max_length=100)] = "") -> Response:
     """Accept a pending terminal into a hall and profile."""
     try:
@@ -194,7 +194,7 @@ def accept(request: Request, terminal_id: int, user: ItAdmin, session: DbSession
 
 
 @router.post("/fleet/pending/{terminal_id}/reject")
-def reject(request: Request, terminal_id: int, user: ItAdmin, session: DbSession) -> Response:
+def reject(request: Request, terminal_id: PathId, user: ItAdmin, session: DbSession) -> Response:
     """Reject a pending enrolment request."""
     try:
         fleet_actions.reject_terminal(session, terminal_id, by=user.username,
@@ -224,14 +224,14 @@ def _terminal_page(request: Request, user: User, session: Session, terminal_id: 
 
 
 @router.get("/fleet/terminals/{terminal_id}")
-def terminal_detail(request: Request, terminal_id: int, user: ItAdmin,
+def terminal_detail(request: Request, terminal_id: PathId, user: ItAdmin,
                     session: DbSession) -> Response:
     """One terminal: health, versions, screenshot, config, commands."""
     return _terminal_page(request, user, session, terminal_id)
 
 
 @router.get("/fleet/terminals/{terminal_id}/screenshot.png")
-def screenshot(terminal_id: int, user: ItAdmin, session: DbSession) -> Response:
+def screenshot(terminal_id: PathId, user: ItAdmin, session: DbSession) -> Response:
     """The last screenshot the terminal uploaded."""
     terminal = FleetScope.of(user).terminal(session, terminal_id)
     if terminal is None or not terminal.screenshot:
@@ -241,7 +241,7 @@ def screenshot(terminal_id: int, user: ItAdmin, session: DbSession) -> Response:
 
 
 @router.post("/fleet/terminals/{terminal_id}/commands")
-def send_command(request: Request, terminal_id: int, user: ItAdmin, session: DbSession,
+def send_command(request: Request, terminal_id: PathId, user: ItAdmin, session: DbSession,
                  kind: Annotated[str, Form()], text: Annotated[str, Form()] = "",
                  level: Annotated[str, Form()] = "",
                  expires_minutes: Annotated[int, Form()] = 10) -> Response:
@@ -259,7 +259,7 @@ def send_command(request: Request, terminal_id: int, user: ItAdmin, session: DbS
 
 
 @router.post("/fleet/terminals/{terminal_id}/revoke")
-def revoke(request: Request, terminal_id: int, user: ItAdmin, session: DbSession,
+def revoke(request: Request, terminal_id: PathId, user: ItAdmin, session: DbSession,
            confirm: Annotated[str, Form()] = "") -> Response:
     """Revoke the terminal (the form asks for confirmation)."""
     try:
@@ -301,7 +301,7 @@ def _qr_data_uri(text: str) -> str:
 
 @router.post("/fleet/tokens")
 def create_token(request: Request, user: ItAdmin, session: DbSession, settings: Settings,
-                 hall_id: Annotated[int, Form()], profile: Annotated[str, Form()]) -> Response:
+                 hall_id: FormId, profile: Annotated[str, Form()]) -> Response:
     """Create a one-time enrolment token; its text is shown on this response only."""
     try:
         text, token = fleet_actions.create_enrolment_token(

@@ -32,6 +32,11 @@ Settings = Annotated[ServerSettings, Depends(get_settings)]
 Supervisor = Annotated[User, Depends(require_role("supervisor"))]
 DEFAULT_DAYS = 30
 MAX_DAYS = 731  # two years
+# Days the dashboard can count: date arithmetic near year 1 or 9999 overflows, and no hall
+# has activity outside these.
+EARLIEST, LATEST = dt.date(2000, 1, 1), dt.date(2100, 12, 31)
+OUT_OF_RANGE = (f"日期须在 {EARLIEST} 至 {LATEST} 之间。"
+                f" Dates must be between {EARLIEST} and {LATEST}.")
 NO_HALL = "您的账号未关联大厅，无法查看统计。请联系运维管理员。"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -44,14 +49,21 @@ def _today() -> dt.date:
     return local_now(utcnow()).date()
 
 
+def _within(day: dt.date) -> dt.date:
+    if not EARLIEST <= day <= LATEST:
+        raise RangeError(OUT_OF_RANGE)
+    return day
+
+
 def parse_range(start: str | None, end: str | None, today: dt.date) -> tuple[dt.date, dt.date]:
     """The range asked for; the last 30 days when nothing is asked; RangeError if bad."""
     try:
         last = dt.date.fromisoformat(end) if end else today
-        first = dt.date.fromisoformat(start) if start else last - dt.timedelta(
-            days=DEFAULT_DAYS - 1)
+        asked = dt.date.fromisoformat(start) if start else None
     except ValueError:
         raise RangeError("日期格式不正确，请按“年-月-日”填写，例如 2026-06-01。") from None
+    last = _within(last)
+    first = _within(asked) if asked else max(EARLIEST, last - dt.timedelta(days=DEFAULT_DAYS - 1))
     if first > last:
         raise RangeError("开始日期不能晚于结束日期。")
     if (last - first).days + 1 > MAX_DAYS:
@@ -64,9 +76,10 @@ def parse_month(month: str | None, today: dt.date) -> dt.date:
     if not month:
         return (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
     try:
-        return dt.date.fromisoformat(f"{month}-01")
+        first = dt.date.fromisoformat(f"{month}-01")
     except ValueError:
         raise RangeError("月份格式不正确，请按“年-月”填写，例如 2026-06。") from None
+    return _within(first)
 
 
 def _figures(session: Session, settings: ServerSettings, hall: Hall, start: dt.date,

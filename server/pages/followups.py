@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.api.followups import submit_online
-from server.deps import get_session
+from server.deps import PathId, get_session
 from server.fleet.queries import local_time
 from server.models import Hall, User
 from server.pages.rendering import PageRoute, render, templates
@@ -98,14 +98,14 @@ def _detail(request: Request, session: Session, user: User, item_id: int, *, err
 
 
 @router.get("/followups/{item_id}")
-def followup_page(request: Request, item_id: int, session: DbSession, user: Handler,
+def followup_page(request: Request, item_id: PathId, session: DbSession, user: Handler,
                   done: str = "") -> Response:
     """One item: the rating or complaint, the timeline, and a form for each allowed step."""
     return _detail(request, session, user, item_id, done=DONE.get(done, ""))
 
 
 @router.post("/followups/{item_id}/{step}")
-def followup_step(request: Request, item_id: int, step: str, session: DbSession,
+def followup_step(request: Request, item_id: PathId, step: str, session: DbSession,
                   user: Handler, text: TextField = "", assignee_id: Annotated[str, Form()] = "",
                   decision: Annotated[str, Form()] = "") -> Response:
     """Take one step from the item page; back to the page with what happened."""
@@ -158,7 +158,7 @@ def my_ratings_page(request: Request, session: DbSession, user: Handler,
 
 
 @router.post("/my-ratings/{item_id}/appeal")
-def my_rating_appeal(request: Request, item_id: int, session: DbSession, user: Handler,
+def my_rating_appeal(request: Request, item_id: PathId, session: DbSession, user: Handler,
                      text: TextField = "") -> Response:
     """申诉 a bad rating from 我的评价."""
     try:

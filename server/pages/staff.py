@@ -11,7 +11,7 @@ from fastapi.responses import FileResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.deps import get_session
+from server.deps import PathId, get_session
 from server.models import User
 from server.pages.rendering import PageRoute, redirect_with_notice, render
 from server.security import require_role
@@ -57,7 +57,7 @@ def staff_page(request: Request, session: DbSession, user: Supervisor) -> Respon
 
 
 @router.post("/staff/{user_id}")
-def save_details(request: Request, user_id: int, session: DbSession, user: Supervisor,
+def save_details(request: Request, user_id: PathId, session: DbSession, user: Supervisor,
                  full_name: Annotated[str, Form(max_length=200)] = "",
                  staff_no: Annotated[str, Form(max_length=200)] = "") -> Response:
     """Name and staff number as shown to visitors."""
@@ -74,7 +74,7 @@ def save_details(request: Request, user_id: int, session: DbSession, user: Super
 
 
 @router.post("/staff/{user_id}/photo")
-def upload_photo(request: Request, user_id: int, session: DbSession, user: Supervisor,
+def upload_photo(request: Request, user_id: PathId, session: DbSession, user: Supervisor,
                  storage: Storage, photo: Annotated[UploadFile, File()]) -> Response:
     """Replace the photo: checked, cut to a portrait and stored; the pads fetch it. (A
     plain def: decoding the picture and writing it run in the thread pool, not the loop.)"""
@@ -92,7 +92,7 @@ def upload_photo(request: Request, user_id: int, session: DbSession, user: Super
 
 
 @router.post("/staff/{user_id}/photo/remove")
-def remove_photo(request: Request, user_id: int, session: DbSession, user: Supervisor
+def remove_photo(request: Request, user_id: PathId, session: DbSession, user: Supervisor
                  ) -> Response:
     """No photo on the pads any more (the name and number stay)."""
     member = _member(session, user, user_id)
@@ -103,7 +103,7 @@ def remove_photo(request: Request, user_id: int, session: DbSession, user: Super
 
 
 @router.get("/staff/{user_id}/photo")
-def photo(user_id: int, session: DbSession, user: Supervisor, storage: Storage) -> Response:
+def photo(user_id: PathId, session: DbSession, user: Supervisor, storage: Storage) -> Response:
     """The stored portrait, for the page."""
     member = _member(session, user, user_id)
     if not member.photo_sha256 or storage.size(member.photo_sha256) is None:
