@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from server.body_limit import BodyLimitMiddleware, form_limits
 from server.db import Database, upgrade
 from server.errors import ServiceError
 from server.queue import models as queue_models  # noqa: F401  (registers the tables)
@@ -49,7 +50,9 @@ def create_app(settings: ServerSettings, *, migrate: bool = True) -> FastAPI:
         broker.close()  # end live streams and the PostgreSQL listener
 
     app = FastAPI(title="hallkiosk server", version="0.1.0", lifespan=lifespan,
-                  description="Content, terminals and fleet management for legal service halls.")
+                  description="Content, terminals and fleet management for legal service halls.",
+                  form_limits=form_limits(settings))  # type: ignore[arg-type]
+    app.add_middleware(BodyLimitMiddleware)
     app.state.settings = settings
     app.state.database = database
     app.state.broker = broker
