@@ -4,6 +4,7 @@ loopback against ``hallkiosk server`` in its own process, its memory read from /
 from __future__ import annotations
 
 import json
+import re
 import select
 import socket
 import subprocess
@@ -17,7 +18,9 @@ import pytest
 import requests
 from fastapi import FastAPI
 
+from server.body_limit import body_limit
 from server.security import create_user
+from server.settings import ServerSettings
 from tests.provisioning.live_server import live_server
 from tests.server.queue_setup import PASSWORD, make_queue_hall
 from tests.server.server_process import start_server
@@ -197,3 +200,24 @@ def test_uploads_where_they_belong_still_work(server_app: FastAPI) -> None:
                            files={"photo": ("a.jpg", b"0" * 9 * 1024 * 1024, "image/jpeg")},
                            allow_redirects=False, timeout=30)
         assert big.status_code == 413 and "文件太大" in big.text
+
+
+def test_the_nginx_guide_sets_the_same_limits() -> None:
+    guide = (Path(__file__).resolve().parents[2] / "deploy" / "README.md").read_text("utf-8")
+    sizes = {"k": 1024, "m": 1024 * 1024}
+    settings = ServerSettings()
+
+    def nginx(location: str) -> int:
+        block = guide[guide.index(location):]
+        value = re.search(r"client_max_body_size (\d+)([km])", block)
+        assert value is not None
+        return int(value.group(1)) * sizes[value.group(2)]
+
+    assert nginx("server {") == settings.max_body_bytes
+    assert nginx("location ~ ^/api/v1/(outbox") >= settings.max_json_bytes
+    assert nginx("location = /api/v1/terminals/screenshot") >= body_limit(
+        settings, "POST", "/api/v1/terminals/screenshot")
+    assert nginx(r"location ~ ^/staff/\d+/photo$") >= body_limit(settings, "POST",
+                                                                 "/staff/7/photo")
+    assert nginx("location ~ ^/(content/upload") >= body_limit(settings, "POST",
+                                                               "/content/upload")
