@@ -15,6 +15,8 @@ from fastapi.responses import JSONResponse
 from server.body_limit import BodyLimitMiddleware, form_limits
 from server.db import Database, upgrade
 from server.errors import ServiceError
+from server.headers import SecurityHeadersMiddleware
+from server.pages import api_docs
 from server.queue import models as queue_models  # noqa: F401  (registers the tables)
 from server.queue.core import install_hooks
 from server.queue.feed import Broker
@@ -49,10 +51,15 @@ def create_app(settings: ServerSettings, *, migrate: bool = True) -> FastAPI:
             await asyncio.to_thread(export_worker.stop)
         broker.close()  # end live streams and the PostgreSQL listener
 
+    production = settings.mode == "production"  # API docs for signed-in IT admins only
     app = FastAPI(title="hallkiosk server", version="0.1.0", lifespan=lifespan,
+                  docs_url=None if production else "/docs",
+                  redoc_url=None if production else "/redoc",
+                  openapi_url=None if production else "/openapi.json",
                   description="Content, terminals and fleet management for legal service halls.",
                   form_limits=form_limits(settings))  # type: ignore[arg-type]
     app.add_middleware(BodyLimitMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)  # outermost: also on the 413 answers
     app.state.settings = settings
     app.state.database = database
     app.state.broker = broker
@@ -61,6 +68,8 @@ def create_app(settings: ServerSettings, *, migrate: bool = True) -> FastAPI:
     install_hooks(database.sessions, broker)
     for router, prefix in ROUTERS:
         app.include_router(router, prefix=prefix)
+    if production:
+        app.include_router(api_docs.router)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
