@@ -12,9 +12,12 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from server.body_limit import BodyLimitMiddleware, form_limits
 from server.db import Database, upgrade
 from server.deps import refuse_nul
 from server.errors import ServiceError
+from server.headers import SecurityHeadersMiddleware
+from server.pages import api_docs
 from server.queue import models as queue_models  # noqa: F401  (registers the tables)
 from server.queue.core import install_hooks
 from server.queue.feed import Broker
@@ -50,8 +53,15 @@ def create_app(settings: ServerSettings, *, migrate: bool = True) -> FastAPI:
             await asyncio.to_thread(export_worker.stop)
         broker.close()  # end live streams and the PostgreSQL listener
 
+    production = settings.mode == "production"  # API docs for signed-in IT admins only
     app = FastAPI(title="hallkiosk server", version="0.1.0", lifespan=lifespan,
-                  description="Content, terminals and fleet management for legal service halls.")
+                  docs_url=None if production else "/docs",
+                  redoc_url=None if production else "/redoc",
+                  openapi_url=None if production else "/openapi.json",
+                  description="Content, terminals and fleet management for legal service halls.",
+                  form_limits=form_limits(settings))  # type: ignore[arg-type]
+    app.add_middleware(BodyLimitMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)  # outermost: also on the 413 answers
     app.state.settings = settings
     app.state.database = database
     app.state.broker = broker
@@ -60,6 +70,8 @@ def create_app(settings: ServerSettings, *, migrate: bool = True) -> FastAPI:
     install_hooks(database.sessions, broker)
     for router, prefix in ROUTERS:  # no NUL in any path, query or form, before any work
         app.include_router(router, prefix=prefix, dependencies=[Depends(refuse_nul)])
+    if production:
+        app.include_router(api_docs.router)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:

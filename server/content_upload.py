@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from content.bundle import MANIFEST
 from content.signing import SIGNATURE, ManifestInvalid, parse_manifest
 from server.models import MediaBlob, User
-from server.publishing import BundleInfo, BundleUpload, PublishError, publish
+from server.publishing import BundleInfo, BundleUpload, PublishError, check_scope, publish
 from server.settings import ServerSettings
 from server.storage import MediaStorage, UploadRejected
 
@@ -242,6 +242,7 @@ def publish_archive(file: IO[bytes], user: User, session: Session, settings: Ser
     (the zip) or PublishError (the bundle) if not."""
     bundle = open_archive(file, settings.max_upload_bytes)
     with bundle.archive:
+        check_scope(session, user, bundle.manifest["hall"])  # before anything is stored
         stored = store_files(bundle, storage, settings.max_upload_bytes)
     record_blobs(session, stored)
     try:

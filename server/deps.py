@@ -11,6 +11,7 @@ from fastapi import Form, Path, Request
 from sqlalchemy.orm import Session
 
 from protocol.text import NUL, NUL_MESSAGE_EN, NUL_MESSAGE_ZH, contains_nul
+from server.body_limit import form_limits
 from server.errors import ServiceError
 from server.ratings.rules import RatingReasons
 from server.settings import ServerSettings
@@ -54,6 +55,6 @@ async def refuse_nul(request: Request) -> None:
     if NUL in request.url.path or NUL in query:
         raise TextError("nul_character", "in the address")
     if request.headers.get("content-type", "").split(";")[0].strip() == FORM:
-        form = await request.form()  # urlencoded: small, and cached for the route
+        form = await request.form(**form_limits(request.app.state.settings))  # cached for the route
         if contains_nul([list(item) for item in form.multi_items()]):
             raise TextError("nul_character", "in the form")

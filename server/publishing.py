@@ -50,6 +50,10 @@ class PublishError(ServiceError):
                           "{count} listed file(s) not uploaded: {names}"),
         "not_overlay": (422, "清单格式错误：not a hall overlay: {reason}",
                         "not a hall overlay: {reason}"),
+        "outside_hall": (403, "超出账号范围：您的账号只管理大厅「{own}」，只能发布该大厅的内容"
+                         "（大厅 overlay），不能发布{target}。请联系省级管理员。",
+                         "outside your scope: your account is limited to hall {own} and can "
+                         "publish only that hall's overlay, not {target_en}"),
         "already_published": (409, "版本已存在：{version} 已经发布过。内容改动后请重新构建，"
                               "会得到新的版本号。", "version {version} is already published"),
     }
@@ -148,12 +152,31 @@ def _check_files(session: Session, storage: MediaStorage, files: dict[str, dict[
         raise PublishError("files_missing", count=len(missing), names=", ".join(missing[:5]))
 
 
+def check_scope(session: Session, user: User, hall: str | None) -> None:
+    """Refuse (PublishError outside_hall) a bundle for hall (None: province-wide content)
+    from an account limited to another hall; a province account may publish anything."""
+    if user.hall_id is None:
+        return
+    own = session.get(Hall, user.hall_id)
+    own_code = own.code if own is not None else f"#{user.hall_id}"
+    if hall == own_code:
+        return
+    log.warning("bundle for %s from %r of hall %s refused: outside the hall",
+                hall or "the province", user.username, own_code)
+    if hall is None:
+        raise PublishError("outside_hall", own=own_code, target="全省通用内容",
+                           target_en="province-wide content")
+    raise PublishError("outside_hall", own=own_code, target=f"其他大厅「{hall}」的内容",
+                       target_en=f"hall {hall}'s content")
+
+
 def publish(session: Session, settings: ServerSettings, storage: MediaStorage, editor: User,
             upload: BundleUpload) -> BundleInfo:
     """Record (and commit) a signed bundle once its signature and every listed file check
     out; PublishError if not."""
     manifest = _verified_manifest(upload, settings, editor)
     hall = manifest["hall"]
+    check_scope(session, editor, hall)
     hall_record = session.scalar(select(Hall).where(Hall.code == hall)) if hall else None
     if hall is not None and hall_record is None:
         raise PublishError("unknown_hall", hall=hall)

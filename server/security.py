@@ -24,6 +24,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import ColumnElement, delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from server.body_limit import form_limits
 from server.deps import get_session, get_settings
 from server.models import Hall, LoginFailure, User, utcnow
 from server.rate_limits import retry_seconds, seconds_until_below
@@ -235,7 +236,7 @@ async def _submitted_csrf(request: Request) -> str:
     content_type = request.headers.get("content-type", "")
     if not token and content_type.startswith(("application/x-www-form-urlencoded",
                                               "multipart/form-data")):
-        form = await request.form()
+        form = await request.form(**form_limits(request.app.state.settings))
         field = form.get("csrf_token")
         token = field if isinstance(field, str) else ""
     return token

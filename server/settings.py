@@ -72,12 +72,21 @@ class ServerSettings(BaseSettings):
     secret_key: str = Field(DEFAULT_SECRET, description="Signs session cookies and CSRF tokens.")
     storage_dir: Path = Field(Path("var/server/storage"),
                               description="Published bundles and media files (by sha256).")
-    max_upload_bytes: int = Field(200_000_000, description="Largest bundle upload accepted.")
+    max_upload_bytes: int = Field(
+        200_000_000, ge=1, description="Largest content upload accepted (a bundle zip on "
+        "/content/upload, one file on PUT /api/v1/content/files/<sha256>).")
     content_public_key: Path | None = Field(
         None, description="Ed25519 public key file (`hallkiosk keygen` writes it as KEY.pub: "
         "base64 of the raw 32 bytes) that verifies uploaded bundles and is handed to terminals "
         "at enrolment; publishing is refused while it is not set.")
-    max_json_bytes: int = Field(1_000_000, description="Largest JSON request body accepted.")
+    max_json_bytes: int = Field(
+        1_000_000, ge=1, description="Largest body of a terminal batch or report (outbox, "
+        "heartbeat, command result), a bundle manifest, a hash list or a calendar import.")
+    max_body_bytes: int = Field(
+        65_536, ge=1024, description="Largest body of any other request (sign-in, public "
+        "forms, the queue and rating APIs); more is refused with 413 before it is read.")
+    max_form_fields: int = Field(
+        50, ge=5, le=10_000, description="Most fields a submitted form may have.")
     secure_cookies: bool = Field(False, description="Mark cookies Secure (HTTPS only).")
     enrolment_token_hours: int = Field(72, description="Lifetime of an enrolment token.")
     signature_max_skew: int = Field(

@@ -122,10 +122,7 @@ def missing_files(body: HashList, _editor: Editor, session: DbSession,
 async def upload_file(sha256: Sha256, request: Request, editor: Editor, session: DbSession,
                       settings: Settings, storage: Storage) -> StoredFile:
     """Store one file under its sha256 (raw body; checked before it is kept)."""
-    declared = request.headers.get("content-length", "")
-    if declared.isascii() and declared.isdigit() and int(declared) > settings.max_upload_bytes:
-        raise HTTPException(413, f"upload of {declared} bytes is larger than the limit of "
-                            f"{settings.max_upload_bytes} bytes")
+    # An over-long body is refused before it is read: server/body_limit.py.
     upload = storage.upload(sha256, settings.max_upload_bytes)
     try:
         async for chunk in request.stream():

@@ -1,20 +1,18 @@
 """Routes of the devices area: enrolment, heartbeat, command acks, screenshots, outbox.
 
-Every route is signed by the terminal (protocol/signing.py). Bodies are
-capped before they are read: JSON at ``max_json_bytes``, screenshots at
-:data:`MAX_SCREENSHOT_BYTES`; a larger body is refused with 413.
+Every route is signed by the terminal (protocol/signing.py). Bodies are capped before
+they are read (server/body_limit.py): batches and reports at ``max_json_bytes``,
+screenshots at 5 MB, enrolment at ``max_body_bytes``; a larger body is refused with 413.
 """
 
 from __future__ import annotations
 
 import base64
 import logging
-from collections.abc import AsyncIterator, Callable, Coroutine
-from typing import Annotated, Any
+from collections.abc import AsyncIterator
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response
-from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
+from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
@@ -45,7 +43,6 @@ from server.terminal_auth import (
 )
 
 log = logging.getLogger(__name__)
-MAX_SCREENSHOT_BYTES = 5_000_000
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 SessionDep = Annotated[Session, Depends(get_session)]
 SettingsDep = Annotated[ServerSettings, Depends(get_settings)]
@@ -67,55 +64,7 @@ async def loop_settings(request: Request) -> ServerSettings:
 
 LoopSessionDep = Annotated[Session, Depends(loop_session)]
 LoopSettingsDep = Annotated[ServerSettings, Depends(loop_settings)]
-Handler = Callable[[Request], Coroutine[Any, Any, Response]]
-
-
-def _too_large(limit: int) -> JSONResponse:
-    return JSONResponse(status_code=413, content={
-        "detail": f"request body too large (limit {limit} bytes)"})
-
-
-class LimitedBodyRoute(APIRoute):
-    """A route that refuses a body over its limit before FastAPI reads it."""
-
-    def body_limit(self, request: Request) -> int:
-        """The largest body this route accepts."""
-        return int(request.app.state.settings.max_json_bytes)
-
-    def get_route_handler(self) -> Handler:
-        """Wrap the handler: check Content-Length, then read at most the limit."""
-        handler = super().get_route_handler()
-
-        async def limited(request: Request) -> Response:
-            limit = self.body_limit(request)
-            length = request.headers.get("content-length", "")
-            if length.isdigit() and int(length) > limit:
-                return _too_large(limit)
-            body = bytearray()
-            async for chunk in request.stream():
-                body.extend(chunk)
-                if len(body) > limit:
-                    return _too_large(limit)
-            received = bytes(body)
-
-            async def replay() -> dict[str, Any]:
-                return {"type": "http.request", "body": received, "more_body": False}
-
-            return await handler(Request(request.scope, replay))
-
-        return limited
-
-
-class ScreenshotRoute(LimitedBodyRoute):
-    """A route that takes a PNG upload."""
-
-    def body_limit(self, request: Request) -> int:
-        """The largest screenshot accepted."""
-        return MAX_SCREENSHOT_BYTES
-
-
-router = APIRouter(tags=["devices"], route_class=LimitedBodyRoute)
-uploads = APIRouter(tags=["devices"], route_class=ScreenshotRoute)
+router = APIRouter(tags=["devices"])
 TerminalDep = Annotated[Terminal, Depends(current_terminal)]
 
 
@@ -213,7 +162,7 @@ async def outbox(body: OutboxBatch, request: Request, terminal: TerminalDep,
     return OutboxReply.model_validate({"accepted": accepted, "duplicates": duplicates})
 
 
-@uploads.post("/terminals/screenshot", openapi_extra={"requestBody": {
+@router.post("/terminals/screenshot", openapi_extra={"requestBody": {
     "required": True, "content": {"image/png": {"schema": {"type": "string",
                                                             "format": "binary"}}}}})
 async def screenshot(request: Request, terminal: TerminalDep,
@@ -228,4 +177,3 @@ async def screenshot(request: Request, terminal: TerminalDep,
     return ScreenshotStored(size=len(png))
 
 
-router.include_router(uploads)

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from server.body_limit import closing_request, form_limits
 from server.content_upload import UploadRefused, publish_archive
 from server.deps import get_session, get_settings
 from server.models import User
@@ -27,7 +27,6 @@ router = APIRouter(tags=["console"], route_class=PageRoute, include_in_schema=Fa
 ContentUser = Annotated[User, Depends(require_role("editor", "it_admin"))]
 DbSession = Annotated[Session, Depends(get_session)]
 Settings = Annotated[ServerSettings, Depends(get_settings)]
-FORM_OVERHEAD = 64 * 1024  # the CSRF field, part headers and boundaries around the zip
 
 
 def _content_page(request: Request, session: Session, user: User, status: int = 200,
@@ -51,28 +50,13 @@ def content_page(request: Request, session: DbSession, user: ContentUser,
     return _content_page(request, session, user, published=published)
 
 
-async def upload_within_limit(request: Request, settings: Settings) -> AsyncIterator[None]:
-    """Refuse an upload larger than max_upload_bytes before its body is read; close it after."""
-    # Declared before the user: checking the CSRF token parses the whole form.
-    declared = request.headers.get("content-length", "")
-    if not (declared.isascii() and declared.isdigit()):
-        raise HTTPException(411, "an upload needs a Content-Length")
-    if int(declared) > settings.max_upload_bytes + FORM_OVERHEAD:
-        log.warning("content upload of %s bytes refused: larger than max_upload_bytes", declared)
-        raise HTTPException(413, "upload larger than max_upload_bytes")
-    try:
-        yield
-    finally:  # the spooled upload, also when the CSRF or role check refused the request
-        await request.close()
-
-
 @router.post("/content/upload", response_class=HTMLResponse)
 async def upload_bundle(request: Request,
-                        _within_limit: Annotated[None, Depends(upload_within_limit)],
+                        _closing: Annotated[None, Depends(closing_request)],
                         user: ContentUser, session: DbSession, settings: Settings,
                         storage: Annotated[MediaStorage, Depends(get_storage)]) -> Response:
     """Publish a signed bundle uploaded as a zip; back to /content naming the version."""
-    form = await request.form()
+    form = await request.form(**form_limits(settings))  # parsed by the CSRF check already
     upload = form.get("bundle")
     try:
         if not isinstance(upload, UploadFile) or not upload.filename:

@@ -7,11 +7,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import HTTPException, Request, Response
+from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from server.fleet import actions as fleet_actions
 from server.fleet import queries as fleet_queries
@@ -24,6 +25,8 @@ ERRORS = {400: ("请求无效", "表单内容不完整或格式不对，请返�
           404: ("未找到", "页面或终端不存在。"),
           413: ("文件太大", "上传的文件超过服务器允许的大小（max_upload_bytes），请联系运维人员。")}
 CSRF_ERROR = "安全令牌（CSRF）缺失或无效，请刷新页面后重试。"
+FORM_LIMIT_ERRORS = ("Too many fields", "Too many files", "Part exceeded maximum size")
+FORM_LIMIT_ERROR = "表单的字段太多或某一项太长，服务器拒绝接收。Too many or too long form fields."
 NOTICE_COOKIE = "hallkiosk_notice"  # what the last action did, shown once after its redirect
 NOTICES = {"accepted": "终端已接入。", "rejected": "已拒绝该注册请求。", "revoked": "终端已吊销。",
            "command": "指令已加入队列，终端下次心跳时领取。",
@@ -82,12 +85,14 @@ class PageRoute(APIRoute):
         async def page_handler(request: Request) -> Response:
             try:
                 return await handler(request)
-            except HTTPException as exc:
+            except StarletteHTTPException as exc:  # also Starlette's own, e.g. a form's limits
                 if exc.status_code == 401:
                     target = request.url.path if request.method == "GET" else "/"
                     return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
                 csrf = exc.status_code == 403 and "CSRF" in str(exc.detail)
-                return error_page(request, exc.status_code, CSRF_ERROR if csrf else "")
+                form = exc.status_code == 400 and str(exc.detail).startswith(FORM_LIMIT_ERRORS)
+                return error_page(request, exc.status_code, CSRF_ERROR if csrf
+                                  else FORM_LIMIT_ERROR if form else "")
             except RequestValidationError:
                 # A malformed form is the sender's fault; a malformed path is a page not found.
                 return error_page(request, 400 if request.method == "POST" else 404)

@@ -4,13 +4,17 @@ hall's rating pads show beside each window (``/staff``)."""
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, Response, UploadFile
+from fastapi import APIRouter, Depends, Form, HTTPException, Request, Response
 from fastapi.responses import FileResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 
+from server.body_limit import closing_request, form_limits
 from server.deps import PathId, get_session
 from server.models import User
 from server.pages.rendering import PageRoute, redirect_with_notice, render
@@ -74,21 +78,29 @@ def save_details(request: Request, user_id: PathId, session: DbSession, user: Su
 
 
 @router.post("/staff/{user_id}/photo")
-def upload_photo(request: Request, user_id: PathId, session: DbSession, user: Supervisor,
-                 storage: Storage, photo: Annotated[UploadFile, File()]) -> Response:
-    """Replace the photo: checked, cut to a portrait and stored; the pads fetch it. (A
-    plain def: decoding the picture and writing it run in the thread pool, not the loop.)"""
-    member = _member(session, user, user_id)
-    data = photo.file.read(MAX_UPLOAD + 1)
+async def upload_photo(request: Request, user_id: PathId,
+                       _closing: Annotated[None, Depends(closing_request)],
+                       session: DbSession, user: Supervisor, storage: Storage) -> Response:
+    """Replace the photo: checked, cut to a portrait and stored; the pads fetch it. The
+    form is read only here, after the session, role and CSRF checks (a File parameter
+    would be read before them); decoding and writing run in the thread pool."""
+    member = await run_in_threadpool(_member, session, user, user_id)
+    form = await request.form(**form_limits(request.app.state.settings))
+    photo = form.get("photo")
+    data = (await photo.read(MAX_UPLOAD + 1)) if isinstance(photo, UploadFile) else b""
     try:
-        sha256 = store(storage, data)
+        sha256 = await run_in_threadpool(store, storage, data)
     except PhotoRejected as error:
-        return _page(request, session, user, status=422, error=str(error),
-                     error_for=member.id)
-    member.photo_sha256 = sha256
-    session.commit()
+        return await run_in_threadpool(partial(_page, request, session, user, status=422,
+                                               error=str(error), error_for=member.id))
+    await run_in_threadpool(_save_photo, session, member, sha256)
     log.info("%r set the photo of %r (%s)", user.username, member.username, sha256[:12])
     return redirect_with_notice(request, "/staff", "photo_saved")
+
+
+def _save_photo(session: Session, member: User, sha256: str) -> None:
+    member.photo_sha256 = sha256
+    session.commit()
 
 
 @router.post("/staff/{user_id}/photo/remove")

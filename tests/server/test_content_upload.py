@@ -20,8 +20,9 @@ from content.signing import build_signed_bundle, generate_key, load_private_key,
 from hallkiosk_cli import main
 from server.content_upload import member_name
 from server.models import Bundle, Hall
-from tests.server.test_auth import add_user, sign_in
-from tests.server.test_content_api import SEED, add_terminal, signed_get
+from server.security import create_user
+from tests.server.test_auth import PASSWORD, add_user, sign_in
+from tests.server.test_content_api import SEED, _post_bundle, _upload_all, add_terminal, signed_get
 
 API = "/api/v1"
 MAX_UPLOAD = 2_000_000
@@ -274,3 +275,75 @@ def test_chinese_names_from_windows_zip_tools_are_read() -> None:
     legacy = zipfile.ZipInfo("媒体/欢迎.png".encode("gbk").decode("cp437"))
     assert member_name(legacy) == "媒体/欢迎.png"
     assert member_name(zipfile.ZipInfo("media\\slides\\a.png")) == "media/slides/a.png"
+
+
+# -- scope: a hall-limited account publishes only its own hall's overlay -------------------
+# (the province's content and another hall's overlay are refused with a clear message
+# before anything is stored, on the content page and through the API)
+
+HALLS = {"QX01": "青溪市公共法律服务中心", "QX02": "青溪市白沙镇公共法律服务工作站"}
+
+
+def packed(publishing: Publishing, tmp_path: Path, hall: str | None) -> tuple[Path, bytes]:
+    """The signed bundle for hall (None: the province's seed) and its zip."""
+    folder = publishing.bundle
+    if hall is not None:
+        source = tmp_path / "halls" / hall
+        source.mkdir(parents=True)
+        (source / "notices.yaml").write_text("- id: n1\n  title: 通知\n  text: 周六休息\n",
+                                             "utf-8")
+        folder = tmp_path / f"overlay-{hall}"
+        build_signed_bundle(source, folder, key=load_private_key(publishing.key), hall=hall)
+    out = tmp_path / f"{hall or 'province'}.zip"
+    assert main(["content", "pack", str(folder), "--out", str(out)]) == 0
+    return folder, out.read_bytes()
+
+
+def two_halls(publishing: Publishing) -> None:
+    with publishing.app.state.database.sessions() as session, session.begin():
+        for code, name in HALLS.items():
+            session.add(Hall(code=code, name=name))
+        session.flush()
+        for code in HALLS:
+            create_user(session, f"it-{code}", PASSWORD, "it_admin", code)
+        create_user(session, "it-province", PASSWORD, "it_admin")
+        create_user(session, "editor-QX01", PASSWORD, "editor", "QX01")  # the API is editors'
+
+
+
+def test_a_hall_admin_publishes_only_for_their_hall(publishing: Publishing,
+                                                    tmp_path: Path) -> None:
+    two_halls(publishing)
+    _folder, province = packed(publishing, tmp_path, None)
+    _folder, own = packed(publishing, tmp_path, "QX01")
+    _folder, other = packed(publishing, tmp_path, "QX02")
+    csrf = sign_in(publishing.client, "it-QX01", PASSWORD)
+    refusal(publishing.upload(province, csrf=csrf), 403,
+            "只管理大厅「QX01」，只能发布该大厅的内容（大厅 overlay），不能发布全省通用内容",
+            publishing)
+    refusal(publishing.upload(other, csrf=csrf), 403, "不能发布其他大厅「QX02」的内容",
+            publishing)
+    storage = publishing.app.state.settings.storage_dir / "media"
+    assert [path for path in storage.rglob("*") if path.is_file()] == []  # nothing stored
+    assert publishing.upload(own, csrf=csrf).status_code == 303  # its own hall: published
+    csrf = sign_in(publishing.client, "it-QX02", PASSWORD)
+    refusal_page = publishing.upload(own, csrf=csrf)
+    assert refusal_page.status_code == 403 and "不能发布其他大厅「QX01」" in refusal_page.text
+    assert publishing.upload(other, csrf=csrf).status_code == 303
+    csrf = sign_in(publishing.client, "it-province", PASSWORD)  # province-wide: anything
+    assert publishing.upload(province, csrf=csrf).status_code == 303
+    assert len(publishing.published()) == 3
+
+
+def test_the_api_refuses_the_same(publishing: Publishing, tmp_path: Path) -> None:
+    two_halls(publishing)
+    other, _zip = packed(publishing, tmp_path, "QX02")
+    province = publishing.bundle
+    csrf = {"X-CSRF-Token": sign_in(publishing.client, "editor-QX01", PASSWORD)}
+    _upload_all(publishing.client, csrf, other)
+    _upload_all(publishing.client, csrf, province)
+    for folder, target in ((other, "hall QX02"), (province, "province-wide content")):
+        answer = _post_bundle(publishing.client, csrf, folder)
+        assert answer.status_code == 403 and answer.json()["error"] == "outside_hall"
+        assert target in answer.json()["message_en"]
+    assert publishing.published() == []

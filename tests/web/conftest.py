@@ -74,14 +74,29 @@ def browser() -> Iterator[Browser]:
         chromium.close()
 
 
+def watch_csp(context: BrowserContext, blocked: list[str]) -> None:
+    """Collect into blocked what the pages' Content-Security-Policy refused, in every tab of
+    context: the tests fail when a page needs something the policy (server/headers.py)
+    forbids."""
+
+    def watch(tab: Page) -> None:
+        tab.on("console", lambda message: blocked.append(message.text)
+               if "Content Security Policy" in message.text else None)
+
+    context.on("page", watch)
+
+
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
     """A fresh browser tab in a Chinese-locale context at a laptop's size."""
     context = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 900})
+    blocked: list[str] = []
+    watch_csp(context, blocked)
     tab = context.new_page()
     tab.set_default_timeout(10_000)
     yield tab
     context.close()
+    assert blocked == [], "blocked by the Content-Security-Policy"
 
 
 # -- the queue pages ------------------------------------------------------------------------
@@ -119,12 +134,14 @@ def new_tab(browser: Browser, live_server: LiveServer) -> Iterator[Callable[...,
     """Opens tabs, each in its own context (own cookies); closed before the server stops,
     so no live event stream holds the server's shutdown."""
     contexts: list[BrowserContext] = []
+    blocked: list[str] = []
 
     def open_tab(width: int = 1366, height: int = 900, mobile: bool = False) -> Page:
         context = browser.new_context(locale="zh-CN", viewport={"width": width, "height": height},
                                       is_mobile=mobile, has_touch=mobile,
                                       device_scale_factor=2 if mobile else 1)
         contexts.append(context)
+        watch_csp(context, blocked)
         tab = context.new_page()
         tab.set_default_timeout(10_000)
         return tab
@@ -132,3 +149,4 @@ def new_tab(browser: Browser, live_server: LiveServer) -> Iterator[Callable[...,
     yield open_tab
     for context in contexts:
         context.close()
+    assert blocked == [], "blocked by the Content-Security-Policy"
