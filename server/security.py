@@ -10,13 +10,16 @@ field. Signed-request terminals never use sessions.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import logging
 import os
 import secrets
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Annotated, ParamSpec, TypeVar
 
@@ -249,7 +252,7 @@ class LoginThrottle:
         session.commit()
 
 
-def login_throttle(request: Request) -> LoginThrottle:
+async def login_throttle(request: Request) -> LoginThrottle:
     """The application's login throttle, on its database (shared with the other processes)."""
     state = request.app.state
     if not hasattr(state, "login_throttle"):
@@ -285,12 +288,21 @@ def hash_workers() -> int:
     return max(1, len(os.sched_getaffinity(0)) - 1)
 
 
+def _lower_priority() -> None:
+    # On Linux the nice value belongs to the thread, and argon2's own threads inherit it.
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+    except OSError:  # pragma: no cover - not permitted: run at the normal priority
+        pass
+
+
 class SignInGate:
     """Bounds what sign-ins take from the server while they wait.
 
-    At most ``workers`` argon2 checks run at once, in threads of their own; a sign-in
-    waiting for its turn holds no thread and no database connection, and gives up with
-    SignInBusy after ``timeout`` seconds. The short database steps of a sign-in run at
+    At most ``workers`` argon2 checks run at once, in threads of their own at a lower CPU
+    priority (every other request goes first); a sign-in waiting for its turn holds no
+    thread and no database connection, and gives up with SignInBusy after ``timeout``
+    seconds. The short database steps of a sign-in run at
     most ``database_slots`` at a time, so a burst never takes the whole connection pool
     or the worker threads that other requests (``/api/v1/health``) need.
     """
@@ -298,7 +310,8 @@ class SignInGate:
     def __init__(self, workers: int, timeout: float, database_slots: int = 4):
         self.timeout = timeout
         self._turns = anyio.CapacityLimiter(workers)
-        self._hash_threads = anyio.CapacityLimiter(workers)
+        self._hashing = ThreadPoolExecutor(workers, thread_name_prefix="argon2",
+                                           initializer=_lower_priority)
         self._database = anyio.CapacityLimiter(database_slots)
 
     async def database(self, function: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
@@ -315,21 +328,36 @@ class SignInGate:
         if not turn:
             raise SignInBusy("too many sign-ins waiting to be checked")
         try:
-            return await anyio.to_thread.run_sync(verify_password, password_hash, password,
-                                                  limiter=self._hash_threads)
+            return await asyncio.get_running_loop().run_in_executor(
+                self._hashing, verify_password, password_hash, password)
         finally:
             self._turns.release()
 
 
-def sign_in_gate(request: Request) -> SignInGate:
+async def sign_in_gate(request: Request) -> SignInGate:
     """The application's sign-in gate (one per process)."""
     state = request.app.state
     if not hasattr(state, "sign_in_gate"):
         settings: ServerSettings = state.settings
+        # SQLite takes one writer at a time: more would only sleep in its busy handler.
+        slots = 1 if state.database.engine.dialect.name == "sqlite" else 4
         state.sign_in_gate = SignInGate(settings.login_hash_workers or hash_workers(),
-                                        settings.login_queue_timeout)
+                                        settings.login_queue_timeout, slots)
     gate: SignInGate = state.sign_in_gate
     return gate
+
+
+async def sign_in_session(request: Request,
+                          gate: Annotated[SignInGate, Depends(sign_in_gate)]
+                          ) -> AsyncIterator[Session]:
+    """The request's own database session for a sign-in, made without a worker thread (a
+    session connects only when first used) and closed in one of the gate's slots, so a
+    burst of sign-ins does not queue in front of every other request's threads."""
+    session = request.app.state.database.sessions()
+    try:
+        yield session
+    finally:
+        await gate.database(session.close)
 
 
 async def authenticate(session: Session, throttle: LoginThrottle, gate: SignInGate,

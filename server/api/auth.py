@@ -23,6 +23,7 @@ from server.security import (
     read_session,
     revoke_sessions,
     sign_in_gate,
+    sign_in_session,
     start_session,
 )
 from server.settings import ServerSettings
@@ -52,7 +53,7 @@ async def sign_in(
     credentials: Credentials,
     request: Request,
     response: Response,
-    session: Annotated[Session, Depends(get_session)],
+    session: Annotated[Session, Depends(sign_in_session)],
     settings: Annotated[ServerSettings, Depends(get_settings)],
     throttle: Annotated[LoginThrottle, Depends(login_throttle)],
     gate: Annotated[SignInGate, Depends(sign_in_gate)],

@@ -35,6 +35,7 @@ from server.security import (
     require_role,
     revoke_sessions,
     sign_in_gate,
+    sign_in_session,
     start_session,
 )
 from server.settings import ServerSettings
@@ -112,12 +113,14 @@ def login_form(request: Request, user: MaybeUser, next: str = "/") -> Response:
 
 
 @router.post("/login")
-async def login(request: Request, session: DbSession, settings: Settings,
-          throttle: Annotated[LoginThrottle, Depends(login_throttle)],
-          gate: Annotated[SignInGate, Depends(sign_in_gate)],
-          username: Annotated[str, Form(max_length=80)] = "",
-          password: Annotated[str, Form(max_length=1024)] = "",
-          login_token: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "/") -> Response:
+async def login(request: Request, settings: Settings,
+                session: Annotated[Session, Depends(sign_in_session)],
+                throttle: Annotated[LoginThrottle, Depends(login_throttle)],
+                gate: Annotated[SignInGate, Depends(sign_in_gate)],
+                username: Annotated[str, Form(max_length=80)] = "",
+                password: Annotated[str, Form(max_length=1024)] = "",
+                login_token: Annotated[str, Form()] = "",
+                next: Annotated[str, Form()] = "/") -> Response:
     """Check the credentials, start a session and go on to the page asked for."""
     next_url = _safe_next(next)
     expected = request.cookies.get(LOGIN_COOKIE, "")
