@@ -33,6 +33,7 @@ from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from server.deps import get_session, get_settings
+from server.log_redaction import redact
 from server.models import Hall, LoginFailure, User, utcnow
 from server.settings import ServerSettings
 
@@ -459,7 +460,7 @@ async def optional_user(
         submitted = await _submitted_csrf(request)
         if not secrets.compare_digest(submitted.encode(), data.csrf_token.encode()):
             log.warning("CSRF token missing or wrong: %s %s by %r", request.method,
-                        request.url.path, user.username)
+                        redact(request.url.path), user.username)
             raise HTTPException(status_code=403, detail="CSRF token missing or invalid")
     request.state.csrf_token = data.csrf_token
     return user
