@@ -86,9 +86,12 @@ def burst(url: str, names: list[str], password: str = "wrong guess") -> Burst:
         def watch_health() -> None:
             while not done.is_set():
                 began = time.perf_counter()
-                answer = health.get(f"{url}/api/v1/health", timeout=5)
+                try:
+                    status = health.get(f"{url}/api/v1/health", timeout=5).status_code
+                except requests.RequestException:
+                    status = 0  # no answer within 5 s (as before the fix)
                 result.health.append(time.perf_counter() - began)
-                result.health_statuses[answer.status_code] += 1
+                result.health_statuses[status] += 1
                 time.sleep(0.02)
 
         watcher = threading.Thread(target=watch_health)
