@@ -12,6 +12,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from server import log_redaction
 from server.body_limit import BodyLimitMiddleware, form_limits
 from server.db import Database, upgrade
 from server.deps import refuse_nul
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 def create_app(settings: ServerSettings, *, migrate: bool = True) -> FastAPI:
     """A configured server application on its own database."""
     rating_reasons = RatingReasons.load(settings.rating_reasons)  # the province's, or defaults
+    log_redaction.install()  # no phone-page or comment token in the access log
     database = Database(settings.database_url)
     if migrate:
         upgrade(database.engine)

@@ -151,6 +151,37 @@ def _admin_create_user(args: argparse.Namespace) -> int:
     return 0
 
 
+def _admin_change_user(args: argparse.Namespace) -> int:
+    """set-password and set-role: change an account and end its sessions."""
+    from sqlalchemy import select
+
+    from server.db import Database, upgrade
+    from server.models import User
+    from server.security import AccountError, set_password, set_role
+
+    settings = _settings(args)
+    password = _read_password(args) if args.admin_command == "set-password" else ""
+    database = Database(settings.database_url)
+    try:
+        upgrade(database.engine)
+        with database.sessions() as session:
+            user = session.scalar(select(User).where(User.username == args.username))
+            if user is None:
+                raise AccountError(f"no user {args.username!r}")
+            if args.admin_command == "set-password":
+                set_password(session, user, password)
+            else:
+                set_role(session, user, args.role, args.hall)
+            session.commit()
+    except AccountError as exc:
+        print(f"cannot change user: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        database.engine.dispose()
+    print(f"user {args.username} changed; their sessions have ended")
+    return 0
+
+
 def _admin_create_hall(args: argparse.Namespace) -> int:
     from server.db import Database, upgrade
     from server.fleet.actions import FleetActionError, create_hall
@@ -191,6 +222,27 @@ def _register_admin(commands: Any) -> None:
                       help="read the password from the first line of standard input")
     user.add_argument("--config", type=Path, help="server TOML file ([server] table)")
     user.set_defaults(func=_admin_create_user)
+
+    password = actions.add_parser(
+        "set-password", help="give an account a new password (ends its sessions)",
+        description="Set a new argon2-hashed password (asked for twice, or read from standard "
+        "input with --password-stdin); every session of the account ends.")
+    password.add_argument("username", metavar="USERNAME")
+    password.add_argument("--password-stdin", action="store_true",
+                          help="read the password from the first line of standard input")
+    password.add_argument("--config", type=Path, help="server TOML file ([server] table)")
+    password.set_defaults(func=_admin_change_user)
+
+    role = actions.add_parser(
+        "set-role", help="give an account another role (ends its sessions)",
+        description="Set an account's role and hall; every session of the account ends.")
+    role.add_argument("username", metavar="USERNAME")
+    role.add_argument("--role", required=True, choices=list(ROLES),
+                      help="staff, supervisor, it_admin or editor")
+    role.add_argument("--hall", metavar="CODE", help="the hall the account belongs to "
+                      "(without: no hall)")
+    role.add_argument("--config", type=Path, help="server TOML file ([server] table)")
+    role.set_defaults(func=_admin_change_user)
 
     hall = actions.add_parser("create-hall", help="create a hall",
                               description="Create a public legal service hall.")

@@ -35,8 +35,8 @@ def get_session(request: Request) -> Iterator[Session]:
     yield from request.app.state.database.session()
 
 
-def get_settings(request: Request) -> ServerSettings:
-    """The server's settings."""
+async def get_settings(request: Request) -> ServerSettings:
+    """The server's settings (async: nothing to wait for, so no worker thread is taken)."""
     settings: ServerSettings = request.app.state.settings
     return settings
 

@@ -128,6 +128,9 @@ class User(Base):
     full_name: Mapped[str] = mapped_column(String(40), default="")
     staff_no: Mapped[str] = mapped_column(String(20), default="")
     photo_sha256: Mapped[str | None] = mapped_column(String(64))  # in media storage; optional
+    # Carried in every session cookie; bumping it (sign-out, new password, new role) ends
+    # every session the user has, on every server process.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Bundle(Base):

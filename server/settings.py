@@ -116,6 +116,13 @@ class ServerSettings(BaseSettings):
     pending_enrolments_allowed: int = Field(
         10, ge=1, le=10_000, description="Terminals waiting for IT to accept their enrolment "
         "request (no token); further requests are refused with 429 until IT decides some.")
+    login_hash_workers: int = Field(
+        0, ge=0, le=64, description="Passwords checked (argon2) at once by one server "
+        "process; 0: one fewer than its cores, at least one. Sign-ins beyond wait their "
+        "turn without holding a thread or a database connection.")
+    login_queue_timeout: float = Field(
+        10.0, gt=0, le=120, description="Seconds a sign-in waits for its password check "
+        "before it is answered 503 (retry shortly).")
     follow_up_days: int = Field(
         5, ge=1, le=60, description="Working days to follow up a bad rating or a complaint "
         "(weekends and the holiday calendar skipped).")

@@ -13,12 +13,17 @@ from server.models import User
 from server.security import (
     LoginThrottle,
     LoginThrottled,
+    SignInBusy,
+    SignInGate,
     authenticate,
     current_user,
     end_session,
     login_throttle,
     optional_user,
     read_session,
+    revoke_sessions,
+    sign_in_gate,
+    sign_in_session,
     start_session,
 )
 from server.settings import ServerSettings
@@ -42,25 +47,30 @@ class SessionInfo(BaseModel):
 
 
 @router.post("/session", responses={401: {"description": "wrong username or password"},
-                                    429: {"description": "too many failed attempts"}})
-def sign_in(
+                                    429: {"description": "too many failed attempts"},
+                                    503: {"description": "too many sign-ins at once"}})
+async def sign_in(
     credentials: Credentials,
     request: Request,
     response: Response,
-    session: Annotated[Session, Depends(get_session)],
+    session: Annotated[Session, Depends(sign_in_session)],
     settings: Annotated[ServerSettings, Depends(get_settings)],
     throttle: Annotated[LoginThrottle, Depends(login_throttle)],
+    gate: Annotated[SignInGate, Depends(sign_in_gate)],
 ) -> SessionInfo:
     """Sign in; sets the session cookie and returns the CSRF token."""
     client = request.client.host if request.client else ""
     try:
-        user = authenticate(session, throttle, credentials.username, credentials.password,
-                            client)
+        user = await authenticate(session, throttle, gate, credentials.username,
+                                  credentials.password, client)
     except LoginThrottled as exc:
-        raise HTTPException(status_code=429, detail="too many failed sign-ins; try later",
+        raise HTTPException(status_code=429, detail=exc.message,
+                            headers={"Retry-After": str(exc.retry_after)}) from None
+    except SignInBusy as exc:
+        raise HTTPException(status_code=503, detail=exc.message,
                             headers={"Retry-After": str(exc.retry_after)}) from None
     if user is None:
-        raise HTTPException(status_code=401, detail="wrong username or password")
+        raise HTTPException(status_code=401, detail="用户名或密码错误。Wrong username or password.")
     csrf_token = start_session(response, settings, user)
     return SessionInfo(username=user.username, role=user.role, csrf_token=csrf_token)
 
@@ -80,10 +90,14 @@ def session_info(
 @router.delete("/session", status_code=204, responses={403: {"description": "no CSRF token"}})
 def sign_out(
     user: Annotated[User | None, Depends(optional_user)],
+    session: Annotated[Session, Depends(get_session)],
     settings: Annotated[ServerSettings, Depends(get_settings)],
 ) -> Response:
-    """Sign out (needs the CSRF token when signed in); removes the cookie."""
-    del user  # resolving it checks the CSRF token of a live session
+    """Sign out (needs the CSRF token when signed in): ends the user's sessions, removes the
+    cookie."""
+    if user is not None:  # resolving it checked the CSRF token of a live session
+        revoke_sessions(user)
+        session.commit()
     response = Response(status_code=204)
     end_session(response, settings)
     return response

@@ -26,11 +26,16 @@ from server.pages.rendering import SERVER_DIR, PageRoute, redirect_with_notice, 
 from server.security import (
     LoginThrottle,
     LoginThrottled,
+    SignInBusy,
+    SignInGate,
     authenticate,
     end_session,
     login_throttle,
     optional_user,
     require_role,
+    revoke_sessions,
+    sign_in_gate,
+    sign_in_session,
     start_session,
 )
 from server.settings import ServerSettings
@@ -108,11 +113,14 @@ def login_form(request: Request, user: MaybeUser, next: str = "/") -> Response:
 
 
 @router.post("/login")
-def login(request: Request, session: DbSession, settings: Settings,
-          throttle: Annotated[LoginThrottle, Depends(login_throttle)],
-          username: Annotated[str, Form(max_length=80)] = "",
-          password: Annotated[str, Form(max_length=1024)] = "",
-          login_token: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "/") -> Response:
+async def login(request: Request, settings: Settings,
+                session: Annotated[Session, Depends(sign_in_session)],
+                throttle: Annotated[LoginThrottle, Depends(login_throttle)],
+                gate: Annotated[SignInGate, Depends(sign_in_gate)],
+                username: Annotated[str, Form(max_length=80)] = "",
+                password: Annotated[str, Form(max_length=1024)] = "",
+                login_token: Annotated[str, Form()] = "",
+                next: Annotated[str, Form()] = "/") -> Response:
     """Check the credentials, start a session and go on to the page asked for."""
     next_url = _safe_next(next)
     expected = request.cookies.get(LOGIN_COOKIE, "")
@@ -122,10 +130,13 @@ def login(request: Request, session: DbSession, settings: Settings,
         return _login_page(request, "请输入用户名和密码。", next_url, username, 400)
     client = request.client.host if request.client else ""
     try:
-        user = authenticate(session, throttle, username, password, client)
+        user = await authenticate(session, throttle, gate, username, password, client)
     except LoginThrottled as exc:
-        return _login_page(request, f"登录失败次数过多，请 {exc.retry_after} 秒后再试。",
-                           next_url, username, 429)
+        return _login_page(request, exc.message, next_url, username, 429)
+    except SignInBusy as exc:
+        busy = _login_page(request, exc.message, next_url, username, 503)
+        busy.headers["Retry-After"] = str(exc.retry_after)
+        return busy
     if user is None:
         return _login_page(request, "用户名或密码错误。", next_url, username, 401)
     response = RedirectResponse(next_url, status_code=303)
@@ -143,9 +154,11 @@ def logout_form(request: Request, user: MaybeUser) -> Response:
 
 
 @router.post("/logout")
-def logout(user: MaybeUser, settings: Settings) -> Response:
-    """End the session."""
+def logout(user: MaybeUser, session: DbSession, settings: Settings) -> Response:
+    """End the user's sessions (this browser's and any other)."""
     if user is not None:
+        revoke_sessions(user)
+        session.commit()
         log.info("user %r signed out", user.username)
     response = RedirectResponse("/login", status_code=303)
     end_session(response, settings)

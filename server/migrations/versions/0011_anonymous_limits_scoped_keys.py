@@ -8,7 +8,7 @@ and source, so a key sent by another hall's terminal never finds someone else's 
 Existing rows stay as they are: keys unique everywhere are unique per scope too.
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-06 03:40:00
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0011'
-down_revision = '0009'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 
