@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from kivy.factory import Factory
-from kivy.properties import StringProperty
+from kivy.properties import BooleanProperty, StringProperty
 
 from content.calculators.base import FOR_REFERENCE, FOR_REFERENCE_EN, CalcResult, yuan
 from content.calculators.registry import CALCULATORS
@@ -26,6 +26,7 @@ class CalculatorScreen(BaseScreen):
     """Inputs on cards (the selected one outlined), the keypad, the result as it changes."""
 
     message = StringProperty("")
+    is_error = BooleanProperty(False)
     result_text = StringProperty("")
     release_on_leave = ("fields", "result")
 
@@ -57,6 +58,8 @@ class CalculatorScreen(BaseScreen):
             help_text = form_field.spec.help_en if tr.language == "en" else form_field.spec.help_zh
             if form_field.is_choice:
                 card = Factory.ChoiceField()
+                # the choices' own buttons name them: keep only '案件类型' of '案件类型：property …'
+                help_text = help_text.replace("：", ":").split(":")[0]
                 for value in form_field.spec.choices:
                     chip = Factory.Chip(text=_(CHOICE_LABELS.get(value, value)), value=value)
                     chip.bind(on_release=lambda widget, name=form_field.spec.name:
@@ -116,6 +119,7 @@ class CalculatorScreen(BaseScreen):
         english = tr.language == "en"
         page = Page(self.ids.result)
         self.result_text = ""
+        self.is_error = outcome.error is not None
         if outcome.error is not None:
             self.message = outcome.error.message_en if english else outcome.error.message_zh
         elif outcome.missing:
