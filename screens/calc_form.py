@@ -13,8 +13,13 @@ from decimal import Decimal
 from typing import Any
 
 from content.calculators.base import CalcInputError, CalcResult, Calculator, InputSpec
-from content.calculators.figures import FIGURE_INPUTS, Figure, FigureKind, FigureMissing, \
-    fill_figures
+from content.calculators.figures import (
+    FIGURE_INPUTS,
+    Figure,
+    FigureKind,
+    FigureMissing,
+    fill_figures,
+)
 
 MAX_DIGITS = {Decimal: 12, int: 3, dt.date: 8}
 DECIMALS = 2

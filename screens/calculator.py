@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 from typing import Any
 
 from kivy.factory import Factory
@@ -144,13 +145,11 @@ class CalculatorScreen(BaseScreen):
             page.muted(note)
         page.heading(_("Legal basis"))
         for basis in result.basis:
-            try:
-                self.library.laws.article(basis.law, basis.article)
-            except KeyError:
+            if self.library.laws.has_article(basis.law, basis.article):
+                page.button(basis.label, partial(self.shell.nav.go, "law_article",
+                                                 key=article_key(basis.law, basis.article)))
+            else:
                 page.paragraph(basis.label)
-                continue
-            page.button(basis.label, lambda key=article_key(basis.law, basis.article):
-                        self.shell.nav.go("law_article", key=key))
 
     def reset(self) -> None:
         """Forget what the last visitor typed."""

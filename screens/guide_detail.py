@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from kivy.factory import Factory
 
 from content.schema import Guide, Material
@@ -65,18 +67,13 @@ class GuideDetailScreen(BaseScreen):
     def _article_links(self, page: Page, guide: Guide) -> None:
         """A button to each cited article the law library holds."""
         for ref in guide.legal_refs:
-            if ref.law not in self.library.laws.laws:
-                continue
-            law = self.library.laws.law(ref.law)
             for number in ref.articles:
-                try:
-                    self.library.laws.article(ref.law, number)
-                except KeyError:
-                    continue
-                page.button(_("Read {law} {article}").format(
-                    law=law_name(law), article=article_name(number)),
-                    lambda key=article_key(ref.law, number): self.shell.nav.go(
-                        "law_article", key=key))
+                if self.library.laws.has_article(ref.law, number):
+                    page.button(_("Read {law} {article}").format(
+                        law=law_name(self.library.laws.law(ref.law)),
+                        article=article_name(number)),
+                        partial(self.shell.nav.go, "law_article",
+                                key=article_key(ref.law, number)))
 
     def speech_text(self) -> str:
         """Title, summary, who may apply, every material and step."""

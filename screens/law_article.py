@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from kivy.factory import Factory
 
 from content.laws.schema import Case, Law
@@ -47,7 +49,7 @@ class LawArticleScreen(BaseScreen):
             page.heading(_("Service guides relying on this article"))
             for guide in guides:
                 page.button(localized(guide, "title"),
-                            lambda key=guide.code: self.shell.nav.go("guide_detail", key=key))
+                            partial(self.shell.nav.go, "guide_detail", key=guide.code))
         cases = self.library.laws.cases_citing(code, number)
         if cases:
             page.heading(_("Cases explained (以案释法)"))
@@ -58,9 +60,9 @@ class LawArticleScreen(BaseScreen):
                               (after, _("Next: {article}"))):
             if target is not None:
                 page.button(label.format(article=article_name(target)),
-                            lambda key=article_key(code, target): self.open_article(key))
+                            partial(self.open_article, article_key(code, target)))
         page.button(_("Contents of {law}").format(law=law_name(law)),
-                    lambda: self.shell.nav.go("law_detail", key=code))
+                    partial(self.shell.nav.go, "law_detail", key=code))
         self.ids.scroll.scroll_y = 1
 
     @staticmethod

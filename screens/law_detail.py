@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from content.laws.schema import Article
 from screens.base import BaseScreen, _
 from screens.blocks import Page
@@ -48,9 +50,8 @@ class LawDetailScreen(BaseScreen):
 
     def _articles(self, page: Page, law: str, articles: list[Article]) -> None:
         for article in articles:
-            key = article_key(law, article.number)
-            page.button(article_preview(article),
-                        lambda key=key: self.shell.nav.go("law_article", key=key))
+            page.button(article_preview(article), partial(
+                self.shell.nav.go, "law_article", key=article_key(law, article.number)))
 
     def speech_text(self) -> str:
         """The law's title, dates and chapter headings."""
