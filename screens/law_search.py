@@ -19,8 +19,8 @@ class LawSearchScreen(BaseScreen):
     status = StringProperty("")
 
     def on_kv_post(self, base_widget: object) -> None:
-        """Create the digit keys once."""
-        add_keys(self.ids.digits, "1234567890", self.type_key)
+        """Create the keys once: digits, and 第 … 条 for a number in any law."""
+        add_keys(self.ids.digits, "1234567890第条", self.type_key)
 
     def refresh(self) -> None:
         """Law and word buttons from the content, then results for the current query."""
@@ -44,7 +44,7 @@ class LawSearchScreen(BaseScreen):
         self.set_query(f"{name} ")
 
     def type_key(self, key: str) -> None:
-        """Append a digit."""
+        """Append a digit, 第 or 条."""
         if len(self.query) < MAX_QUERY:
             self.set_query(self.query + key)
 
@@ -76,7 +76,8 @@ class LawSearchScreen(BaseScreen):
             for hit in hits]
         self.ids.results.scroll_y = 1
         if not self.query.strip():
-            self.status = _("Tap a law, then type the article number; or tap a word.")
+            self.status = _("Tap a law, then type the article number; or 第 number 条 in every law; or "
+                            "tap a word.")
         elif hits:
             self.status = _("{count} results").format(count=len(hits))
         else:

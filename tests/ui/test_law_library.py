@@ -64,6 +64,19 @@ def test_search_law_and_number_opens_the_article(ui: Any) -> None:
     assert ARTICLE_47.explanation in "\n".join(ui.texts())
 
 
+def test_search_article_number_in_every_law(ui: Any) -> None:
+    open_law_library(ui)
+    ui.tap("查找条文：选法律输条号，或按关键词")
+    screen = ui.screen
+    for key in "第47条":
+        ui.tap(key, screen.ids.digits)
+    assert screen.query == "第47条"
+    titles = [row["title"] for row in screen.ids.results.data]
+    holding = [law for law in SOURCE.laws
+               if any(a.number == 47 for _p, a in law.all_articles())]
+    assert len(titles) == len(holding) and "劳动合同法 第四十七条" in titles
+
+
 def test_search_by_word_and_unknown_number(ui: Any) -> None:
     open_law_library(ui)
     ui.tap("查找条文：选法律输条号，或按关键词")
