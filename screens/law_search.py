@@ -76,8 +76,8 @@ class LawSearchScreen(BaseScreen):
             for hit in hits]
         self.ids.results.scroll_y = 1
         if not self.query.strip():
-            self.status = _("Tap a law, then type the article number; or 第 number 条 in every law; or "
-                            "tap a word.")
+            self.status = _("Tap a law, then type the article number; "
+                            "or 第 number 条 in every law; or tap a word.")
         elif hits:
             self.status = _("{count} results").format(count=len(hits))
         else:
