@@ -61,6 +61,7 @@ class _Walk:
         self.guides()
         self.points_and_search()
         self.faq_online_and_flow()
+        self.laws_and_calculators()
         self.feedback()
         self.admin_and_countdown()
 
@@ -131,6 +132,41 @@ class _Walk:
         self.shot("accessibility")
         self.home()
 
+    def laws_and_calculators(self) -> None:
+        """法律知识: topics, a law, an article, the search; 法律计算器: list, court fee, errors."""
+        driver, app = self.driver, self.app
+        driver.tap(tr._("Law library"))
+        self.shot("laws")
+        app.open_item("law", "labour-contract-law")
+        self.shot("law_detail")
+        app.open_item("article", "labour-contract-law:47")
+        self.shot("law_article")
+        driver.screen.ids.scroll.scroll_y = 0
+        self.shot("law_article_end")
+        app.nav.go("law_search")
+        driver.frames(2)
+        driver.tap("劳动合同法")
+        for digit in "47":
+            driver.tap(digit, driver.screen.ids.digits)
+        self.shot("law_search")
+        self.home()
+        driver.tap(tr._("Legal calculators"))
+        self.shot("calculators")
+        app.open_item("calculator", "court-fee")
+        for digit in "150000":
+            driver.tap(digit, driver.screen.ids.keypad)
+        self.shot("calculator_court_fee")
+        app.open_item("calculator", "economic-compensation")
+        screen = driver.screen
+        for keys in ("6000", "20200101", "20190701"):
+            for key in keys:
+                driver.tap(key, screen.ids.keypad)
+            driver.tap(tr._("Next input"))
+        self.shot("calculator_error")
+        app.open_item("calculator", "work-injury")
+        self.shot("calculator_work_injury")
+        self.home()
+
     def admin_and_countdown(self) -> None:
         """The admin screens, the error screen, and the idle countdown."""
         driver, app = self.driver, self.app
@@ -180,6 +216,21 @@ class _Walk:
         driver.frames(3)
         self.shot("rater")
         app.nav.home()
+
+
+def walk_part(driver: Any, out: Path, part: str) -> list[Path]:
+    """Photograph one part of the walk (a _Walk method name) in every combination."""
+    written: list[Path] = []
+    for orientation, elder, language in COMBINATIONS:
+        driver.resize(*SIZES[orientation])
+        driver.app.reset_session()
+        driver.frames(3)
+        step = _Walk(driver, out, f"{orientation}-{'elder' if elder else 'normal'}-{language}")
+        step.start(elder, language)
+        getattr(step, part)()
+        written += step.written
+    driver.app.reset_session()
+    return written
 
 
 def walk(driver: Any, out: Path) -> list[Path]:

@@ -40,7 +40,8 @@ PROFILE_SCREENS = {"query": ("attract", "home"), "robot": ("attract", "home"),
                    "dispenser": ("ticket", "ticket"), "display": ("display", "display"),
                    "rater": ("rater", "rater")}
 ITEM_SCREENS = {"guide": "guide_detail", "faq": "faq_detail", "point": "point_detail",
-                "category": "guide_list", "online": "handoff", "flow": "flow"}
+                "category": "guide_list", "online": "handoff", "flow": "flow",
+                "law": "law_detail", "article": "law_article", "calculator": "calculator"}
 
 
 def watchdog_interval() -> float:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from kivy.factory import Factory
 
-from content.schema import Material
+from content.schema import Guide, Material
 from screens.base import BaseScreen, _, localized
 from screens.blocks import Page
+from screens.laws import article_key, article_name, law_name
 
 
 def material_counts(material: Material) -> str:
@@ -51,6 +54,7 @@ class GuideDetailScreen(BaseScreen):
         page.paragraph(" ".join(filter(None, [guide.where.service, guide.where.window])))
         page.heading(_("Legal basis"))
         page.bullets(guide.legal_basis)
+        self._article_links(page, guide)
         if guide.online:
             online = self.library.online(guide.online)
             page.heading(_("Continue on your phone"))
@@ -59,6 +63,17 @@ class GuideDetailScreen(BaseScreen):
             page.widget(card)
         self.spoken = page.text()
         self.ids.scroll.scroll_y = 1
+
+    def _article_links(self, page: Page, guide: Guide) -> None:
+        """A button to each cited article the law library holds."""
+        for ref in guide.legal_refs:
+            for number in ref.articles:
+                if self.library.laws.has_article(ref.law, number):
+                    page.button(_("Read {law} {article}").format(
+                        law=law_name(self.library.laws.law(ref.law)),
+                        article=article_name(number)),
+                        partial(self.shell.nav.go, "law_article",
+                                key=article_key(ref.law, number)))
 
     def speech_text(self) -> str:
         """Title, summary, who may apply, every material and step."""

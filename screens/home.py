@@ -34,6 +34,8 @@ class HomeScreen(BaseScreen):
             ("援", _("Legal aid self-check"), _("Can I get legal aid?"), "flow",
              {"key": "legal-aid-check"}),
             ("问", _("Questions"), _("Common questions"), "faq", {}),
+            ("法", _("Law library"), _("Laws explained, with cases"), "laws", {}),
+            ("算", _("Legal calculators"), _("Fees and compensation"), "calculators", {}),
             ("码", _("Continue online"), _("Scan with your phone"), "online", {}),
             ("评", _("Rate a service"), _("How did we do?"), "rate_start", {}),
             ("诉", _("Complaints and suggestions"), _("Tell us, we call back"), "complain", {}),

@@ -34,25 +34,14 @@ def _parsers() -> dict[type, Any]:
 
 def _figure_inputs(args: argparse.Namespace, values: dict[str, Any]) -> None:
     """Fill an input the user left out from the content's local figures."""
-    from content.calculators.figures import FigureKind, figure_on
+    from content.calculators.figures import FIGURE_INPUTS, FigureKind, fill_figures
     from content.calculators.registry import CALCULATORS
     from content.loader import load_source
 
     calculator = CALCULATORS[args.calculator]
-    missing: dict[str, str] = {FigureKind.AVERAGE_MONTHLY_WAGE: "average_wage",
-               FigureKind.URBAN_DISPOSABLE_INCOME: "income", FigureKind.LPR_ONE_YEAR: "rates"}
-    wanted = [k for k in calculator.figures if values.get(missing[k]) is None]
-    if not wanted:
+    if all(values.get(FIGURE_INPUTS[FigureKind(k)]) is not None for k in calculator.figures):
         return
-    figures = load_source(args.src).figures
-    for kind in wanted:
-        if kind == FigureKind.LPR_ONE_YEAR:
-            figure = next((f for f in figures if f.id == kind), None)
-            values["rates"] = [(v.applies_from, v.value) for v in figure.values] if figure \
-                else []
-        else:
-            day = values.get("end") or args.on
-            values[missing[kind]] = figure_on(figures, FigureKind(kind), day).value
+    fill_figures(calculator.figures, values, load_source(args.src).figures, args.on)
 
 
 def _run(args: argparse.Namespace) -> int:

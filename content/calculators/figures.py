@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 from pydantic import Field, field_validator
 
@@ -75,3 +76,26 @@ def figure_on(figures: list[Figure], kind: FigureKind, day: dt.date) -> FigureVa
                                     f"no value of {kind.value} on or before {day}")
             return value
     raise FigureMissing(f"内容中没有 {kind.value} / the content has no {kind.value} figure")
+
+
+# Which input of a calculator each figure fills when the visitor or editor leaves it out.
+FIGURE_INPUTS: dict[FigureKind, str] = {
+    FigureKind.AVERAGE_MONTHLY_WAGE: "average_wage",
+    FigureKind.URBAN_DISPOSABLE_INCOME: "income",
+    FigureKind.LPR_ONE_YEAR: "rates",
+}
+
+
+def fill_figures(kinds: tuple[str, ...], values: dict[str, Any], figures: list[Figure],
+                 day: dt.date) -> None:
+    """Fill each figure input left empty (None) from the content: a figure's value on
+    the day (the end date when the calculation has one), or the whole LPR table."""
+    for kind in (FigureKind(k) for k in kinds):
+        name = FIGURE_INPUTS[kind]
+        if values.get(name) is not None:
+            continue
+        if kind == FigureKind.LPR_ONE_YEAR:
+            figure = next((f for f in figures if f.id == kind), None)
+            values[name] = [(v.applies_from, v.value) for v in figure.values] if figure else []
+        else:
+            values[name] = figure_on(figures, kind, values.get("end") or day).value

@@ -60,6 +60,10 @@ class LawIndex:
         """One article by law code and number (KeyError when absent)."""
         return self._articles[(law, number)]
 
+    def has_article(self, law: str, number: int) -> bool:
+        """Whether the library holds this article (a citation may name one it does not)."""
+        return (law, number) in self._articles
+
     def guides_citing(self, law: str, number: int) -> list[str]:
         """Codes of the guides whose legal_refs cite this article, in content order."""
         return list(dict.fromkeys(self._citing.get((law, number), [])))

@@ -26,6 +26,7 @@ class Topic(Model):
     name: Text
     name_en: Text | None = None
     order: int = 0
+    keywords: list[Text] = Field(default_factory=list)  # words offered as search buttons
 
 
 class Article(Model):

@@ -1,0 +1,65 @@
+"""法律计算器 with real touches on the large keypad: the result, its working and basis
+match the content function; an input out of range shows the calculator's message."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from content.calculators.base import yuan
+from content.calculators.court_fee import court_fee
+
+
+def open_calculator(ui: Any, title: str) -> Any:
+    ui.tap(ui.screen)
+    ui.tap("法律计算器")
+    assert ui.app.nav.current == "calculators"
+    ui.tap(title)
+    assert ui.app.nav.current == "calculator"
+    return ui.screen
+
+
+def type_keys(ui: Any, screen: Any, keys: str) -> None:
+    for key in keys:
+        ui.tap(key, screen.ids.keypad)
+
+
+def test_court_fee_typed_on_the_keypad(ui: Any) -> None:
+    screen = open_calculator(ui, "诉讼费（案件受理费）")
+    type_keys(ui, screen, "150000")
+    expected = court_fee(Decimal(150000))
+    shown = ui.texts()
+    assert "150,000" in shown
+    assert f"结果：{yuan(expected.result)}" in shown
+    assert "仅供参考" in shown
+    for line in expected.working:
+        assert f"•\u00a0\u00a0{line}" in shown
+    assert expected.basis[0].label in shown
+    ui.tap("简易程序（减半）")
+    halved = court_fee(Decimal(150000), procedure="simple")
+    assert f"结果：{yuan(halved.result)}" in ui.texts()
+    ui.tap(expected.basis[0].label)
+    assert ui.app.nav.current == "law_article"
+    assert ui.screen.params["key"] == f"{expected.basis[0].law}:{expected.basis[0].article}"
+
+
+def test_grade_out_of_range_shows_the_message(ui: Any) -> None:
+    screen = open_calculator(ui, "工伤一次性伤残补助金")
+    type_keys(ui, screen, "5000")
+    ui.tap("下一项")
+    type_keys(ui, screen, "11")
+    assert "伤残等级只能是一级至十级，不能是 11" in ui.texts()
+    assert screen.result_text == ""
+    ui.tap("删除")
+    assert "伤残等级只能是一级至十级，不能是 11" not in ui.texts()
+    assert screen.result_text.startswith("结果：")
+
+
+def test_reversed_dates_show_the_message_in_english(ui: Any) -> None:
+    screen = open_calculator(ui, "经济补偿")
+    ui.tap("English")
+    for keys in ("6000", "20200101", "20190701"):
+        type_keys(ui, screen, keys)
+        ui.tap("Next input")
+    assert "the end date 2019-07-01 is before the start date 2020-01-01" in ui.texts()
+    assert "2019-07-01" in ui.texts()
