@@ -6,9 +6,14 @@ Each service gets the typed collaborators it needs; what they need from the runn
 
 from __future__ import annotations
 
+import threading
+
+from content.ime import LazyIME
 from content.library import Library
+from devices.listening import Listener, NullListener
 from devices.printer import Printer
 from devices.speech import Speaker
+from kiosk.asked import AskedQuestions
 from kiosk.config import TerminalConfig
 from kiosk.connectivity import Connectivity
 from kiosk.feedback import FeedbackLink
@@ -17,6 +22,17 @@ from kiosk.queue_link import QueueLink
 from kiosk.shell import Shell
 from kiosk.state import AppState
 from kiosk.usage import UsageRecorder
+
+
+def hall_words(library: Library | None) -> list[str]:
+    """The hall's own words, which the pinyin input offers first: lexicon words and the
+    titles of guides and services."""
+    if library is None:
+        return []
+    content = library.content
+    words = [w for entry in content.lexicon for w in (*entry.words, *entry.terms)]
+    words += [c.name for c in content.categories] + [g.where.service for g in content.guides]
+    return words
 
 
 class TerminalServices:
@@ -36,12 +52,24 @@ class TerminalServices:
         self.queue = QueueLink(printer, self.state, self.link, lambda: self.config)
         self.feedback = FeedbackLink(config.data_dir, self.link, self.usage)
         self.hall_feed = HallFeed(self.link, speaker, lambda: self.config)
+        # Speech input for the ask screen: an engine is set here by the terminal's devices
+        # when one is configured; the null listener hides the talk button.
+        self.listener: Listener = NullListener()
+        self.asked = AskedQuestions(config.data_dir)
+        self.ime = LazyIME(hall_words(library))
 
     def start(self, shell: Shell) -> None:
         """Start the workers, acting on shell (the running app)."""
         self.link.bind(shell)
         self.link.start()
         self.queue.start()
+        self.ime.start()
+        threading.Thread(target=self.warm_answers, name="answers", daemon=True).start()
+
+    def warm_answers(self) -> None:
+        """Build the answer engine and load the segmenter before the first question."""
+        if self.library is not None:
+            self.library.ask("你好")
 
     def stop(self) -> None:
         """Stop every worker."""
