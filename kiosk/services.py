@@ -57,6 +57,7 @@ class TerminalServices:
         self.listener: Listener = NullListener()
         self.asked = AskedQuestions(config.data_dir)
         self.ime = LazyIME(hall_words(library))
+        self.answers_warm = threading.Event()  # the engine and segmenter are loaded
 
     def start(self, shell: Shell) -> None:
         """Start the workers, acting on shell (the running app)."""
@@ -70,6 +71,7 @@ class TerminalServices:
         """Build the answer engine and load the segmenter before the first question."""
         if self.library is not None:
             self.library.ask("你好")
+            self.answers_warm.set()
 
     def stop(self) -> None:
         """Stop every worker."""

@@ -17,7 +17,7 @@ from typing import Any
 
 from kivy.clock import Clock
 from kivy.factory import Factory
-from kivy.properties import BooleanProperty, ListProperty, StringProperty
+from kivy.properties import BooleanProperty, ListProperty, NumericProperty, StringProperty
 
 from content.answers import Answer, AskContext, AskResult
 from content.ime import Candidate
@@ -87,6 +87,7 @@ class AskScreen(BaseScreen):
     fallback = BooleanProperty(False)
     hotline_shown = BooleanProperty(False)
     others = ListProperty([])
+    shown = NumericProperty(0)  # answer cards shown so far (tests and the bench wait on it)
     candidates: list[Candidate]
     result: AskResult | None = None
     context: AskContext | None = None  # the previous answer, for one follow-up question
@@ -279,12 +280,20 @@ class AskScreen(BaseScreen):
         self.thinking = True
         self.status = _("Looking for the answer…")
 
-        def work() -> None:
+        def answer() -> AskResult:
             try:
-                result = library.ask(question, context)
+                return library.ask(question, context)
             except Exception:  # an engine fault must not leave the visitor waiting
                 log.exception("answering %r failed", question)
-                result = AskResult(question, [], True, [], ())
+                return AskResult(question, [], True, [], ())
+
+        if self.services.answers_warm.is_set() and self.services.library is library:
+            # a warm engine answers in about a millisecond: show the card in this frame
+            self._answered(number, answer(), via)
+            return
+
+        def work() -> None:
+            result = answer()
             Clock.schedule_once(lambda _dt: self._answered(number, result, via), 0)
 
         threading.Thread(target=work, name="ask", daemon=True).start()
@@ -328,6 +337,7 @@ class AskScreen(BaseScreen):
             row.bind(on_release=lambda _w, i=other["index"]: self.show_other(i))
             others.add_widget(row)
         self.ids.answer_scroll.scroll_y = 1
+        self.shown += 1
 
     def show_other(self, index: int) -> None:
         """Show another of the answers found (it becomes the one a follow-up refers to)."""
@@ -361,15 +371,13 @@ class AskScreen(BaseScreen):
                           "ticket", guide.where.service)]
             if guide.category == "legal-aid":
                 steps.append(Step(_("Legal aid self-check"), "open", "flow", SELF_CHECK))
-            source = _("{kind} {code}: {title}").format(kind=_(SOURCE_KINDS["guide"]),
-                                                         code=guide.code, title=heading)
+            source = f"{_(SOURCE_KINDS['guide'])} {guide.code}"
             return Card(heading, body, source, [*steps, call])
         if answer.kind == "faq":
             entry = library.faq_entry(answer.key)
             service = localized(library.category(entry.category), "name")
             heading = localized(entry, "question")
-            source = _("{kind} {code}: {title}").format(kind=_(SOURCE_KINDS["faq"]),
-                                                         code=entry.id, title=heading)
+            source = f"{_(SOURCE_KINDS['faq'])} {entry.id}"
             return Card(heading, localized(entry, "answer"), source, [
                 Step(_("Open this question"), "open", "faq", entry.id),
                 Step(_("Take a number for {service}").format(service=service), "ticket",
@@ -377,8 +385,7 @@ class AskScreen(BaseScreen):
         if answer.kind == "flow":
             flow = library.flow(answer.key)
             heading = localized(flow, "title")
-            source = _("{kind} {code}: {title}").format(kind=_(SOURCE_KINDS["flow"]),
-                                                         code=flow.id, title=heading)
+            source = f"{_(SOURCE_KINDS['flow'])} flow:{flow.id}"
             return Card(heading, flow.intro, source,
                         [Step(_("Start the self-check"), "open", "flow", flow.id), call])
         return self._intent_card(answer, call)
@@ -386,8 +393,7 @@ class AskScreen(BaseScreen):
     def _intent_card(self, answer: Answer, call: Step) -> Card:
         intent = next(i for i in self.library.content.intents if i.name == answer.key)
         heading = localized(intent, "title")
-        source = _("{kind} {code}: {title}").format(kind=_(SOURCE_KINDS["intent"]),
-                                                     code=answer.id, title=heading)
+        source = f"{_(SOURCE_KINDS['intent'])} {answer.id}"
         action = str(intent.action)
         if action == "ticket":
             label = _("Take a number for {service}").format(service=answer.service) \
