@@ -26,7 +26,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 from common import machine_note, percentile, start_timed_driver, terminal_config
 from generate import generate_source

@@ -145,7 +145,7 @@ class AskScreen(BaseScreen):
     @property
     def question(self) -> str:
         """The question as typed so far (characters, then letters not yet converted)."""
-        return self.typed + self.pinyin
+        return str(self.typed) + str(self.pinyin)
 
     def type_key(self, key: str) -> None:
         """A letter on the keyboard: it joins the pinyin being converted."""
