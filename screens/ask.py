@@ -75,6 +75,7 @@ class AskScreen(BaseScreen):
 
     typed = StringProperty("")  # characters chosen so far
     pinyin = StringProperty("")  # letters not yet turned into characters
+    display = StringProperty("")  # the question box: characters, then the letters underlined
     status = StringProperty("")
     listening = BooleanProperty(False)
     tap_mode = BooleanProperty(False)  # 点击说话: listening until the button is tapped again
@@ -92,6 +93,7 @@ class AskScreen(BaseScreen):
     result: AskResult | None = None
     context: AskContext | None = None  # the previous answer, for one follow-up question
     _pressed_at = 0.0
+    _finishing = False  # stop() was called for this utterance
     _asking = 0  # the number of the question being answered (older replies are dropped)
 
     def on_kv_post(self, base_widget: object) -> None:
@@ -103,6 +105,7 @@ class AskScreen(BaseScreen):
     def refresh(self) -> None:
         """Texts in the current language; the answer shown again, or the suggestions."""
         self.title = _("Ask a question")
+        self._show_question()
         self.can_listen = self.services.listener.available
         self.services.ime.start()
         if self.result is not None:
@@ -142,6 +145,19 @@ class AskScreen(BaseScreen):
             box.add_widget(button)
 
     # Typing ---------------------------------------------------------------------------
+    def on_typed(self, *_args: Any) -> None:
+        """Show the question as it changes."""
+        self._show_question()
+
+    def on_pinyin(self, *_args: Any) -> None:
+        """Show the letters being converted as they change."""
+        self._show_question()
+
+    def _show_question(self) -> None:
+        typed = str(self.typed).replace("&", "&amp;").replace("[", "&bl;").replace("]", "&br;")
+        letters = f"[u][color=#0A4A85]{self.pinyin}[/color][/u]" if self.pinyin else ""
+        self.display = (typed + letters) or _("Your question appears here")
+
     @property
     def question(self) -> str:
         """The question as typed so far (characters, then letters not yet converted)."""
@@ -227,11 +243,11 @@ class AskScreen(BaseScreen):
         if not self.can_listen:
             return
         if self.listening:
-            if self.tap_mode:
-                self.tap_mode = False
+            if self.tap_mode:  # the second tap of 点击说话: finish, once
+                self.tap_mode, self._finishing = False, True
                 self.services.listener.stop()
             return
-        self.listening, self.tap_mode = True, False
+        self.listening, self.tap_mode, self._finishing = True, False, False
         self._pressed_at = time.monotonic()
         self.status = _("Listening… release the button when you are done.")
         self.services.speaker.stop()
@@ -243,12 +259,13 @@ class AskScreen(BaseScreen):
     def talk_released(self) -> None:
         """The visitor let go: finish the utterance, or after a short tap keep listening
         until the button is tapped again (or the listener hears the end of speech)."""
-        if not self.listening or self.tap_mode:
+        if not self.listening or self.tap_mode or self._finishing:
             return
         if time.monotonic() - self._pressed_at < TAP_SECONDS:
             self.tap_mode = True
             self.status = _("Listening… tap the button again when you are done.")
         else:
+            self._finishing = True
             self.services.listener.stop()
 
     def _partial(self, text: str) -> None:

@@ -56,6 +56,13 @@ def type_question(ui: Any, parts: list[tuple[str, str]]) -> None:
         pick(ui, candidate)
 
 
+def tap_card(ui: Any, text: str, done: Callable[[], bool]) -> None:
+    """Tap a button in the answer area: a ScrollView hands the tap on to its child a moment
+    after the finger lifts, so wait for what the button does."""
+    ui.tap(text)
+    assert ui.wait_until(done, 5), f"tapping {text!r} did nothing"
+
+
 def answered(ui: Any) -> bool:
     return ui.screen.answered and not ui.screen.thinking
 
@@ -79,10 +86,10 @@ def test_type_with_pinyin_get_the_card_and_open_the_guide(ui: Any) -> None:
     assert "您问的是：刑事法律援助" in texts
     assert {"查看办事指南", "取号：法律援助", "法律援助自测", "拨打 12348"} <= set(texts)
     code = screen.result.answers[0].key
-    ui.tap("拨打 12348")
+    tap_card(ui, "拨打 12348", lambda: ui.screen.hotline_shown)
     assert "请拨打 12348 公共法律服务热线（24小时）。" in ui.texts()
-    ui.tap("查看办事指南")
-    assert ui.app.nav.current == "guide_detail" and ui.app.nav.params["key"] == code
+    tap_card(ui, "查看办事指南", lambda: ui.app.nav.current == "guide_detail")
+    assert ui.app.nav.params["key"] == code
     ui.tap("返回")
     assert ui.app.nav.current == "ask" and screen.answered  # the card is still there
 
@@ -93,7 +100,7 @@ def test_a_follow_up_keeps_the_previous_answer_for_one_turn(ui: Any) -> None:
     ui.tap("提问")
     assert ui.wait_until(lambda: answered(ui), 15)
     assert screen.result.answers[0].id == "RMTJ-002"
-    ui.tap("问新问题")
+    tap_card(ui, "问新问题", lambda: not screen.answered)
     type_question(ui, [("na", "那"), ("yao", "要"), ("dai", "带"), ("shenme", "什么"),
                        ("cailiao", "材料")])
     assert screen.typed == "那要带什么材料"
@@ -116,8 +123,7 @@ def test_no_confident_answer_offers_12348_a_ticket_and_search(ui: Any) -> None:
     assert screen.fallback and screen.typed.startswith("宇宙飞船")
     assert "抱歉，这个问题我没有可靠的答案。" in ui.texts()
     assert {"拨打 12348", "取号：法律咨询", "搜索"} <= set(ui.texts())
-    ui.tap("搜索")
-    assert ui.app.nav.current == "search"
+    tap_card(ui, "搜索", lambda: ui.app.nav.current == "search")
 
 
 def test_editing_keys_and_a_suggested_question(ui: Any) -> None:
@@ -139,8 +145,7 @@ def test_editing_keys_and_a_suggested_question(ui: Any) -> None:
     assert screen.question == ""
     ui.tap("提问")
     assert "请先输入或说出您的问题。" in ui.texts()
-    ui.tap("我要取号")
-    assert ui.wait_until(lambda: answered(ui), 15)
+    tap_card(ui, "我要取号", lambda: answered(ui))
     assert screen.result.answers[0].id == "intent:ticket"
     assert "取号" in ui.texts()
 
@@ -152,7 +157,7 @@ def test_take_a_ticket_for_the_service_the_answer_names(ui: Any, hall_server: An
     type_question(ui, [("xings", "刑事"), ("flyz", "法律援助")])
     ui.tap("提问")
     assert ui.wait_until(lambda: answered(ui), 15)
-    ui.tap("取号：法律援助")
+    tap_card(ui, "取号：法律援助", lambda: ui.app.nav.current != "ask")
     # the ticket screen goes straight to confirming the service the answer named
     assert ui.wait_until(lambda: ui.app.nav.current == "ticket_confirm", 15)
     assert ui.app.nav.params["service_name"] == "法律援助"
@@ -249,8 +254,7 @@ def test_robot_profile_starts_on_ask_and_reads_the_answer_aloud(ui: Any,
         assert app.nav.current == "ask"
         assert app.speaker.wait_idle(timeout=30)
         before = sorted(speech_dir.glob("*.wav"))
-        ui.tap("被人打伤了怎么办")
-        assert ui.wait_until(lambda: answered(ui), 15), (ui.screen.status, ui.texts())
+        tap_card(ui, "被人打伤了怎么办", lambda: answered(ui))
         ui.frames(2)
         assert app.speaker.wait_idle(timeout=30)
         spoken = app.speaker.spoken[-1][2]
@@ -303,10 +307,12 @@ def test_screenshots_portrait_landscape_elder_english_fallback(ui: Any,
     ui.tap("English")
     assert ui.wait_until(lambda: "Ask another question" in ui.texts())
     shot(ui, out / "ask-english-answer.png")
-    ui.tap("Ask another question")
+    tap_card(ui, "Ask another question", lambda: not screen.answered)
     assert ui.screen.ids.question.text == "Your question appears here"
     shot(ui, out / "ask-english-start.png")
     ui.tap("中文")
+    ui.app.reset_session()  # a new visitor: no previous answer to follow up on
+    screen = open_ask(ui)
     screen.ask("宇宙飞船怎么买")
     assert ui.wait_until(lambda: answered(ui), 15)
     assert screen.heading == "抱歉，这个问题我没有可靠的答案。"
