@@ -57,7 +57,9 @@ class TerminalServices:
         self.listener: Listener = NullListener()
         self.asked = AskedQuestions(config.data_dir)
         self.ime = LazyIME(hall_words(library))
-        self.answers_warm = threading.Event()  # the engine and segmenter are loaded
+        # the library whose answer engine (and the segmenter) is loaded: it answers on the
+        # UI thread in about a millisecond; any other answers on a worker thread first
+        self.warm_library: Library | None = None
 
     def start(self, shell: Shell) -> None:
         """Start the workers, acting on shell (the running app)."""
@@ -69,9 +71,10 @@ class TerminalServices:
 
     def warm_answers(self) -> None:
         """Build the answer engine and load the segmenter before the first question."""
-        if self.library is not None:
-            self.library.ask("你好")
-            self.answers_warm.set()
+        library = self.library
+        if library is not None:
+            library.ask("你好")
+            self.warm_library = library
 
     def stop(self) -> None:
         """Stop every worker."""

@@ -304,13 +304,14 @@ class AskScreen(BaseScreen):
                 log.exception("answering %r failed", question)
                 return AskResult(question, [], True, [], ())
 
-        if self.services.answers_warm.is_set() and self.services.library is library:
+        if self.services.warm_library is library:
             # a warm engine answers in about a millisecond: show the card in this frame
             self._answered(number, answer(), via)
             return
 
         def work() -> None:
             result = answer()
+            self.services.warm_library = library
             Clock.schedule_once(lambda _dt: self._answered(number, result, via), 0)
 
         threading.Thread(target=work, name="ask", daemon=True).start()
