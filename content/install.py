@@ -13,7 +13,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from content.bundle import MANIFEST, build_bundle, read_bundle
+from content.bundle import MANIFEST, build_bundle, read_answers, read_bundle
 from content.errors import ContentInvalid
 from content.library import Library
 from content.store import ContentStore, open_engine
@@ -80,7 +80,7 @@ def install_and_load(data_dir: Path, source: str = "") -> InstallResult:
             if fingerprint.exists():
                 manifest["source_sha256"] = fingerprint.read_text().strip()
             _copy_media(bundle, manifest, data_dir / "media")
-            store.import_content(manifest, content, rows)
+            store.import_content(manifest, content, rows, read_answers(bundle))
     except ContentInvalid as exc:
         error = f"content from {src} rejected: {exc}\n{exc.report()}"
         log.error(error)
@@ -105,4 +105,4 @@ def load_library(data_dir: Path, store: ContentStore | None = None) -> Library |
     return Library(active.version, active.content, active.index,
                    media={name: data_dir / "media" / str(meta["sha256"])
                           for name, meta in files.items() if name.startswith("media/")},
-                   notices=list(overlay.get("notices", [])))
+                   notices=list(overlay.get("notices", [])), answer_docs=active.answers)

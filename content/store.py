@@ -29,6 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
+from content.answers.index import AnswerDoc, dump_documents, load_documents
 from content.migrate import upgrade_to_head
 from content.schema import ContentSet
 from content.search import IndexRow, SearchIndex
@@ -36,6 +37,9 @@ from content.search import IndexRow, SearchIndex
 log = logging.getLogger(__name__)
 KINDS = ("categories", "guides", "points", "faq", "online", "flows", "slides", "lexicon",
          "intents", "topics", "laws", "cases", "figures")
+# The bundle's answers.json (answer documents segmented at build time) is one item of this
+# kind, so the terminal's engine does not segment every guide again on the first question.
+ANSWERS_KIND = "answers"
 
 
 class Base(DeclarativeBase):
@@ -92,6 +96,7 @@ class ActiveContent:
     manifest: dict[str, Any]
     content: ContentSet
     index: SearchIndex
+    answers: list[AnswerDoc] | None = None  # None: built on first use (an older version)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -132,8 +137,9 @@ class ContentStore:
         self.engine = engine
 
     def import_content(self, manifest: dict[str, Any], content: ContentSet,
-                       rows: list[IndexRow]) -> str:
-        """Store a verified version and make it active in one transaction; return it."""
+                       rows: list[IndexRow], answers: list[AnswerDoc] | None = None) -> str:
+        """Store a verified version (with its answer documents, when the bundle has them)
+        and make it active in one transaction; return it."""
         version = str(manifest["version"])
         with Session(self.engine) as session, session.begin():
             existing = session.scalar(
@@ -155,6 +161,10 @@ class ContentStore:
                             payload=json.dumps(item, ensure_ascii=False))
                 for kind in KINDS for position, item in enumerate(dumped[kind])
             )
+            if answers is not None:
+                session.add(ContentItem(version_id=record.id, kind=ANSWERS_KIND, position=0,
+                                        key=ANSWERS_KIND, payload=json.dumps(
+                                            dump_documents(answers), ensure_ascii=False)))
             session.add_all(SearchRow(version_id=record.id, position=i, **asdict(row))
                             for i, row in enumerate(rows))
             session.flush()
@@ -191,11 +201,15 @@ class ContentStore:
             if record is None:
                 return None
             grouped: dict[str, list[Any]] = {kind: [] for kind in KINDS}
+            answers: list[AnswerDoc] | None = None
             for kind, payload in session.execute(
                     select(ContentItem.kind, ContentItem.payload)
                     .where(ContentItem.version_id == record.id)
                     .order_by(ContentItem.kind, ContentItem.position)):
-                grouped[kind].append(json.loads(payload))
+                if kind == ANSWERS_KIND:
+                    answers = load_documents(json.loads(payload))
+                elif kind in grouped:
+                    grouped[kind].append(json.loads(payload))
             columns = (SearchRow.kind, SearchRow.key, SearchRow.title, SearchRow.title_en,
                        SearchRow.subtitle, SearchRow.text, SearchRow.title_pinyin,
                        SearchRow.keyword_pinyin)
@@ -203,4 +217,4 @@ class ContentStore:
                 select(*columns).where(SearchRow.version_id == record.id)
                 .order_by(SearchRow.position))]
             return ActiveContent(record.version, record.manifest,
-                                 ContentSet.model_validate(grouped), SearchIndex(rows))
+                                 ContentSet.model_validate(grouped), SearchIndex(rows), answers)

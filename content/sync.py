@@ -36,7 +36,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from content.bundle import MANIFEST, read_bundle
+from content.answers.index import documents
+from content.bundle import MANIFEST, read_answers, read_bundle
 from content.download import Downloader, DownloadError, link_media, remove_unused
 from content.errors import ContentInvalid
 from content.merge import merge_overlay
@@ -182,6 +183,7 @@ class _Run:
         self._stage(*signed[0], staging / "province")
         manifest, content, rows = read_bundle(staging / "province")
         stored = {**manifest, "version": target}
+        answers = read_answers(staging / "province")
         if len(signed) > 1:
             self._stage(*signed[1], staging / "overlay")
             overlay_manifest, overlay, overlay_rows = read_overlay(staging / "overlay")
@@ -191,11 +193,14 @@ class _Run:
                                  "files": overlay_manifest["files"],
                                  **overlay.model_dump(mode="json", include={"notices",
                                                                             "windows"})}
+            # the overlay's FAQ and guides are answers too: segment the merged content
+            # here, off the UI thread, rather than on the first question
+            answers = documents(content)
         for files in (stored["files"], stored.get("overlay", {}).get("files", {})):
             for name, meta in files.items():
                 if name.startswith("media/"):
                     link_media(self.files, self.media, meta["sha256"])
-        self.store.import_content(stored, content, rows)
+        self.store.import_content(stored, content, rows, answers)
         shutil.rmtree(staging, ignore_errors=True)
         kept: set[str] = set()
         with Session(self.store.engine) as session:

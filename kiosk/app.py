@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 FULL_COLLECTIONS_NEVER = 1_000_000  # young-generation collections before a full one
 ESCAPE_KEYS = {27, 1001}  # Esc and Android back
 # (start, home) screens of each profile: a dispenser only issues tickets, a display only calls.
-PROFILE_SCREENS = {"query": ("attract", "home"), "robot": ("attract", "home"),
+PROFILE_SCREENS = {"query": ("attract", "home"), "robot": ("attract", "ask"),
                    "dispenser": ("ticket", "ticket"), "display": ("display", "display"),
                    "rater": ("rater", "rater")}
 ITEM_SCREENS = {"guide": "guide_detail", "faq": "faq_detail", "point": "point_detail",
@@ -149,7 +149,8 @@ class KioskApp(App):
         """A visitor touched the attract loop: greet (robot profile) and show home."""
         self.nav.home()
         if self.terminal_config.profile == "robot":
-            self.speak(tr._("Hello! Touch a tile, or ask me to read any screen to you."))
+            self.speak(tr._("Hello! What would you like to ask? Type your question, or tap "
+                            "one of the questions people often ask."))
 
     def open_item(self, kind: str, key: str) -> None:
         """Open any content item by kind and key (search results, lists, flow results)."""

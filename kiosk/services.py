@@ -6,11 +6,15 @@ Each service gets the typed collaborators it needs; what they need from the runn
 
 from __future__ import annotations
 
+import threading
+
+from content.ime import LazyIME
 from content.library import Library
 from devices.listening import Listener
 from devices.printer import Printer
 from devices.speech import Speaker
 from devices.speech_input import make_listener
+from kiosk.asked import AskedQuestions
 from kiosk.config import TerminalConfig
 from kiosk.connectivity import Connectivity
 from kiosk.feedback import FeedbackLink
@@ -19,6 +23,17 @@ from kiosk.queue_link import QueueLink
 from kiosk.shell import Shell
 from kiosk.state import AppState
 from kiosk.usage import UsageRecorder
+
+
+def hall_words(library: Library | None) -> list[str]:
+    """The hall's own words, which the pinyin input offers first: lexicon words and the
+    titles of guides and services."""
+    if library is None:
+        return []
+    content = library.content
+    words = [w for entry in content.lexicon for w in (*entry.words, *entry.terms)]
+    words += [c.name for c in content.categories] + [g.where.service for g in content.guides]
+    return words
 
 
 class TerminalServices:
@@ -39,12 +54,26 @@ class TerminalServices:
         self.queue = QueueLink(printer, self.state, self.link, lambda: self.config)
         self.feedback = FeedbackLink(config.data_dir, self.link, self.usage)
         self.hall_feed = HallFeed(self.link, speaker, lambda: self.config)
+        self.asked = AskedQuestions(config.data_dir)
+        self.ime = LazyIME(hall_words(library))
+        # the library whose answer engine (and the segmenter) is loaded: it answers on the
+        # UI thread in about a millisecond; any other answers on a worker thread first
+        self.warm_library: Library | None = None
 
     def start(self, shell: Shell) -> None:
         """Start the workers, acting on shell (the running app)."""
         self.link.bind(shell)
         self.link.start()
         self.queue.start()
+        self.ime.start()
+        threading.Thread(target=self.warm_answers, name="answers", daemon=True).start()
+
+    def warm_answers(self) -> None:
+        """Build the answer engine and load the segmenter before the first question."""
+        library = self.library
+        if library is not None:
+            library.ask("你好")
+            self.warm_library = library
 
     def stop(self) -> None:
         """Stop every worker."""

@@ -28,6 +28,7 @@ class HomeScreen(BaseScreen):
         self.title = _("Public Legal Service Centre")
         entries = [
             ("号", _("Take a number"), _("Queue for a service window"), "ticket", {}),
+            ("询", _("Ask a question"), _("Say or type what happened"), "ask", {}),
             ("办", _("Service guides"), _("Materials and steps"), "categories", {}),
             ("点", _("Service points"), _("Addresses and hours"), "points", {}),
             ("搜", _("Search"), _("Type pinyin initials"), "search", {}),

@@ -20,6 +20,7 @@ SCREENS: list[tuple[str, str]] = [
     ("points", "PointsScreen"),
     ("point_detail", "PointDetailScreen"),
     ("search", "SearchScreen"),
+    ("ask", "AskScreen"),
     ("faq", "FaqScreen"),
     ("faq_detail", "FaqDetailScreen"),
     ("online", "OnlineScreen"),

@@ -130,6 +130,16 @@ class TicketScreen(BaseScreen):
         self.message = _("Choose a service") if services else _("No services are offered here.")
         container = self.ids.services
         container.clear_widgets()
+        wanted = str(self.params.get("want") or "")
+        match = next((s for s in services if s.open and wanted and (
+            wanted in (s.name, s.name_en) or s.name in wanted)), None)
+        if match is not None:  # the ask screen named the service: straight to confirming
+            english = self.shell.state.language == "en" and match.name_en
+            # back from confirming shows the list, not this jump again
+            nav = self.shell.nav
+            nav.params = {k: v for k, v in nav.params.items() if k != "want"}
+            self.choose(match, match.name_en if english else match.name)
+            return
         for service in services:
             english = self.shell.state.language == "en" and service.name_en
             name = service.name_en if english else service.name

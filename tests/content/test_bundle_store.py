@@ -284,3 +284,22 @@ def test_builtin_seed_never_replaces_installed_content(tmp_path: Path) -> None:
     assert synced is not None
     again = install_and_load(tmp_path / "data").library  # no source configured: the seed
     assert again is not None and again.version == synced.version
+
+
+def test_the_store_keeps_the_bundles_answer_documents(good_source, tmp_path, monkeypatch):
+    """The terminal's engine starts from answers.json as stored, not by segmenting again."""
+    from content import answers as answers_module
+    from content.answers.index import documents
+
+    data_dir = tmp_path / "data"
+    install_and_load(data_dir, str(good_source))
+    library = install_and_load(data_dir).library  # reopened from the store alone
+    assert library is not None and library.answer_docs is not None
+    assert library.answer_docs == documents(library.content)
+
+    def segmenting_again(_content):
+        raise AssertionError("the answer documents were rebuilt on the terminal")
+
+    monkeypatch.setattr(answers_module, "documents", segmenting_again)
+    result = library.ask(GUIDES[0]["title"])
+    assert not result.fallback and result.answers[0].id == GUIDES[0]["code"]

@@ -1,0 +1,500 @@
+"""Ask the terminal (智能咨询): a spoken or typed question, answered from the hall's content.
+
+The visitor speaks (按住说话 / 点击说话, when the terminal has a listener) or types
+pinyin on the on-screen keyboard and picks candidate characters. The answer shows as
+a card: a short answer, the item it comes from, and buttons for the next step. When
+no answer is confident the card says so and offers 12348, a ticket for 法律咨询 and
+the search screen. A follow-up question keeps the previous answer for one turn.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from kivy.clock import Clock
+from kivy.factory import Factory
+from kivy.properties import BooleanProperty, ListProperty, NumericProperty, StringProperty
+
+from content.answers import Answer, AskContext, AskResult
+from content.ime import Candidate
+from devices.listening import Heard, ListenError
+from kiosk.widgets import add_keys
+from screens.base import BaseScreen, _, localized, sentences
+
+log = logging.getLogger(__name__)
+MAX_QUESTION = 60  # characters typed or heard; longer speech is cut
+CANDIDATES = 24  # shown at once in the candidate bar
+SUGGESTIONS = 8
+TAP_SECONDS = 0.6  # a press shorter than this is a tap: 点击说话, tap again to finish
+ADVICE_SERVICE = "法律咨询"
+SELF_CHECK = "legal-aid-check"
+# Suggested questions until visitors have asked enough here: (question asked, msgid shown).
+DEFAULT_QUESTIONS = (
+    ("老板欠我工资不给怎么办", "My boss owes me wages. What can I do?"),
+    ("家里人被抓了怎么办", "A family member was arrested. What can I do?"),
+    ("怎么申请法律援助", "How do I apply for legal aid?"),
+    ("离婚财产怎么分", "How is property divided in a divorce?"),
+    ("邻居闹矛盾怎么调解", "How can a dispute with neighbours be mediated?"),
+    ("被人打伤了怎么办", "I was injured by someone. What can I do?"),
+    ("打官司要花多少钱", "How much does going to court cost?"),
+    ("我要取号", "I want to take a queue number"),
+)
+FACET_TITLES = {"materials": "What to bring", "fees": "Fees", "time_limit": "How long it takes",
+                "steps": "Steps", "where": "Where to go", "applicants": "Who can apply"}
+SOURCE_KINDS = {"guide": "Service guide", "faq": "Common question", "flow": "Self-check",
+                "intent": "Terminal service"}
+
+
+@dataclass(frozen=True)
+class Step:
+    """A next-step button: its label and what it does (kind and argument)."""
+
+    label: str
+    action: str  # open, ticket, call, go, search
+    arg: str = ""
+    key: str = ""
+
+
+@dataclass
+class Card:
+    """What the answer card shows."""
+
+    heading: str
+    body: str
+    source: str = ""
+    steps: list[Step] = field(default_factory=list)
+    fallback: bool = False
+
+
+class AskScreen(BaseScreen):
+    """The ask screen: question box, talk button, suggestions or the answer card, keyboard."""
+
+    typed = StringProperty("")  # characters chosen so far
+    pinyin = StringProperty("")  # letters not yet turned into characters
+    display = StringProperty("")  # the question box: characters, then the letters underlined
+    status = StringProperty("")
+    listening = BooleanProperty(False)
+    tap_mode = BooleanProperty(False)  # 点击说话: listening until the button is tapped again
+    can_listen = BooleanProperty(False)
+    thinking = BooleanProperty(False)
+    answered = BooleanProperty(False)
+    heading = StringProperty("")
+    body = StringProperty("")
+    source = StringProperty("")
+    fallback = BooleanProperty(False)
+    hotline_shown = BooleanProperty(False)
+    others = ListProperty([])
+    shown = NumericProperty(0)  # answer cards shown so far (tests and the bench wait on it)
+    candidates: list[Candidate]
+    result: AskResult | None = None
+    context: AskContext | None = None  # the previous answer, for one follow-up question
+    _pressed_at = 0.0
+    _finishing = False  # stop() was called for this utterance
+    _asking = 0  # the number of the question being answered (older replies are dropped)
+
+    def on_kv_post(self, base_widget: object) -> None:
+        """Create the letter keys once."""
+        add_keys(self.ids.keyboard, [k.lower() for k in self.ids.keyboard.keys], self.type_key)
+        self.candidates = []
+
+    # Showing ------------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Texts in the current language; the answer shown again, or the suggestions."""
+        self.title = _("Ask a question")
+        self._show_question()
+        self.can_listen = self.services.listener.available
+        self.services.ime.start()
+        if self.result is not None:
+            self._show_result(self.result)
+        else:
+            self._show_suggestions()
+            self._idle_status()
+        self._show_candidates()
+
+    def _idle_status(self) -> None:
+        if self.can_listen:
+            self.status = _("Hold the button and speak, or type pinyin below.")
+        else:
+            self.status = _("Type pinyin below and choose the characters, or tap a question.")
+
+    def suggested(self) -> list[tuple[str, str]]:
+        """(question asked, text shown): what visitors here ask most, then the defaults."""
+        english = self.shell.state.language == "en"
+        asked = [(q, q) for q in self.services.asked.top(SUGGESTIONS)
+                 if not english or q.isascii()]
+        seen = {q for q, _t in asked}
+        defaults = [(q, _(msgid) if english else q) for q, msgid in DEFAULT_QUESTIONS
+                    if q not in seen]
+        return (asked + defaults)[:SUGGESTIONS]
+
+    def _show_suggestions(self) -> None:
+        """The suggested questions; the card's buttons go (hidden widgets would still
+        take touches where they lie)."""
+        self.answered = False
+        for name in ("steps", "others"):
+            self.ids[name].clear_widgets()
+        box = self.ids.suggestions
+        box.clear_widgets()
+        for question, text in self.suggested():
+            button = Factory.SuggestedQuestion(text=text)
+            button.bind(on_release=lambda _w, q=question: self.ask(q))
+            box.add_widget(button)
+
+    # Typing ---------------------------------------------------------------------------
+    def on_typed(self, *_args: Any) -> None:
+        """Show the question as it changes."""
+        self._show_question()
+
+    def on_pinyin(self, *_args: Any) -> None:
+        """Show the letters being converted as they change."""
+        self._show_question()
+
+    def _show_question(self) -> None:
+        typed = str(self.typed).replace("&", "&amp;").replace("[", "&bl;").replace("]", "&br;")
+        letters = f"[u][color=#0A4A85]{self.pinyin}[/color][/u]" if self.pinyin else ""
+        self.display = (typed + letters) or _("Your question appears here")
+
+    @property
+    def question(self) -> str:
+        """The question as typed so far (characters, then letters not yet converted)."""
+        return str(self.typed) + str(self.pinyin)
+
+    def type_key(self, key: str) -> None:
+        """A letter on the keyboard: it joins the pinyin being converted."""
+        if len(self.question) < MAX_QUESTION:
+            self.pinyin += key
+            self._show_candidates()
+
+    def separator(self) -> None:
+        """The syllable separator (xi'an)."""
+        if self.pinyin and not self.pinyin.endswith("'"):
+            self.type_key("'")
+
+    def space(self) -> None:
+        """Commit the first candidate (Chinese) or the letters and a space (English)."""
+        if not self.pinyin:
+            if self.typed and not self.typed.endswith(" "):
+                self.typed += " "
+            return
+        if self.shell.state.language == "en" or not self.candidates:
+            self.typed, self.pinyin = self.typed + self.pinyin.replace("'", "") + " ", ""
+            self._show_candidates()
+        else:
+            self.choose(self.candidates[0])
+
+    def choose(self, candidate: Candidate) -> None:
+        """Put a candidate into the question; its letters leave the pinyin."""
+        self.typed += candidate.text
+        self.pinyin = self.pinyin[candidate.consumed:].lstrip("'")
+        self._show_candidates()
+
+    def backspace(self) -> None:
+        """Delete the last letter, or else the last character."""
+        if self.pinyin:
+            self.pinyin = self.pinyin[:-1]
+        else:
+            self.typed = self.typed[:-1]
+        self._show_candidates()
+
+    def clear(self) -> None:
+        """Empty the question."""
+        self.typed = self.pinyin = ""
+        self._show_candidates()
+
+    def _show_candidates(self) -> None:
+        """The candidate bar for the letters typed (the IME is built in the background)."""
+        box = self.ids.candidates
+        box.clear_widgets()
+        self.candidates = []
+        if not self.pinyin:
+            return
+        ime = self.services.ime.ready
+        if ime is None:
+            self.status = _("The pinyin input is starting, one moment…")
+            Clock.schedule_once(lambda _dt: self._show_candidates() if self.pinyin else None,
+                                0.3)
+            return
+        self.candidates = ime.candidates(self.pinyin, CANDIDATES)
+        letters = Candidate(self.pinyin.replace("'", ""), len(self.pinyin))
+        if self.shell.state.language == "en":
+            self.candidates.insert(0, letters)
+        else:
+            self.candidates.append(letters)
+        for candidate in self.candidates:
+            button = Factory.CandidateButton(text=candidate.text)
+            button.bind(on_release=lambda _w, c=candidate: self.choose(c))
+            box.add_widget(button)
+        self.ids.candidate_scroll.scroll_x = 0
+
+    def submit(self) -> None:
+        """Ask what is typed (letters not converted go as they are)."""
+        if self.pinyin and self.candidates and self.shell.state.language != "en":
+            self.choose(self.candidates[0])
+        self.ask(self.question.strip())
+
+    # Speaking ---------------------------------------------------------------------------
+    def talk_pressed(self) -> None:
+        """按住说话: start listening (results arrive on another thread); pressed again
+        after a tap (点击说话): finish."""
+        if not self.can_listen:
+            return
+        if self.listening:
+            if self.tap_mode:  # the second tap of 点击说话: finish, once
+                self.tap_mode, self._finishing = False, True
+                self.services.listener.stop()
+            return
+        self.listening, self.tap_mode, self._finishing = True, False, False
+        self._pressed_at = time.monotonic()
+        self.status = _("Listening… release the button when you are done.")
+        self.services.speaker.stop()
+        self.services.listener.start(
+            lambda text: Clock.schedule_once(lambda _dt: self._partial(text), 0),
+            lambda heard: Clock.schedule_once(lambda _dt: self._heard(heard), 0),
+            lambda error: Clock.schedule_once(lambda _dt: self._not_heard(error), 0))
+
+    def talk_released(self) -> None:
+        """The visitor let go: finish the utterance, or after a short tap keep listening
+        until the button is tapped again (or the listener hears the end of speech)."""
+        if not self.listening or self.tap_mode or self._finishing:
+            return
+        if time.monotonic() - self._pressed_at < TAP_SECONDS:
+            self.tap_mode = True
+            self.status = _("Listening… tap the button again when you are done.")
+        else:
+            self._finishing = True
+            self.services.listener.stop()
+
+    def _partial(self, text: str) -> None:
+        if self.listening:
+            self.typed, self.pinyin = text[:MAX_QUESTION], ""
+
+    def _heard(self, heard: Heard) -> None:
+        self.listening = self.tap_mode = False
+        self.typed, self.pinyin = heard.text[:MAX_QUESTION], ""
+        self._show_candidates()
+        self.ask(self.typed, via="voice")
+
+    def _not_heard(self, error: ListenError) -> None:
+        self.listening = self.tap_mode = False
+        log.info("nothing heard: %s", error.reason)
+        self.status = error.en if self.shell.state.language == "en" else error.zh
+
+    # Answering ---------------------------------------------------------------------------
+    def ask(self, question: str, via: str = "typed") -> None:
+        """Answer a question off the UI thread; the card shows when the answer is ready."""
+        question = question.strip()[:MAX_QUESTION]
+        if not question:
+            self.status = _("Please type or say a question first.")
+            return
+        self.typed, self.pinyin = question, ""
+        self._show_candidates()
+        self._asking += 1
+        number, context, library = self._asking, self.context, self.library
+        self.thinking = True
+        self.status = _("Looking for the answer…")
+
+        def answer() -> AskResult:
+            try:
+                return library.ask(question, context)
+            except Exception:  # an engine fault must not leave the visitor waiting
+                log.exception("answering %r failed", question)
+                return AskResult(question, [], True, [], ())
+
+        if self.services.warm_library is library:
+            # a warm engine answers in about a millisecond: show the card in this frame
+            self._answered(number, answer(), via)
+            return
+
+        def work() -> None:
+            result = answer()
+            self.services.warm_library = library
+            Clock.schedule_once(lambda _dt: self._answered(number, result, via), 0)
+
+        threading.Thread(target=work, name="ask", daemon=True).start()
+
+    def _answered(self, number: int, result: AskResult, via: str) -> None:
+        if number != self._asking or self.shell.nav.current != self.name:
+            return  # a newer question, or the visitor left
+        self.thinking = False
+        self.result, self.context = result, result.context
+        top = result.answers[0] if result.answers else None
+        self.services.usage.record("usage.ask", {
+            "answer": top.id if top else "", "fallback": result.fallback, "via": via,
+            "language": self.shell.state.language})
+        if top is not None and not result.fallback:
+            self.services.asked.record(result.question, top.id)
+        self._show_result(result)
+        if self.shell.state.read_aloud:
+            self.shell.speak(self.speech_text())
+
+    def _show_result(self, result: AskResult) -> None:
+        card = self.card(result.answers[0]) if result.answers and not result.fallback \
+            else self.fallback_card()
+        self.ids.suggestions.clear_widgets()
+        self.answered, self.fallback, self.hotline_shown = True, card.fallback, False
+        self.heading, self.body, self.source = card.heading, card.body, card.source
+        self.status = _("You asked: {question}").format(question=result.question)
+        box = self.ids.steps
+        box.clear_widgets()
+        for step in card.steps:
+            button = Factory.KButton(text=step.label) if step is card.steps[0] \
+                else Factory.LightButton(text=step.label)
+            button.bind(on_release=lambda _w, s=step: self.do(s))
+            box.add_widget(button)
+        self.others = [] if result.fallback else [
+            {"text": self.card(a).heading, "index": i}
+            for i, a in enumerate(result.answers[1:], start=1)]
+        others = self.ids.others
+        others.clear_widgets()
+        for other in self.others:
+            row = Factory.OtherAnswer(text=other["text"])
+            row.bind(on_release=lambda _w, i=other["index"]: self.show_other(i))
+            others.add_widget(row)
+        self.ids.answer_scroll.scroll_y = 1
+        self.shown += 1
+
+    def show_other(self, index: int) -> None:
+        """Show another of the answers found (it becomes the one a follow-up refers to)."""
+        if self.result is None:
+            return
+        answers = list(self.result.answers)
+        answers.insert(0, answers.pop(index))
+        self.result = AskResult(self.result.question, answers, False)
+        self.context = self.result.context
+        self._show_result(self.result)
+
+    def new_question(self) -> None:
+        """Back to the suggestions with an empty question (the context stays one turn)."""
+        self.result = None
+        self._show_suggestions()
+        self.clear()
+        self._idle_status()
+
+    # The card ---------------------------------------------------------------------------
+    def card(self, answer: Answer) -> Card:
+        """The card for a confident answer: short text, its source and the next steps."""
+        library, hotline = self.library, self.services.config.terminal.hotline
+        call = Step(_("Call {hotline}").format(hotline=hotline), "call")
+        if answer.kind == "guide":
+            guide = library.guide(answer.key)
+            heading = localized(guide, "title")
+            body = self._facet(guide, answer.facet) if answer.facet \
+                else localized(guide, "summary")
+            steps = [Step(_("Open the service guide"), "open", "guide", guide.code),
+                     Step(_("Take a number for {service}").format(service=guide.where.service),
+                          "ticket", guide.where.service)]
+            if guide.category == "legal-aid":
+                steps.append(Step(_("Legal aid self-check"), "open", "flow", SELF_CHECK))
+            source = f"{_(SOURCE_KINDS['guide'])} {guide.code}"
+            return Card(heading, body, source, [*steps, call])
+        if answer.kind == "faq":
+            entry = library.faq_entry(answer.key)
+            service = localized(library.category(entry.category), "name")
+            heading = localized(entry, "question")
+            source = f"{_(SOURCE_KINDS['faq'])} {entry.id}"
+            return Card(heading, localized(entry, "answer"), source, [
+                Step(_("Open this question"), "open", "faq", entry.id),
+                Step(_("Take a number for {service}").format(service=service), "ticket",
+                     library.category(entry.category).name), call])
+        if answer.kind == "flow":
+            flow = library.flow(answer.key)
+            heading = localized(flow, "title")
+            source = f"{_(SOURCE_KINDS['flow'])} flow:{flow.id}"
+            return Card(heading, flow.intro, source,
+                        [Step(_("Start the self-check"), "open", "flow", flow.id), call])
+        return self._intent_card(answer, call)
+
+    def _intent_card(self, answer: Answer, call: Step) -> Card:
+        intent = next(i for i in self.library.content.intents if i.name == answer.key)
+        heading = localized(intent, "title")
+        source = f"{_(SOURCE_KINDS['intent'])} {answer.id}"
+        action = str(intent.action)
+        if action == "ticket":
+            label = _("Take a number for {service}").format(service=answer.service) \
+                if answer.service else _("Take a number")
+            steps = [Step(label, "ticket", answer.service)]
+            body = _("Tap the button to take a queue number; the ticket prints below.")
+        elif action == "call":
+            steps = [call]
+            body = _("The public legal service hotline {hotline} answers every day, "
+                     "24 hours.").format(hotline=intent.target or
+                                         self.services.config.terminal.hotline)
+        elif action == "flow":
+            steps = [Step(_("Start the self-check"), "open", "flow", intent.target)]
+            body = _("A few questions tell you whether you can get legal aid.")
+        else:
+            screen = {"points": "points", "complain": "complain", "rate": "rate_start"}[action]
+            labels = {"points": _("Find service points"),
+                      "complain": _("Complaints and suggestions"), "rate": _("Rate a service")}
+            steps = [Step(labels[action], "go", screen)]
+            body = _("Tap the button below.")
+        return Card(heading, body, source, [*steps] + ([] if action == "call" else [call]))
+
+    def _facet(self, guide: Any, facet: str) -> str:
+        """The part of a guide a follow-up asked for."""
+        if facet == "materials":
+            text = "\n".join(f"· {m.name}" for m in guide.materials)
+        elif facet == "steps":
+            text = "\n".join(f"{n}. {s.title}" for n, s in enumerate(guide.steps, start=1))
+        elif facet == "applicants":
+            text = "\n".join(f"· {a}" for a in guide.applicants)
+        elif facet == "where":
+            text = " ".join(p for p in (guide.where.service, guide.where.window) if p)
+        else:
+            text = str(getattr(guide, facet, ""))
+        return _("{title}:").format(title=_(FACET_TITLES.get(facet, facet))) + "\n" + text
+
+    def fallback_card(self) -> Card:
+        """No confident answer: say so honestly and offer people who can help."""
+        hotline = self.services.config.terminal.hotline
+        return Card(_("Sorry, I have no reliable answer to that."),
+                    _("Please call the {hotline} hotline, take a number for legal advice, "
+                      "or search the guides.").format(hotline=hotline), "", [
+                        Step(_("Call {hotline}").format(hotline=hotline), "call"),
+                        Step(_("Take a number for legal advice"), "ticket", ADVICE_SERVICE),
+                        Step(_("Search"), "search")], fallback=True)
+
+    def do(self, step: Step) -> None:
+        """Carry out a next-step button."""
+        nav = self.shell.nav
+        if step.action == "open":
+            self.shell.open_item(step.arg, step.key)
+        elif step.action == "ticket":
+            nav.go("ticket", want=step.arg)
+        elif step.action == "go":
+            nav.go(step.arg)
+        elif step.action == "search":
+            nav.go("search")
+        elif step.action == "call":
+            self.hotline_shown = True
+            text = _("Call {hotline}, the public legal service hotline (24 hours).").format(
+                hotline=self.services.config.terminal.hotline)
+            self.ids.hotline.text = text
+            self.shell.speak(text)
+
+    # Session ---------------------------------------------------------------------------
+    def on_leave(self, *_args: Any) -> None:
+        """Stop listening when the visitor moves on."""
+        super().on_leave()
+        if self.listening:
+            self.services.listener.cancel()
+            self.listening = False
+
+    def reset(self) -> None:
+        """Forget the question, the answer and its context."""
+        self.result = self.context = None
+        self.answered = self.thinking = self.listening = False
+        self.typed = self.pinyin = ""
+        self.candidates = []
+        for name in ("candidates", "steps", "others", "suggestions"):
+            self.ids[name].clear_widgets()
+
+    def speech_text(self) -> str:
+        """The answer card (heading, short answer, source), or the prompt."""
+        if self.answered:
+            return sentences([self.heading, self.body, self.source])
+        return sentences([self.title, self.status])
