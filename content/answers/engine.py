@@ -140,6 +140,11 @@ class AnswerEngine:
                 result.append(_Concept(max(known) if known else self._unknown_idf, terms))
         return result
 
+    def _raises_unknown(self, text: str) -> bool:
+        """Whether text has a word that no answer uses ("宇宙飞船怎么买"): it is about
+        something else, so it must not borrow the previous question's topic."""
+        return any(not any(t in self._idf for t in c.terms) for c in self.concepts(text))
+
     def _score(self, concepts: list[_Concept]) -> tuple[dict[int, float], dict[int, float]]:
         """BM25 per document (best term per concept plus a little of the others), coverage."""
         scores: dict[int, float] = defaultdict(float)
@@ -221,8 +226,8 @@ class AnswerEngine:
         if facet and refers and context.kind == "guide" and context.answer_id in self._by_id:
             answer = self._answer(self._by_id[context.answer_id], 100.0, 1.0, facet=facet)
             return AskResult(question, [answer], False)
-        if confident:
-            return None
+        if confident or self._raises_unknown(without_facet_words(question)):
+            return None  # a new matter the content does not know: the honest fallback
         merged = self.ask(f"{context.question} {question}")
         return AskResult(question, merged.answers, merged.fallback, merged.candidates,
                          merged.actions)

@@ -100,6 +100,10 @@ def test_a_follow_up_keeps_the_previous_guide_for_one_turn(seed_engine: AnswerEn
     assert other.answers[0].id == "RMTJ-004"  # a new question stands on its own
     faq = AskContext("公证多少钱", "FAQ-019", "faq")
     assert seed_engine.ask("要多久", faq).answers[0].id == "FAQ-018"
+    # A short question about something the content does not know borrows no topic from
+    # the one before: the honest fallback, not the previous answer again.
+    assert seed_engine.ask("宇宙飞船怎么买", faq).fallback
+    assert seed_engine.ask("宇宙飞船怎么买", first.context).fallback
 
 
 def test_every_answer_names_its_source_item(seed_engine: AnswerEngine) -> None:
