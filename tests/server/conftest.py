@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from server.app import create_app
 from server.db import Database, upgrade
 from server.settings import ServerSettings
-from tests.server.postgres import temporary_postgres
+from devtools.postgres import temporary_postgres
 
 
 @pytest.fixture(scope="session")

@@ -25,7 +25,7 @@ from server.queue.models import Ticket
 from server.ratings.models import Complaint, FollowUp, Rating
 from tests.provisioning.live_server import free_port
 from tests.server.queue_setup import QueueHall, make_queue_hall
-from tests.server.server_process import start_server
+from devtools.server_process import start_server
 
 
 def finished_tickets(session: Session, q: QueueHall, count: int) -> list[Ticket]:

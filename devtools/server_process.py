@@ -10,18 +10,19 @@ from pathlib import Path
 
 import requests
 
-from tests.provisioning.live_server import free_port
+from server.background import free_port
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 
-def start_server(database_url: str, tmp_path: Path, name: str, port: int = 0
-                 ) -> tuple[subprocess.Popen[bytes], str]:
-    """Run ``hallkiosk server`` in its own process (on port, or a free one); return it and
-    its URL once it answers."""
+def start_server(database_url: str, tmp_path: Path, name: str, port: int = 0,
+                 settings: dict[str, str] | None = None) -> tuple[subprocess.Popen[bytes], str]:
+    """Run ``hallkiosk server`` in its own process (on port, or a free one) with
+    settings (HALLKIOSK_* variables) added; return it and its URL once it answers."""
     port = port or free_port()
     env = {**os.environ, "HALLKIOSK_DATABASE_URL": database_url,
-           "HALLKIOSK_STORAGE_DIR": str(tmp_path / "storage"), "PYTHONPATH": str(ROOT)}
+           "HALLKIOSK_STORAGE_DIR": str(tmp_path / "storage"), "PYTHONPATH": str(ROOT),
+           **(settings or {})}
     log = open(tmp_path / f"{name}.log", "ab")  # the child keeps its own copy
     process = subprocess.Popen([sys.executable, "-m", "hallkiosk_cli", "server", "--port",
                                 str(port)], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
