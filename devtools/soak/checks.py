@@ -145,7 +145,7 @@ def _spoken(report: Report, soak: Soak, records: list[dict[str, Any]], db: Any,
             hall_id: int) -> None:
     rows = db.execute(text("SELECT id, kind, payload, created_at FROM queue_event WHERE "
                            "hall_id = :h ORDER BY id"), {"h": hall_id}).all()
-    expected = Counter()
+    expected: Counter[str] = Counter()
     for row in rows:
         if row.kind in CALL_KINDS:
             payload = row.payload if isinstance(row.payload, dict) else json.loads(row.payload)

@@ -17,7 +17,6 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -291,17 +290,22 @@ def staff_worker(soak: Soak, number: int, stop: threading.Event,
                 session.post(f"/windows/{number}/sign-in").raise_for_status()
             reply = session.post(f"/windows/{number}/call-next")
             if reply.status_code != 200:
-                if day_over.is_set():
+                if reply.status_code == 409 and reply.json().get("error") == "window_busy":
+                    # The call went through but its reply was lost in an outage: the
+                    # console shows the ticket at the window; serve it.
+                    ticket = _current(session, number)
+                elif day_over.is_set():
                     break
-                stop.wait(0.5)
-                continue
-            ticket = reply.json()
+                else:
+                    stop.wait(0.5)
+                    continue
+            else:
+                ticket = reply.json()
             stop.wait(rng.uniform(0.3, 1.0) * serve)
             if rng.random() < 0.05:
                 session.post(f"/windows/{number}/tickets/{ticket['id']}/recall")
                 stop.wait(0.3 * serve)
-            _until_ok(lambda: session.post(
-                f"/windows/{number}/tickets/{ticket['id']}/finish"), stop)
+            _until_ok(session, f"/windows/{number}/tickets/{ticket['id']}/finish", stop)
             done += 1
         except (requests.RequestException, RuntimeError, ValueError) as error:
             log.info("staff%d: %s; trying again", number, error)
@@ -310,10 +314,21 @@ def staff_worker(soak: Soak, number: int, stop: threading.Event,
     soak.staff_done[number] = done
 
 
-def _until_ok(action: Callable[[], requests.Response], stop: threading.Event) -> None:
+def _current(session: Any, number: int) -> dict[str, Any]:
+    """The ticket at window number, as the staff console shows it."""
+    board = session.get("/staff/board").json()
+    window = next(w for w in board["windows"] if w["number"] == number)
+    if not window.get("current"):
+        raise RuntimeError(f"window {number} is busy but shows no ticket")
+    current: dict[str, Any] = window["current"]
+    return current
+
+
+def _until_ok(session: Any, path: str, stop: threading.Event) -> None:
+    """POST path until the server answers it (an outage delays 办结, never skips it)."""
     while not stop.is_set():
         try:
-            reply = action()
+            reply = session.post(path)
             if reply.status_code < 500:
                 return
         except requests.RequestException:
@@ -346,15 +361,13 @@ def run_faults(soak: Soak, database_url: str, stop: threading.Event) -> None:
             seconds = faults.network_seconds * soak.scale
             soak.note(f"network to the {faults.drop_terminal} down for {seconds:.0f} s")
             proxy.drop()
-            threading.Timer(seconds, lambda: (proxy.restore(), soak.note(
-                f"network to the {faults.drop_terminal} back"))).start()
+            threading.Timer(seconds, _network_back, args=(soak, proxy)).start()
         elif name == "paper":
             status = soak.folder / "dispenser" / "printer" / "status"
             seconds = faults.paper_seconds * soak.scale
             soak.note(f"dispenser printer out of paper for {seconds:.0f} s")
             status.write_text("paper_out", "utf-8")
-            threading.Timer(seconds, lambda: (status.write_text("", "utf-8"), soak.note(
-                "paper refilled"))).start()
+            threading.Timer(seconds, _paper_back, args=(soak, status)).start()
         elif name == "postgres":
             assert soak.postgres is not None
             soak.note("PostgreSQL restarting (fast stop, then start)")
@@ -364,6 +377,16 @@ def run_faults(soak: Soak, database_url: str, stop: threading.Event) -> None:
             soak.postgres.start()
             soak._pid("postgres", soak.postgres.postmaster_pid())
             soak.note("PostgreSQL back")
+
+
+def _network_back(soak: Soak, proxy: TcpProxy) -> None:
+    proxy.restore()
+    soak.note(f"network to the {soak.faults.drop_terminal} back")
+
+
+def _paper_back(soak: Soak, status: Path) -> None:
+    status.write_text("", "utf-8")
+    soak.note("paper refilled")
 
 
 def run_rss(soak: Soak, stop: threading.Event) -> None:
@@ -460,6 +483,12 @@ def stop_all(soak: Soak) -> None:
             soak.server.wait(20)
         except subprocess.TimeoutExpired:
             soak.server.kill()
+    for process in soak.terminals.values():
+        if process.stdin is not None:
+            try:
+                process.stdin.close()
+            except OSError:  # its reader is gone: nothing to flush
+                pass
     for proxy in soak.proxies.values():
         proxy.close()
 

@@ -121,8 +121,8 @@ class Driver:
                                category=command["category"])
         elif op == "status":
             self.services.usage.flush()
-            self.journal.write("status", outbox_pending=len(self.services.usage.outbox.pending(1000)),
-                               announced=getattr(self.services.hall_feed.announcer, "announced", 0))
+            pending = len(self.services.usage.outbox.pending(1000))
+            self.journal.write("status", outbox_pending=pending)
         elif op == "quit":
             self.shell.exit_app()
 
@@ -168,8 +168,10 @@ class Driver:
                 self.journal.write("not_rated", ticket=event.ticket, number=event.number)
                 return
             before = time.time()
-            self.services.feedback.rate(level, self.services.feedback.reasons.get(level, [])[:1], "pad",
-                                        ticket=event.ticket, number=event.number)
+            # The visitor picks the first reason the server offers for a low level.
+            reasons = self.services.feedback.reasons.get(level, [])[:1]
+            self.services.feedback.rate(level, reasons, "pad", ticket=event.ticket,
+                                        number=event.number)
             self.journal.write("rated", ticket=event.ticket, number=event.number, level=level,
                                before=before, after=time.time())
 
@@ -214,7 +216,7 @@ def run(config_path: Path) -> int:
     from kiosk.services import TerminalServices
     from kiosk.shell import Shell
 
-    Clock._max_fps = 20  # type: ignore[attr-defined]  # no frames to draw: tick less often
+    Clock._max_fps = 20  # no frames to draw: tick less often
     _version, pushed = load_pushed_config(data_dir)
     if pushed is not None:
         config = merge(config, pushed)
