@@ -68,6 +68,7 @@ def check_soak(soak: Soak, database_url: str, hall_id: int) -> Report:
     engine.dispose()
     _processes(report, soak, journals)
     _logs(report, soak)
+    _traffic(report, soak)
     _memory(report, soak)
     return report
 
@@ -215,6 +216,22 @@ def _logs(report: Report, soak: Soak) -> None:
                           f"terminal, {PROCESS_LOG_CAP // 1_000_000} MB per process output): "
                           f"{', '.join(sizes)}, server {server_log / 1e3:.0f} kB; over: "
                           f"{bad or 'none'}")
+
+
+def _traffic(report: Report, soak: Soak) -> None:
+    """The terminals' requests the server answered, from its access log."""
+    counts: Counter[str] = Counter()
+    names = {"POST /api/v1/heartbeat": "heartbeats", "POST /api/v1/outbox": "outbox batches",
+             "GET /api/v1/content/manifest": "content syncs",
+             "GET /api/v1/queue/events": "feed (re)connections",
+             "POST /api/v1/queue/tickets": "ticket requests"}
+    with (soak.folder / "server.log").open(encoding="utf-8", errors="replace") as log_file:
+        for line in log_file:
+            for request, name in names.items():
+                if f'"{request}' in line:
+                    counts[name] += 1
+    report.info("server answered: " + ", ".join(f"{counts[name]} {name}"
+                                                for name in names.values()))
 
 
 def _memory(report: Report, soak: Soak) -> None:

@@ -1,4 +1,4 @@
-"""The soak, short: 60 visitors in 75 s on real processes (PostgreSQL, the server, five
+"""The soak, short: 60 visitors in 60 s on real processes (PostgreSQL, the server, five
 headless terminals), with the server killed, the display's network cut and the dispenser's
 printer out of paper on the way; nothing may be lost or done twice.
 
@@ -18,7 +18,7 @@ def test_a_short_day_keeps_every_ticket_rating_complaint_and_call_exactly_once(
         tmp_path: Path) -> None:
     started = time.monotonic()
     faults = Faults(server_kill=0.25, network_drop=0.45, paper_out=0.6, postgres_restart=None)
-    soak, report = soak_day(tmp_path / "soak", minutes=1.25, visitors=60, faults=faults,
+    soak, report = soak_day(tmp_path / "soak", minutes=1.0, visitors=60, faults=faults,
                             drain_seconds=45)
     print("\n".join(report.lines))
     print(f"short soak: {time.monotonic() - started:.0f} s wall")
