@@ -34,6 +34,8 @@ def main() -> int:
     parser.add_argument("--keep", type=Path, help="run in this folder and keep it")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
+    if args.keep and args.keep.exists() and any(args.keep.iterdir()):
+        parser.error(f"{args.keep} is not empty: give a new folder to --keep")
     folder = args.keep or Path(tempfile.mkdtemp(prefix="hallkiosk-soak-"))
     print(f"soak: {args.visitors} visitors in {args.minutes:g} min; {machine_note()}; "
           f"folder {folder}", flush=True)

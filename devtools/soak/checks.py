@@ -188,6 +188,10 @@ def _processes(report: Report, soak: Soak, journals: dict[str, list[dict[str, An
     for name, pids in soak.pids.items():
         if len(set(pids)) != 1 + restarted.get(name, 0):
             bad.append(f"{name} had pids {pids}")
+    if soak.server is None or soak.server.poll() is not None:
+        bad.append("the server is not running at the end")
+    if soak.postgres is None or soak.postgres.postmaster_pid() not in soak.pids["postgres"][-1:]:
+        bad.append("PostgreSQL is not the one the test started last")
     for name, process in soak.terminals.items():
         starts = sum(r["kind"] == "started" for r in journals[name])
         if starts != 1 or process.returncode != 0:
