@@ -86,7 +86,8 @@ class Soak:
     rss_pids: list[dict[str, int]] = field(default_factory=list)  # the pid of each sample
     events: list[tuple[float, str]] = field(default_factory=list)
     staff_done: dict[int, int] = field(default_factory=dict)
-    started: float = 0.0
+    started: float = 0.0  # when the day began (monotonic)
+    created: float = field(default_factory=time.monotonic)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -100,11 +101,12 @@ class Soak:
         return self.minutes * 60
 
     def note(self, text: str) -> None:
-        """Log a fault or step with its time into the run."""
-        at = time.monotonic() - self.started if self.started else 0.0
+        """Log a fault or step with its time into the day (or into the set-up, before it)."""
+        phase = "soak" if self.started else "set-up"
+        at = time.monotonic() - (self.started or self.created)
         self.events.append((at, text))
-        log.info("soak %6.1f s: %s", at, text)
-        print(f"[soak {at:7.1f} s] {text}", file=sys.stderr, flush=True)
+        log.info("%s %6.1f s: %s", phase, at, text)
+        print(f"[{phase} {at:7.1f} s] {text}", file=sys.stderr, flush=True)
 
     # Processes --------------------------------------------------------------------------
     def start_postgres(self) -> str:
@@ -224,6 +226,7 @@ def prepare(soak: Soak) -> dict[str, Any]:
     bundle = soak.folder / "bundle"
     build_signed_bundle(SEED, bundle, key=load_private_key(key))
     published = publish(bundle, soak.server_url, "editor", PASSWORD, progress=log.info)
+    soak.note("PostgreSQL, hall, server and content ready")
     for name, profile, extra in TERMINALS:
         folder = (soak.folder / name).resolve()
         proxy = soak.proxies[name] = TcpProxy(soak.server_port)
@@ -409,6 +412,7 @@ def run_day(soak: Soak, prepared: dict[str, Any], drain_seconds: float) -> None:
                 log_text = (soak.folder / name / "process.log").read_text("utf-8", "replace")
                 raise RuntimeError(f"terminal {name} did not start:\n{log_text[-3000:]}")
             time.sleep(0.2)
+    soak.note("terminals started")
     time.sleep(3)  # the terminals connect and follow the feed
     soak.started = time.monotonic()
     stop, day_over, rss_stop = threading.Event(), threading.Event(), threading.Event()
@@ -436,6 +440,7 @@ def run_day(soak: Soak, prepared: dict[str, Any], drain_seconds: float) -> None:
     soak.sample_rss()
     for name in soak.terminals:
         soak.send(name, op="quit")
+    soak.note("outboxes delivered; terminals told to quit")
     for name, process in soak.terminals.items():
         try:
             process.wait(60)
@@ -449,7 +454,7 @@ def _wait_delivered(soak: Soak, deadline: float) -> None:
     while time.monotonic() < deadline + 30:
         for name in soak.terminals:
             soak.send(name, op="status")
-        time.sleep(3)
+        time.sleep(1)
         pending = {name: _last(soak.folder / name, "status").get("outbox_pending", -1)
                    for name in soak.terminals}
         if all(value == 0 for value in pending.values()):
