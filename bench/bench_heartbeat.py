@@ -280,7 +280,7 @@ def main() -> int:
             run_backend("sqlite", f"sqlite:///{work / 'bench.sqlite3'}", work / "sqlite",
                         args.workers or [1])
         if args.only in (None, "postgresql"):
-            from tests.server.postgres import temporary_postgres
+            from devtools.postgres import temporary_postgres
 
             with temporary_postgres() as url:
                 run_backend("postgresql", url, work / "postgresql", args.workers or [1, 2])

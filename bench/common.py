@@ -292,7 +292,7 @@ def served_database(kind: str, folder: Path, sqlite_url: str = "") -> Any:
         if kind == "sqlite":
             yield sqlite_url or f"sqlite:///{folder / 'server.sqlite3'}"
             return
-        from tests.server.postgres import temporary_postgres
+        from devtools.postgres import temporary_postgres
 
         with temporary_postgres() as url:
             yield url
@@ -307,7 +307,7 @@ def server_process(database_url: str, folder: Path) -> Any:
 
     @contextlib.contextmanager
     def serve() -> Any:
-        from tests.server.server_process import start_server
+        from devtools.server_process import start_server
 
         process, url = start_server(database_url, folder, "server")
         try:

@@ -11,10 +11,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
+from devtools.postgres import temporary_postgres
 from server.app import create_app
 from server.db import Database, upgrade
 from server.settings import ServerSettings
-from tests.server.postgres import temporary_postgres
 
 
 @pytest.fixture(scope="session")

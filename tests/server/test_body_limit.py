@@ -18,12 +18,12 @@ import pytest
 import requests
 from fastapi import FastAPI
 
+from devtools.server_process import start_server
 from server.body_limit import body_limit
 from server.security import create_user
 from server.settings import ServerSettings
 from tests.provisioning.live_server import live_server
 from tests.server.queue_setup import PASSWORD, make_queue_hall
-from tests.server.server_process import start_server
 from tests.server.test_staff_photos import picture, stored_photo
 
 MB = 1_000_000

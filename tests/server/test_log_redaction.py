@@ -15,9 +15,9 @@ import requests
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from devtools.server_process import start_server
 from server.log_redaction import redact
 from server.security import mask_username
-from tests.server.server_process import start_server
 from tests.server.test_auth import add_user
 
 TYPED_PASSWORD = "Hunter2-MySecret"  # typed into the name field by mistake

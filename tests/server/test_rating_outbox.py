@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from devtools.server_process import start_server
 from provisioning.client import ServerError, TerminalClient
 from provisioning.enrol import enrol
 from provisioning.identity import TerminalIdentity
@@ -25,7 +26,6 @@ from server.queue.models import Ticket
 from server.ratings.models import Complaint, FollowUp, Rating
 from tests.provisioning.live_server import free_port
 from tests.server.queue_setup import QueueHall, make_queue_hall
-from tests.server.server_process import start_server
 
 
 def finished_tickets(session: Session, q: QueueHall, count: int) -> list[Ticket]:

@@ -23,10 +23,10 @@ import pytest
 import requests
 from sqlalchemy import func, select
 
+from devtools.server_process import ROOT, start_server
 from server.db import Database, upgrade
 from server.models import LoginFailure
 from server.security import create_user
-from tests.server.server_process import ROOT, start_server
 
 PASSWORD = "correct horse battery"
 BURST = 50

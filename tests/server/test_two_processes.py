@@ -12,6 +12,7 @@ import pytest
 import requests
 from sqlalchemy import select
 
+from devtools.server_process import start_server
 from kiosk.queue_client import BoardFeed, QueueClient, new_request_key
 from protocol.queue import QueueEvent
 from provisioning.client import TerminalClient
@@ -28,7 +29,6 @@ from tests.provisioning.test_commands import RecordingContext
 from tests.server.conftest import new_postgres_database
 from tests.server.queue_http import StaffSession, enrolled_queue_client
 from tests.server.queue_setup import PASSWORD, make_queue_hall
-from tests.server.server_process import start_server
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -10,20 +10,21 @@ from pathlib import Path
 
 import requests
 
-from tests.provisioning.live_server import free_port
+from server.background import free_port
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def start_server(database_url: str, tmp_path: Path, name: str, port: int = 0,
                  settings: dict[str, str] | None = None) -> tuple[subprocess.Popen[bytes], str]:
     """Run ``hallkiosk server`` in its own process (on port, or a free one), with settings as
-    HALLKIOSK_* variables ({"login_queue_timeout": "1"}); return it and its URL once it
-    answers. Its output goes to tmp_path/name.log."""
+    HALLKIOSK_* variables ({"login_queue_timeout": "1"} or {"HALLKIOSK_LOGIN_QUEUE_TIMEOUT":
+    "1"}); return it and its URL once it answers. Its output goes to tmp_path/name.log."""
     port = port or free_port()
     env = {**os.environ, "HALLKIOSK_DATABASE_URL": database_url,
            "HALLKIOSK_STORAGE_DIR": str(tmp_path / "storage"), "PYTHONPATH": str(ROOT),
-           **{f"HALLKIOSK_{key.upper()}": value for key, value in (settings or {}).items()}}
+           **{key if key.startswith("HALLKIOSK_") else f"HALLKIOSK_{key.upper()}": value
+              for key, value in (settings or {}).items()}}
     log = open(tmp_path / f"{name}.log", "ab")  # the child keeps its own copy
     process = subprocess.Popen([sys.executable, "-m", "hallkiosk_cli", "server", "--port",
                                 str(port)], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
