@@ -63,3 +63,21 @@ def test_reversed_dates_show_the_message_in_english(ui: Any) -> None:
         ui.tap("Next input")
     assert "the end date 2019-07-01 is before the start date 2020-01-01" in ui.texts()
     assert "2019-07-01" in ui.texts()
+
+
+def test_the_keypad_comes_back_after_the_screen_turns(ui: Any) -> None:
+    # Text sizes change in landscape (长辈版 on and off), then the screen turns back: the
+    # keypad's panel must take its portrait height again, not keep the landscape one.
+    ui.tap(ui.screen)
+    ui.resize(1920, 1080)
+    ui.tap("长辈版")
+    ui.tap("标准版")
+    ui.resize(1080, 1920)
+    ui.frames(3)
+    ui.tap("法律计算器")
+    ui.tap("诉讼费（案件受理费）")
+    screen = ui.screen
+    panel = screen.ids.keypad.parent
+    assert panel.height >= screen.ids.keypad.height > 300
+    type_keys(ui, screen, "1000")
+    assert "结果：50.00元" in ui.texts()
