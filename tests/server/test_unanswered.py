@@ -8,6 +8,7 @@ import csv
 import datetime as dt
 import io
 import uuid
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,7 @@ from server.models import Hall, OutboxReceipt, Terminal
 from server.security import create_user
 from tests.provisioning.live_server import live_server, make_token
 from tests.server.queue_setup import make_queue_hall
-from tests.server.test_dashboard import sign_in
+from tests.server.test_dashboard import START, TODAY, generated_hall, sign_in
 
 ASKED = dt.datetime(2026, 3, 10, 2, 30, tzinfo=dt.UTC)  # 10:30 in the hall, 10 March
 DAY = dt.date(2026, 3, 10)
@@ -168,3 +169,18 @@ def figures_of(app: Any, today: dt.date) -> Any:
         hall = session.get(Hall, terminal.hall_id)
         assert hall is not None
         return figures(session, hall, today, today, today=today)
+
+
+def test_generated_activity_asks_what_the_dashboard_groups(session: Session) -> None:
+    hall = generated_hall(session)
+    raw = Counter(question for question, day in session.execute(
+        select(UnansweredQuestion.question, UnansweredQuestion.day).where(
+            UnansweredQuestion.hall_id == hall.id))
+        if START.isoformat() <= day <= TODAY.isoformat())
+    receipts = session.scalar(select(func.count()).select_from(OutboxReceipt).where(
+        OutboxReceipt.kind == "usage.unanswered"))
+    got = figures(session, hall, START, TODAY, today=TODAY)
+    assert got.unanswered_total == sum(raw.values()) == receipts > 0
+    assert {(r.question, r.count) for r in got.unanswered} == set(raw.items())
+    counts = [r.count for r in got.unanswered]
+    assert counts == sorted(counts, reverse=True) and counts[0] > 1
