@@ -123,12 +123,12 @@ def _usage(rng: random.Random, context: feedback.DayContext, tickets: int,
             for kind, moment, payload in rows if context.at(moment + 30) <= context.now]
 
 
-def _unanswered(context: feedback.DayContext, tickets: int,
-                samples: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def _unanswered(context: feedback.DayContext, tickets: int, samples: dict[str, Any],
+                seed: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Questions the query terminals had no confident answer to: their rows (需求研判) and
     outbox receipts. Drawn from a generator of their own, so the rest of the day's activity
     stays what the seed made it."""
-    rng = random.Random(f"unanswered:{context.hall_id}:{context.day}")
+    rng = random.Random(f"{seed}:{context.hall_id}:{context.day}:unanswered")
     questions, receipts = [], []
     for moment in simulate.visit_times(rng, round(tickets * UNANSWERED * rng.uniform(0.5, 1.5))):
         if context.at(moment + 30) > context.now:
@@ -224,7 +224,7 @@ def _generate_day(writer: BatchWriter, hall: Hall, draw: _HallDraw, day: dt.date
         hall.id, day, now, at, *calendar, follow_up_days, handler.id if handler else None,
         f"user:{handler.username}" if handler else "system", draw.quality, draw.samples,
         draw.querying)
-    questions, receipts = _unanswered(context, len(tickets), draw.samples)
+    questions, receipts = _unanswered(context, len(tickets), draw.samples, seed)
     made = writer.add_day(rng, context, tickets, plans, draw.issuing,
                           _usage(rng, context, len(tickets), draw.popularity, draw.samples)
                           + receipts, questions)

@@ -210,7 +210,7 @@ def test_generated_activity_is_realistic_and_reproducible(session: Session) -> N
     items = list(session.scalars(select(FollowUp).where(FollowUp.kind == "rating")))
     assert len(items) == len([r for r in ratings if r.level <= 2])
     receipts = list(session.scalars(select(OutboxReceipt)))
-    assert {o.kind for o in receipts} == {"usage.screen", "usage.search"}
+    assert {o.kind for o in receipts} == {"usage.screen", "usage.search", "usage.unanswered"}
     assert any(o.payload.get("results") == 0 for o in receipts)
 
 
