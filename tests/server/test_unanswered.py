@@ -15,7 +15,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session
 
 from content.answers.engine import Answer, AskResult
@@ -28,12 +28,14 @@ from provisioning.outbox import OutboxSender
 from server.analytics import export
 from server.analytics.models import UnansweredQuestion
 from server.analytics.stats import figures
+from server.db import Database, upgrade
 from server.fleet.service import receive_outbox
 from server.models import Hall, OutboxReceipt, Terminal
 from server.security import create_user
 from tests.provisioning.live_server import live_server, make_token
 from tests.server.queue_setup import make_queue_hall
 from tests.server.test_dashboard import START, TODAY, generated_hall, sign_in
+from tests.server.test_scoped_keys_migration import _migrate
 
 ASKED = dt.datetime(2026, 3, 10, 2, 30, tzinfo=dt.UTC)  # 10:30 in the hall, 10 March
 DAY = dt.date(2026, 3, 10)
@@ -184,3 +186,17 @@ def test_generated_activity_asks_what_the_dashboard_groups(session: Session) -> 
     assert {(r.question, r.count) for r in got.unanswered} == set(raw.items())
     counts = [r.count for r in got.unanswered]
     assert counts == sorted(counts, reverse=True) and counts[0] > 1
+
+
+def test_the_migration_adds_and_drops_the_table(database_url: str) -> None:
+    database = Database(database_url)
+    upgrade(database.engine)
+    assert "unanswered_question" in inspect(database.engine).get_table_names()
+    _migrate(database.engine, "0011", down=True)
+    assert "unanswered_question" not in inspect(database.engine).get_table_names()
+    upgrade(database.engine)
+    with database.sessions() as session:
+        terminal = query_terminal(session)
+        receive_outbox(session, terminal, [unanswered("离婚要多久")])
+        assert session.scalar(select(UnansweredQuestion.question)) == "离婚要多久"
+    database.engine.dispose()
