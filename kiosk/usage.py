@@ -3,7 +3,8 @@ terminal's outbox.
 
 The outbox commits to disk with fsync, so events go through a worker thread; the
 heartbeat delivers them to the server exactly once, also after an outage. No
-personal data: only the screen, the content item and the language.
+personal data: only the screen, the content item and the language; a question the
+terminal could not answer is kept as text with personal numbers masked (never audio).
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from content.answers.engine import AskResult
+from protocol.enums import OutboxKind
+from protocol.privacy import normalise_question
 from provisioning.outbox import Outbox, OutboxError
 
 log = logging.getLogger(__name__)
@@ -40,6 +44,20 @@ class UsageRecorder:
             self._events.put_nowait((kind, payload, None))
         except queue.Full:
             log.warning("usage events are piling up; dropping %s", kind)
+
+    def unanswered(self, result: AskResult, language: str) -> bool:
+        """Count a question the answer engine fell back on (需求研判: editors add FAQ entries
+        and lexicon words for what is asked most). Only the text, normalised and with phone,
+        ID, card numbers and e-mail masked, the language and the best score below the
+        threshold. Nothing is recorded for a confident answer or an empty question; returns
+        whether the question was recorded. Returns at once (called on the UI thread)."""
+        question = normalise_question(result.question)
+        if not result.fallback or not question:
+            return False
+        score = max((answer.score for answer in result.candidates), default=0.0)
+        self.record(OutboxKind.USAGE_UNANSWERED, {"question": question, "language": language,
+                                                  "score": round(score, 2)})
+        return True
 
     def submit(self, kind: str, payload: dict[str, Any],
                stored: Callable[[str], None] | None = None) -> None:

@@ -79,6 +79,7 @@ class OutboxKind(StrEnum):
     COMPLAINT = "complaint"
     USAGE_SCREEN = "usage.screen"
     USAGE_SEARCH = "usage.search"
+    USAGE_UNANSWERED = "usage.unanswered"  # a question the terminal had no confident answer to
 
 
 class DeviceState(StrEnum):

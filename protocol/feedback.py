@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import AwareDatetime, ConfigDict, Field, field_validator
 
+from protocol.privacy import MAX_QUESTION, normalise_question
 from protocol.queue import Reply
 from protocol.text import RefusesNul
 
@@ -79,6 +80,22 @@ class SearchUsage(_Payload):
     query: str
     results: int = Field(ge=0)
     language: str = ""
+
+
+class UnansweredUsage(_Payload):
+    """An outbox item of kind "usage.unanswered": a question asked in the visitor's own words
+    that found no confident answer (text only, personal numbers masked by the terminal and
+    again by the server), the language, and the best score of the answers below the
+    threshold (0 when there were none)."""
+
+    question: str = Field(min_length=1, max_length=MAX_QUESTION)
+    language: str = Field("", max_length=10)
+    score: float = Field(0.0, ge=0, le=1e6, allow_inf_nan=False)
+
+    @field_validator("question", mode="before")
+    @classmethod
+    def _normalised(cls, value: Any) -> Any:
+        return normalise_question(value) if isinstance(value, str) else value
 
 
 class RatingLevel(Reply):

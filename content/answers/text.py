@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from protocol.privacy import mask_personal
+
 MAX_QUESTION = 200  # a visitor's question longer than this is cut (a 500-character paste)
 # Words that carry no meaning for choosing an answer; idf would damp them, but they would
 # still count against the confidence (a question is "half understood" without them).
@@ -35,10 +37,9 @@ def normalize(text: str) -> str:
 
 
 def mask_private(text: str) -> str:
-    """The question with ID-card, mobile and landline numbers masked, for usage counters."""
-    text = _ID_NUMBER.sub("[身份证号]", text)
-    text = _PHONE.sub("[手机号]", text)
-    return _LANDLINE.sub("[电话]", text)
+    """The question with ID-card, phone, card and other long numbers and e-mail masked, for
+    usage counters: the one masking function, protocol.privacy.mask_personal."""
+    return mask_personal(text)
 
 
 def drop_private(text: str) -> str:

@@ -37,6 +37,7 @@ DEFAULT_MINUTES = 12.0
 WEEKDAY_LOAD = (1.2, 1.05, 1.0, 0.95, 0.85, 0.6, 0.6)  # Monday is busiest; 调休 weekends calm
 BUSY = 0.5  # share of the windows' working time spent serving, on an average day
 GUIDE_READS, SEARCHES, NOT_FOUND = 0.55, 0.2, 0.12  # per ticket; share of searches in vain
+UNANSWERED = 0.03  # questions per ticket the query terminal has no confident answer to
 GENERATED_TERMINAL = "模拟查询机（生成数据）"
 
 
@@ -122,6 +123,30 @@ def _usage(rng: random.Random, context: feedback.DayContext, tickets: int,
             for kind, moment, payload in rows if context.at(moment + 30) <= context.now]
 
 
+def _unanswered(context: feedback.DayContext, tickets: int, samples: dict[str, Any],
+                seed: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Questions the query terminals had no confident answer to: their rows (需求研判) and
+    outbox receipts. Drawn from a generator of their own, so the rest of the day's activity
+    stays what the seed made it."""
+    rng = random.Random(f"{seed}:{context.hall_id}:{context.day}:unanswered")
+    questions, receipts = [], []
+    for moment in simulate.visit_times(rng, round(tickets * UNANSWERED * rng.uniform(0.5, 1.5))):
+        if context.at(moment + 30) > context.now:
+            continue
+        key = f"gen-{uuid.UUID(int=rng.getrandbits(128), version=4)}"
+        terminal = rng.choice(context.terminals)
+        payload = {"question": rng.choice(samples["unanswered_questions"]),
+                   "language": "zh_CN", "score": round(rng.uniform(0, 4), 2)}
+        receipts.append({"idempotency_key": key, "terminal_id": terminal,
+                         "kind": "usage.unanswered", "payload": payload,
+                         "occurred_at": context.at(moment),
+                         "received_at": context.at(moment + rng.uniform(1, 30))})
+        questions.append({"hall_id": context.hall_id, "terminal_id": terminal,
+                          "idempotency_key": key, "day": context.day.isoformat(),
+                          "asked_at": context.at(moment), **payload})
+    return questions, receipts
+
+
 @dataclass
 class _HallDraw:
     """What every generated day of a hall draws on: its services, windows, staff, terminals
@@ -199,8 +224,10 @@ def _generate_day(writer: BatchWriter, hall: Hall, draw: _HallDraw, day: dt.date
         hall.id, day, now, at, *calendar, follow_up_days, handler.id if handler else None,
         f"user:{handler.username}" if handler else "system", draw.quality, draw.samples,
         draw.querying)
+    questions, receipts = _unanswered(context, len(tickets), draw.samples, seed)
     made = writer.add_day(rng, context, tickets, plans, draw.issuing,
-                          _usage(rng, context, len(tickets), draw.popularity, draw.samples))
+                          _usage(rng, context, len(tickets), draw.popularity, draw.samples)
+                          + receipts, questions)
     for plan in plans:
         seqs = [t.seq for t in tickets if t.service_id == plan.id]
         if seqs:

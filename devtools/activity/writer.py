@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from devtools.activity import feedback
 from devtools.activity.simulate import ServicePlan, SimTicket
+from server.analytics.models import UnansweredQuestion
 from server.models import OutboxReceipt
 from server.queue.models import PRIORITY_RANK, QueueCounter, Ticket
 from server.ratings.models import Complaint, FollowUp, FollowUpEvent, Rating
@@ -70,12 +71,14 @@ class BatchWriter:
         self.follow_ups: list[Row] = []
         self.events: list[Row] = []
         self.usage: list[Row] = []
+        self.unanswered: list[Row] = []
         self.new_counters: list[Row] = []
 
     def add_day(self, rng: random.Random, context: feedback.DayContext,
                 tickets: list[SimTicket], plans: list[ServicePlan], terminals: list[int],
-                usage: list[Row]) -> Generated:
-        """Queue one day's tickets, their ratings and work items, complaints and usage."""
+                usage: list[Row], unanswered: list[Row] | None = None) -> Generated:
+        """Queue one day's tickets, their ratings and work items, complaints, usage and
+        the questions that found no confident answer."""
         services = {p.id: p for p in plans}
         first = len(self.tickets)
         for ticket in tickets:
@@ -97,6 +100,7 @@ class BatchWriter:
                 "window_id": None, "staff_id": None})
             made.follow_ups += 1
         self.usage.extend(usage)
+        self.unanswered.extend(unanswered or [])
         if len(self.tickets) >= BATCH_TICKETS:
             self.flush()
         return made
@@ -161,6 +165,7 @@ class BatchWriter:
         for model, rows in ((Ticket, self.tickets), (Rating, self.ratings),
                             (Complaint, self.complaints), (FollowUp, self.follow_ups),
                             (FollowUpEvent, self.events), (OutboxReceipt, self.usage),
+                            (UnansweredQuestion, self.unanswered),
                             (QueueCounter, self.new_counters)):
             if rows:
                 session.execute(insert(model), _clean(rows))

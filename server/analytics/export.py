@@ -86,7 +86,8 @@ def sections(figures: Figures) -> list[Section]:
         ("当前超期未办结", figures.overdue_total),
         ("投诉建议", sum(c.count for c in figures.complaints)),
         ("终端搜索", figures.searches), ("搜索无结果", figures.searches_empty),
-        ("搜索无结果占比(%)", _text(share(figures.searches_empty, figures.searches), SHARE)))])
+        ("搜索无结果占比(%)", _text(share(figures.searches_empty, figures.searches), SHARE)),
+        ("未能回答的提问", figures.unanswered_total))])
     bands = Section("等候与满意度", [("等候时间", TEXT), ("评价数", COUNT), ("满意数", COUNT),
                                  ("满意率(%)", SHARE)],
                     [[b.label, b.ratings, b.satisfied, b.rate] for b in figures.bands])
@@ -103,10 +104,14 @@ def sections(figures: Figures) -> list[Section]:
                      [[g.key, g.label, g.count] for g in figures.guides])
     wanted = Section("搜索无结果", [("搜索内容", TEXT), ("次数", COUNT)],
                      [[w.label, w.count] for w in figures.wanted])
+    unanswered = Section("未能回答的提问", [("提问（已隐去号码）", TEXT), ("次数", COUNT),
+                                      ("最近一次", TEXT)],
+                         [[u.question, u.count, f"{u.last_seen:%Y-%m-%d %H:%M}"]
+                          for u in figures.unanswered])
     return [summary, _queue(figures), _hours(figures),
             _ratings("窗口评价", "窗口", figures.by_window),
             _ratings("人员评价", "工作人员", figures.by_staff), bands, overdue, complaints,
-            guides, wanted]
+            guides, wanted, unanswered]
 
 
 def _text(value: Any, kind: str) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.models import Base, OutboxReceipt, utcnow
@@ -90,6 +90,28 @@ class StatsRatings(Base):
     level: Mapped[int] = mapped_column(Integer, primary_key=True)
     band: Mapped[int] = mapped_column(Integer, primary_key=True)
     count: Mapped[int] = mapped_column(Integer)
+
+
+class UnansweredQuestion(Base):
+    """A question a query terminal had no confident answer to: the text only (normalised,
+    personal numbers masked), its language and best score below the threshold, on the
+    local day the visitor asked it. Grouped by text per hall and range of days (需求研判),
+    so editors add FAQ entries and lexicon words for what is asked most."""
+
+    __tablename__ = "unanswered_question"
+    __table_args__ = (UniqueConstraint("terminal_id", "idempotency_key",
+                                       name="uq_unanswered_terminal_key"),
+                      Index("ix_unanswered_hall_day", "hall_id", "day", "question"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hall_id: Mapped[int] = mapped_column(ForeignKey("hall.id", ondelete="CASCADE"))
+    terminal_id: Mapped[int | None] = mapped_column(
+        ForeignKey("terminal.id", ondelete="SET NULL"))
+    idempotency_key: Mapped[str] = mapped_column(String(80))
+    day: Mapped[str] = mapped_column(String(10))  # local date the visitor asked
+    asked_at: Mapped[dt.datetime] = mapped_column()
+    question: Mapped[str] = mapped_column(String(200))
+    language: Mapped[str] = mapped_column(String(10), default="")
+    score: Mapped[float] = mapped_column(Float, default=0.0)
 
 
 # Indexes the dashboard's queries need on other areas' tables (created in migration 0005).

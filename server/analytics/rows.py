@@ -140,6 +140,16 @@ class CountRow:
 
 
 @dataclass
+class UnansweredRow:
+    """A question wording the terminals had no confident answer to: how often it was asked
+    in the range and when last (local time)."""
+
+    question: str
+    count: int
+    last_seen: dt.datetime
+
+
+@dataclass
 class Figures:
     """Everything the dashboard shows for a hall and a range of local days."""
 
@@ -163,3 +173,5 @@ class Figures:
     searches: int
     searches_empty: int
     wanted: list[CountRow]  # searches that found nothing, grouped by text
+    unanswered_total: int = 0  # questions with no confident answer
+    unanswered: list[UnansweredRow] = field(default_factory=list)  # most frequent wordings

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, literal_column, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from server.analytics import rollup, sql
+from server.analytics import rollup, sql, unanswered
 from server.analytics.models import StatsDurations, StatsQueue, StatsRatings, StatsUsage
 from server.analytics.rows import (
     BandRow,
@@ -36,7 +36,7 @@ from server.ratings.complaints import CATEGORIES
 from server.ratings.models import Complaint, FollowUp, Rating
 
 P90 = 0.9
-TOP_GUIDES, TOP_SEARCHES, OVERDUE_LISTED = 15, 20, 50
+TOP_GUIDES, TOP_SEARCHES, OVERDUE_LISTED, TOP_UNANSWERED = 15, 20, 50, 30
 
 
 @dataclass
@@ -265,7 +265,9 @@ def figures(session: Session, hall: Hall, start: dt.date, end: dt.date, *,
     ratings, by_window, by_staff, excluded, bands = _ratings(scope)
     states, overdue, overdue_total = _follow_ups(scope, today)
     guides, searches, fruitless, wanted = _usage(scope, titles or {})
+    asked, unanswered_rows = unanswered.top(session, hall.id, start, end, TOP_UNANSWERED)
     return Figures(hall.name, start, end, today, services, total, hours, ratings, by_window,
                    by_staff, excluded, bands, states, overdue, overdue_total,
-                   _complaints(scope), guides, searches, fruitless, wanted)
+                   _complaints(scope), guides, searches, fruitless, wanted, asked,
+                   unanswered_rows)
 

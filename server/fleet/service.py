@@ -21,9 +21,10 @@ from sqlalchemy.orm import Session
 from content.signing import public_key_file_text
 from protocol import commands as messages
 from protocol import config as schema
+from protocol.enums import OutboxKind
 from protocol.feedback import acted_at
 from protocol.hours import local_day
-from server.analytics import rollup
+from server.analytics import rollup, unanswered
 from server.models import (
     Alert,
     Command,
@@ -44,6 +45,8 @@ from server.settings import ServerSettings
 log = logging.getLogger(__name__)
 TOKEN_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: typed on a keypad
 HEALTH_ALERTS = ("printer", "disk", "sync")
+# Usage kinds the daily roll-ups count (unanswered questions are read from their own table).
+ROLLED_UP_USAGE = (OutboxKind.USAGE_SCREEN, OutboxKind.USAGE_SEARCH)
 SCOPE_KEYS = {"hall": ("hall_id",), "profile": ("hall_id", "profile"),
               "terminal": ("terminal_id",)}
 CONFIG_CACHE_SECONDS = 5.0
@@ -325,6 +328,9 @@ def receive_outbox(session: Session, terminal: Terminal, items: list[dict[str, A
     now = utcnow()
     keys = list(dict.fromkeys(item["key"] for item in items))
     first = {item["key"]: item for item in reversed(items)}  # the first of repeats wins
+    for item in first.values():  # a question's text is kept masked, in the receipt too
+        if item["kind"] == OutboxKind.USAGE_UNANSWERED:
+            item["payload"] = unanswered.scrubbed(item["payload"])
     queued = {key: intake.claimed_time(first[key].get("created_at")) for key in keys}
     # One INSERT .. ON CONFLICT DO NOTHING: atomic even when two processes get the same key.
     dialect: Any = {"sqlite": sqlite, "postgresql": postgresql}[session.get_bind().dialect.name]
@@ -335,7 +341,12 @@ def receive_outbox(session: Session, terminal: Terminal, items: list[dict[str, A
         .on_conflict_do_nothing(index_elements=["idempotency_key"])
         .returning(OutboxReceipt.idempotency_key)))
     for key in keys:
-        if key in stored:
+        if key not in stored:
+            continue
+        if first[key]["kind"] == OutboxKind.USAGE_UNANSWERED:
+            unanswered.store(session, terminal, key, first[key]["payload"],
+                             acted_at(queued[key], now))
+        else:
             intake.apply(session, terminal, key, first[key]["kind"], first[key]["payload"],
                          follow_up_days, offered, received=now, queued=queued[key])
     if terminal.hall_id is not None and stored:
@@ -353,6 +364,6 @@ def reopen_late_days(session: Session, hall_id: int, keys: list[str], now: dt.da
                                         Rating.idempotency_key.in_(keys)))}
     usage = {local_day(as_utc(at)) for at in session.scalars(
         select(OutboxReceipt.occurred_at).where(OutboxReceipt.idempotency_key.in_(keys),
-                                                OutboxReceipt.kind.like("usage.%")))}
+                                                OutboxReceipt.kind.in_(ROLLED_UP_USAGE)))}
     for part, days in ((rollup.RATINGS, ratings), (rollup.USAGE, usage)):
         rollup.reopen(session, hall_id, part, [day for day in days if day < today])

@@ -210,7 +210,7 @@ def test_generated_activity_is_realistic_and_reproducible(session: Session) -> N
     items = list(session.scalars(select(FollowUp).where(FollowUp.kind == "rating")))
     assert len(items) == len([r for r in ratings if r.level <= 2])
     receipts = list(session.scalars(select(OutboxReceipt)))
-    assert {o.kind for o in receipts} == {"usage.screen", "usage.search"}
+    assert {o.kind for o in receipts} == {"usage.screen", "usage.search", "usage.unanswered"}
     assert any(o.payload.get("results") == 0 for o in receipts)
 
 
@@ -302,7 +302,8 @@ def test_exports_hold_the_figures(session: Session) -> None:
     assert total[7] == f"{got.total.wait_p90:.1f}"
     book = load_workbook(io.BytesIO(export.to_xlsx(got, "统计报表")))
     assert book.sheetnames == ["概况", "按业务", "按时段取号", "窗口评价", "人员评价",
-                               "等候与满意度", "超期回访", "投诉建议", "热门指南", "搜索无结果"]
+                               "等候与满意度", "超期回访", "投诉建议", "热门指南", "搜索无结果",
+                               "未能回答的提问"]
     sheet = book["按业务"]
     assert sheet["A1"].value == f"统计报表 · {hall.name}"
     assert sheet["A2"].value == f"统计期间：{START} 至 {TODAY}"
