@@ -95,6 +95,7 @@ class AskScreen(BaseScreen):
     _pressed_at = 0.0
     _finishing = False  # stop() was called for this utterance
     _asking = 0  # the number of the question being answered (older replies are dropped)
+    _faulted = 0  # the number of a question the engine failed on (not counted unanswered)
 
     def on_kv_post(self, base_widget: object) -> None:
         """Create the letter keys once."""
@@ -302,6 +303,7 @@ class AskScreen(BaseScreen):
                 return library.ask(question, context)
             except Exception:  # an engine fault must not leave the visitor waiting
                 log.exception("answering %r failed", question)
+                self._faulted = number  # a fault is not a question the content lacks
                 return AskResult(question, [], True, [], ())
 
         if self.services.warm_library is library:
@@ -327,6 +329,8 @@ class AskScreen(BaseScreen):
             "language": self.shell.state.language})
         if top is not None and not result.fallback:
             self.services.asked.record(result.question, top.id)
+        elif self._faulted != number:  # 需求研判: what visitors ask that the content lacks
+            self.services.usage.unanswered(result, self.shell.state.language)
         self._show_result(result)
         if self.shell.state.read_aloud:
             self.shell.speak(self.speech_text())

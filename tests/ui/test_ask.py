@@ -123,6 +123,12 @@ def test_no_confident_answer_offers_12348_a_ticket_and_search(ui: Any) -> None:
     assert screen.fallback and screen.typed.startswith("宇宙飞船")
     assert "抱歉，这个问题我没有可靠的答案。" in ui.texts()
     assert {"拨打 12348", "取号：法律咨询", "搜索"} <= set(ui.texts())
+    # Counted for 需求研判 (the text only): the outbox carries it to the server.
+    usage = ui.app.services.usage
+    usage.flush()
+    counted = [item.payload for item in usage.outbox.pending(1000)
+               if item.kind == "usage.unanswered"]
+    assert counted and counted[-1]["question"].startswith("宇宙飞船")
     tap_card(ui, "搜索", lambda: ui.app.nav.current == "search")
 
 
