@@ -15,6 +15,7 @@ from kiosk.config import TerminalConfig
 from kiosk.connectivity import Connectivity
 from kiosk.feedback import FeedbackLink
 from kiosk.hall_feed import HallFeed
+from kiosk.help_call import HelpCall
 from kiosk.queue_link import QueueLink
 from kiosk.shell import Shell
 from kiosk.state import AppState
@@ -39,6 +40,7 @@ class TerminalServices:
         self.queue = QueueLink(printer, self.state, self.link, lambda: self.config)
         self.feedback = FeedbackLink(config.data_dir, self.link, self.usage)
         self.hall_feed = HallFeed(self.link, speaker, lambda: self.config)
+        self.help = HelpCall(self.link, self.state)
 
     def start(self, shell: Shell) -> None:
         """Start the workers, acting on shell (the running app)."""
@@ -49,6 +51,7 @@ class TerminalServices:
     def stop(self) -> None:
         """Stop every worker."""
         self.hall_feed.stop()
+        self.help.reset()
         self.link.stop()
         self.queue.stop()
         self.usage.close()
