@@ -272,7 +272,7 @@ class KioskApp(App):
     def _apply_idle_limits(self) -> None:
         idle = self.terminal_config.idle
         self.idle.timeout = idle.elder_timeout if self.theme.elder else idle.timeout
-        self.idle.countdown = idle.countdown
+        self.idle.countdown = idle.elder_countdown if self.theme.elder else idle.countdown
 
     def _on_screen_change(self, _manager: Any, name: str) -> None:
         self.state.current_screen = name

@@ -75,6 +75,11 @@ def test_elder_home_has_six_large_tiles_and_more_services(ui: Any) -> None:
     first = tiles(ui)[0]
     assert first.height > 350 and first.width > 450  # large targets, filling the screen
     shot(ui, "home-portrait-elder-zh")
+    # more time to read, and to reach 继续使用
+    idle = ui.app.terminal_config.idle
+    assert (ui.app.idle.timeout, ui.app.idle.countdown) == (idle.elder_timeout,
+                                                            idle.elder_countdown)
+    assert ui.app.idle.timeout > idle.timeout and ui.app.idle.countdown > idle.countdown
     ui.tap("更多服务")
     rest = [tile.text for tile in tiles(ui)]
     assert len(rest) == 6 and not set(rest) & set(ELDER_HOME)
@@ -241,3 +246,23 @@ def test_call_staff_reaches_the_console_and_staff_answer(ui: Any, hall: Loopback
         finally:
             browser.close()
     ui.app.message.dismiss(animation=False)
+
+
+@pytest.mark.parametrize("orientation", ["portrait", "landscape"])
+def test_long_guide_titles_wrap_whole_in_the_list(ui: Any, orientation: str) -> None:
+    for language in ("zh_CN", "en"):
+        set_mode(ui, orientation, True, language)
+        ui.app.nav.go("guide_list", key="legal-aid")
+        ui.frames(6)
+        rows = [w for w in ui.widgets(ui.screen) if type(w).__name__ == "ListRow"]
+        assert rows
+        for row in rows:
+            for label in row.walk(restrict=True):
+                if type(label).__name__ != "FitLabel" or not label.text:
+                    continue
+                width, height = label.texture_size
+                assert width <= label.width + 1 and height <= label.height + 1, label.text
+                assert not label.shorten and "…" not in label.text
+        if language == "zh_CN":
+            assert "家庭暴力受害人、见义勇为等人员申请法律援助（不审查经济困难）" in ui.texts()
+        shot(ui, f"guide-list-{orientation}-elder-{language}")
