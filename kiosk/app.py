@@ -35,6 +35,7 @@ from screens.registry import load_screens
 log = logging.getLogger(__name__)
 FULL_COLLECTIONS_NEVER = 1_000_000  # young-generation collections before a full one
 ESCAPE_KEYS = {27, 1001}  # Esc and Android back
+HELP_MESSAGE_SECONDS = 10
 # (start, home) screens of each profile: a dispenser only issues tickets, a display only calls.
 PROFILE_SCREENS = {"query": ("attract", "home"), "robot": ("attract", "ask"),
                    "dispenser": ("ticket", "ticket"), "display": ("display", "display"),
@@ -135,6 +136,7 @@ class KioskApp(App):
         self._apply_idle_limits()
         self.theme.bind(elder=lambda *_: self._apply_idle_limits())
         manager.bind(current=self._on_screen_change)
+        self.state.bind(help_status=self._help_changed)
         Window.bind(on_keyboard=self._on_keyboard, on_request_close=self._on_request_close,
                     size=self._on_window_size)
         self._on_window_size(Window, Window.size)
@@ -159,6 +161,21 @@ class KioskApp(App):
     def continue_session(self) -> None:
         """The visitor pressed 继续使用 on the countdown."""
         self.idle.touch()
+
+    def call_staff(self) -> None:
+        """呼叫工作人员: alert the hall's consoles, naming the screen the visitor is on."""
+        screen = self.nav.manager.current_screen
+        self.services.help.request(screen.name, screen.title)
+
+    def _help_changed(self, _state: Any, status: str) -> None:
+        text = {"sending": tr._("Calling staff…"),
+                "waiting": tr._("Staff have been told. Please wait a moment."),
+                "coming": tr._("A member of staff is on the way."),
+                "failed": tr._("Staff could not be called. Please ask at the service desk or "
+                               "call 12348.")}.get(status)
+        if text:
+            self.show_message(text, HELP_MESSAGE_SECONDS)
+            self.speak(text)
 
     def toggle_elder_mode(self) -> None:
         """Switch 长辈版 on or off."""
@@ -217,6 +234,7 @@ class KioskApp(App):
         """Forget the visitor: defaults back, every input cleared, attract loop shown."""
         self.speaker.stop()
         self.countdown.dismiss(animation=False)
+        self.services.help.reset()
         self.theme.elder = self.state.elder_mode = False
         self.state.read_aloud = self.terminal_config.reads_aloud
         if self.state.language != self.terminal_config.terminal.language:
@@ -255,7 +273,7 @@ class KioskApp(App):
     def _apply_idle_limits(self) -> None:
         idle = self.terminal_config.idle
         self.idle.timeout = idle.elder_timeout if self.theme.elder else idle.timeout
-        self.idle.countdown = idle.countdown
+        self.idle.countdown = idle.elder_countdown if self.theme.elder else idle.countdown
 
     def _on_screen_change(self, _manager: Any, name: str) -> None:
         self.state.current_screen = name

@@ -19,6 +19,7 @@ from kiosk.config import TerminalConfig
 from kiosk.connectivity import Connectivity
 from kiosk.feedback import FeedbackLink
 from kiosk.hall_feed import HallFeed
+from kiosk.help_call import HelpCall
 from kiosk.queue_link import QueueLink
 from kiosk.shell import Shell
 from kiosk.state import AppState
@@ -59,6 +60,7 @@ class TerminalServices:
         # the library whose answer engine (and the segmenter) is loaded: it answers on the
         # UI thread in about a millisecond; any other answers on a worker thread first
         self.warm_library: Library | None = None
+        self.help = HelpCall(self.link, self.state)
 
     def start(self, shell: Shell) -> None:
         """Start the workers, acting on shell (the running app)."""
@@ -78,6 +80,7 @@ class TerminalServices:
     def stop(self) -> None:
         """Stop every worker."""
         self.hall_feed.stop()
+        self.help.reset()
         self.link.stop()
         self.queue.stop()
         self.usage.close()

@@ -32,6 +32,9 @@ class Shell(Protocol):
     def toggle_elder_mode(self) -> None:
         """Switch 长辈版 on or off."""
 
+    def call_staff(self) -> None:
+        """呼叫工作人员 from the current screen."""
+
     def set_language(self, language: str) -> None:
         """Show the interface in language."""
 

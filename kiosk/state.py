@@ -25,6 +25,7 @@ class AppState(EventDispatcher):
     keyboard_columns = NumericProperty(9)
     content_version = StringProperty("")
     current_screen = StringProperty("")
+    help_status = StringProperty("")  # 呼叫工作人员: "", sending, waiting, coming, failed
     speech_status = StringProperty("")
     speech_available = BooleanProperty(False)
     read_aloud = BooleanProperty(False)

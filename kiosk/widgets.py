@@ -6,9 +6,12 @@ import io
 from functools import lru_cache
 from typing import Any
 
+from kivy.clock import Clock
 from kivy.core.image import Image as CoreImage
+from kivy.core.text import Label as CoreLabel
 from kivy.factory import Factory
 from kivy.graphics.texture import Texture
+from kivy.metrics import dp
 from kivy.properties import BooleanProperty, ListProperty, NumericProperty, StringProperty
 from kivy.uix.behaviors import ButtonBehavior, ToggleButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
@@ -19,6 +22,7 @@ from kivy.uix.modalview import ModalView
 from kivy.uix.recycleview import RecycleView
 from kivy.uix.recycleview.views import RecycleDataViewBehavior
 from kivy.uix.scrollview import ScrollView
+from kivy.uix.stacklayout import StackLayout
 
 from content.linebreak import break_lines
 from devices.qr import qr_png_bytes
@@ -44,6 +48,31 @@ class Label(KivyLabel):
             if usable > 0:
                 core.text = "\n".join(break_lines(self.text, _measure(core), usable))
         super().texture_update(*largs)
+
+
+class FitLabel(Label):
+    """A title that wraps and, when even two lines do not fit, takes a smaller font: the
+    whole text always shows (never cut with "…")."""
+
+    max_font_size = NumericProperty(dp(34))
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(**kwargs)
+        self._fit_soon = Clock.create_trigger(self._fit, 0)
+        for name in ("size", "text", "max_font_size"):
+            self.fbind(name, self._fit_soon)
+
+    def _fit(self, *_args: Any) -> None:
+        if self.width <= 1 or self.height <= 1:
+            return
+        size, floor = self.max_font_size, self.max_font_size * 0.5
+        self.text_size = (self.width, None)
+        while True:
+            self.font_size = size
+            self.texture_update()
+            if self.texture_size[1] <= self.height or size <= floor:
+                return
+            size = max(floor, size * 0.9)
 
 
 def _measure(core: Any) -> Any:
@@ -87,9 +116,38 @@ class HeaderButton(ButtonBehavior, Label):
 
 
 class Chip(ToggleButtonBehavior, Label):
-    """A filter choice that stays selected."""
+    """A filter choice that stays selected.
+
+    In a wrapping row (a StackLayout) a chip is never wider than the row: a longer name
+    wraps onto a second line inside the chip (by the Chinese rule) instead of being cut.
+    """
 
     value = StringProperty("")
+    max_width = NumericProperty(0)  # the row's width when in a wrapping row, else 0
+    padding_x = NumericProperty(dp(40))
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.fbind("text", self._fit)
+        self.fbind("font_size", self._fit)
+        self.fbind("max_width", self._fit)
+        self._fit()
+
+    def on_parent(self, _chip: Any, parent: Any) -> None:
+        """Follow the width of a wrapping row."""
+        if isinstance(parent, StackLayout):
+            parent.bind(width=self.setter("max_width"))
+            self.max_width = parent.width
+
+    def _fit(self, *_args: Any) -> None:
+        room = self.max_width - self.padding_x
+        if room <= 0:
+            self.text_size = (None, None)
+            return
+        core = CoreLabel(text=self.text, font_size=self.font_size, bold=self.bold,
+                         font_name=self.font_name)
+        natural = core.get_extents(self.text)[0]
+        self.text_size = (room, None) if natural > room else (None, None)
 
 
 class Tile(ButtonBehavior, BoxLayout):

@@ -92,6 +92,8 @@ class IdleSection(Section):
     countdown: float = setting(15, "Seconds the countdown with 继续使用 is shown before the "
                                "terminal returns to the attract loop.", pushed=True, gt=0,
                                le=120)
+    elder_countdown: float = setting(30, "The same in elder mode (长辈版): time to read it "
+                                     "and reach 继续使用.", pushed=True, gt=0, le=120)
 
 
 class SpeechSection(Section):

@@ -62,6 +62,8 @@ class QueueEventKind(StrEnum):
     WINDOW_CHANGED = "window_changed"
     DAY_CLOSED = "day_closed"
     NOTICES_CHANGED = "notices_changed"
+    HELP_REQUESTED = "help_requested"  # 呼叫工作人员 on a terminal (hall feed only)
+    HELP_ACKNOWLEDGED = "help_acknowledged"  # staff answered it (已处理)
 
 
 # The kinds that call a visitor to a window (spoken by the calling display).

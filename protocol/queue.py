@@ -177,12 +177,32 @@ class StaffMember(Reply):
     role: str
 
 
+class HelpRequest(Request):
+    """POST /api/v1/queue/help: a visitor pressed 呼叫工作人员 on this screen."""
+
+    screen: str = Field(min_length=1, max_length=40)  # the screen's name (guide_detail ...)
+    title: str = Field("", max_length=100)  # what its header showed the visitor
+
+
+class HelpAlert(Reply):
+    """A visitor's call for staff, as the consoles show it until someone acknowledges it."""
+
+    id: int  # the feed event of the request
+    terminal: str  # "3 号终端", or the name IT gave the terminal
+    screen: str
+    title: str = ""
+    at: AwareDatetime
+    acknowledged_at: AwareDatetime | None = None
+    acknowledged_by: str = ""
+
+
 class StaffBoard(Board):
     """GET /api/v1/queue/staff/board: the board, the waiting list and who is asking."""
 
     waiting: list[WaitingTicket]
     no_shows: list[SkippedTicket] = []
     me: StaffMember
+    help: list[HelpAlert] = []  # visitors waiting for staff (呼叫工作人员), oldest first
 
 
 class QueueEvent(Reply):

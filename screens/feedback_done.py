@@ -5,19 +5,28 @@ from __future__ import annotations
 from typing import Any
 
 from kivy.clock import Clock
-from kivy.properties import NumericProperty, StringProperty
+from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 
 from screens.base import BaseScreen, _, sentences
 from screens.rate import finish_feedback
 
+QR_SECONDS = 30  # time to take out a phone and scan the comment code
+ELDER_QR_SECONDS = 60  # 长辈版: twice that
+
 
 class FeedbackDoneScreen(BaseScreen):
-    """感谢您的评价, then back to the start after thanks_seconds."""
+    """感谢您的评价, then back to the start after thanks_seconds (longer with a QR code).
+
+    A touch on the screen pauses the countdown: someone is scanning or reading; 完成 or the
+    app's idle timer ends it then.
+    """
 
     message = StringProperty("")
     qr = StringProperty("")
     qr_text = StringProperty("")
     remaining = NumericProperty(0)
+    paused = BooleanProperty(False)
+    done_text = StringProperty("")
     _tick: Any = None
 
     def refresh(self) -> None:
@@ -32,7 +41,11 @@ class FeedbackDoneScreen(BaseScreen):
             self.qr = self.services.online_form_url
             self.qr_text = _("Want to tell us more? Scan the code to write a comment or a "
                              "complaint online.")
-        self.remaining = int(self.services.config.rater.thanks_seconds)
+        seconds = self.services.config.rater.thanks_seconds
+        if self.qr:
+            seconds = max(seconds, ELDER_QR_SECONDS if self.shell.theme.elder else QR_SECONDS)
+        self.remaining = int(seconds)
+        self.paused = False
 
     def on_enter(self, *_args: Any) -> None:
         """Count down to going back."""
@@ -49,10 +62,25 @@ class FeedbackDoneScreen(BaseScreen):
             self._tick.cancel()
             self._tick = None
 
+    def on_touch_down(self, touch: Any) -> bool:
+        """Any touch pauses the countdown (the 完成 button still works)."""
+        if self.collide_point(*touch.pos) and self._tick is not None:
+            self.paused = True
+        return bool(super().on_touch_down(touch))
+
     def _count(self, _dt: float) -> None:
+        if self.paused:
+            return
         self.remaining -= 1
         if self.remaining <= 0:
             self.done()
+
+    def on_remaining(self, *_args: Any) -> None:
+        """What the 完成 button says: the seconds left, or that the countdown waits."""
+        self.done_text = (_("Done (paused)") if self.paused
+                          else _("Done ({seconds})").format(seconds=self.remaining))
+
+    on_paused = on_remaining
 
     def done(self) -> None:
         """Back to the pad's rest screen or home."""

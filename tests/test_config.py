@@ -122,7 +122,8 @@ rate = 150.5
     assert config.terminal.orientation == "landscape"
     assert config.data_dir == Path("/srv/kiosk")
     assert config.terminal.content == "/srv/content"
-    assert config.idle.model_dump() == {"timeout": 90, "elder_timeout": 150, "countdown": 20}
+    assert config.idle.model_dump() == {"timeout": 90, "elder_timeout": 150, "countdown": 20,
+                                         "elder_countdown": 30}
     assert config.speech.backend == "null" and config.speech.rate == 150.5
     assert config.terminal.language == "zh_CN" and config.terminal.fullscreen is True
     assert config.reads_aloud  # the robot profile always reads aloud

@@ -20,6 +20,8 @@ from sqlalchemy.orm import Session
 from protocol.queue import (
     Board,
     HallRef,
+    HelpAlert,
+    HelpRequest,
     QueueRefusal,
     ServicesReply,
     SkippedTicket,
@@ -34,7 +36,7 @@ from protocol.queue import (
 from protocol.text import RefusesNul
 from server.deps import MAX_ID, PathId, get_session
 from server.models import Hall, Terminal, User, Window
-from server.queue import actions, feed
+from server.queue import actions, feed, help_calls
 from server.queue.core import issue_ticket, keyed_ticket
 from server.queue.errors import QueueError
 from server.queue.models import Ticket
@@ -180,7 +182,41 @@ def terminal_events(request: Request, session: DbSession, terminal: SignedTermin
     return _events(request, session, hall, _after(after, last_event_id, session, hall))
 
 
+@router.post("/help", status_code=201, responses=REFUSED)
+def request_help(body: HelpRequest, session: DbSession, terminal: SignedTerminal) -> HelpAlert:
+    """呼叫工作人员: a visitor at this terminal asks for staff; the consoles show it live."""
+    try:
+        alert = help_calls.request_help(session, _hall_of(session, terminal), terminal, body.screen,
+                                  body.title)
+        session.commit()
+    except QueueError:
+        session.rollback()
+        raise
+    log.info("help requested at terminal %s on screen %s (alert %s)", terminal.id,
+             body.screen, alert.id)
+    return alert
+
+
+@router.get("/help/{request_id}", responses=REFUSED)
+def help_status(request_id: PathId, session: DbSession, terminal: SignedTerminal) -> HelpAlert:
+    """One of this terminal's calls for staff: acknowledged yet?"""
+    return help_calls.status(session, _hall_of(session, terminal), terminal, request_id)
+
+
 # -- staff --------------------------------------------------------------------------------
+
+
+@router.post("/help/{request_id}/acknowledge", responses=REFUSED)
+def acknowledge_help(request_id: PathId, session: DbSession, user: Staff) -> HelpAlert:
+    """已处理: a staff member is on the way to the visitor who called."""
+    try:
+        alert = help_calls.acknowledge(session, _hall_of(session, user), request_id, user)
+        session.commit()
+    except QueueError:
+        session.rollback()
+        raise
+    return alert
+
 
 
 def _window(session: Session, user: User, number: int) -> Window:
@@ -226,7 +262,8 @@ def staff_board_of(session: Session, user: User) -> StaffBoard:
                        for ticket in waiting_list(session, hall)],
            "no_shows": [SkippedTicket.model_validate(ticket)
                         for ticket in no_show_list(session, hall)],
-           "me": StaffMember(id=user.id, username=user.username, role=user.role)})
+           "me": StaffMember(id=user.id, username=user.username, role=user.role),
+           "help": help_calls.open_alerts(session, hall)})
 
 
 @router.get("/staff/events", response_class=StreamingResponse, responses={**EVENTS, **REFUSED})

@@ -58,8 +58,9 @@ def lock_window(session: Session, window_id: int) -> Window:
 
 def record(session: Session, ticket: Ticket | None, hall_id: int, kind: QueueEventKind,
            actor: str,
-           now: dt.datetime, window: Window | None = None, **detail: Any) -> None:
-    """Log kind for ticket, append it to the hall's feed and wake subscribers on commit."""
+           now: dt.datetime, window: Window | None = None, **detail: Any) -> QueueEvent:
+    """Log kind for ticket, append it to the hall's feed and wake subscribers on commit;
+    the feed row (its id is set once flushed)."""
     if ticket is not None:
         session.add(TicketEvent(ticket_id=ticket.id, kind=kind, at=now, actor=actor,
                                 window_id=window.id if window else None, detail=detail))
@@ -68,11 +69,13 @@ def record(session: Session, ticket: Ticket | None, hall_id: int, kind: QueueEve
         payload["ticket"] = ticket.id
     if window is not None:
         payload["window"] = window.number
-    session.add(QueueEvent(hall_id=hall_id, kind=kind, payload=payload, created_at=now))
+    row = QueueEvent(hall_id=hall_id, kind=kind, payload=payload, created_at=now)
+    session.add(row)
     if session.get_bind().dialect.name == "postgresql":  # delivered at commit, to every process
         session.execute(text("SELECT pg_notify(:channel, :hall)"),
                         {"channel": NOTIFY_CHANNEL, "hall": str(hall_id)})
     session.info.setdefault(WAKE_KEY, set()).add(hall_id)
+    return row
 
 
 def _next_seq(session: Session, service_id: int, day: str) -> int:

@@ -35,6 +35,7 @@ MESSAGES: dict[str, tuple[int, str, str]] = {
     "bad_visitor": (422, "登记信息不完整或格式不对。", "The visitor registration is incomplete "
                     "or malformed."),
     "no_hall": (403, "您的账号未关联大厅。", "Your account belongs to no hall."),
+    "unknown_help": (404, "没有这条求助。", "No such call for help."),
 }
 
 

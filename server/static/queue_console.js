@@ -13,7 +13,8 @@
   // Feed entries are named by what happened; an EventSource only hears names it listens to.
   // protocol.enums.QueueEventKind (past tense), except notices_changed: the console shows none
   const EVENT_KINDS = ["issued", "called", "recalled", "resumed", "started", "finished", "no_show",
-                       "no_show_undone", "held", "transferred", "registered", "window_changed", "day_closed"];
+                       "no_show_undone", "held", "transferred", "registered", "window_changed", "day_closed",
+                       "help_requested", "help_acknowledged"];
   const REFRESH_DEBOUNCE_MS = 100;
   const SAFETY_REFRESH_MS = 30000;  // wait estimates age, and a feed kind may be new to us
   const RETRY_REFUSED_MS = 5000;
@@ -258,8 +259,32 @@
   }
 
   function render() {
+    renderHelp();
     if (MODE === "hall") renderHall();
     else renderConsole();
+  }
+
+  // -- 呼叫工作人员: visitors waiting for staff, on both pages ----------------------------
+
+  function renderHelp() {
+    const list = byId("help-alerts");
+    const alerts = board.help || [];
+    list.hidden = alerts.length === 0;
+    list.replaceChildren(...alerts.map((alert) => h("li", {class: "help-alert",
+                                                          dataset: {alert: alert.id}},
+      h("p", {class: "help-text"}, `${alert.terminal}有访客需要帮助`),
+      h("p", {class: "help-meta"},
+        `所在页面：${alert.title || alert.screen} · ${clock(alert.at)} 呼叫`),
+      h("button", {type: "button", class: "button good",
+                   onclick: () => acknowledgeHelp(alert)}, "已处理"))));
+  }
+
+  async function acknowledgeHelp(alert) {
+    const done = await post(`/help/${alert.id}/acknowledge`);
+    if (done === null) return;
+    board.help = (board.help || []).filter((item) => item.id !== alert.id);
+    renderHelp();
+    scheduleRefresh();
   }
 
   // -- the hall view (supervisor) ------------------------------------------------------

@@ -138,7 +138,11 @@ def test_the_pad_wakes_on_finish_and_the_rating_reaches_the_server(
     sent = requests.post(comment_url, data={"comment": "叫号后等了很久没人"}, timeout=10)
     assert sent.status_code == 200 and "已附在您的评价（不满意）上" in sent.text
     assert server_rows(pad, Rating)[0].comment == "叫号后等了很久没人"
-    assert ui.wait_until(lambda: ui.app.nav.current == "rater", 10)  # back by itself
+    # The comment code stays 30 s (not thanks_seconds) so a phone can be taken out; 完成
+    # goes back at once.
+    assert ui.app.nav.current == "feedback_done" and ui.screen.remaining >= 25
+    ui.tap(ui.screen.done_text)
+    assert ui.wait_until(lambda: ui.app.nav.current == "rater", 10)
 
     # Rating is voluntary: the next visitor skips, nothing is stored.
     second = finish_one(pad)
@@ -157,6 +161,7 @@ def test_the_pad_wakes_on_finish_and_the_rating_reaches_the_server(
     assert len(server_rows(pad, FollowUp)) == 1
 
     # Another window's 办结 does not wake this pad.
+    ui.tap(ui.screen.done_text)
     assert ui.wait_until(lambda: ui.app.nav.current == "rater", 10)
     finish_one(pad, window=2)
     time.sleep(1.5)
