@@ -31,6 +31,7 @@ from protocol.queue import (
     WaitingTicket,
     WindowReply,
 )
+from protocol.phone import PHONE_MAX_INPUT
 from protocol.text import RefusesNul
 from server.deps import MAX_ID, PathId, get_session
 from server.models import Hall, Terminal, User, Window
@@ -86,7 +87,7 @@ class Visitor(_Body):
     """服务台账 fields recorded for the ticket."""
 
     name: str = Field("", max_length=40)
-    phone: str = Field("", max_length=20)
+    phone: str = Field("", max_length=PHONE_MAX_INPUT)  # as typed; normalised on arrival
     matter: str = Field(min_length=1, max_length=200)
     process: str = Field("", max_length=1000)
     result: str = Field("", max_length=500)
