@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from protocol.phone import PHONE_MAX_INPUT
 from protocol.queue import (
     Board,
     HallRef,
@@ -31,7 +32,6 @@ from protocol.queue import (
     WaitingTicket,
     WindowReply,
 )
-from protocol.phone import PHONE_MAX_INPUT
 from protocol.text import RefusesNul
 from server.deps import MAX_ID, PathId, get_session
 from server.models import Hall, Terminal, User, Window

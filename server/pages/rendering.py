@@ -41,7 +41,14 @@ NOTICE_COOKIE = "hallkiosk_notice"  # what the last action did, shown once after
 NOTICES = {"accepted": "终端已接入。", "rejected": "已拒绝该注册请求。", "revoked": "终端已吊销。",
            "command": "指令已加入队列，终端下次心跳时领取。",
            "staff_saved": "公示信息已保存，窗口评价器稍后显示。",
-           "photo_saved": "照片已更新，窗口评价器稍后显示。", "photo_removed": "照片已删除。"}
+           "photo_saved": "照片已更新，窗口评价器稍后显示。", "photo_removed": "照片已删除。",
+           "account_created": "账号已创建。 Account created.",
+           "password_reset": "密码已重置，该账号的登录已全部退出。 "
+                             "Password reset; signed out everywhere.",
+           "account_deactivated": "账号已停用。 Account deactivated.",
+           "account_activated": "账号已启用。 Account activated.",
+           "password_changed": "密码已修改，其他设备上的登录已退出。 "
+                               "Password changed; other sessions ended."}
 
 # One product name per role (page title suffix, brand, English): the same name on every page
 # a person uses, and a neutral one on the sign-in page everyone shares.
@@ -86,7 +93,8 @@ def redirect_with_notice(request: Request, url: str, notice: str) -> RedirectRes
     return response
 
 
-def error_page(request: Request, status: int, text: str = "", text_en: str = "") -> HTMLResponse:
+def error_page(request: Request, status: int, text: str = "",
+               text_en: str = "") -> HTMLResponse:
     """An error page for status (400, 403, 404, 410 or 413) in Chinese and English: in the
     visitor frame on visitor pages, in the console frame elsewhere."""
     status = status if status in ERRORS else 400
