@@ -65,7 +65,8 @@ templates.env.filters.update(local_time=fleet_queries.local_time,
                              payload_text=fleet_queries.payload_text,
                              result_text=fleet_queries.result_text)
 templates.env.globals.update(
-    ROLES=ROLES, PRODUCTS=PRODUCTS, PROFILES=fleet_actions.PROFILES, COMMAND_KINDS=fleet_actions.COMMAND_KINDS,
+    ROLES=ROLES, PRODUCTS=PRODUCTS, PROFILES=fleet_actions.PROFILES,
+    COMMAND_KINDS=fleet_actions.COMMAND_KINDS,
     COMMAND_STATES=fleet_queries.COMMAND_STATES, LOG_LEVELS=fleet_actions.LOG_LEVELS,
     HALL_LEVELS=fleet_actions.HALL_LEVELS,
     ALERT_KINDS={"printer": "打印机", "disk": "磁盘", "sync": "内容同步", "offline": "离线"})
