@@ -299,3 +299,51 @@ def test_complaint_counter_warns_when_a_paste_is_cut(queue_site: QueueSite,
     }""")
     expect(counter).to_contain_text("已输入 1000 / 1000 字，超出的部分没有粘贴进来")
     shoot(tab, "complaint-counter-390")
+
+
+def test_finishing_asks_about_an_unsaved_ledger_and_the_hall_shows_names(
+        queue_site: QueueSite, new_tab: NewTab) -> None:
+    from tests.web.test_queue_console import issue, open_window, ticket_row
+
+    with queue_site.server.app.state.database.sessions() as session:
+        session.query(User).filter_by(username=queue_site.staff[1]).one().full_name = "王窗口"
+        session.commit()
+    issue(queue_site), issue(queue_site)
+    staff = new_tab(*LAPTOP)
+    open_window(staff, queue_site)
+    supervisor = new_tab(*LAPTOP)
+    sign_in(supervisor, queue_site.server.url, *queue_site.supervisor)
+    supervisor.goto(queue_site.server.url + "/queue/hall")
+    expect(supervisor.locator('tr[data-window="1"]')).to_contain_text("王窗口")
+    expect(supervisor.locator('tr[data-window="1"]')).not_to_contain_text(queue_site.staff[1])
+
+    finish = staff.get_by_role("button", name=re.compile("^办结"))
+    staff.get_by_role("button", name=re.compile("^叫号")).first.click()
+    expect(staff.locator("#current-number")).to_have_text("A001")
+    staff.get_by_text("服务台账登记").click()
+    ledger = staff.locator("#ledger-form")
+    ledger.get_by_label("来访人姓名").fill("王某")
+    ledger.get_by_label("联系方式").fill("+86 138 1234 5678")
+    ledger.get_by_label("来访事项").fill("劳动争议咨询")
+    finish.click()
+    ask = staff.get_by_role("dialog", name="台账尚未保存")
+    expect(ask).to_be_visible()
+    shoot(staff, "ledger-unsaved-1366")
+    ask.get_by_role("button", name="取消").click()
+    expect(ask).to_be_hidden()
+    assert ticket_row(queue_site, "A001")["state"] == "called"  # nothing finished
+    finish.click()
+    ask.get_by_role("button", name="保存并办结").click()
+    expect(staff.locator("#current-number")).to_have_text("—")
+    row = ticket_row(queue_site, "A001")
+    assert row["state"] == "finished"
+    assert (row["visitor"]["name"], row["visitor"]["phone"]) == ("王某", "13812345678")
+
+    staff.get_by_role("button", name=re.compile("^叫号")).first.click()
+    expect(staff.locator("#current-number")).to_have_text("A002")
+    expect(ledger.get_by_label("来访事项")).to_have_value("")  # a blank form for A002
+    ledger.get_by_label("来访事项").fill("咨询后离开")
+    finish.click()
+    ask.get_by_role("button", name="不保存办结").click()
+    expect(staff.locator("#current-number")).to_have_text("—")
+    assert ticket_row(queue_site, "A002")["visitor"] == {}  # dropped on purpose
