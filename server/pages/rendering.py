@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from server.fleet import actions as fleet_actions
 from server.fleet import queries as fleet_queries
 from server.models import User
-from server.security import ROLES
+from server.security import ROLES, read_session
 
 SERVER_DIR = Path(__file__).resolve().parent.parent  # server/, where templates and static live
 # status: (title, title in English, text, text in English)
@@ -102,9 +102,25 @@ def error_page(request: Request, status: int, text: str = "",
     title, title_en, default, default_en = ERRORS[status]
     if request.url.path.startswith(VISITOR_PATHS):
         return visitor_error_page(request, status, text, text_en)
-    return render(request, "error.html", None, status, title=title, title_en=title_en,
+    return render(request, "error.html", _signed_in(request), status, title=title,
+                  title_en=title_en,
                   text=text or default, text_en=text_en if text else default_en,
                   code=status)
+
+
+def _signed_in(request: Request) -> User | None:
+    # The person on an error page, so it keeps their own menu and product name; read
+    # without the request's dependencies, which may be what failed.
+    data = read_session(request, request.app.state.settings)
+    if data is None:
+        return None
+    with request.app.state.database.sessions() as session:
+        user = session.get(User, data.user_id)
+        if user is None or not user.active or user.session_version != data.version:
+            return None
+        session.expunge(user)
+    request.state.csrf_token = data.csrf_token
+    return user
 
 
 def visitor_error_page(request: Request, status: int, text: str = "", text_en: str = "",

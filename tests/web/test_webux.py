@@ -152,6 +152,8 @@ def test_unknown_and_expired_addresses_answer_friendly_pages(
     assert answer is not None and answer.status == 404
     expect(tab.get_by_role("heading", name=re.compile("^页面不存在"))).to_be_visible()
     expect(tab.get_by_role("link", name=re.compile("^返回首页"))).to_be_visible()
+    expect(tab.locator(".brand")).to_contain_text("终端运维")  # still their own console
+    expect(tab.locator(".account .who")).to_contain_text(IT_ADMIN[0])
     shoot(tab, f"staff-404-{width}")
 
     api = requests.get(url + "/api/v1/no-such-thing", headers={"Accept": "text/html"},
