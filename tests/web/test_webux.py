@@ -354,3 +354,24 @@ def test_finishing_asks_about_an_unsaved_ledger_and_the_hall_shows_names(
     ask.get_by_role("button", name="不保存办结").click()
     expect(staff.locator("#current-number")).to_have_text("—")
     assert ticket_row(queue_site, "A002")["visitor"] == {}  # dropped on purpose
+
+
+@SIZES
+def test_every_console_page_fits_the_screen(queue_site: QueueSite, new_tab: NewTab,
+                                            size: tuple[int, int]) -> None:
+    width, height = size
+    people = {"supervisor": queue_site.supervisor, "it": IT_ADMIN}
+    for who, (username, password) in people.items():
+        tab = new_tab(width, height, mobile=width < 500)
+        sign_in(tab, queue_site.server.url, username, password)
+        links = tab.locator("#main-nav nav a")  # hidden behind the menu on a phone
+        targets = [links.nth(i).get_attribute("href") for i in range(links.count())]
+        assert len(targets) >= 5
+        for target in [*targets, "/account/password"]:
+            assert target is not None
+            tab.goto(queue_site.server.url + target)
+            expect(tab.locator("main")).to_be_visible()
+            scroll = tab.evaluate("document.documentElement.scrollWidth")
+            assert scroll <= width, f"{target} scrolls sideways at {width} px ({scroll} px)"
+            name = target.strip("/").replace("/", "-") or "home"
+            shoot(tab, f"{who}-{name}-{width}")
