@@ -14,6 +14,7 @@ from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from server.db import Database
 from server.fleet import actions as fleet_actions
 from server.fleet import queries as fleet_queries
 from server.models import User
@@ -114,7 +115,8 @@ def _signed_in(request: Request) -> User | None:
     data = read_session(request, request.app.state.settings)
     if data is None:
         return None
-    with request.app.state.database.sessions() as session:
+    database: Database = request.app.state.database
+    with database.sessions() as session:
         user = session.get(User, data.user_id)
         if user is None or not user.active or user.session_version != data.version:
             return None
