@@ -45,3 +45,21 @@ def test_the_ledger_stores_one_form_of_the_number(session: Session) -> None:
         assert error.code == "bad_visitor" and error.detail == "phone"
     else:
         raise AssertionError("a short number was stored")
+
+
+def test_complaints_store_the_same_form_as_the_ledger(session: Session) -> None:
+    from server.ratings.complaints import ComplaintError, submit
+
+    hall = create_hall(session, "PH-01", "号码测试中心")
+    complaint, _ = submit(session, hall, category="waiting", phone="0086 138-1234-5678",
+                          content="等了很久", source="online")
+    assert complaint.phone == "13812345678"
+    landline, _ = submit(session, hall, category="waiting", phone="+86 931 123 4567",
+                         content="电话打不通", source="online")
+    assert landline.phone == "0931-1234567"
+    try:
+        submit(session, hall, category="waiting", phone="138", content="", source="online")
+    except ComplaintError as error:
+        assert error.code == "bad_phone" and "区号" in error.message
+    else:
+        raise AssertionError("a three-digit number was stored")
