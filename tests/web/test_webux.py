@@ -187,6 +187,9 @@ def test_it_manages_accounts_and_sessions_end(live_server: LiveServer, new_tab: 
     shoot(it, "it-accounts-1366")
 
     staff = new_tab(*PHONE, mobile=True)
+    staff.goto(url + "/login")
+    expect(staff).to_have_title("登录 · 公共法律服务")  # one neutral name for everyone
+    expect(staff.locator("body")).not_to_contain_text("终端运维")
     sign_in(staff, url, "wang.window", "window-pass-1")
     expect(staff).to_have_title(re.compile("窗口服务$"))  # not the fleet console's name
     staff.goto(url + "/accounts")
