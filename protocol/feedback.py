@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import AwareDatetime, ConfigDict, Field, field_validator
 
+from protocol.phone import PHONE_MAX_INPUT
 from protocol.privacy import MAX_QUESTION, normalise_question
 from protocol.queue import Reply
 from protocol.text import RefusesNul
@@ -59,7 +60,7 @@ class ComplaintItem(_Payload):
     """An outbox item of kind "complaint": a category and an optional call-back number."""
 
     category: str = Field("", max_length=20)
-    phone: str = Field("", max_length=20)
+    phone: str = Field("", max_length=PHONE_MAX_INPUT)  # as typed; normalised on arrival
     content: str = ""
     at: AwareDatetime | None = None  # when the visitor submitted it
 

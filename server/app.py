@@ -9,8 +9,10 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from server import log_redaction
 from server.body_limit import BodyLimitMiddleware, form_limits
@@ -19,6 +21,7 @@ from server.deps import refuse_nul
 from server.errors import ServiceError
 from server.headers import SecurityHeadersMiddleware
 from server.pages import api_docs
+from server.pages.rendering import error_page, visitor_error_page, wants_page
 from server.queue import models as queue_models  # noqa: F401  (registers the tables)
 from server.queue.core import install_hooks
 from server.queue.feed import Broker
@@ -28,6 +31,7 @@ from server.ratings.calendar import seed_calendar
 from server.ratings.export_worker import ExportWorker
 from server.ratings.rules import RatingReasons
 from server.routes import ROUTERS
+from server.security import SESSION_COOKIE
 from server.settings import ServerSettings
 
 log = logging.getLogger(__name__)
@@ -74,6 +78,17 @@ def create_app(settings: ServerSettings, *, migrate: bool = True) -> FastAPI:
         app.include_router(router, prefix=prefix, dependencies=[Depends(refuse_nul)])
     if production:
         app.include_router(api_docs.router)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        # An unknown URL (or a refusal outside the pages' own handling): a page for browsers,
+        # in the visitor frame unless someone is signed in; JSON for the API and programs.
+        if exc.status_code in (404, 405, 410) and wants_page(request):
+            status = 404 if exc.status_code == 405 else exc.status_code
+            if SESSION_COOKIE in request.cookies:
+                return error_page(request, status)
+            return visitor_error_page(request, status)
+        return await http_exception_handler(request, exc)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from server.api import auth, content, devices, followups, health, phone, queue, ratings
+from server.pages import accounts, console, dashboard
 from server.pages import comments as comment_pages
-from server.pages import console, dashboard
 from server.pages import content as content_pages
 from server.pages import followups as followup_pages
 from server.pages import phone as phone_page
@@ -33,5 +33,6 @@ ROUTERS: tuple[tuple[APIRouter, str], ...] = (
     (staff_pages.router, ""),
     (dashboard.router, ""),
     (content_pages.router, ""),
+    (accounts.router, ""),
     (console.router, ""),
 )

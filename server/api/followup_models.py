@@ -148,9 +148,13 @@ class MyRating(RatingDetail):
 
 
 class MyRatings(ConsoleReply):
-    """GET /api/v1/followups/my-ratings."""
+    """GET /api/v1/followups/my-ratings: one page of them, and how many in all."""
 
     ratings: list[MyRating]
+    total: int = 0
+    bad_total: int = 0
+    page: int = 1
+    page_size: int = 50
 
 
 class CalendarDay(ConsoleReply):

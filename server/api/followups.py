@@ -153,9 +153,14 @@ def list_followups(session: DbSession, user: Handler,
 
 
 @router.get("/followups/my-ratings")
-def my_ratings(session: DbSession, user: Handler) -> MyRatings:
-    """Ratings bound to the signed-in staff member, with the appeal state of bad ones."""
-    return MyRatings.model_validate({"ratings": views.my_ratings(session, user)})
+def my_ratings(session: DbSession, user: Handler,
+               page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+               bad: Annotated[bool, Query()] = False) -> MyRatings:
+    """One page of the ratings bound to the signed-in staff member (bad: only 差评), with
+    the appeal state of bad ones."""
+    ratings, total, bad_total = views.my_ratings(session, user, page, bad)
+    return MyRatings.model_validate({"ratings": ratings, "total": total, "bad_total": bad_total,
+                                     "page": page, "page_size": views.PAGE_SIZE})
 
 
 @router.get("/followups/{item_id}", response_model=ItemView, responses=REFUSED)

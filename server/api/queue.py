@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from protocol.phone import PHONE_MAX_INPUT
 from protocol.queue import (
     Board,
     HallRef,
@@ -88,7 +89,7 @@ class Visitor(_Body):
     """服务台账 fields recorded for the ticket."""
 
     name: str = Field("", max_length=40)
-    phone: str = Field("", max_length=20)
+    phone: str = Field("", max_length=PHONE_MAX_INPUT)  # as typed; normalised on arrival
     matter: str = Field(min_length=1, max_length=200)
     process: str = Field("", max_length=1000)
     result: str = Field("", max_length=500)

@@ -11,7 +11,7 @@ import datetime as dt
 import secrets
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -133,15 +133,18 @@ def followup_step(request: Request, item_id: PathId, step: str, session: DbSessi
 
 
 def _mine(request: Request, session: Session, user: User, *, error: str = "", status: int = 200,
-          form: dict[str, str] | None = None, done: str = "") -> Response:
+          form: dict[str, str] | None = None, done: str = "", page: int = 1,
+          bad_only: bool = False) -> Response:
     _in_hall(user)
-    ratings = views.my_ratings(session, user)
+    ratings, total, bad_total = views.my_ratings(session, user, page, bad_only)
+    shown = bad_total if bad_only else total
     form = form or {}
     appealable = {str(r["follow_up"]["id"]) for r in ratings
                   if r["follow_up"] and r["follow_up"]["can_appeal"]}
     context: dict[str, Any] = {"ratings": ratings, "assigned": views.assigned_to(session, user),
                                "form": form, "error": error, "nav": "mine",
-                               "bad_total": sum(1 for r in ratings if r["follow_up"]),
+                               "total": total, "bad_total": bad_total, "bad_only": bad_only,
+                               "page": page, "pages": max(1, -(-shown // views.PAGE_SIZE)),
                                # typed for an appeal no longer possible: shown, not lost
                                "unsaved": form.get("text", "").strip()
                                if form.get("item_id") not in appealable else ""}
@@ -151,10 +154,12 @@ def _mine(request: Request, session: Session, user: User, *, error: str = "", st
 
 
 @router.get("/my-ratings")
-def my_ratings_page(request: Request, session: DbSession, user: Handler,
-                    done: str = "") -> Response:
-    """我的评价: the ratings bound to me, an 申诉 form on bad ones, items assigned to me."""
-    return _mine(request, session, user, done=DONE.get(done, ""))
+def my_ratings_page(request: Request, session: DbSession, user: Handler, done: str = "",
+                    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+                    bad: Annotated[bool, Query()] = False) -> Response:
+    """我的评价: the ratings bound to me a page at a time (bad: 差评 only), an 申诉 form on
+    bad ones, items assigned to me."""
+    return _mine(request, session, user, done=DONE.get(done, ""), page=page, bad_only=bad)
 
 
 @router.post("/my-ratings/{item_id}/appeal")

@@ -33,7 +33,8 @@ def phone_page(request: Request, token: str, session: DbSession) -> HTMLResponse
     """The ticket page (mobile layout, Chinese)."""
     ticket = ticket_by_token(session, token)
     if ticket is None:
-        return error_page(request, 404, "没有找到这张号票。请核对二维码，或到服务台咨询。")
+        return error_page(request, 404, "没有找到这张号票。请核对二维码，或到服务台咨询。",
+                          "No ticket has this address; check the QR code or ask at the desk.")
     hall = session.get(Hall, ticket.hall_id)
     status = phone_status(request.app.state.database, ticket.id)
     response = templates.TemplateResponse(

@@ -9,13 +9,13 @@ same ticket: the second gets ``wrong_state``.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from protocol.enums import QueueEventKind
+from protocol.phone import PHONE_MAX_INPUT, normalize_phone
 from server.models import Service, User, Window, WindowService, as_utc, utcnow
 from server.queue.core import begin_write, close_past_days, find_service, lock_window, record
 from server.queue.errors import QueueError
@@ -28,7 +28,6 @@ PAUSE_REASON_MAX = 100
 ACTION_KINDS = {"start": QueueEventKind.STARTED, "finish": QueueEventKind.FINISHED,
                 "no_show": QueueEventKind.NO_SHOW, "hold": QueueEventKind.HELD}
 UNDO_NO_SHOW = dt.timedelta(seconds=15)  # the console offers 10 s; the rest covers the network
-PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")  # mobile or landline with area code
 
 
 def _actor(user: User) -> str:
@@ -261,10 +260,13 @@ def register_visitor(session: Session, window_id: int, user: User, ticket_id: in
     ticket = _ticket(session, window, ticket_id, (*AT_WINDOW, "held", "finished"))
     unknown = set(fields) - set(VISITOR_FIELDS)
     cleaned = {key: str(value).strip() for key, value in fields.items()}
-    too_long = [key for key, value in cleaned.items() if len(value) > VISITOR_FIELDS.get(key, 0)]
-    bad = unknown | set(too_long)
-    if cleaned.get("phone") and not PHONE.match(cleaned["phone"]):
-        bad.add("phone")
+    bad = set(unknown)
+    if "phone" in cleaned:  # stored in one form however it was typed (protocol/phone.py)
+        phone = normalize_phone(cleaned["phone"][:PHONE_MAX_INPUT + 1])
+        if phone is None:
+            bad.add("phone")
+        cleaned["phone"] = phone or ""
+    bad |= {key for key, value in cleaned.items() if len(value) > VISITOR_FIELDS.get(key, 0)}
     if bad or not cleaned.get("matter"):
         raise QueueError("bad_visitor", ", ".join(sorted(bad)) or "matter")
     cleaned.update(staff=user.username, recorded_at=now.isoformat())

@@ -9,8 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from protocol.phone import PHONE_MAX_INPUT, PHONE_MESSAGE_EN, PHONE_MESSAGE_ZH, normalize_phone
 from server.models import Hall, utcnow
-from server.queue.actions import PHONE  # the 服务台账's check: mobile or landline
 from server.ratings.followup import open_for_complaint
 from server.ratings.models import Complaint
 from server.ratings.rules import DEFAULT_FOLLOW_UP_DAYS, KEY, CodedError
@@ -34,8 +34,7 @@ class ComplaintError(CodedError):
 
     MESSAGES = {
         "bad_category": (422, "请选择投诉建议的类别。", "Choose a category."),
-        "bad_phone": (422, "请输入正确的手机号码或带区号的固定电话。",
-                      "Give a mobile number or a landline with its area code."),
+        "bad_phone": (422, PHONE_MESSAGE_ZH, PHONE_MESSAGE_EN),
         "content_too_long": (422, f"内容不能超过{CONTENT_MAX}个字。",
                              f"The text has at most {CONTENT_MAX} characters."),
         "bad_source": (422, "来源无效。", "Unknown source."),
@@ -66,11 +65,12 @@ def submit(session: Session, hall: Hall, *, category: str, phone: str = "", cont
         existing = _keyed(session, hall, source, terminal_id, idempotency_key)
         if existing is not None:
             return existing, False
-    phone, content = phone.strip().replace(" ", ""), content.strip()
+    normalized, content = normalize_phone(phone[:PHONE_MAX_INPUT + 1]), content.strip()
     if category not in CATEGORIES:
         raise ComplaintError("bad_category")
-    if phone and not PHONE.match(phone):
+    if normalized is None:  # the same rule as the 服务台账's (protocol/phone.py)
         raise ComplaintError("bad_phone")
+    phone = normalized
     if len(content) > CONTENT_MAX:
         raise ComplaintError("content_too_long")
     if source not in SOURCES:

@@ -171,13 +171,28 @@ def _complaint_view(complaint: Complaint, user: User) -> dict[str, Any]:
             "source": complaint.source, "created_at": _iso(complaint.created_at)}
 
 
+ACTORS = {"system": "系统", "visitor": "群众"}  # actors that are no account
+
+
+def actor_names(session: Session, actors: set[str]) -> dict[str, str]:
+    """Who did a step, as people know them: the account's full name (its username when it
+    has none) for each actor (a username, or ``user:<username>`` as queue events write)."""
+    usernames = {actor.removeprefix("user:") for actor in actors if actor not in ACTORS}
+    names = {user.username: user.full_name or user.username for user in session.scalars(
+        select(User).where(User.username.in_(usernames)))} if usernames else {}
+    return {actor: ACTORS.get(actor) or names.get(actor.removeprefix("user:"), actor)
+            for actor in actors}
+
+
 def events(session: Session, item: FollowUp) -> list[dict[str, Any]]:
-    """The audit trail, oldest first."""
-    rows = session.scalars(select(FollowUpEvent).where(FollowUpEvent.follow_up_id == item.id)
-                           .order_by(FollowUpEvent.at, FollowUpEvent.id))
+    """The audit trail, oldest first, with each actor's name."""
+    rows = list(session.scalars(select(FollowUpEvent)
+                                .where(FollowUpEvent.follow_up_id == item.id)
+                                .order_by(FollowUpEvent.at, FollowUpEvent.id)))
+    names = actor_names(session, {event.actor for event in rows})
     return [{"kind": event.kind, "kind_name": EVENTS.get(event.kind, event.kind),
-             "at": _iso(event.at), "actor": event.actor, "note": event.note,
-             "detail": dict(event.detail)} for event in rows]
+             "at": _iso(event.at), "actor": event.actor, "actor_name": names[event.actor],
+             "note": event.note, "detail": dict(event.detail)} for event in rows]
 
 
 def item_view(session: Session, item: FollowUp, user: User,
@@ -211,12 +226,21 @@ def handlers(session: Session, item: FollowUp) -> list[dict[str, Any]]:
             if not (item.kind == "rating" and user.id == item.staff_id)]
 
 
-def my_ratings(session: Session, user: User, limit: int = 200) -> list[dict[str, Any]]:
-    """Ratings bound to user, newest first, each with its follow-up's state if bad."""
+def my_ratings(session: Session, user: User, page: int = 1, bad_only: bool = False
+               ) -> tuple[list[dict[str, Any]], int, int]:
+    """One page (PAGE_SIZE) of the ratings bound to user, newest first, each with its
+    follow-up's state if bad; with how many there are in all and how many are bad."""
+    mine = Rating.staff_id == user.id
+    bad = FollowUp.id.is_not(None)
+    joined = select(Rating, FollowUp).outerjoin(FollowUp, FollowUp.rating_id == Rating.id)
+    counted = select(func.count()).select_from(Rating).outerjoin(
+        FollowUp, FollowUp.rating_id == Rating.id).where(mine)
+    total = session.scalar(counted) or 0
+    bad_total = session.scalar(counted.where(bad)) or 0
+    query = joined.where(mine, bad) if bad_only else joined.where(mine)
     rows = session.execute(
-        select(Rating, FollowUp).outerjoin(FollowUp, FollowUp.rating_id == Rating.id)
-        .where(Rating.staff_id == user.id).order_by(Rating.created_at.desc(), Rating.id.desc())
-        .limit(limit))
+        query.order_by(Rating.created_at.desc(), Rating.id.desc())
+        .offset((max(page, 1) - 1) * PAGE_SIZE).limit(PAGE_SIZE))
     result = []
     for rating, item in rows:
         view = _rating_view(session, rating)
@@ -226,7 +250,7 @@ def my_ratings(session: Session, user: User, limit: int = 200) -> list[dict[str,
             "appeal_decision_name": DECISIONS.get(item.appeal_decision, ""),
             "can_appeal": "appeal" in allowed_steps(item, user)}
         result.append(view)
-    return result
+    return result, total, bad_total
 
 
 def assigned_to(session: Session, user: User) -> list[dict[str, Any]]:

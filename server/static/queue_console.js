@@ -306,7 +306,7 @@
         h("td", {class: "window-number"}, `${win.number} 号`),
         h("td", {}, win.name),
         h("td", {class: "window-state"}, statePill(win)),
-        h("td", {}, win.staff || h("span", {class: "muted"}, "—")),
+        h("td", {}, win.staff_name || win.staff || h("span", {class: "muted"}, "—")),
         h("td", {class: "window-current"}, ticket
           ? [h("strong", {class: "current-number-small"}, ticket.number), " ",
              h("span", {class: "muted small"}, STATE_WORDS[ticket.state] || ticket.state),
@@ -342,6 +342,7 @@
   let busy = false;
   let lastFinished = null;  // {id, number, window}: the ledger may still be filled in for it
   let ledgerTicketId = null;
+  let ledgerDirty = false;  // typed into the 台账 since it was last saved or cleared
 
   const mine = (win) => Boolean(win) && win.staff === board.me.username && win.state !== "closed";
   const selectedWindow = () => {
@@ -377,7 +378,7 @@
       return h("li", {class: "window-card", dataset: {window: win.number}},
         h("h3", {}, `${win.number} 号窗口`, h("small", {}, win.name)),
         h("p", {class: "muted small"}, `办理：${win.services.map(serviceName).join("、")}`),
-        h("p", {}, statePill(win), win.staff ? h("span", {class: "muted small"}, win.staff) : null),
+        h("p", {}, statePill(win), win.staff ? h("span", {class: "muted small"}, win.staff_name || win.staff) : null),
         h("button", {type: "button", class: own ? "button" : "button primary",
                      disabled: taken || busy, onclick: () => chooseWindow(win)}, label));
     }));
@@ -475,6 +476,7 @@
       form.reset();
       for (const field of form.elements) field.removeAttribute("aria-invalid");
       ledgerTicketId = target ? target.id : null;
+      ledgerDirty = false;
     }
     for (const field of form.elements) field.disabled = !target || busy;
     byId("ledger-target").textContent = !target ? "当前没有可登记的号码"
@@ -577,6 +579,7 @@
       const result = await act(win.number, `/tickets/${ticket.id}/no_show`);
       if (result) offerUndo(win, result);
     } else if (action in DONE_WORDS) {
+      if (action === "finish" && !(await ledgerSettled(ticket))) return;
       const result = await act(win.number, `/tickets/${ticket.id}/${action}`);
       if (result && action === "finish") {
         lastFinished = {id: result.id, number: result.number, window: win.number};
@@ -654,10 +657,25 @@
     if (result) form.closest("dialog").close();
   }
 
+  // Before 办结: an unsaved 台账 entry for this ticket is saved, dropped on purpose, or the
+  // finish is cancelled. Whether to go on finishing.
+  function ledgerSettled(ticket) {
+    if (!ledgerDirty || ledgerTicketId !== ticket.id) return Promise.resolve(true);
+    const dialog = byId("ledger-dialog");
+    return new Promise((resolve) => {
+      dialog.addEventListener("close", async () => {
+        if (dialog.returnValue === "save") resolve(Boolean(await submitLedger(byId("ledger-form"))));
+        else resolve(dialog.returnValue === "discard");
+      }, {once: true});
+      dialog.returnValue = "cancel";  // Esc closes it as 取消
+      dialog.showModal();
+    });
+  }
+
   async function submitLedger(form) {
     const win = selectedWindow();
     const ticketId = ledgerTicketId;
-    if (!win || !ticketId) return;
+    if (!win || !ticketId) return null;
     const body = {};
     for (const [key, value] of new FormData(form)) body[key] = String(value).trim();
     const result = await act(win.number, `/tickets/${ticketId}/visitor`, body);
@@ -667,7 +685,11 @@
     for (const field of form.elements) {
       if (field.name) field.setAttribute("aria-invalid", String(bad.includes(field.name)));
     }
-    if (result) showDone(`${result.number} 的服务台账已保存。`);
+    if (result) {
+      ledgerDirty = false;
+      showDone(`${result.number} 的服务台账已保存。`);
+    }
+    return result;
   }
 
   // -- keyboard ------------------------------------------------------------------------
@@ -714,6 +736,7 @@
         input.focus();
       });
     }
+    byId("ledger-form").addEventListener("input", () => { ledgerDirty = true; });
     byId("ledger-form").addEventListener("submit", (event) => {
       event.preventDefault();
       submitLedger(event.target);

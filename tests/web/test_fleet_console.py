@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -188,7 +189,7 @@ def test_create_a_token_and_enrol_with_it(page: Page, live_server: LiveServer) -
     page.goto(live_server.url + "/fleet/pending")
     shoot(page, "09-pending-empty")
     page.goto(live_server.url + "/fleet/terminals/999")
-    expect(page.get_by_role("heading", name="未找到")).to_be_visible()
+    expect(page.get_by_role("heading", name=re.compile("^页面不存在"))).to_be_visible()
     shoot(page, "10-not-found")
     page.goto(live_server.url + "/logout")
     page.locator("main").get_by_role("button", name="退出登录").click()
