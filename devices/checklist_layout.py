@@ -84,9 +84,8 @@ def render_checklist(checklist: ChecklistPrint, width_dots: int, font_path: str,
         if index == len(lines) - 1:
             rows.append((ticket_qr(checklist.url, width_dots), "", 0))
         font = _font(font_path, font_index, round(SIZES[kind] * scale))
-        indent = round(font.getlength(TICK_BOX + " ")) if kind == "item" else 0
-        for position, part in enumerate(break_lines(text, font.getlength, usable - indent)):
-            rows.append((font, part, margin + (indent if position else 0)))
+        # break_lines hangs a bulleted item's continuation lines under its text.
+        rows += [(font, part, margin) for part in break_lines(text, font.getlength, usable)]
     heights = [row[0].height if isinstance(row[0], Image.Image) else sum(row[0].getmetrics())
                + round(6 * scale) for row in rows]
     image = Image.new("1", (width_dots, sum(heights) + round(32 * scale)), 255)
