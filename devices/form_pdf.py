@@ -88,7 +88,8 @@ def _register(font_path: str, font_index: int, text: str) -> str:
         if Path(font_path).suffix.lower() == ".ttf":
             font = TTFont(name, font_path)
         else:
-            font = TTFont(name, _truetype_subset(font_path, font_index, text, name))
+            font = TTFont(name, _truetype_subset(font_path, font_index, text, name),
+                          asciiReadable=False)
     except (OSError, TTFError, KeyError, ValueError) as error:
         raise DeviceError(f"cannot use font {font_path} for the PDF: {error}") from error
     pdfmetrics.registerFont(font)
