@@ -35,7 +35,7 @@ from content.search import IndexRow, SearchIndex
 
 log = logging.getLogger(__name__)
 KINDS = ("categories", "guides", "points", "faq", "online", "flows", "slides", "lexicon",
-         "intents", "topics", "laws", "cases", "figures")
+         "intents", "topics", "laws", "cases", "figures", "forms")
 
 
 class Base(DeclarativeBase):

@@ -24,12 +24,6 @@ BLOCKING_REASONS = {"media-empty": "out of paper", "media-needed": "out of paper
                     "door-open": "cover open", "offline": "offline",
                     "paused": "stopped"}
 
-# What the visitor is told when the document cannot be printed.
-VISITOR_MESSAGE = ("打印机暂时无法打印，请用手机扫码取走文书。",
-                   "The printer cannot print now; scan the code to take the document on your "
-                   "phone.")
-
-
 def blocking_reason(attributes: dict[str, Any]) -> str | None:
     """Why a queue cannot print now, from its CUPS attributes; None when it can."""
     reasons = attributes.get("printer-state-reasons") or []

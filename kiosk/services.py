@@ -7,6 +7,7 @@ Each service gets the typed collaborators it needs; what they need from the runn
 from __future__ import annotations
 
 from content.library import Library
+from devices.a4_printer import CupsPrinter
 from devices.listening import Listener
 from devices.printer import Printer
 from devices.speech import Speaker
@@ -39,6 +40,7 @@ class TerminalServices:
         self.queue = QueueLink(printer, self.state, self.link, lambda: self.config)
         self.feedback = FeedbackLink(config.data_dir, self.link, self.usage)
         self.hall_feed = HallFeed(self.link, speaker, lambda: self.config)
+        self.a4_printer: CupsPrinter | None = None  # fill-in documents; none configured yet
 
     def start(self, shell: Shell) -> None:
         """Start the workers, acting on shell (the running app)."""

@@ -75,6 +75,11 @@ class FlowScreen(BaseScreen):
         if node.legal_basis:
             page.heading(_("Legal basis"))
             page.bullets(node.legal_basis)
+        for form in self.library.content.forms:
+            if any(f.prefill and f.prefill.flow == self.flow.id for f in form.fields()):
+                page.button(_("Fill in: {title}").format(title=form.title), partial(
+                    self.shell.nav.go, "form_fill", key=form.id, flow=self.flow.id,
+                    visited=[*self.path, self.node_key]), light=False)
         page.muted(_("This result is guidance only; the legal aid agency decides."))
 
     def choose(self, next_key: str) -> None:

@@ -25,6 +25,7 @@ SCREENS: list[tuple[str, str]] = [
     ("online", "OnlineScreen"),
     ("handoff", "HandoffScreen"),
     ("flow", "FlowScreen"),
+    ("form_fill", "FormFillScreen"),
     ("accessibility", "AccessibilityScreen"),
     ("admin_login", "AdminLoginScreen"),
     ("admin", "AdminScreen"),

@@ -1,0 +1,116 @@
+"""Fill in the 法律援助申请表 from the self-check on screen and print it through a real CUPS;
+without a printer the visitor is offered the phone; the session end forgets everything."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pypdf import PdfReader
+
+from devices.a4_printer import CupsPrinter
+from tests.devices.cups_setup import PrivateCups, missing, private_cups
+
+ANSWERS = ["民事或行政纠纷", "都不是", "讨要工资", "是，我是农民工"]
+
+
+@pytest.fixture(scope="module")
+def cups_server() -> Iterator[PrivateCups]:
+    reason = missing()
+    if reason:
+        pytest.fail(f"a real CUPS is needed: {reason}")
+    root = Path(tempfile.mkdtemp(prefix="hallkiosk-cups-"))
+    root.chmod(0o755)
+    try:
+        with private_cups(root) as setup:
+            yield setup
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def row(ui: Any, key: str) -> Any:
+    return next(w for w in ui.widgets(ui.screen) if getattr(w, "field_key", "") == key)
+
+
+def key(ui: Any, text: str) -> None:
+    ui.tap(ui.find(text, root=ui.screen.ids.keypad))
+
+
+def candidate(ui: Any, char: str) -> None:
+    ui.tap(ui.find(char, root=ui.screen.ids.candidates))
+
+
+def type_digits(ui: Any, field: str, digits: str) -> None:
+    ui.tap(row(ui, field))
+    for digit in digits:
+        key(ui, digit)
+
+
+def type_pinyin(ui: Any, field: str, words: list[tuple[str, str]],
+                shot: Path | None = None) -> None:
+    ui.tap(row(ui, field))
+    for syllable, char in words:
+        for letter in syllable.upper():
+            key(ui, letter)
+        if shot:
+            ui.screenshot(shot)
+        candidate(ui, char)
+
+
+def test_fill_from_self_check_and_print(ui: Any, cups_server: PrivateCups, tmp_path: Path):
+    ui.tap(ui.screen)
+    ui.tap("法律援助自测")
+    for answer in ANSWERS:
+        ui.tap(answer)
+    ui.tap("填写：法律援助申请表")
+    assert ui.app.nav.current == "form_fill"
+    screen = ui.screen
+    assert screen.values == {"matter_type": "民事或行政纠纷", "situation": "无",
+                             "dispute": "讨要工资"}  # from the self-check
+    # Printing an incomplete form: each missing item is told, nothing is printed.
+    ui.tap("打印")
+    shown = "\n".join(ui.texts())
+    assert "有5项需要修改" in shown and "⚠ 姓名：必须填写" in shown
+
+    type_pinyin(ui, "name", [("wang", "王"), ("xiao", "小")])
+    type_digits(ui, "id_number", "11010519491231002X")
+    type_digits(ui, "phone", "1381234567")  # one digit short
+    type_pinyin(ui, "address", [("lu", "路")])
+    key(ui, "8")
+    type_pinyin(ui, "facts", [("qian", "欠")], shot=tmp_path / "form-pinyin.png")
+    ui.tap("打印")
+    assert any("联系电话：请填写11位手机号码" in t for t in ui.texts())
+    key(ui, "8")  # the phone field is the one being edited now
+    assert screen.values["phone"] == "13812345678"
+
+    ui.app.services.a4_printer = CupsPrinter(cups_server.file_queue, server=cups_server.socket,
+                                             timeout=30)
+    try:
+        cups_server.file_output.unlink(missing_ok=True)
+        ui.tap("打印")
+        assert ui.wait_until(lambda: any("已打印" in t for t in ui.texts()), 60)
+        ui.screenshot(tmp_path / "form-printed.png")
+        reader = PdfReader(io.BytesIO(cups_server.file_output.read_bytes()))
+        text = "".join("".join(page.extract_text() for page in reader.pages).split())
+        for value in ("王小", "11010519491231002X", "13812345678", "路8", "欠", "讨要工资",
+                      "民事或行政纠纷", "法律援助申请表"):
+            assert value in text, value
+
+        # The printer stops: the visitor is told and offered the phone.
+        ui.app.services.a4_printer = CupsPrinter("no-such-queue", server=cups_server.socket)
+        ui.tap("打印")
+        assert ui.wait_until(lambda: any("打印机暂时无法打印" in t for t in ui.texts()), 30)
+        assert any("请点“发送到手机”" in t for t in ui.texts())
+        ui.screenshot(tmp_path / "form-no-printer.png")
+    finally:
+        ui.app.services.a4_printer = None
+
+    # The visitor leaves: nothing they typed stays on the terminal.
+    ui.app.reset_session()
+    ui.frames(3)
+    assert screen.values == {} and screen.problems == {} and screen.letters == ""
