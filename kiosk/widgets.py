@@ -149,6 +149,7 @@ class QRCard(ButtonBehavior, BoxLayout):
 
     data = StringProperty("")
     caption = StringProperty("")
+    note = StringProperty("")  # under the caption; the 12348 platform's line when empty
 
 
 class LetterKeyboard(GridLayout):

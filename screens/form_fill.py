@@ -95,8 +95,10 @@ class FormFillScreen(BaseScreen):
         if self.message:
             page.paragraph(self.message)
         if self.qr_url:
-            page.widget(Factory.QRCard(data=self.qr_url,
-                                       caption=_("Scan within 30 minutes; the link works once")))
+            page.widget(Factory.QRCard(
+                data=self.qr_url, caption=_("Scan within 30 minutes; the link works once"),
+                note=_("The document is deleted after it is opened. This terminal keeps "
+                       "nothing you filled in.")))
         self.spoken = page.text()
         self._show_keys()
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from pypdf import PdfReader
 
 from devices.a4_printer import CupsPrinter
@@ -114,3 +115,56 @@ def test_fill_from_self_check_and_print(ui: Any, cups_server: PrivateCups, tmp_p
     ui.app.reset_session()
     ui.frames(3)
     assert screen.values == {} and screen.problems == {} and screen.letters == ""
+
+
+def fill_required(ui: Any) -> None:
+    type_pinyin(ui, "name", [("li", "李")])
+    type_digits(ui, "id_number", "11010519491231002X")
+    type_digits(ui, "phone", "13912345678")
+    type_pinyin(ui, "address", [("lu", "路")])
+    type_pinyin(ui, "facts", [("qian", "欠")])
+    ui.tap(row(ui, "matter_type"))
+    key(ui, "刑事案件")
+
+
+def test_send_to_phone_once_and_unreachable(ui: Any, tmp_path: Path) -> None:
+    from server.app import create_app
+    from server.background import serve_in_thread
+    from server.fleet.service import create_enrolment_token
+    from server.settings import ServerSettings
+    from tests.server.queue_setup import make_queue_hall
+    from tests.ui.server_link import enrolled_terminal
+
+    ui.tap(ui.screen)
+    ui.app.nav.go("form_fill", key="legal-aid-application")
+    ui.frames(3)
+    fill_required(ui)
+    # Not connected to a server: the visitor is told, nothing is kept.
+    ui.tap("发送到手机")
+    ok = ui.wait_until(lambda: any("无法连接服务器" in t for t in ui.texts()), 20)
+    assert ok, (ui.screen.problems, ui.screen.message, ui.screen.values)
+
+    app = create_app(ServerSettings(database_url=f"sqlite:///{tmp_path / 'server.sqlite3'}",
+                                    storage_dir=tmp_path / "storage"))
+    with app.state.database.sessions() as session:
+        hall_id = make_queue_hall(session).hall.id
+        token, _row = create_enrolment_token(session, hall_id, "query", 1)
+    try:
+        with serve_in_thread(app) as url, enrolled_terminal(ui, url, token):
+            assert ui.wait_until(lambda: ui.app.services.link.client is not None, 20)
+            ui.app.nav.go("form_fill", key="legal-aid-application")
+            ui.frames(3)
+            ui.tap("发送到手机")
+            assert ui.wait_until(lambda: bool(ui.screen.qr_url), 30)
+            link = ui.screen.qr_url
+            assert link.startswith(url + "/d/")
+            assert any("30分钟内扫码" in t for t in ui.texts())
+            ui.screenshot(tmp_path / "form-phone.png")
+            first = requests.get(link, timeout=10)
+            assert first.status_code == 200
+            text = "".join(PdfReader(io.BytesIO(first.content)).pages[0].extract_text().split())
+            assert "11010519491231002X" in text and "13912345678" in text and "刑事案件" in text
+            assert requests.get(link, timeout=10).status_code == 404  # once only
+    finally:
+        app.state.broker.close()
+        app.state.database.engine.dispose()
