@@ -21,10 +21,10 @@ from devices.ticket_layout import (
     LF,
     TEXT_CELL,
     _font,
-    _tell_paper_width,
     qr_box_size,
     text_cells,
     ticket_qr,
+    write_slip,
 )
 
 TICK_BOX = "□"
@@ -105,18 +105,9 @@ def write_checklist(escpos_printer: Any, checklist: ChecklistPrint, *, width_dot
                     mode: str = "bitmap", font_path: str | None = None,
                     font_index: int = 0) -> None:
     """Send the checklist to any python-escpos printer object, ending with a paper cut."""
-    if mode == "bitmap":
-        if not font_path:
-            raise ValueError("bitmap checklists need font_path, a CJK font")
-        _tell_paper_width(escpos_printer, width_dots)
-        escpos_printer.hw("INIT")
-        image = render_checklist(checklist, width_dots, font_path, font_index)
-        escpos_printer.image(image, impl="bitImageRaster", center=False)
-    elif mode == "gb18030":
-        _write_text(escpos_printer, checklist, width_dots)
-    else:
-        raise ValueError(f"unknown print mode {mode!r}")
-    escpos_printer.cut()
+    write_slip(escpos_printer, "checklists", mode, width_dots, font_path,
+               lambda path: render_checklist(checklist, width_dots, path, font_index),
+               lambda: _write_text(escpos_printer, checklist, width_dots))
 
 
 def _write_text(escpos_printer: Any, checklist: ChecklistPrint, width_dots: int) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -43,6 +44,24 @@ def missing() -> str | None:
     if os.geteuid() != 0:
         return SETUP_HINT
     return None
+
+
+@contextmanager
+def temporary_cups() -> Iterator[PrivateCups]:
+    """private_cups() in a new folder (not under pytest's own 0700 one: CUPS runs its filters
+    as the unprivileged user lp); a test fails, not skips, where CUPS cannot run."""
+    import pytest
+
+    reason = missing()
+    if reason:
+        pytest.fail(f"a real CUPS is needed: {reason}")
+    root = Path(tempfile.mkdtemp(prefix="hallkiosk-cups-"))
+    root.chmod(0o755)
+    try:
+        with private_cups(root) as setup:
+            yield setup
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
 
 
 @contextmanager

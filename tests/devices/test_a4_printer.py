@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import shutil
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +16,7 @@ from devices.a4_printer import CupsPrinter, blocking_reason
 from devices.form_pdf import render_form_pdf
 from devices.printer import ticket_format
 from devices.status import DeviceError
-from tests.devices.cups_setup import PrivateCups, missing, private_cups
+from tests.devices.cups_setup import PrivateCups, temporary_cups
 
 SEED = Path(__file__).resolve().parents[2] / "content" / "seed"
 FORM = next(f for f in load_source(SEED).forms if f.id == "labour-arbitration-application")
@@ -32,18 +30,9 @@ VALUES = {"name": "赵一鸣", "gender": "男", "birth_date": "1949-12-31",
 
 
 @pytest.fixture(scope="module")
-def cups_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrivateCups]:
-    reason = missing()
-    if reason:
-        pytest.fail(f"a real CUPS is needed: {reason}")
-    # Not under pytest's own 0700 folder: CUPS runs its filters as the unprivileged user lp.
-    root = Path(tempfile.mkdtemp(prefix="hallkiosk-cups-"))
-    root.chmod(0o755)
-    try:
-        with private_cups(root) as setup:
-            yield setup
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
+def cups_server() -> Iterator[PrivateCups]:
+    with temporary_cups() as setup:
+        yield setup
 
 
 @pytest.fixture(scope="module")

@@ -4,8 +4,6 @@ without a printer the visitor is offered the phone; the session end forgets ever
 from __future__ import annotations
 
 import io
-import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,23 +13,15 @@ import requests
 from pypdf import PdfReader
 
 from devices.a4_printer import CupsPrinter
-from tests.devices.cups_setup import PrivateCups, missing, private_cups
+from tests.devices.cups_setup import PrivateCups, temporary_cups
 
 ANSWERS = ["民事或行政纠纷", "都不是", "讨要工资", "是，我是农民工"]
 
 
 @pytest.fixture(scope="module")
 def cups_server() -> Iterator[PrivateCups]:
-    reason = missing()
-    if reason:
-        pytest.fail(f"a real CUPS is needed: {reason}")
-    root = Path(tempfile.mkdtemp(prefix="hallkiosk-cups-"))
-    root.chmod(0o755)
-    try:
-        with private_cups(root) as setup:
-            yield setup
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
+    with temporary_cups() as setup:
+        yield setup
 
 
 def row(ui: Any, key: str) -> Any:
