@@ -16,7 +16,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 from kivy.clock import Clock
 
 from content.library import Library
-from content.schema import Guide, Material, PointType
+from content.schema import Flow, Guide, Material, PointType, ResultNode
 from devices.checklist_layout import ChecklistPrint
 from devices.printer import Printer
 from devices.status import DeviceError, DeviceState
@@ -36,21 +36,45 @@ def chinese_counts(material: Material) -> str:
 def guide_link(guide: Guide, library: Library) -> str:
     """The guide online, its code carried in the query (before any #/route fragment)."""
     base = library.online(guide.online).url if guide.online else DEFAULT_ONLINE
-    parts = urlsplit(base)
-    query = "&".join(filter(None, [parts.query, urlencode({"guide": guide.code})]))
+    return with_context(base, guide=guide.code)
+
+
+def _hall(library: Library) -> tuple[str, str]:
+    """The hall's hours and phone: its content's first centre (until terminals name theirs)."""
+    hall = next(iter(library.filter_points(types=[PointType.CENTRE])), None)
+    return (hall.hours, hall.phone) if hall else ("", "")
+
+
+def with_context(url: str, **context: str) -> str:
+    """url with context (guide code, flow result) added to its query, before any #fragment."""
+    parts = urlsplit(url)
+    query = "&".join(filter(None, [parts.query, urlencode(context)]))
     return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", query, parts.fragment))
+
+
+def flow_checklist(flow: Flow, result_key: str, library: Library) -> ChecklistPrint:
+    """What a flow result's checklist prints: its materials, where to get help, a link that
+    carries the flow and its result."""
+    result = flow.nodes[result_key]
+    assert isinstance(result, ResultNode)
+    hours, phone = _hall(library)
+    online = next((library.online(g.online).url for g in map(library.guide, result.guides)
+                   if g.online), DEFAULT_ONLINE)
+    return ChecklistPrint(
+        code=flow.id, title=f"{flow.title}：{result.title}", materials=tuple(result.materials),
+        where="、".join(result.services), hours=hours, phone=phone,
+        url=with_context(online, flow=flow.id, result=result_key))
 
 
 def guide_checklist(guide: Guide, library: Library) -> ChecklistPrint:
     """What the guide's checklist prints; hours and phone are the hall's (its first centre)."""
-    hall = next(iter(library.filter_points(types=[PointType.CENTRE])), None)
+    hours, phone = _hall(library)
     return ChecklistPrint(
         code=guide.code, title=guide.title,
         materials=tuple(f"{m.name} {chinese_counts(m)}".strip()
                         for m in guide.materials),
         where=" ".join(filter(None, [guide.where.service, guide.where.window])),
-        hours=hall.hours if hall else "", phone=hall.phone if hall else "",
-        url=guide_link(guide, library))
+        hours=hours, phone=phone, url=guide_link(guide, library))
 
 
 def print_checklist(printer: Printer, checklist: ChecklistPrint,

@@ -72,3 +72,22 @@ def test_print_checklist_and_view_on_phone(ui: Any, printer: SimulatedPrinter,
     view_top = scroll.to_window(scroll.x, scroll.top)[1]
     assert view_bottom <= bottom and top <= view_top + 1  # the QR code is on screen
     ui.screenshot(tmp_path / "guide-phone.png")
+
+
+def test_self_check_result_prints_its_materials(ui: Any, printer: SimulatedPrinter) -> None:
+    flow = next(f for f in load_source(SEED).flows if f.id == "legal-aid-check")
+    ui.tap(ui.screen)
+    ui.tap("法律援助自测")
+    for answer in ["民事或行政纠纷", "都不是", "讨要工资", "是，我是农民工"]:
+        ui.tap(answer)
+    result = flow.nodes["result_worker_exempt"]
+    ui.tap("打印告知单")
+    assert ui.wait_until(lambda: any("告知单已打印" in t for t in ui.texts()), 15)
+    layout = printer.ticket_format
+    paper = decode_escpos(printer.tickets[-1].read_bytes(), layout.width_dots,
+                          layout.font_path, layout.font_index)
+    text = "".join("".join(paper.text_lines).split())
+    for material in result.materials:
+        assert "□" + "".join(material.split()) in text, material
+    assert paper.qr_codes and "flow=legal-aid-check&result=result_worker_exempt" in \
+        paper.qr_codes[0]
