@@ -74,7 +74,8 @@ def test_print_checklist_and_view_on_phone(ui: Any, printer: SimulatedPrinter,
     ui.screenshot(tmp_path / "guide-phone.png")
 
 
-def test_self_check_result_prints_its_materials(ui: Any, printer: SimulatedPrinter) -> None:
+def test_self_check_result_prints_its_materials(ui: Any, printer: SimulatedPrinter,
+                                                tmp_path: Path) -> None:
     flow = next(f for f in load_source(SEED).flows if f.id == "legal-aid-check")
     ui.tap(ui.screen)
     ui.tap("法律援助自测")
@@ -83,6 +84,7 @@ def test_self_check_result_prints_its_materials(ui: Any, printer: SimulatedPrint
     result = flow.nodes["result_worker_exempt"]
     ui.tap("打印告知单")
     assert ui.wait_until(lambda: any("告知单已打印" in t for t in ui.texts()), 15)
+    ui.screenshot(tmp_path / "flow-printed.png")
     layout = printer.ticket_format
     paper = decode_escpos(printer.tickets[-1].read_bytes(), layout.width_dots,
                           layout.font_path, layout.font_index)
