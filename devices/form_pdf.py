@@ -96,6 +96,22 @@ def _register(font_path: str, font_index: int, text: str) -> str:
     return name
 
 
+def _forget(name: str) -> None:
+    """Drop a document's font from reportlab's process-wide registries once the PDF is built:
+    each document has its own subset, and a kiosk renders documents for months."""
+    from reportlab.lib import fonts
+    from reportlab.pdfbase import pdfmetrics
+
+    with _lock:
+        font = pdfmetrics._fonts.pop(name, None)
+        if font is not None:
+            pdfmetrics._dynFaceNames.pop(font.face.name, None)
+        lowered = name.lower()
+        for key in [k for k in fonts._tt2ps_map if k[0] == lowered]:
+            del fonts._tt2ps_map[key]
+        fonts._ps2tt_map.pop(lowered, None)
+
+
 def _paragraph_text(value: str) -> str:
     return escape(value).replace("\n", "<br/>")
 
@@ -175,7 +191,10 @@ def render_form_pdf(template: FormTemplate, values: dict[str, str], *, font_path
     document = SimpleDocTemplate(output, pagesize=A4, title=template.title,
                                  leftMargin=PAGE_MARGIN_MM * mm, rightMargin=PAGE_MARGIN_MM * mm,
                                  topMargin=PAGE_MARGIN_MM * mm, bottomMargin=PAGE_MARGIN_MM * mm)
-    document.build(story, onFirstPage=page_footer, onLaterPages=page_footer)
+    try:
+        document.build(story, onFirstPage=page_footer, onLaterPages=page_footer)
+    finally:
+        _forget(font)
     return output.getvalue()
 
 

@@ -105,3 +105,17 @@ def test_unusable_font_is_a_device_error(forms, tmp_path):
     broken.write_bytes(b"not a font")
     with pytest.raises(DeviceError, match="cannot use font"):
         render_form_pdf(forms["legal-aid-application"], {}, font_path=str(broken))
+
+
+def test_fonts_do_not_pile_up_across_documents(forms, font):
+    from reportlab.lib import fonts as font_maps
+    from reportlab.pdfbase import pdfmetrics
+
+    form = forms["people-mediation-application"]
+    render_form_pdf(form, filled(form), font_path=font[0], font_index=font[1])
+    before = (len(pdfmetrics._fonts), len(pdfmetrics._dynFaceNames), len(font_maps._tt2ps_map))
+    for _ in range(3):
+        data = render_form_pdf(form, filled(form), font_path=font[0], font_index=font[1])
+    after = (len(pdfmetrics._fonts), len(pdfmetrics._dynFaceNames), len(font_maps._tt2ps_map))
+    assert after == before  # a kiosk renders documents for months
+    assert "填写内容0号" in squeeze(pdf_text(data))
