@@ -74,6 +74,14 @@ class CupsPrinter:
         if reason:
             raise DeviceError(f"A4 printer {self.queue}: {reason}")
 
+    def _purge(self, connection: Any, job: int) -> None:
+        """Remove the job and its copy of the document from CUPS's spool: CUPS keeps both
+        for a day by default, and the document holds the visitor's personal data."""
+        try:
+            connection.cancelJob(job, purge_job=True)
+        except Exception as error:  # pycups raises IPPError; a purge failure is only logged
+            log.error("A4 job %s: could not purge it from the spool: %s", job, error)
+
     def print_pdf(self, path: Path | str, title: str = "document") -> int:
         """Print the PDF file and wait until CUPS has finished it; return the job id."""
         import cups
@@ -88,12 +96,13 @@ class CupsPrinter:
         while time.monotonic() < deadline:
             state = connection.getJobAttributes(job).get("job-state", 0)
             if state in JOB_DONE_STATES:
+                self._purge(connection, job)
                 if state != JOB_COMPLETED:
                     raise DeviceError(f"A4 printer {self.queue}: job {job} "
                                       f"{JOB_DONE_STATES[state]}")
                 log.info("A4 job %s printed on %s", job, self.queue)
                 return int(job)
             time.sleep(0.1)
-        connection.cancelJob(job)  # nothing left printing half a document later
+        self._purge(connection, job)  # nothing left printing half a document later
         raise DeviceError(f"A4 printer {self.queue}: job {job} not finished within "
                           f"{self.timeout:.0f} s; cancelled")

@@ -33,6 +33,7 @@ class PrivateCups:
     socket: str
     out: Path  # cups-pdf's output folder
     file_output: Path  # the file-device queue's output file
+    spool: Path  # where CUPS keeps jobs and their documents
     cups_pdf_queue: str = "hall-a4-cupspdf"
     file_queue: str = "hall-a4-file"
 
@@ -122,7 +123,7 @@ FileDevice Yes
             time.sleep(0.05)
         cups.setServer(socket)
         connection = cups.Connection()
-        setup = PrivateCups(socket, out, out / "file-queue.pdf")
+        setup = PrivateCups(socket, out, out / "file-queue.pdf", spool)
         connection.addPrinter(setup.cups_pdf_queue, device=f"cups-pdf:/{instance}",
                               filename=str(CUPS_PDF_PPD), info="cups-pdf test printer")
         connection.addPrinter(setup.file_queue, device=f"file://{setup.file_output}",

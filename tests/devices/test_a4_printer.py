@@ -61,6 +61,7 @@ def test_pdf_queue_prints_a_file_holding_every_field(cups_server: PrivateCups, d
     text = _text(cups_server.file_output)
     for key, value in VALUES.items():
         assert "".join(value.split()) in text, key
+    assert not list(cups_server.spool.glob("d*"))  # no copy of the document left in CUPS
     print(f"CUPS job {job} on the PDF queue: {elapsed * 1000:.0f} ms")
 
 
