@@ -84,7 +84,8 @@ def test_fill_from_self_check_and_print(ui: Any, cups_server: PrivateCups, tmp_p
     try:
         cups_server.file_output.unlink(missing_ok=True)
         ui.tap("打印")
-        assert ui.wait_until(lambda: any("已打印" in t for t in ui.texts()), 60)
+        assert ui.wait_until(lambda: any("已打印" in t for t in ui.texts()), 60), (
+            screen.message, screen.problems, screen.values)
         ui.screenshot(tmp_path / "form-printed.png")
         reader = PdfReader(io.BytesIO(cups_server.file_output.read_bytes()))
         text = "".join("".join(page.extract_text() for page in reader.pages).split())
@@ -115,6 +116,9 @@ def fill_required(ui: Any) -> None:
     type_pinyin(ui, "facts", [("qian", "欠")])
     ui.tap(row(ui, "matter_type"))
     key(ui, "刑事案件")
+    assert ui.screen.values == {"name": "李", "id_number": "11010519491231002X",
+                                "phone": "13912345678", "address": "路", "facts": "欠",
+                                "matter_type": "刑事案件"}  # every real touch landed
 
 
 def test_send_to_phone_once_and_unreachable(ui: Any, tmp_path: Path) -> None:
@@ -145,7 +149,8 @@ def test_send_to_phone_once_and_unreachable(ui: Any, tmp_path: Path) -> None:
             ui.app.nav.go("form_fill", key="legal-aid-application")
             ui.frames(3)
             ui.tap("发送到手机")
-            assert ui.wait_until(lambda: bool(ui.screen.qr_url), 30)
+            assert ui.wait_until(lambda: bool(ui.screen.qr_url), 30), (
+                ui.screen.message, ui.screen.problems, ui.screen.values)
             link = ui.screen.qr_url
             assert link.startswith(url + "/d/")
             assert any("30分钟内扫码" in t for t in ui.texts())
