@@ -9,9 +9,12 @@ STAMPS := .stamps
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # libatomic1: Playwright's bundled node driver links against it; a bare system lacks it.
 # libportaudio2: the PortAudio library sounddevice loads for the microphone (speech input).
+# cups, printer-driver-cups-pdf: the A4 printer's CUPS and the PDF printer its tests print on;
+# libcups2-dev: the headers pycups is built against.
 DEBIAN_PACKAGES := fonts-noto-cjk espeak-ng xvfb xauth libgl1 libgl1-mesa-dri libegl1 \
 	libmtdev1 libsdl2-2.0-0 sox python3-venv \
-	postgresql chromium zip libatomic1 libportaudio2
+	postgresql chromium zip libatomic1 libportaudio2 \
+	cups printer-driver-cups-pdf libcups2-dev
 
 .PHONY: demo test lint screenshots bench system venv clean fresh-check
 

@@ -19,6 +19,8 @@ from pydantic import BaseModel, ValidationError
 
 from content.calculators.figures import Figure
 from content.errors import ContentError, ContentInvalid
+from content.forms.checks import check_forms
+from content.forms.schema import FormTemplate
 from content.laws.checks import check_library
 from content.laws.schema import Case, Law, Topic
 from content.schema import (
@@ -326,13 +328,15 @@ def _check_files(col: _Collector, src: Path) -> None:
 
 
 def _library(col: _Collector, src: Path) -> dict[str, list[Any]]:
-    """The optional law library (laws/, cases/, law-topics.yaml) and figures.yaml."""
+    """The optional law library (laws/, cases/, law-topics.yaml), figures.yaml and forms/."""
     parts: dict[str, list[Any]] = {}
     if (src / "laws").is_dir() or (src / "law-topics.yaml").exists():
         parts["topics"] = _yaml_list(col, "topics", src / "law-topics.yaml", Topic, "code")
         parts["laws"] = _yaml_files(col, "laws", src / "laws", Law, "code")
     if (src / "cases").is_dir():
         parts["cases"] = _yaml_files(col, "cases", src / "cases", Case, "id")
+    if (src / "forms").is_dir():
+        parts["forms"] = _yaml_files(col, "forms", src / "forms", FormTemplate, "id")
     if (src / "figures.yaml").exists():
         parts["figures"] = _yaml_list(col, "figures", src / "figures.yaml", Figure, "id")
     return parts
@@ -360,6 +364,7 @@ def load_source(src: Path | str) -> ContentSet:
     _check_unique(col)
     _check_references(col, src)
     check_library(col)
+    check_forms(col)
     if col.errors:
         raise ContentInvalid(col.errors)
     return ContentSet(**content)

@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints, model_validator
 
 from content.calculators.figures import Figure
+from content.forms.schema import FormTemplate
 from content.laws.schema import Case, Law, LawRef, Topic
 from content.schema_base import Code, Model, Phone, Text
 
@@ -263,3 +264,4 @@ class ContentSet(Model):
     laws: list[Law] = Field(default_factory=list)
     cases: list[Case] = Field(default_factory=list)
     figures: list[Figure] = Field(default_factory=list)
+    forms: list[FormTemplate] = Field(default_factory=list)  # fill-in document templates

@@ -36,7 +36,7 @@ from content.search import IndexRow, SearchIndex
 
 log = logging.getLogger(__name__)
 KINDS = ("categories", "guides", "points", "faq", "online", "flows", "slides", "lexicon",
-         "intents", "topics", "laws", "cases", "figures")
+         "intents", "topics", "laws", "cases", "figures", "forms")
 # The bundle's answers.json (answer documents segmented at build time) is one item of this
 # kind, so the terminal's engine does not segment every guide again on the first question.
 ANSWERS_KIND = "answers"

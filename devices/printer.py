@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
+from devices.checklist_layout import ChecklistPrint, write_checklist
 from devices.status import DeviceError, DeviceState, DeviceStatus, StatusTracker
 from devices.ticket_layout import MODES, TicketPrint, find_sc_face, write_ticket
 
@@ -40,6 +41,7 @@ SIMULATED_FAULTS = {"ok": (DeviceState.OK, ""), "": (DeviceState.OK, ""),
                     "cover_open": (DeviceState.ERROR, "cover open"),
                     "offline": (DeviceState.OFFLINE, "printer offline")}
 Result = TypeVar("Result")
+Printable = TicketPrint | ChecklistPrint  # what the ticket printer prints
 
 
 class Printer(Protocol):
@@ -49,8 +51,9 @@ class Printer(Protocol):
     def status(self) -> DeviceStatus:
         """The last known status."""
 
-    def print_ticket(self, ticket: TicketPrint) -> None:
-        """Print one ticket; raise DeviceError saying why when it could not be printed."""
+    def print_ticket(self, ticket: Printable) -> None:
+        """Print one ticket (or checklist); raise DeviceError saying why when it could not be
+        printed."""
 
     def refresh_status(self) -> DeviceStatus:
         """Ask the printer for its status now (blocking) and return it."""
@@ -66,14 +69,18 @@ class TicketFormat:
     font_index: int = 0
     profile: str | None = None  # python-escpos printer profile name, for cut support
 
-    def encode(self, ticket: TicketPrint) -> bytes:
-        """The ticket's complete ESC/POS byte stream."""
+    def encode(self, ticket: Printable) -> bytes:
+        """The ticket's (or checklist's) complete ESC/POS byte stream."""
         from escpos.printer import Dummy  # the terminal extra: this module imports without it
 
         try:
             dummy = Dummy(profile=self.profile)
-            write_ticket(dummy, ticket, width_dots=self.width_dots, mode=self.mode,
-                         font_path=self.font_path, font_index=self.font_index)
+            if isinstance(ticket, ChecklistPrint):
+                write_checklist(dummy, ticket, width_dots=self.width_dots, mode=self.mode,
+                                font_path=self.font_path, font_index=self.font_index)
+            else:
+                write_ticket(dummy, ticket, width_dots=self.width_dots, mode=self.mode,
+                             font_path=self.font_path, font_index=self.font_index)
         except Exception as error:  # Pillow, FreeType and python-escpos errors alike
             raise DeviceError(f"ticket layout failed: {error}") from error
         return bytes(dummy.output)
@@ -159,11 +166,11 @@ class NullPrinter:
     """The explicit "no printer configured" printer: remembers tickets, prints nothing."""
 
     def __init__(self, **options: object) -> None:
-        self.printed: list[TicketPrint] = []
+        self.printed: list[Printable] = []
         self.status = DeviceStatus(DEVICE, DeviceState.DISABLED, "no printer configured")
         logger.info("printer disabled: no printer configured")
 
-    def print_ticket(self, ticket: TicketPrint) -> None:
+    def print_ticket(self, ticket: Printable) -> None:
         """Record the ticket without printing it."""
         logger.info("printer disabled, not printing ticket %s", ticket.number)
         self.printed.append(ticket)
@@ -194,7 +201,7 @@ class EscposPrinter:
         """The last known status."""
         return self._tracker.current
 
-    def print_ticket(self, ticket: TicketPrint) -> None:
+    def print_ticket(self, ticket: Printable) -> None:
         """Encode the ticket, check the printer's status if enabled, send it in one write."""
         if self._missing:
             raise self._failed(DeviceState.ERROR, self._missing)

@@ -9,9 +9,8 @@ import threading
 from pathlib import Path
 
 from devices.escpos_render import decode_escpos
-from devices.printer import DEVICE, SIMULATED_FAULTS, TicketFormat
+from devices.printer import DEVICE, SIMULATED_FAULTS, Printable, TicketFormat
 from devices.status import DeviceError, DeviceState, DeviceStatus, StatusTracker
-from devices.ticket_layout import TicketPrint
 
 logger = logging.getLogger("devices.printer")  # one log name for every printer
 
@@ -53,7 +52,7 @@ class SimulatedPrinter:
         """Read the simulated fault now."""
         return self._tracker.update(*self._simulated_state())
 
-    def print_ticket(self, ticket: TicketPrint) -> None:
+    def print_ticket(self, ticket: Printable) -> None:
         """Write the ticket's bytes and their decoded picture, or raise the simulated fault."""
         with self._lock:
             state, message = self._simulated_state()

@@ -244,15 +244,23 @@ TEXT_STYLES = {LineKind.HALL: (True, 1, 2, False), LineKind.SERVICE: (True, 2, 2
 def write_ticket(escpos_printer: Any, ticket: TicketPrint, *, width_dots: int,
                  mode: str = "bitmap", font_path: str | None = None, font_index: int = 0) -> None:
     """Send one ticket to any python-escpos printer object, ending with a paper cut."""
+    write_slip(escpos_printer, "tickets", mode, width_dots, font_path,
+               lambda path: render_ticket(ticket, width_dots, path, font_index),
+               lambda: _write_text_ticket(escpos_printer, ticket, width_dots))
+
+
+def write_slip(escpos_printer: Any, what: str, mode: str, width_dots: int, font_path: str | None,
+               render: Callable[[str], Image.Image], write_text: Callable[[], None]) -> None:
+    """Print one slip (a ticket, a checklist) in either mode, ending with a paper cut: render(
+    font_path) gives the bitmap, write_text() sends it in the printer's own font."""
     if mode == "bitmap":
         if not font_path:
-            raise ValueError("bitmap tickets need font_path, a CJK font")
+            raise ValueError(f"bitmap {what} need font_path, a CJK font")
         _tell_paper_width(escpos_printer, width_dots)
         escpos_printer.hw("INIT")
-        image = render_ticket(ticket, width_dots, font_path, font_index)
-        escpos_printer.image(image, impl="bitImageRaster", center=False)
+        escpos_printer.image(render(font_path), impl="bitImageRaster", center=False)
     elif mode == "gb18030":
-        _write_text_ticket(escpos_printer, ticket, width_dots)
+        write_text()
     else:
         raise ValueError(f"unknown print mode {mode!r}; expected one of: {', '.join(MODES)}")
     escpos_printer.cut()

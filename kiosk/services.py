@@ -10,6 +10,7 @@ import threading
 
 from content.ime import LazyIME
 from content.library import Library
+from devices.a4_printer import CupsPrinter
 from devices.listening import Listener
 from devices.printer import Printer
 from devices.speech import Speaker
@@ -61,6 +62,7 @@ class TerminalServices:
         # UI thread in about a millisecond; any other answers on a worker thread first
         self.warm_library: Library | None = None
         self.help = HelpCall(self.link, self.state)
+        self.a4_printer: CupsPrinter | None = None  # fill-in documents; none configured yet
 
     def start(self, shell: Shell) -> None:
         """Start the workers, acting on shell (the running app)."""

@@ -11,7 +11,6 @@ from kivy.core.image import Image as CoreImage
 from kivy.core.text import Label as CoreLabel
 from kivy.factory import Factory
 from kivy.graphics.texture import Texture
-from kivy.metrics import dp
 from kivy.properties import BooleanProperty, ListProperty, NumericProperty, StringProperty
 from kivy.uix.behaviors import ButtonBehavior, ToggleButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
@@ -54,7 +53,7 @@ class FitLabel(Label):
     """A title that wraps and, when even two lines do not fit, takes a smaller font: the
     whole text always shows (never cut with "…")."""
 
-    max_font_size = NumericProperty(dp(34))
+    max_font_size = NumericProperty("34dp")  # a unit string: dp() here would open a window
 
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
@@ -124,7 +123,7 @@ class Chip(ToggleButtonBehavior, Label):
 
     value = StringProperty("")
     max_width = NumericProperty(0)  # the row's width when in a wrapping row, else 0
-    padding_x = NumericProperty(dp(40))
+    padding_x = NumericProperty("40dp")
 
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
@@ -207,6 +206,7 @@ class QRCard(ButtonBehavior, BoxLayout):
 
     data = StringProperty("")
     caption = StringProperty("")
+    note = StringProperty("")  # under the caption; the 12348 platform's line when empty
 
 
 class LetterKeyboard(GridLayout):

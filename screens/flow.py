@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from functools import partial
 
+from kivy.factory import Factory
 from kivy.properties import BooleanProperty, ListProperty, StringProperty
 
 from content.schema import Flow, QuestionNode, ResultNode
 from screens.base import BaseScreen, _, localized
 from screens.blocks import Page
+from screens.take_home import flow_checklist, print_checklist
 
 
 class FlowScreen(BaseScreen):
@@ -75,7 +77,31 @@ class FlowScreen(BaseScreen):
         if node.legal_basis:
             page.heading(_("Legal basis"))
             page.bullets(node.legal_basis)
+        if node.materials:
+            self.print_note = Factory.Muted(text="")
+            page.widget(self.print_note)
+            self.print_button = page.button(_("Print checklist"), self.print_checklist,
+                                            light=False)
+        for form in self.library.content.forms:
+            if any(f.prefill and f.prefill.flow == self.flow.id for f in form.fields()):
+                page.button(_("Fill in: {title}").format(title=form.title), partial(
+                    self.shell.nav.go, "form_fill", key=form.id, flow=self.flow.id,
+                    visited=[*self.path, self.node_key]), light=False)
         page.muted(_("This result is guidance only; the legal aid agency decides."))
+
+    def print_checklist(self) -> None:
+        """Print the result's materials on the ticket printer (on a worker thread)."""
+        self.print_button.disabled = True
+        self.print_note.text = _("Printing the checklist…")
+        print_checklist(self.services.queue.printer,
+                        flow_checklist(self.flow, self.node_key, self.library), self._printed)
+
+    def _printed(self, error: str | None, seconds: float) -> None:
+        self.print_button.disabled = False
+        self.print_note.text = (_("Please take your checklist from the ticket printer.")
+                                if error is None else
+                                _("The printer cannot print now (it may be out of paper). "
+                                  "Please note the materials above."))
 
     def choose(self, next_key: str) -> None:
         """Answer the current question."""

@@ -5,11 +5,13 @@ from __future__ import annotations
 from functools import partial
 
 from kivy.factory import Factory
+from kivy.metrics import dp
 
 from content.schema import Guide, Material
 from screens.base import BaseScreen, _, localized
 from screens.blocks import Page
 from screens.laws import article_key, article_name, law_name
+from screens.take_home import guide_checklist, guide_link, print_checklist
 
 
 def material_counts(material: Material) -> str:
@@ -44,6 +46,7 @@ class GuideDetailScreen(BaseScreen):
         page.heading(_("Materials to bring ({count})").format(count=len(guide.materials)))
         page.numbered(
             (f"{m.name}　{material_counts(m)}", m.notes) for m in guide.materials)
+        self._take_home_buttons(page)
         page.heading(_("Steps"))
         page.numbered((s.title, s.detail) for s in guide.steps)
         page.heading(_("Time limit"))
@@ -55,12 +58,16 @@ class GuideDetailScreen(BaseScreen):
         page.heading(_("Legal basis"))
         page.bullets(guide.legal_basis)
         self._article_links(page, guide)
+        page.heading(_("Continue on your phone"))
+        caption = _("Scan to read this guide on your phone")
         if guide.online:
             online = self.library.online(guide.online)
-            page.heading(_("Continue on your phone"))
-            card = Factory.QRCard(data=online.url, caption=localized(online, "title"))
-            card.bind(on_release=lambda *_a, key=online.id: self.shell.nav.go("handoff", key=key))
-            page.widget(card)
+            caption = localized(online, "title")
+        self.phone_card = Factory.QRCard(data=guide_link(guide, self.library), caption=caption)
+        if guide.online:
+            self.phone_card.bind(on_release=lambda *_a, key=guide.online: self.shell.nav.go(
+                "handoff", key=key))
+        page.widget(self.phone_card)
         self.spoken = page.text()
         self.ids.scroll.scroll_y = 1
 
@@ -74,6 +81,39 @@ class GuideDetailScreen(BaseScreen):
                         article=article_name(number)),
                         partial(self.shell.nav.go, "law_article",
                                 key=article_key(ref.law, number)))
+    def _take_home_buttons(self, page: Page) -> None:
+        self.take_home_note = Factory.Muted(text="")  # above the buttons: seen when they are
+        page.widget(self.take_home_note)
+        row = Factory.BoxLayout(size_hint_y=None, spacing=dp(16))
+        self.print_button = Factory.KButton(text=_("Print checklist"))
+        self.print_button.bind(on_release=lambda *_a: self.print_checklist())
+        self.phone_button = Factory.LightButton(text=_("View on phone"))
+        self.phone_button.bind(on_release=lambda *_a: self.show_on_phone())
+        for button in (self.print_button, self.phone_button):
+            row.add_widget(button)
+        self.print_button.bind(height=row.setter("height"))
+        row.height = self.print_button.height
+        page.widget(row)
+
+    def print_checklist(self) -> None:
+        """Print the materials checklist on the ticket printer (on a worker thread)."""
+        guide = self.library.guide(self.params["key"])
+        self.print_button.disabled = True
+        self.take_home_note.text = _("Printing the checklist…")
+        print_checklist(self.services.queue.printer, guide_checklist(guide, self.library),
+                        self._printed)
+
+    def _printed(self, error: str | None, seconds: float) -> None:
+        self.print_button.disabled = False
+        if error is None:
+            self.take_home_note.text = _("Please take your checklist from the ticket printer.")
+        else:
+            self.take_home_note.text = _("The printer cannot print now (it may be out of paper). "
+                                         "Tap “View on phone” and scan the code instead.")
+
+    def show_on_phone(self) -> None:
+        """Scroll to the QR code carrying this guide's code."""
+        self.ids.scroll.scroll_to(self.phone_card, padding=20, animate=False)
 
     def speech_text(self) -> str:
         """Title, summary, who may apply, every material and step."""

@@ -32,6 +32,7 @@ SCREENS: list[tuple[str, str]] = [
     ("law_search", "LawSearchScreen"),
     ("calculators", "CalculatorsScreen"),
     ("calculator", "CalculatorScreen"),
+    ("form_fill", "FormFillScreen"),
     ("accessibility", "AccessibilityScreen"),
     ("admin_login", "AdminLoginScreen"),
     ("admin", "AdminScreen"),

@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from protocol.handoff import HANDOFF_PATH, MAX_HANDOFF_BYTES
 from server.settings import ServerSettings
 from server.staff_photos import MAX_UPLOAD as MAX_PHOTO_BYTES
 
@@ -39,6 +40,7 @@ ROUTE_LIMITS: tuple[tuple[str, re.Pattern[str], Limit], ...] = (
     ("POST", re.compile(r"/content/upload"), lambda s: s.max_upload_bytes + FORM_OVERHEAD),
     ("POST", re.compile(r"/staff/\d+/photo"), lambda _s: MAX_PHOTO_BYTES + FORM_OVERHEAD),
     ("POST", re.compile(r"/api/v1/terminals/screenshot"), lambda _s: MAX_SCREENSHOT_BYTES),
+    ("POST", re.compile(re.escape(HANDOFF_PATH)), lambda _s: MAX_HANDOFF_BYTES),  # a PDF
     # terminal batches and health reports, bundle manifests, hash lists, calendars
     ("POST", re.compile(r"/api/v1/(outbox|heartbeat|commands/\d+/ack|content/bundles"
                         r"|content/files/missing|calendar/import)"), _json_batch),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from server.api import auth, content, devices, followups, health, phone, queue, ratings
+from server.api import auth, content, devices, followups, handoff, health, phone, queue, ratings
 from server.pages import accounts, console, dashboard
 from server.pages import comments as comment_pages
 from server.pages import content as content_pages
@@ -25,6 +25,7 @@ ROUTERS: tuple[tuple[APIRouter, str], ...] = (
     (queue.router, API),
     (followups.router, API),
     (ratings.router, ""),
+    (handoff.router, ""),  # its upload spells out /api/v1; the phone's link is /d/<token>
     (phone.router, ""),
     (phone_page.router, ""),
     (queue_pages.router, ""),

@@ -215,6 +215,8 @@ def test_the_nginx_guide_sets_the_same_limits() -> None:
 
     assert nginx("server {") == settings.max_body_bytes
     assert nginx("location ~ ^/api/v1/(outbox") >= settings.max_json_bytes
+    assert nginx("location = /api/v1/terminals/handoff") >= body_limit(
+        settings, "POST", "/api/v1/terminals/handoff")
     assert nginx("location = /api/v1/terminals/screenshot") >= body_limit(
         settings, "POST", "/api/v1/terminals/screenshot")
     assert nginx(r"location ~ ^/staff/\d+/photo$") >= body_limit(settings, "POST",

@@ -1,0 +1,97 @@
+"""Take a guide home: its materials checklist on the ticket printer, or a QR code to the phone.
+
+The checklist is printed on a worker thread; the outcome comes back on the UI thread. When the
+printer cannot print (no paper, cover open, offline) the visitor is told so and offered the QR
+code instead; nothing is half-printed, because the printer checks its status before it writes.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+from kivy.clock import Clock
+
+from content.library import Library
+from content.schema import Flow, Guide, Material, PointType, ResultNode
+from devices.checklist_layout import ChecklistPrint
+from devices.printer import Printer
+from devices.status import DeviceError, DeviceState
+
+log = logging.getLogger(__name__)
+
+DEFAULT_ONLINE = "https://www.12348.gov.cn/"
+
+
+def chinese_counts(material: Material) -> str:
+    """'原件1份、复印件2份' (tickets are printed in Chinese only)."""
+    parts = [f"原件{material.originals}份"] if material.originals else []
+    parts += [f"复印件{material.copies}份"] if material.copies else []
+    return "、".join(parts) + ("（如有）" if not material.required else "")
+
+
+def guide_link(guide: Guide, library: Library) -> str:
+    """The guide online, its code carried in the query (before any #/route fragment)."""
+    base = library.online(guide.online).url if guide.online else DEFAULT_ONLINE
+    return with_context(base, guide=guide.code)
+
+
+def _hall(library: Library) -> tuple[str, str]:
+    """The hall's hours and phone: its content's first centre (until terminals name theirs)."""
+    hall = next(iter(library.filter_points(types=[PointType.CENTRE])), None)
+    return (hall.hours, hall.phone) if hall else ("", "")
+
+
+def with_context(url: str, **context: str) -> str:
+    """url with context (guide code, flow result) added to its query, before any #fragment."""
+    parts = urlsplit(url)
+    query = "&".join(filter(None, [parts.query, urlencode(context)]))
+    return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", query, parts.fragment))
+
+
+def flow_checklist(flow: Flow, result_key: str, library: Library) -> ChecklistPrint:
+    """What a flow result's checklist prints: its materials, where to get help, a link that
+    carries the flow and its result."""
+    result = flow.nodes[result_key]
+    assert isinstance(result, ResultNode)
+    hours, phone = _hall(library)
+    online = next((library.online(g.online).url for g in map(library.guide, result.guides)
+                   if g.online), DEFAULT_ONLINE)
+    return ChecklistPrint(
+        code=flow.id, title=f"{flow.title}：{result.title}", materials=tuple(result.materials),
+        where="、".join(result.services), hours=hours, phone=phone,
+        url=with_context(online, flow=flow.id, result=result_key))
+
+
+def guide_checklist(guide: Guide, library: Library) -> ChecklistPrint:
+    """What the guide's checklist prints; hours and phone are the hall's (its first centre)."""
+    hours, phone = _hall(library)
+    return ChecklistPrint(
+        code=guide.code, title=guide.title,
+        materials=tuple(f"{m.name} {chinese_counts(m)}".strip()
+                        for m in guide.materials),
+        where=" ".join(filter(None, [guide.where.service, guide.where.window])),
+        hours=hours, phone=phone, url=guide_link(guide, library))
+
+
+def print_checklist(printer: Printer, checklist: ChecklistPrint,
+                    on_done: Callable[[str | None, float], None]) -> None:
+    """Print on a worker thread; on_done(error or None, seconds) runs on the UI thread."""
+    def work() -> None:
+        started = time.monotonic()
+        error: str | None = None
+        if printer.status.state == DeviceState.DISABLED:
+            error = "no printer"
+        else:
+            try:
+                printer.print_ticket(checklist)
+            except DeviceError as failure:
+                log.error("checklist %s not printed: %s", checklist.code, failure)
+                error = str(failure)
+        elapsed = time.monotonic() - started
+        Clock.schedule_once(lambda _dt: on_done(error, elapsed), 0)
+
+    threading.Thread(target=work, name="print-checklist", daemon=True).start()
