@@ -14,7 +14,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEBIAN_PACKAGES := fonts-noto-cjk espeak-ng xvfb xauth libgl1 libgl1-mesa-dri libegl1 \
 	libmtdev1 libsdl2-2.0-0 sox python3-venv \
 	postgresql chromium zip libatomic1 libportaudio2 \
-	cups printer-driver-cups-pdf libcups2-dev
+	cups printer-driver-cups-pdf libcups2-dev gcc libc6-dev python3-dev
 
 .PHONY: demo test lint screenshots bench system venv clean fresh-check
 
