@@ -4,9 +4,10 @@ Slots come from a bookable service's weekly table (``{"mon": ["09:00-10:00", ...
 range per slot) on the days the working-day calendar keeps open: a holiday (off) has no
 slots; an adjusted working weekend day (调休上班) follows Monday's table.
 
-Seats: a booking takes the lowest free seat of its slot; (service, day, start, seat) is
-unique, so when two phones race for the last seat one insert fails on every database and
-that booking looks again (and finds the slot full). Check-in locks the booking's row, so a
+Seats: a booking takes the lowest free seat of its slot, its service's row locked (on
+SQLite the writer lock). (service, day, start, seat) is unique besides, so should two
+bookings ever race for one seat, one insert fails on every database and that booking
+looks again (and finds the slot full). Check-in locks the booking's row, so a
 code is used once however many terminals try it at the same moment.
 """
 
@@ -19,12 +20,12 @@ import secrets
 from collections import Counter
 from dataclasses import dataclass
 
-from protocol.personal import mask_phone, normalise_phone
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from protocol.hours import LOCAL_TIME, WEEKDAYS, day_ranges, local_now
+from protocol.personal import mask_phone, normalise_phone
 from server.appointments.errors import AppointmentError
 from server.appointments.models import BookableService, Booking
 from server.models import Hall, utcnow
@@ -161,6 +162,10 @@ def book(session: Session, hall: Hall, service_code: str, day: dt.date, start: s
     if start not in table or _at(day, start) <= local_now(now):
         raise AppointmentError("no_such_slot")
     begin_write(session)
+    # Bookings of one service take turns (the row lock; SQLite's writer lock already does):
+    # without it, racing bookings on PostgreSQL all try the same lowest seat and retry.
+    session.execute(select(BookableService.id).where(BookableService.id == service.id)
+                    .with_for_update())
     if session.scalar(select(Booking.id).where(
             Booking.service_id == service.id, Booking.day == day, Booking.phone == number,
             Booking.state == LIVE)) is not None:

@@ -9,6 +9,7 @@ import threading
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from server.appointments import service as appointments
@@ -198,3 +199,15 @@ def test_twenty_phones_at_once_never_overbook(database_url: str) -> None:
         seats = session.scalars(select(Booking.seat).where(Booking.state == "booked")).all()
     assert sorted(seats) == [1, 2, 3, 4, 5]
     database.engine.dispose()
+
+
+def test_the_database_itself_refuses_a_second_booking_of_a_seat(session: Session,
+                                                               q: QueueHall) -> None:
+    first = _book(session, q)
+    copy = Booking(hall_id=first.hall_id, service_id=first.service_id, day=first.day,
+                   start=first.start, end=first.end, seat=first.seat, code="ZZZZ2222",
+                   token="another-token-0001", name="李四", phone="13900000000", matter="x")
+    session.add(copy)
+    with pytest.raises(IntegrityError):
+        session.flush()
+    session.rollback()
