@@ -9,13 +9,13 @@ same ticket: the second gets ``wrong_state``.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from protocol.enums import QueueEventKind
+from protocol.personal import normalise_phone
 from server.models import Service, User, Window, WindowService, as_utc, utcnow
 from server.queue.core import begin_write, close_past_days, find_service, lock_window, record
 from server.queue.errors import QueueError
@@ -28,7 +28,6 @@ PAUSE_REASON_MAX = 100
 ACTION_KINDS = {"start": QueueEventKind.STARTED, "finish": QueueEventKind.FINISHED,
                 "no_show": QueueEventKind.NO_SHOW, "hold": QueueEventKind.HELD}
 UNDO_NO_SHOW = dt.timedelta(seconds=15)  # the console offers 10 s; the rest covers the network
-PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")  # mobile or landline with area code
 
 
 def _actor(user: User) -> str:
@@ -263,8 +262,12 @@ def register_visitor(session: Session, window_id: int, user: User, ticket_id: in
     cleaned = {key: str(value).strip() for key, value in fields.items()}
     too_long = [key for key, value in cleaned.items() if len(value) > VISITOR_FIELDS.get(key, 0)]
     bad = unknown | set(too_long)
-    if cleaned.get("phone") and not PHONE.match(cleaned["phone"]):
-        bad.add("phone")
+    if cleaned.get("phone"):
+        number = normalise_phone(cleaned["phone"])
+        if number is None:
+            bad.add("phone")
+        else:
+            cleaned["phone"] = number
     if bad or not cleaned.get("matter"):
         raise QueueError("bad_visitor", ", ".join(sorted(bad)) or "matter")
     cleaned.update(staff=user.username, recorded_at=now.isoformat())

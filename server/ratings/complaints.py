@@ -9,8 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from protocol.personal import normalise_phone
 from server.models import Hall, utcnow
-from server.queue.actions import PHONE  # the 服务台账's check: mobile or landline
 from server.ratings.followup import open_for_complaint
 from server.ratings.models import Complaint
 from server.ratings.rules import DEFAULT_FOLLOW_UP_DAYS, KEY, CodedError
@@ -66,11 +66,14 @@ def submit(session: Session, hall: Hall, *, category: str, phone: str = "", cont
         existing = _keyed(session, hall, source, terminal_id, idempotency_key)
         if existing is not None:
             return existing, False
-    phone, content = phone.strip().replace(" ", ""), content.strip()
+    phone, content = phone.strip(), content.strip()
     if category not in CATEGORIES:
         raise ComplaintError("bad_category")
-    if phone and not PHONE.match(phone):
-        raise ComplaintError("bad_phone")
+    if phone:  # mobile or landline, read as everywhere (protocol/personal.py)
+        number = normalise_phone(phone)
+        if number is None:
+            raise ComplaintError("bad_phone")
+        phone = number
     if len(content) > CONTENT_MAX:
         raise ComplaintError("content_too_long")
     if source not in SOURCES:
