@@ -4,8 +4,20 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from server.api import auth, content, devices, followups, handoff, health, phone, queue, ratings
+from server.api import (
+    appointments,
+    auth,
+    content,
+    devices,
+    followups,
+    handoff,
+    health,
+    phone,
+    queue,
+    ratings,
+)
 from server.pages import accounts, console, dashboard
+from server.pages import appointments as appointment_pages
 from server.pages import comments as comment_pages
 from server.pages import content as content_pages
 from server.pages import followups as followup_pages
@@ -23,11 +35,13 @@ ROUTERS: tuple[tuple[APIRouter, str], ...] = (
     (devices.router, API),
     (content.router, API),
     (queue.router, API),
+    (appointments.router, API),
     (followups.router, API),
     (ratings.router, ""),
     (handoff.router, ""),  # its upload spells out /api/v1; the phone's link is /d/<token>
     (phone.router, ""),
     (phone_page.router, ""),
+    (appointment_pages.router, ""),
     (queue_pages.router, ""),
     (followup_pages.router, ""),
     (comment_pages.router, ""),

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from protocol.enums import Priority
 from protocol.phone import PHONE_MAX_INPUT
 from protocol.queue import (
     Board,
@@ -35,6 +36,7 @@ from protocol.queue import (
     WindowReply,
 )
 from protocol.text import RefusesNul
+from server.api.appointments import check_in_ticket
 from server.deps import MAX_ID, PathId, get_session
 from server.models import Hall, Terminal, User, Window
 from server.queue import actions, feed, help_calls
@@ -142,11 +144,15 @@ def terminal_services(session: DbSession, terminal: SignedTerminal) -> ServicesR
 @router.post("/tickets", status_code=201, responses={
     200: {"model": TicketIssued, "description": "the ticket this idempotency key took"},
     **REFUSED})
-def take_ticket(body: TicketRequest, response: Response, session: DbSession,
+def take_ticket(body: TicketRequest, request: Request, response: Response, session: DbSession,
                 terminal: SignedTerminal) -> TicketIssued:
-    """Issue a ticket; the same idempotency key returns the same ticket (200)."""
+    """Issue a ticket; the same idempotency key returns the same ticket (200). A ticket with
+    appointment priority is a check-in: only a real booking's code gets one."""
+    hall = _hall_of(session, terminal)
+    if body.priority == Priority.APPOINTMENT:
+        return check_in_ticket(request, response, session, terminal, hall,
+                               body.appointment_code or "", "", body.idempotency_key)
     try:
-        hall = _hall_of(session, terminal)
         ticket, created = issue_ticket(
             session, hall, body.service, actor=f"terminal:{terminal.device_id[:12]}",
             priority=body.priority, appointment_code=body.appointment_code,

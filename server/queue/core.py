@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
 import secrets
 from typing import Any
 
@@ -35,7 +34,6 @@ from server.queue.models import (
 log = logging.getLogger(__name__)
 NOTIFY_CHANNEL = "hallkiosk_queue"
 WAKE_KEY = "queue_wake"  # session.info: halls whose subscribers wake after commit
-APPOINTMENT_CODE = re.compile(r"^[A-Za-z0-9]{4,12}$")
 FEED_DAYS = 3  # days of the change feed kept for reconnecting subscribers
 
 
@@ -129,9 +127,12 @@ def keyed_ticket(session: Session, terminal_id: int | None, idempotency_key: str
 def issue_ticket(session: Session, hall: Hall, service_code: str, *, actor: str,
                  now: dt.datetime | None = None, priority: str = "normal",
                  appointment_code: str | None = None, idempotency_key: str | None = None,
-                 terminal_id: int | None = None) -> tuple[Ticket, bool]:
+                 terminal_id: int | None = None, booking_checked: bool = False
+                 ) -> tuple[Ticket, bool]:
     """A new ticket (and True), or the one terminal_id already took with idempotency_key
-    (and False): a key is its terminal's own, so another terminal's key finds nothing."""
+    (and False): a key is its terminal's own, so another terminal's key finds nothing.
+    An appointment ticket is only issued by a check-in that verified its booking
+    (server/appointments/service.py check_in, which passes booking_checked)."""
     now = now or utcnow()
     if idempotency_key:
         existing = keyed_ticket(session, terminal_id, idempotency_key)
@@ -139,7 +140,7 @@ def issue_ticket(session: Session, hall: Hall, service_code: str, *, actor: str,
             return existing, False
     if priority not in PRIORITY_RANK:
         raise QueueError("bad_priority")
-    if priority == "appointment" and not APPOINTMENT_CODE.match(appointment_code or ""):
+    if priority == "appointment" and not (booking_checked and appointment_code):
         raise QueueError("bad_appointment")
     begin_write(session)
     close_past_days(session, hall.id, now)

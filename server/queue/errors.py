@@ -11,8 +11,8 @@ MESSAGES: dict[str, tuple[int, str, str]] = {
                   "Today's tickets for this service are all taken; please come back tomorrow "
                   "or call 12348."),
     "bad_priority": (422, "排队类型无效。", "Unknown queue type."),
-    "bad_appointment": (422, "预约码应为4到12位字母或数字。",
-                        "An appointment code has 4 to 12 letters or digits."),
+    "bad_appointment": (422, "预约优先只能凭有效预约签到取号。",
+                        "Appointment priority needs a check-in with a valid booking."),
     "unknown_window": (404, "没有这个窗口。", "No such window."),
     "unknown_ticket": (404, "没有这个号码。", "No such ticket."),
     "window_taken": (409, "该窗口已由其他工作人员登录。", "Another staff member runs this window."),

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from protocol.personal import mask_phone
 from server.models import Service, User, Window, as_utc
 from server.queue.models import Ticket
 from server.ratings.complaints import CATEGORIES
@@ -157,9 +158,7 @@ def _rating_view(session: Session, rating: Rating) -> dict[str, Any]:
 
 def masked_phone(phone: str) -> str:
     """A phone number with its middle hidden (138****5678); "" stays ""."""
-    if not phone:
-        return ""
-    return f"{phone[:3]}****{phone[-4:]}" if len(phone) > 7 else "****"
+    return mask_phone(phone) if phone else ""
 
 
 def _complaint_view(complaint: Complaint, user: User) -> dict[str, Any]:

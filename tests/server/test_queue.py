@@ -68,7 +68,8 @@ def test_closed_service_says_when_it_opens(session: Session, q: QueueHall) -> No
 def test_order_is_appointment_then_green_then_arrival(session: Session, q: QueueHall) -> None:
     first = take(session, q, minutes=0)
     green = take(session, q, minutes=1, priority="green")
-    appointment = take(session, q, minutes=2, priority="appointment", appointment_code="YY2026")
+    appointment = take(session, q, minutes=2, priority="appointment", appointment_code="YY2026",
+                       booking_checked=True)  # as a verified check-in issues it
     assert people_ahead(session, first) == 2
     called = [actions.call_next(session, q.windows[1].id, q.staff[1], now=MONDAY)]
     session.commit()
