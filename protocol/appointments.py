@@ -54,7 +54,7 @@ class BookingRequest(Request):
 class BookingView(Reply):
     """A booking as its visitor sees it; name and phone masked (张*, 138****5678)."""
 
-    code: str  # as shown, ABCD-EFGH
+    code: str  # as shown, 12345-67890
     path: str  # the phone page (/a/<token>): show it as a QR code
     state: str
     service: str

@@ -55,7 +55,18 @@ def refusal_text(code: str, hotline: str) -> str:
         "daily_cap": _("Today's tickets for this service are all taken. Please come back "
                        "tomorrow or call {hotline}."),
         "unknown_service": _("This service is no longer offered here. Please choose again."),
-        "bad_appointment": _("An appointment code has 4 to 12 digits."),
+        "bad_appointment": _("A booking code has 10 digits. Please check it."),
+        "not_found": _("No booking has this code. Please check it, or ask at the service "
+                       "desk."),
+        "other_hall": _("This booking is for another hall. Please ask at the service desk."),
+        "used": _("This booking has already been used to take a ticket."),
+        "cancelled": _("This booking was cancelled. Please take a normal ticket."),
+        "not_today": _("This booking is not for today."),
+        "too_early": _("Check-in for this booking has not opened yet. Please come back "
+                       "closer to your time."),
+        "expired": _("The time of this booking has passed. Please take a normal ticket or "
+                     "book again."),
+        "rate_limited": _("Too many codes were tried. Please ask at the service desk."),
     }
     text = texts.get(code, _("The ticket could not be issued ({code}). Please ask at the "
                              "service desk."))

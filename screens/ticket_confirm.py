@@ -12,7 +12,7 @@ from kiosk.widgets import add_keys
 from screens.base import BaseScreen, _, sentences
 from screens.ticket import refusal_text
 
-CODE_LENGTH = (4, 12)
+CODE_LENGTH = (10, 10)  # a booking code: 10 digits (server.appointments)
 
 
 class TicketConfirmScreen(BaseScreen):
@@ -81,6 +81,7 @@ class TicketConfirmScreen(BaseScreen):
     def _done(self, issued: Any) -> None:
         self.busy, self.dots = False, ""
         self._key = new_request_key()  # the next press is a new request
+        self.code, self.appointment = "", False  # the booking code is used: not shown again
         self.shell.nav.go("ticket_done", ticket=issued)
 
     def _failed(self, code: str) -> None:

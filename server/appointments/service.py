@@ -37,8 +37,10 @@ from server.ratings.models import CalendarDay
 log = logging.getLogger(__name__)
 # Readable (no 0/O, 1/I/L) and unguessable: 31**8, about 8.5e11 codes, and guessing is
 # rate-limited. Shown as ABCD-EFGH; typed with or without the dash, in either case.
-CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
-CODE_LENGTH = 8
+# Digits only: a visitor types it on the terminal's number keypad and reads it out on the
+# phone; 10 digits (10^10 codes), valid for one day in one hall, guessing rate-limited.
+CODE_ALPHABET = "0123456789"
+CODE_LENGTH = 10
 CODE = re.compile(f"^[{CODE_ALPHABET}]{{{CODE_LENGTH}}}$")
 LIVE = "booked"
 
@@ -65,8 +67,8 @@ def new_code() -> str:
 
 
 def shown_code(code: str) -> str:
-    """A code as people read it: ABCD-EFGH."""
-    return f"{code[:4]}-{code[4:]}"
+    """A code as people read it: 12345-67890."""
+    return f"{code[:5]}-{code[5:]}"
 
 
 def typed_code(text: str) -> str | None:

@@ -79,7 +79,7 @@ def test_slots_follow_the_weekly_table_and_the_holiday_calendar(session: Session
 
 def test_booking_checks_the_visitor_and_fills_the_slot(session: Session, q: QueueHall) -> None:
     first = _book(session, q)
-    assert first.phone == "13812345678" and first.seat == 1 and len(first.code) == 8
+    assert first.phone == "13812345678" and first.seat == 1 and len(first.code) == 10
     assert appointments.typed_code(appointments.shown_code(first.code).lower()) == first.code
     _refused("already_booked", session, lambda: _book(session, q, "14:00"))
     _refused("bad_phone", session, lambda: _book(session, q, phone="12345"))

@@ -84,7 +84,7 @@ def test_book_check_in_and_cancel_from_the_terminal(server_app: FastAPI,
         "service": "lawyer", "day": slot.day.isoformat(), "start": slot.start,
         "name": "张三", "phone": "138 1234 5678", "matter": "咨询"})
     assert (booked.name, booked.phone, booked.state) == ("张*", "138****5678", "booked")
-    assert booked.path.startswith("/a/") and len(booked.code) == 9
+    assert booked.path.startswith("/a/") and len(booked.code) == 11
     assert _refusal(lambda: client.typed_request(  # the right code, another phone
         "POST", "/api/v1/appointments/cancel", BookingView,
         json={"code": booked.code, "phone": "13900000000"})) == "not_found"
