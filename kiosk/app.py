@@ -23,7 +23,7 @@ from kiosk.i18n import tr
 from kiosk.idle import IdleTimer
 from kiosk.navigation import Navigator
 from kiosk.queue_link import QueueLink
-from kiosk.services import TerminalServices
+from kiosk.services import TerminalServices, a4_printer
 from kiosk.state import AppState
 from kiosk.terminal_devices import create_printer
 from kiosk.theme import Theme
@@ -252,6 +252,7 @@ class KioskApp(App):
             self.set_language(config.terminal.language)
         if config.printer != previous.printer:
             self.queue.replace_printer(create_printer(config))
+            self.services.a4_printer = a4_printer(config)
         if config.profile != previous.profile:
             log.info("profile changed from %s to %s", previous.profile, config.profile)
             self.nav.start_name, self.nav.home_name = PROFILE_SCREENS[config.profile]

@@ -38,6 +38,12 @@ def hall_words(library: Library | None) -> list[str]:
     return words
 
 
+def a4_printer(config: TerminalConfig) -> CupsPrinter | None:
+    """The configured A4 printer (a CUPS queue), or None."""
+    queue = config.printer.a4_queue.strip()
+    return CupsPrinter(queue, config.printer.a4_server.strip() or None) if queue else None
+
+
 class TerminalServices:
     """Config, content, speech, the printer and queue, the server link, the hall feed,
     feedback and the usage outbox of one terminal."""
@@ -62,7 +68,8 @@ class TerminalServices:
         # UI thread in about a millisecond; any other answers on a worker thread first
         self.warm_library: Library | None = None
         self.help = HelpCall(self.link, self.state)
-        self.a4_printer: CupsPrinter | None = None  # fill-in documents; none configured yet
+        # fill-in documents; without a queue the visitor is offered the QR code instead
+        self.a4_printer: CupsPrinter | None = a4_printer(config)
 
     def start(self, shell: Shell) -> None:
         """Start the workers, acting on shell (the running app)."""

@@ -172,6 +172,11 @@ class PrinterSection(Section):
         "`gb18030` sends text to printers with a resident Chinese font.")
     directory: str = setting("", "Folder of the simulated printer's output.")
     status_interval: float = setting(10, "Seconds between printer status checks.", gt=0)
+    a4_queue: str = setting("", "CUPS queue of the A4 printer for fill-in documents (empty: "
+                            "none; the visitor is offered the QR code instead).", pushed=True,
+                            max_length=127)
+    a4_server: str = setting("", "CUPS server of the A4 printer: host, host:port or a socket "
+                             "path (empty: this machine's).", max_length=200)
 
     @model_validator(mode="after")
     def _reachable(self) -> PrinterSection:

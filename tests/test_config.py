@@ -242,3 +242,13 @@ def test_readme_table_is_the_one_the_model_makes():
     from protocol.config import markdown_table
 
     assert markdown_table() in README.read_text("utf-8")
+
+
+def test_the_a4_printer_comes_from_the_printer_section() -> None:
+    from kiosk.services import a4_printer
+
+    assert a4_printer(TerminalConfig()) is None  # none: the visitor is offered the QR code
+    printer = a4_printer(merge(TerminalConfig(), {"printer": {
+        "a4_queue": "A4-hall", "a4_server": "cups.hall.local:631"}}))
+    assert printer is not None and (printer.queue, printer.server) == ("A4-hall",
+                                                                      "cups.hall.local:631")
