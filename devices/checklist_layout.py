@@ -32,15 +32,21 @@ TICK_BOX = "□"
 
 @dataclass(frozen=True)
 class ChecklistPrint:
-    """What a guide's checklist prints."""
+    """What a take-home slip prints: a guide's materials checklist (each line with a tick
+    box), or a result such as a calculator's (its working, no boxes, its basis in notes)."""
 
-    code: str  # the guide's code
+    code: str  # the guide's code (or the calculator's name)
     title: str
-    materials: tuple[str, ...]  # one line per material, counts included
+    materials: tuple[str, ...]  # one line per material, counts included (or working lines)
     where: str
     hours: str
     phone: str
-    url: str  # the guide online
+    url: str  # the guide online (or where to go on)
+    banner: str = "一次性告知单"
+    heading: str = ""  # above the lines; default: 需要携带的材料（共N项）
+    boxed: bool = True  # a tick box before each line
+    notes: tuple[str, ...] = ()  # after the lines: legal basis, 仅供参考
+    caption: str = "扫码在手机上查看办事指南"
 
     def __post_init__(self) -> None:
         if not self.materials:
@@ -55,17 +61,20 @@ class ChecklistPrint:
 def checklist_lines(checklist: ChecklistPrint) -> list[tuple[str, str]]:
     """(kind, text) in print order: "title", "heading", "item", "body"; the QR code goes before
     the last line (its caption)."""
-    lines = [("title", "一次性告知单"), ("title", checklist.title),
+    lines = [("title", checklist.banner), ("title", checklist.title),
              ("body", f"事项编号 {checklist.code}"),
-             ("heading", f"需要携带的材料（共{len(checklist.materials)}项）")]
-    lines += [("item", f"{TICK_BOX} {material}") for material in checklist.materials]
+             ("heading", checklist.heading
+              or f"需要携带的材料（共{len(checklist.materials)}项）")]
+    box = f"{TICK_BOX} " if checklist.boxed else "• "
+    lines += [("item", f"{box}{material}") for material in checklist.materials]
+    lines += [("body", note) for note in checklist.notes]
     if checklist.where:
         lines.append(("body", f"办理地点：{checklist.where}"))
     if checklist.hours:
         lines.append(("body", f"办公时间：{checklist.hours}"))
     if checklist.phone:
         lines.append(("body", f"咨询电话：{checklist.phone}"))
-    lines.append(("body", "扫码在手机上查看办事指南"))
+    lines.append(("body", checklist.caption))
     return lines
 
 

@@ -16,6 +16,7 @@ from screens.base import BaseScreen, _, sentences
 from screens.blocks import Page
 from screens.calc_form import BACK, CLEAR, CalcForm, FormField, Outcome
 from screens.laws import article_key
+from screens.take_home import print_checklist, result_slip
 
 KEYPAD = ("1", "2", "3", "4", "5", "6", "7", "8", "9", ".", "0", BACK)
 CHOICE_LABELS = {"property": "Property case", "divorce": "Divorce case",
@@ -150,6 +151,27 @@ class CalculatorScreen(BaseScreen):
                                                  key=article_key(basis.law, basis.article)))
             else:
                 page.paragraph(basis.label)
+        page.heading(_("Take it home"))
+        self.print_note = Factory.Muted(text=_("Print the result, its working and its legal "
+                                               "basis on the ticket printer."))
+        page.widget(self.print_note)
+        self.print_button = page.button(_("Print the result"),
+                                        partial(self.print_result, result, amount), light=False)
+
+    def print_result(self, result: CalcResult, amount: str) -> None:
+        """The result on the ticket printer (in Chinese, as every printed slip)."""
+        calculator = CALCULATORS[self.params["key"]]
+        slip = result_slip(calculator.name, calculator.title, amount, result.working,
+                           [basis.label for basis in result.basis], self.library)
+        self.print_button.disabled = True
+        self.print_note.text = _("Printing…")
+        print_checklist(self.services.queue.printer, slip, self._printed)
+
+    def _printed(self, error: str | None, _seconds: float) -> None:
+        self.print_button.disabled = False
+        self.print_note.text = _("Please take the result from the ticket printer.") \
+            if error is None else _("The printer cannot print now (it may be out of paper). "
+                                    "Please write the result down or ask at the service desk.")
 
     def reset(self) -> None:
         """Forget what the last visitor typed."""

@@ -66,6 +66,20 @@ def flow_checklist(flow: Flow, result_key: str, library: Library) -> ChecklistPr
         url=with_context(online, flow=flow.id, result=result_key))
 
 
+def result_slip(name: str, title: str, result: str, working: list[str],
+                basis: list[str], library: Library) -> ChecklistPrint:
+    """A calculator's result on paper: the amount, each step of the working, the legal
+    basis and 仅供参考, with the hall's phone and a code to go on online (12348)."""
+    hours, phone = _hall(library)
+    return ChecklistPrint(
+        code=name, title=f"{title}：{result}", materials=tuple(working), where="",
+        hours=hours, phone=phone, url=DEFAULT_ONLINE, banner="计算结果（仅供参考）",
+        heading="计算过程", boxed=False,
+        notes=(*(f"法律依据：{label}" for label in basis),
+               "本结果按您输入的数字和本地标准计算，仅供参考，以有关机关的认定为准。"),
+        caption="扫码到12348中国法网继续咨询")
+
+
 def guide_checklist(guide: Guide, library: Library) -> ChecklistPrint:
     """What the guide's checklist prints; hours and phone are the hall's (its first centre)."""
     hours, phone = _hall(library)

@@ -81,3 +81,32 @@ def test_the_keypad_comes_back_after_the_screen_turns(ui: Any) -> None:
     assert panel.height >= screen.ids.keypad.height > 300
     type_keys(ui, screen, "1000")
     assert "结果：50.00元" in ui.texts()
+
+
+def test_the_result_prints_with_its_working_and_basis(ui: Any, tmp_path: Any) -> None:
+    from devices.escpos_render import decode_escpos
+    from devices.printer import NullPrinter, make_printer
+
+    printer = make_printer("simulated", directory=str(tmp_path / "printer"), paper_width_mm=80,
+                           mode="gb18030")
+    ui.app.queue.printer = printer
+    try:
+        screen = open_calculator(ui, "诉讼费（案件受理费）")
+        type_keys(ui, screen, "150000")
+        expected = court_fee(Decimal(150000))
+        ui.tap("打印结果")
+        assert ui.wait_until(lambda: "请在取号机出纸口取走打印的结果。" in ui.texts(), 15)
+        layout = printer.ticket_format  # type: ignore[attr-defined]
+        paper = decode_escpos(printer.tickets[0].read_bytes(),  # type: ignore[attr-defined]
+                              layout.width_dots, layout.font_path, layout.font_index)
+        text = "".join("".join(paper.text_lines).split())
+        assert "计算结果（仅供参考）" in text and yuan(expected.result).replace(" ", "") in text
+        for line in expected.working:
+            assert "".join(line.split()) in text, line
+        assert "".join(expected.basis[0].label.split()) in text
+        printer.set_fault("paper_out")  # type: ignore[attr-defined]
+        ui.tap("打印结果")
+        assert ui.wait_until(lambda: any("打印机暂时不能打印" in t for t in ui.texts()), 15)
+        assert len(printer.tickets) == 1  # type: ignore[attr-defined]
+    finally:
+        ui.app.queue.printer = NullPrinter()
