@@ -10,7 +10,7 @@ from kivy.properties import BooleanProperty, StringProperty
 from kiosk.queue_client import new_request_key
 from kiosk.widgets import add_keys
 from screens.base import BaseScreen, _, sentences
-from screens.ticket import refusal_text
+from screens.ticket import refusal_text, where_text
 
 CODE_LENGTH = (10, 10)  # a booking code: 10 digits (server.appointments)
 
@@ -20,6 +20,7 @@ class TicketConfirmScreen(BaseScreen):
 
     service_name = StringProperty("")
     priority_text = StringProperty("")
+    where = StringProperty("")
     message = StringProperty("")
     code = StringProperty("")
     appointment = BooleanProperty(False)
@@ -36,6 +37,7 @@ class TicketConfirmScreen(BaseScreen):
         self.title = _("Confirm your ticket")
         self.service_name = self.params.get("service_name", "")
         self.priority_text = _("Green channel") if self.params.get("priority") == "green" else ""
+        self.where = where_text(list(self.params.get("windows") or []))
         if not self.busy:
             self.message = _("If you miss your call the number is void; please take a new one")
             self._key = new_request_key()
@@ -91,4 +93,5 @@ class TicketConfirmScreen(BaseScreen):
 
     def speech_text(self) -> str:
         """Service, option and the instruction."""
-        return sentences([self.title, self.service_name, self.priority_text, self.message])
+        return sentences([self.title, self.service_name, self.where, self.priority_text,
+                          self.message])
