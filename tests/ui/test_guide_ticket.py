@@ -66,3 +66,19 @@ def test_guide_take_now_shows_the_halls_window_on_screen_and_ticket(
     assert "A001" in "".join(paper.text_lines)
     assert WHERE in [line.strip() for line in paper.text_lines]  # printed in reverse
     ui.tap("完成")
+
+
+def test_self_check_result_take_now_confirms_at_the_halls_window(
+        ui: Any, hall_server: Any, tmp_path: Path) -> None:
+    ui.tap(ui.screen)  # leave the attract loop
+    ui.tap("法律援助自测")
+    for answer in ("民事或行政纠纷", "遭受家庭暴力、虐待、遗弃"):
+        ui.tap(answer)
+    assert ui.screen.at_result and ui.screen.take_button.text == "立即取号"
+    tap_take_now(ui, tmp_path)
+    assert ui.wait_until(lambda: ui.app.nav.current == "ticket_confirm", 15)
+    ui.frames(3)
+    assert "法律援助" in ui.texts() and WHERE in ui.texts()
+    ui.tap("返回")  # back from confirming: the hall's services, not the jump again
+    assert ui.wait_until(lambda: any(t.startswith("法律援助\n") for t in ui.texts()), 15)
+    assert ui.app.nav.current == "ticket"
