@@ -14,9 +14,9 @@ from protocol.enums import Priority, QueueEventKind, TicketState, WindowState
 from protocol.text import RefusesNul
 
 
-def window_numbers(numbers: list[int] | tuple[int, ...]) -> str:
+def window_numbers(numbers: list[int] | tuple[int, ...], separator: str = "、") -> str:
     """Window numbers as a visitor reads them: "3" or "3、4"."""
-    return "、".join(str(number) for number in numbers)
+    return separator.join(str(number) for number in numbers)
 
 
 class Reply(BaseModel):

@@ -77,7 +77,8 @@ def where_text(windows: list[int]) -> str:
     """Which of this hall's windows serve the service: "在 3 号窗口办理"; "" when none is set."""
     if not windows:
         return ""
-    return _("Served at window {numbers}").format(numbers=window_numbers(windows))
+    return _("Served at window {numbers}").format(
+        numbers=window_numbers(windows, _("WINDOW_SEPARATOR")))
 
 
 def opening_text(opens_at: dt.datetime | None) -> str:
@@ -177,7 +178,8 @@ class TicketScreen(BaseScreen):
         """Go on to confirm the chosen service."""
         self.shell.nav.go("ticket_confirm", service=service.code, service_name=name,
                           priority="green" if self.green else "normal",
-                          windows=list(service.windows))
+                          windows=list(service.windows), waiting=service.waiting,
+                          wait_minutes=service.wait_minutes)
 
     def speech_text(self) -> str:
         """The prompt and each open service."""

@@ -21,6 +21,7 @@ class TicketConfirmScreen(BaseScreen):
     service_name = StringProperty("")
     priority_text = StringProperty("")
     where = StringProperty("")
+    queue_text = StringProperty("")  # people waiting and the estimated wait, when known
     message = StringProperty("")
     code = StringProperty("")
     appointment = BooleanProperty(False)
@@ -38,6 +39,10 @@ class TicketConfirmScreen(BaseScreen):
         self.service_name = self.params.get("service_name", "")
         self.priority_text = _("Green channel") if self.params.get("priority") == "green" else ""
         self.where = where_text(list(self.params.get("windows") or []))
+        waiting = self.params.get("waiting")
+        self.queue_text = "" if waiting is None else _(
+            "{count} waiting · about {minutes} min").format(
+            count=waiting, minutes=self.params.get("wait_minutes", 0))
         if not self.busy:
             self.message = _("If you miss your call the number is void; please take a new one")
             self._key = new_request_key()
@@ -93,5 +98,6 @@ class TicketConfirmScreen(BaseScreen):
 
     def speech_text(self) -> str:
         """Service, option and the instruction."""
-        return sentences([self.title, self.service_name, self.where, self.priority_text,
+        return sentences([self.title, self.service_name, self.where, self.queue_text,
+                          self.priority_text,
                           self.message])

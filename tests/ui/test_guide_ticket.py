@@ -48,7 +48,7 @@ def test_guide_take_now_shows_the_halls_window_on_screen_and_ticket(
     assert ui.wait_until(lambda: ui.app.nav.current == "ticket_confirm", 15)
     ui.frames(3)
     texts = ui.texts()
-    assert "法律援助" in texts and WHERE in texts
+    assert "法律援助" in texts and WHERE in texts and "等候 0 人 · 约 0 分钟" in texts
     shot(ui, tmp_path, "ticket-confirm-window.png")
 
     ui.tap("确认取号")
