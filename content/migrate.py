@@ -20,12 +20,18 @@ def _check_foreign_keys(connection: Connection) -> None:
 
 
 def upgrade_to_head(engine: Engine, script_location: Path) -> None:
-    """Migrate the database behind engine to the newest revision in script_location.
+    """Migrate the database behind engine to the newest revision in script_location."""
+    migrate(engine, script_location)
+
+
+def migrate(engine: Engine, script_location: Path, revision: str = "head", *,
+            down: bool = False) -> None:
+    """Migrate the database behind engine up (or down) to revision.
 
     On SQLite the migration runs with foreign keys off, as Alembic's batch mode needs: it
     rebuilds a changed table by copying it and dropping the old one, and with foreign keys
     on, that drop would fire the other tables' ON DELETE actions (cascading deletes, SET
-    NULL) on every row. Broken references are looked for afterwards and logged."""
+    NULL) on every row, or refuse. Broken references are looked for afterwards and logged."""
     from alembic import command  # imported here: Alembic costs time at every start
     from alembic.config import Config
 
@@ -39,7 +45,10 @@ def upgrade_to_head(engine: Engine, script_location: Path) -> None:
         try:
             with connection.begin():
                 config.attributes["connection"] = connection
-                command.upgrade(config, "head")
+                if down:
+                    command.downgrade(config, revision)
+                else:
+                    command.upgrade(config, revision)
                 if sqlite:
                     _check_foreign_keys(connection)
         finally:

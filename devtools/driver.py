@@ -112,8 +112,15 @@ class Driver:
                 x, y = widget.to_window(*widget.center)
                 if not isinstance(node, RecycleView) and not node.collide_point(
                         *node.to_parent(*node.to_widget(x, y))):
-                    node.scroll_to(widget, padding=40, animate=False)
-                    self.frames(2)
+                    # A page still laying itself out moves the target after scroll_to (or
+                    # scroll_to waits for it): scroll again until it is in view, as a finger
+                    # keeps scrolling until it sees the target.
+                    for _ in range(30):
+                        node.scroll_to(widget, padding=40, animate=False)
+                        self.frames(1)
+                        x, y = widget.to_window(*widget.center)
+                        if node.collide_point(*node.to_parent(*node.to_widget(x, y))):
+                            break
                 return
             node = node.parent
 

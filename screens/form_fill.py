@@ -16,7 +16,6 @@ from kivy.factory import Factory
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 
 from content.forms.fill import FieldProblem, check_field, check_values, normalize, prefill
-from content.forms.ime import candidates
 from content.forms.schema import FieldType, FormField, FormTemplate
 from devices.form_pdf import render_form_pdf
 from devices.printer import ticket_format
@@ -70,8 +69,6 @@ class FormFillScreen(BaseScreen):
             if flow_id:
                 self.values = prefill(self.template, self.library.flow(flow_id),
                                       list(params.get("visited", [])))
-        threading.Thread(target=candidates, args=("a",), daemon=True,
-                         name="pinyin-index").start()  # warm the index off the UI thread
         super().open(**params)
 
     def field(self, key: str) -> FormField:
@@ -139,7 +136,9 @@ class FormFillScreen(BaseScreen):
             self._key(letter, partial(self.type_letter, letter))
         for key in "0123456789，-":
             self._key(key, partial(self.type_text, key))
-        for char in candidates(self.letters)[:40] if self.letters else []:
+        # the terminal's one pinyin IME (the ask screen's), ranked by how common words are
+        ime = self.services.ime.get() if self.letters else None
+        for char in [c.text for c in ime.candidates(self.letters, 40)] if ime else []:
             chip = Factory.KButton(text=char, size_hint=(None, 1), width=self.height * 0.06)
             chip.bind(on_release=lambda _w, c=char: self.pick(c))
             chips.add_widget(chip)
