@@ -77,7 +77,7 @@ def test_bad_overrides_are_refused_with_the_field(overrides: object, message: st
 def test_pushed_fields_are_declared_once_on_the_model() -> None:
     keys = pushed_keys()
     assert keys["service"] == {"languages", "opening_hours"}
-    assert keys["printer"] == {"kind", "address"}
+    assert keys["printer"] == {"kind", "address", "a4_queue"}
     assert "data_dir" not in keys["terminal"] and "display" not in keys
 
 
