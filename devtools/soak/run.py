@@ -434,7 +434,7 @@ def run_day(soak: Soak, prepared: dict[str, Any], drain_seconds: float) -> None:
         thread.join(max(0.1, deadline - time.monotonic()))
     stop.set()
     soak.note(f"day over; windows served {soak.staff_done}")
-    _wait_delivered(soak, deadline)
+    _wait_delivered(soak, deadline, prepared)
     rss_stop.set()
     threads[2].join()
     soak.sample_rss()
@@ -449,18 +449,35 @@ def run_day(soak: Soak, prepared: dict[str, Any], drain_seconds: float) -> None:
             process.kill()
 
 
-def _wait_delivered(soak: Soak, deadline: float) -> None:
-    """Until every terminal's outbox is empty (they report on request)."""
-    while time.monotonic() < deadline + 30:
-        for name in soak.terminals:
-            soak.send(name, op="status")
-        time.sleep(1)
-        pending = {name: _last(soak.folder / name, "status").get("outbox_pending", -1)
-                   for name in soak.terminals}
-        if all(value == 0 for value in pending.values()):
-            return
-        soak.note(f"outboxes still pending: {pending}")
-    soak.note("outboxes not empty at the deadline")
+def _wait_delivered(soak: Soak, deadline: float, prepared: dict[str, Any]) -> None:
+    """Until every terminal's outbox is empty and every terminal runs the published content
+    and has told the server so in a heartbeat (they report on request; syncs and heartbeats
+    keep their own intervals, which a network cut or server restart late in a short day can
+    push past the day's end)."""
+    from sqlalchemy import create_engine, text
+
+    version = str(prepared["published"].get("version", ""))
+    engine = create_engine(prepared["database_url"])
+    try:
+        while time.monotonic() < deadline + 60:
+            for name in soak.terminals:
+                soak.send(name, op="status")
+            time.sleep(1)
+            status = {name: _last(soak.folder / name, "status") for name in soak.terminals}
+            pending = {name: s.get("outbox_pending", -1) for name, s in status.items()}
+            with engine.connect() as db:
+                rows = db.execute(text("SELECT name, health FROM terminal WHERE hall_id = :h"),
+                                  {"h": prepared["hall_id"]}).all()
+            reported = {row.name: (row.health if isinstance(row.health, dict)
+                                   else json.loads(row.health or "{}")).get("content_version")
+                        for row in rows}
+            behind = {name: value for name, value in reported.items() if value != version}
+            if all(value == 0 for value in pending.values()) and not behind:
+                return
+            soak.note(f"outboxes pending: {pending}; content not yet reported: {behind}")
+        soak.note("outboxes not empty or content not reported at the deadline")
+    finally:
+        engine.dispose()
 
 
 def _last(folder: Path, kind: str) -> dict[str, Any]:

@@ -122,7 +122,8 @@ class Driver:
         elif op == "status":
             self.services.usage.flush()
             pending = len(self.services.usage.outbox.pending(1000))
-            self.journal.write("status", outbox_pending=pending)
+            self.journal.write("status", outbox_pending=pending,
+                               content_version=self.services.state.content_version)
         elif op == "quit":
             self.shell.exit_app()
 
