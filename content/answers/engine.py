@@ -11,12 +11,13 @@ and the search screen: a wrong confident answer is worse than that.
 
 from __future__ import annotations
 
-import heapq
 import math
 from array import array
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from content.answers.followup import facet_of, is_follow_up, without_facet_words
 from content.answers.index import AnswerDoc
@@ -30,7 +31,6 @@ MIN_SCORE = 4.0  # and its BM25 score, so that one common word is not an answer
 MIN_ANCHOR = 2.0  # and match some word in its title or keywords (weighted tf), not only in passing
 MAX_ANSWERS = 3
 TICKET = "intent:ticket"
-_NO_POSTINGS: tuple[array[int], array[float]] = (array("i"), array("f"))
 FALLBACK_ACTIONS = ("call:12348", "ticket:法律咨询", "search")
 
 
@@ -145,29 +145,29 @@ class AnswerEngine:
         something else, so it must not borrow the previous question's topic."""
         return any(not any(t in self._idf for t in c.terms) for c in self.concepts(text))
 
-    def _score(self, concepts: list[_Concept]) -> tuple[dict[int, float], dict[int, float]]:
-        """BM25 per document (best term per concept plus a little of the others), coverage."""
-        scores: dict[int, float] = defaultdict(float)
-        covered: dict[int, float] = defaultdict(float)
+    def _score(self, concepts: list[_Concept]) -> tuple[np.ndarray, np.ndarray]:
+        """BM25 per document (best term per concept plus a little of the others) and
+        coverage, as arrays over the documents (0 where no concept matched). With 10,000
+        documents a common word has thousands of postings: whole-array arithmetic does in
+        microseconds what a Python loop over them does in milliseconds, with the same sums
+        in the same order."""
+        count = len(self.docs)
+        scores, covered = np.zeros(count), np.zeros(count)
         total = sum(c.weight for c in concepts) or 1.0
         for concept in concepts:
-            best: dict[int, float] = {}
-            rest: dict[int, float] = defaultdict(float)
-            for term in concept.terms:
-                indexes, gains = self._gains.get(term, _NO_POSTINGS)
-                for index, gain in zip(indexes, gains, strict=True):
-                    old = best.get(index)
-                    if old is None:
-                        best[index] = gain
-                    elif gain > old:
-                        rest[index] += old
-                        best[index] = gain
-                    else:
-                        rest[index] += gain
-            share = concept.weight / total
-            for index, gain in best.items():
-                scores[index] += gain + 0.2 * rest.get(index, 0.0)
-                covered[index] += share
+            postings = [self._gains[t] for t in concept.terms if t in self._gains]
+            if not postings:
+                continue
+            best, rest = np.zeros(count), np.zeros(count)
+            for indexes, gains in postings:
+                term = np.zeros(count)
+                term[np.frombuffer(indexes, dtype=np.int32)] = np.frombuffer(gains,
+                                                                             dtype=np.float32)
+                rest += np.minimum(best, term)  # the weaker of this term and the best so far
+                np.maximum(best, term, out=best)
+            hit = best > 0  # gains are > 0
+            scores[hit] += best[hit] + 0.2 * rest[hit]
+            covered[hit] += concept.weight / total
         return scores, covered
 
     def _anchor(self, index: int, concepts: list[_Concept]) -> float:
@@ -181,15 +181,21 @@ class AnswerEngine:
         scores, covered = self._score(concepts)
         service = self._service(question, concepts)
         ticket = self._by_id.get(TICKET)
-        if service and ticket in scores:
+        if service and ticket is not None and scores[ticket] > 0:
             # "取号办公证": the service named is the ticket's slot, not an unmatched word.
             total = sum(c.weight for c in concepts) or 1.0
             slot = sum(c.weight for c in concepts if any(service in t or t in service
                                                          for t in c.terms))
             covered[ticket] = min(1.0, covered[ticket] + slot / total)
-        ranked = heapq.nsmallest(10, scores, key=lambda i: (-scores[i] * (0.5 + covered[i]), i))
-        return [self._answer(i, scores[i] * (0.5 + covered[i]), covered[i], service,
-                             self._anchor(i, concepts)) for i in ranked[:10]]
+        matched = np.flatnonzero(scores)
+        final = scores[matched] * (0.5 + covered[matched])
+        if len(matched) > 10:  # the ten best, ties kept so the order below decides them
+            keep = final >= np.partition(final, len(final) - 10)[len(final) - 10]
+            matched, final = matched[keep], final[keep]
+        order = np.lexsort((matched, -final))[:10]  # best first, then by document
+        return [self._answer(int(i), float(f), float(covered[i]), service,
+                             self._anchor(int(i), concepts))
+                for i, f in zip(matched[order], final[order], strict=True)]
 
     def _answer(self, index: int, score: float, coverage: float, service: str = "",
                 anchor: float = 0.0, facet: str = "") -> Answer:
