@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from server.ledger.entries import search_text
 from server.ledger.models import LedgerEntry
 from server.models import Hall, Service, User, Window
 from server.queue.models import Ticket
@@ -101,6 +102,7 @@ def seed_ledger(session: Session, hall: Hall, first: dt.date, days: int, per_day
                 "matter": _matter(rng, service), "process": "听取陈述，告知办理流程和所需材料。",
                 "result": rng.choice(RESULTS), "recorded_at": at + dt.timedelta(minutes=24),
                 "updated_at": at + dt.timedelta(minutes=24)})
+            entries[-1]["search_text"] = search_text(number, entries[-1])
             if len(tickets) >= batch:
                 flush()
     flush()

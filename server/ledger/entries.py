@@ -15,6 +15,12 @@ from server.queue.models import Ticket
 TEXT_FIELDS = ("name", "phone", "matter", "process", "result")
 
 
+def search_text(number: str, fields: dict[str, Any]) -> str:
+    """The entry's searchable text: its ticket number and text fields, lower-cased, one a
+    line (a word never matches across two fields)."""
+    return "\n".join([number, *(str(fields.get(key, "")) for key in TEXT_FIELDS)]).lower()
+
+
 def keep(session: Session, ticket: Ticket, window: Window, user: User, fields: dict[str, Any],
          now: dt.datetime) -> LedgerEntry:
     """Create or update the ticket's entry from checked fields (not committed): saved again,
@@ -27,5 +33,6 @@ def keep(session: Session, ticket: Ticket, window: Window, user: User, fields: d
     entry.window_id, entry.staff_id, entry.updated_at = window.id, user.id, now
     for key in TEXT_FIELDS:
         setattr(entry, key, str(fields.get(key, "")))
+    entry.search_text = search_text(ticket.number, fields)
     session.flush()
     return entry

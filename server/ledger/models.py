@@ -37,5 +37,8 @@ class LedgerEntry(Base):
     matter: Mapped[str] = mapped_column(String(200))
     process: Mapped[str] = mapped_column(Text, default="")
     result: Mapped[str] = mapped_column(String(500), default="")
+    # What the list's words are looked for in: number and text fields in lower case, one
+    # column so a search reads one value per entry (entries.search_text).
+    search_text: Mapped[str] = mapped_column(Text, default="")
     recorded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)  # first saved
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)  # last saved

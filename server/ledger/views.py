@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from protocol.personal import mask_name, mask_phone
@@ -107,11 +107,8 @@ def filtered(hall_id: int, filters: Filters) -> Select[LedgerEntry]:
         query = query.where(LedgerEntry.result != "")
     elif filters.result == "empty":
         query = query.where(LedgerEntry.result == "")
-    for word in filters.q.split()[:5]:  # every word somewhere in the entry
-        pattern = _like(word)
-        query = query.where(or_(*[column.ilike(pattern, escape="\\") for column in (
-            LedgerEntry.name, LedgerEntry.phone, LedgerEntry.matter, LedgerEntry.process,
-            LedgerEntry.result, LedgerEntry.number)]))
+    for word in filters.q.lower().split()[:5]:  # every word somewhere in the entry
+        query = query.where(LedgerEntry.search_text.like(_like(word), escape="\\"))
     return query.order_by(LedgerEntry.day.desc(), LedgerEntry.id.desc())
 
 

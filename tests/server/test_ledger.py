@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from devtools.ledger_seed import seed_ledger
 from server.fleet.actions import create_hall
 from server.ledger import demand, views
+from server.ledger.entries import TEXT_FIELDS, search_text
 from server.ledger.models import LedgerEntry
 from server.ledger.views import Filters
 from server.models import Hall, User
@@ -92,6 +93,10 @@ def test_a_registration_at_the_window_is_a_ledger_entry(session: Session) -> Non
         dt.date.fromisoformat(ticket.day), dt.date.fromisoformat(ticket.day)), 1)
     assert total == 1 and listed[0]["name"] == "张*" and listed[0]["phone"] == "138****5678"
     assert listed[0]["rating"] == "非常不满意"
+    day = dt.date.fromisoformat(ticket.day)
+    for words, found in (("a001 援助", 1), ("5678", 1), ("张三 已受理", 1), ("张三已受理", 0),
+                         ("讨薪 公证", 0)):
+        assert views.count(session, hall.hall.id, Filters(day, day, q=words)) == found, words
     other = create_hall(session, "QX-02", "另一中心")
     assert views.entry_view(session, other.id, entry.id) is None
 
@@ -101,6 +106,9 @@ def test_filters_and_search_give_exactly_the_matching_entries(session: Session) 
     seed_ledger(session, hall.hall, FIRST, DAYS, 12)
     odd = _entries(session, hall.hall.id)[:3]
     odd[0].matter, odd[1].result, odd[2].name = "100%_办结 a_b", "转办 100%", "Li_Lei"
+    for entry in odd:  # as the window's registration keeps it
+        entry.search_text = search_text(entry.number, {key: getattr(entry, key)
+                                                       for key in TEXT_FIELDS})
     session.commit()
     entries = _entries(session, hall.hall.id)
     assert len(entries) == DAYS * 12
@@ -183,6 +191,8 @@ def _two_halls(client: TestClient) -> dict[str, Any]:
         for entry, bad in zip(mine[:len(INJECTED)], INJECTED, strict=True):
             entry.matter, entry.result, entry.name = bad, bad, "=" + entry.name
             entry.process = "来电 13912345678，身份证 110101199003071234"
+            entry.search_text = search_text(entry.number, {key: getattr(entry, key)
+                                                           for key in TEXT_FIELDS})
         for number, person in first.staff.items():
             person.full_name = f"员工{number}"
         create_user(session, "lin.supervisor", PASSWORD, "supervisor", "QX-01", full_name="林主管")

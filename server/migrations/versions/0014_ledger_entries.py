@@ -37,6 +37,7 @@ def upgrade() -> None:
     sa.Column('matter', sa.String(length=200), nullable=False),
     sa.Column('process', sa.Text(), nullable=False),
     sa.Column('result', sa.String(length=500), nullable=False),
+    sa.Column('search_text', sa.Text(), nullable=False),
     sa.Column('recorded_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['hall_id'], ['hall.id'], ondelete='CASCADE'),
@@ -71,7 +72,7 @@ def _copy_registrations() -> None:
     entry = sa.table('ledger_entry', *[sa.column(name, sa.Integer) for name in (
         'hall_id', 'ticket_id', 'service_id', 'window_id', 'staff_id')],
         *[sa.column(name, sa.String) for name in (
-            'day', 'number', 'name', 'phone', 'matter', 'process', 'result')],
+            'day', 'number', 'name', 'phone', 'matter', 'process', 'result', 'search_text')],
         sa.column('recorded_at', sa.DateTime(timezone=True)),
         sa.column('updated_at', sa.DateTime(timezone=True)))
     rows = []
@@ -89,7 +90,8 @@ def _copy_registrations() -> None:
                      'number': row['number'], 'service_id': row['service_id'],
                      'window_id': row['window_id'],
                      'staff_id': users.get(visitor.get('staff'), row['staff_id']),
-                     **text, 'recorded_at': recorded, 'updated_at': recorded})
+                     **text, 'recorded_at': recorded, 'updated_at': recorded,
+                     'search_text': '\n'.join([row['number'], *text.values()]).lower()})
     if rows:
         op.bulk_insert(entry, rows)
 
