@@ -33,6 +33,7 @@ COLUMNS = (("序号", 7, "serial"), ("日期", 12, "day"), ("时间", 7, "time")
 FREE_TEXT = ("matter", "process", "result")
 FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 HEADER_FILL = PatternFill("solid", fgColor="E8EEF6")
+TOP = Alignment(wrap_text=True, vertical="top")
 
 
 def scrub(text: str) -> str:
@@ -70,11 +71,10 @@ def _entries_sheet(book: Workbook, name: str, title: str, subtitle: str,
     sheet = book.create_sheet(name)
     _heading(sheet, title, subtitle)
     _header_row(sheet, (header for header, _w, _k in COLUMNS))
-    for serial, row in enumerate(rows, start=1):
-        sheet.append([serial if key == "serial" else _value(row, key)
-                      for _h, _w, key in COLUMNS])
-        for cell in sheet[sheet.max_row]:
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for serial, row in enumerate(rows, start=1):  # rows 5 on; cell() is O(1), sheet[] is not
+        for column, (_header, _width, key) in enumerate(COLUMNS, start=1):
+            cell = sheet.cell(4 + serial, column, serial if key == "serial" else _value(row, key))
+            cell.alignment = TOP
     for index, (_header, width, _key) in enumerate(COLUMNS, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
     sheet.freeze_panes = "A5"

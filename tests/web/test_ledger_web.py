@@ -61,7 +61,7 @@ def test_supervisor_finds_opens_and_exports_ledger_entries(queue_site: QueueSite
                           json={"level": 2, "reasons": ["等候时间过长"]})
     assert rated.status_code == 201, rated.text
 
-    boss = new_tab()
+    boss = new_tab(1366, 768)
     sign_in(boss, queue_site)
     boss.get_by_role("navigation", name="主导航").get_by_role("link", name="服务台账").click()
     expect(boss).to_have_url(queue_site.server.url + "/ledger")
@@ -117,8 +117,8 @@ def test_supervisor_finds_opens_and_exports_ledger_entries(queue_site: QueueSite
 
     boss.goto(f"{queue_site.server.url}/dashboard")
     expect(boss.locator("#matters-total")).to_have_text("121")
-    boss.locator("#matters-title").scroll_into_view_if_needed()
-    shoot(boss, "03-dashboard-1366")
+    boss.locator("section", has=boss.locator("#matters-title")).screenshot(
+        path=str(SHOTS / "03-dashboard-demand-1366.png"))
 
     phone = new_tab(390, 844, mobile=True)
     sign_in(phone, queue_site)
@@ -133,3 +133,7 @@ def test_supervisor_finds_opens_and_exports_ledger_entries(queue_site: QueueSite
     expect(phone.locator("#entry-name")).to_have_text("欧阳娜娜")
     assert phone.evaluate("document.scrollingElement.scrollWidth") <= 390
     shoot(phone, "05-entry-390")
+    phone.goto(f"{queue_site.server.url}/dashboard")
+    demand = phone.locator("section", has=phone.locator("#matters-title"))
+    expect(demand.locator("#matters-total")).to_have_text("121")
+    demand.screenshot(path=str(SHOTS / "06-dashboard-demand-390.png"))
