@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
@@ -50,8 +51,6 @@ class Filters:
 
     def query(self) -> str:
         """The filters as a query string for links (pages, export)."""
-        from urllib.parse import urlencode
-
         values = {"start": self.start.isoformat(), "end": self.end.isoformat(),
                   "window": self.window_id or "", "staff": self.staff_id or "",
                   "service": self.service_id or "", "result": self.result, "q": self.q}
