@@ -20,6 +20,7 @@ from server.db import Database, upgrade
 from server.deps import refuse_nul
 from server.errors import ServiceError
 from server.headers import SecurityHeadersMiddleware
+from server.ledger import models as ledger_models  # noqa: F401  (registers the table)
 from server.pages import api_docs
 from server.pages.rendering import error_page, visitor_error_page, wants_page
 from server.queue import models as queue_models  # noqa: F401  (registers the tables)

@@ -21,6 +21,7 @@ from server.pages import appointments as appointment_pages
 from server.pages import comments as comment_pages
 from server.pages import content as content_pages
 from server.pages import followups as followup_pages
+from server.pages import ledger as ledger_pages
 from server.pages import phone as phone_page
 from server.pages import queue as queue_pages
 from server.pages import staff as staff_pages
@@ -46,6 +47,7 @@ ROUTERS: tuple[tuple[APIRouter, str], ...] = (
     (followup_pages.router, ""),
     (comment_pages.router, ""),
     (staff_pages.router, ""),
+    (ledger_pages.router, ""),
     (dashboard.router, ""),
     (content_pages.router, ""),
     (accounts.router, ""),

@@ -11,6 +11,7 @@ import pygal
 from pygal.style import Style
 
 from server.analytics.rows import Figures
+from server.ledger.demand import Demand
 from server.ratings.rules import LEVELS
 
 # pygal appends a finder for its map plugins (unused here) to sys.meta_path that only has
@@ -129,3 +130,12 @@ def all_charts(figures: Figures) -> dict[str, str]:
     return {"service": tickets_by_service(figures), "hour": tickets_by_hour(figures),
             "wait": waiting_by_service(figures), "window": ratings_by_window(figures),
             "satisfaction": satisfaction_by_wait(figures)}
+
+
+def matters_over_time(demand: Demand) -> str:
+    """需求研判: ledger entries per week or month, stacked by matter category."""
+    chart = _chart(pygal.StackedBar, series=len(demand.rows), labels=demand.buckets,
+                   x_label_rotation=30 if len(demand.buckets) > 8 else 0)
+    for row in demand.rows:
+        chart.add(row.label, [count or None for count in row.counts])
+    return _svg(chart)

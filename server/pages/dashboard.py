@@ -16,6 +16,7 @@ from server.analytics.guides import guide_titles
 from server.analytics.rows import Figures
 from server.analytics.stats import figures as compute_figures
 from server.deps import get_session, get_settings
+from server.ledger import demand
 from server.models import Hall, User, utcnow
 from server.pages.rendering import PageRoute, error_page, render, templates
 from server.queue.hours import local_now
@@ -100,8 +101,9 @@ def _download(content: bytes, media_type: str, filename: str) -> Response:
 
 @router.get("/dashboard")
 def dashboard(request: Request, session: DbSession, settings: Settings, user: Supervisor,
-              start: str | None = None, end: str | None = None) -> Response:
-    """The dashboard page for a range of days (default: the last 30 days)."""
+              start: str | None = None, end: str | None = None, by: str = "") -> Response:
+    """The dashboard page for a range of days (default: the last 30 days); by: 需求研判's
+    matters counted by "week" or "month" (default: by the range's length)."""
     hall = session.get(Hall, user.hall_id) if user.hall_id else None
     today = _today()
     if hall is None:
@@ -114,8 +116,10 @@ def dashboard(request: Request, session: DbSession, settings: Settings, user: Su
         notice, (first, last) = str(error), parse_range(None, None, today)
     started = time.perf_counter()
     result = _figures(session, settings, hall, first, last)
+    matters = demand.matters(session, hall.id, first, last, by)
     return render(request, "dashboard.html", user, nav="dashboard", figures=result,
                   charts=charts.all_charts(result), error=notice, today=today,
+                  matters=matters, matters_chart=charts.matters_over_time(matters),
                   query=f"start={first.isoformat()}&end={last.isoformat()}",
                   shortcuts=_shortcuts(today), month=parse_month(None, today),
                   elapsed=time.perf_counter() - started, status=400 if notice else 200)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from protocol.enums import QueueEventKind
 from protocol.phone import PHONE_MAX_INPUT, normalize_phone
+from server.ledger import entries as ledger
 from server.models import Service, User, Window, WindowService, as_utc, utcnow
 from server.queue.core import begin_write, close_past_days, find_service, lock_window, record
 from server.queue.errors import QueueError
@@ -271,6 +272,7 @@ def register_visitor(session: Session, window_id: int, user: User, ticket_id: in
         raise QueueError("bad_visitor", ", ".join(sorted(bad)) or "matter")
     cleaned.update(staff=user.username, recorded_at=now.isoformat())
     ticket.visitor = cleaned
+    ledger.keep(session, ticket, window, user, cleaned, now)
     record(session, ticket, window.hall_id, QueueEventKind.REGISTERED, _actor(user), now, window,
            number=ticket.number)
     return ticket
