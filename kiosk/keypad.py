@@ -10,8 +10,9 @@ row's outer keys are the screen's own: a decimal point, X, 第 / 条, 删除 or 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
-from kivy.properties import StringProperty
+from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.widget import Widget
 
@@ -28,11 +29,28 @@ class KeypadKey(KButton):
 
 
 class Keypad(GridLayout):
-    """A 3-column grid of large keys (sized in widgets.kv); fill it with add_keypad."""
+    """A 3-column grid of large keys (sized in widgets.kv); fill it with add_keypad.
 
-    def keys(self) -> list[str]:
-        """The keys row by row from the top left ('' for a gap)."""
-        return [getattr(w, "key", "") for w in reversed(self.children)]
+    Its rows are as high as a large key; with ``fill`` (a landscape column, the PIN pad) the
+    keys share the height its layout gives it instead; ``shown`` False folds it away."""
+
+    fill = BooleanProperty(False)
+    shown = BooleanProperty(True)
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(**kwargs)
+        for name in ("fill", "shown", "minimum_height"):
+            self.fbind(name, self._fit)
+        self._fit()
+
+    def _fit(self, *_args: Any) -> None:
+        # In Python, not kv: a kv ``height: self.minimum_height`` would fight the layout
+        # of a filling keypad (whose minimum height follows its height).
+        self.row_force_default = not self.fill
+        filling = self.shown and self.fill
+        self.size_hint_y = 1 if filling else None
+        if not filling:
+            self.height = self.minimum_height if self.shown else 0
 
 
 def keypad_keys(left: str = "", right: str = DELETE) -> list[str]:

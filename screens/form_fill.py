@@ -103,11 +103,13 @@ class FormFillScreen(BaseScreen):
         self.spoken = page.text()
         self._show_keys()
 
-    def _field_row(self, page: Page, field: FormField) -> None:
+    def _shown(self, field: FormField) -> str:
         value = self.values.get(field.key, "")
+        return group_phone(value) if field.type is FieldType.PHONE else value  # 138 1234 5678
+
+    def _field_row(self, page: Page, field: FormField) -> None:
+        value = self._shown(field)
         mark = "*" if field.required else ""
-        if field.type is FieldType.PHONE:
-            value = group_phone(value)  # 138 1234 5678: easier to check against a card
         shown = value + (self.letters if field.key == self.current and self.letters else "")
         text = f"{mark}{field.label}：{shown or _('(tap to fill in)')}"
         button = page.button(text, partial(self.select, field.key),
@@ -122,6 +124,8 @@ class FormFillScreen(BaseScreen):
     def _show_keys(self) -> None:
         field = self.field(self.current)
         self.editing = _("Filling in: {label}").format(label=field.label)
+        if field.type in DIGIT_KEYS:  # the number right above the keypad, whatever scrolls
+            self.editing += "　" + self._shown(field)
         keypad, chips = self.ids.keypad, self.ids.candidates
         keypad.clear_widgets()
         chips.clear_widgets()
