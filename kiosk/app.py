@@ -16,6 +16,7 @@ from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from content.library import Library
 from devices.speech import Speaker
+from kiosk import keypad  # noqa: F401  (registers Keypad and KeypadKey for kv)
 from kiosk.config import TerminalConfig
 from kiosk.connectivity import Connectivity
 from kiosk.feedback import FeedbackLink

@@ -37,7 +37,6 @@ SHA256 = re.compile(r"^[0-9a-f]{64}$")
 LEVELS = (5, 4, 3, 2, 1)  # 非常满意 ... 非常不满意
 REASONS_FROM = 3  # levels at or below this ask for reasons
 TICKET_NUMBER = re.compile(r"^[A-Z]{1,2}\d{1,4}$")
-PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")  # mobile, or landline with area code
 COMPLAINT_CATEGORIES = ("attitude", "waiting", "process", "environment", "integrity",
                         "suggestion", "other")
 

@@ -39,3 +39,52 @@ def normalize_phone(text: str) -> str | None:
     if landline is None:
         return None
     return f"{landline.group(1)}-{landline.group(2)}"
+
+
+_INTERNATIONAL = re.compile(r"^(\+86|0086)")
+_NOT_TYPED = re.compile(r"[^\d+]")
+
+
+def _groups(digits: str, sizes: tuple[int, ...]) -> str:
+    """digits cut into groups of the given sizes, the rest (if any) as one last group."""
+    parts, start = [], 0
+    for size in sizes:
+        if start >= len(digits):
+            break
+        parts.append(digits[start:start + size])
+        start += size
+    if start < len(digits):
+        parts.append(digits[start:])
+    return " ".join(parts)
+
+
+def _national(digits: str, international: bool) -> str:
+    if digits.startswith("1") and not (international and digits[1:2] in ("0", "1", "2")):
+        return _groups(digits, (3, 4, 4))  # 138 1234 5678 (+86 10 …: Beijing's area code)
+    if not international and not digits.startswith("0"):
+        return digits  # no number we know: as typed
+    if international:
+        digits = "0" + digits  # +86 10 …: the area code without its leading 0
+    if len(digits) < 2 or digits[1] == "0":
+        area = digits  # still typing the area code (or 00…: no area code)
+    else:
+        area = digits[:3] if digits[1] in "12" else digits[:4]
+    local = digits[len(area):]
+    grouped = " ".join(part for part in (area, _groups(local, (4,))) if part)
+    return grouped[1:] if international else grouped
+
+
+def group_phone(text: str) -> str:
+    """A phone number as the visitor types it, grouped for checking: a mobile 3-4-4
+    ("138 1234 5678"), a landline with its area code apart ("010 1234 5678",
+    "0931 1234 567"), "+86 …" or "0086 …" in front. Only for showing: what is stored and
+    sent is normalize_phone's form. Partial input is grouped as far as it goes; text that is
+    no phone number at all comes back as typed."""
+    compact = _SEPARATORS.sub("", unicodedata.normalize("NFKC", text))
+    if not compact or _NOT_TYPED.search(compact) or "+" in compact[1:]:
+        return text.strip()
+    prefix = _INTERNATIONAL.match(compact)
+    if prefix is None:
+        return _national(compact, international=False)
+    rest = compact[prefix.end():]
+    return f"{prefix.group(1)} {_national(rest, international=True)}".rstrip()

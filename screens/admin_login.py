@@ -10,6 +10,7 @@ from kivy.clock import Clock
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 
 from kiosk.config import check_pin
+from kiosk.keypad import DELETE, OK, add_keypad
 from kiosk.queue_link import on_ui_thread_later
 from screens.base import BaseScreen, _, sentences
 
@@ -44,9 +45,17 @@ class AdminLoginScreen(BaseScreen):
         """Show one dot per entered digit."""
         self.dots = " ".join("●" for _digit in digits)
 
+    def on_kv_post(self, _base: Any) -> None:
+        """The terminal's keypad with 删除 and 确定 beside the 0."""
+        add_keypad(self.ids.keypad, self.press, left=DELETE, right=OK)
+
     def press(self, digit: str) -> None:
-        """Add a digit."""
-        if len(self.digits) < MAX_DIGITS and not self.checking:
+        """Add a digit (删除 and 确定 do what they say)."""
+        if digit == DELETE:
+            self.delete()
+        elif digit == OK:
+            self.confirm()
+        elif len(self.digits) < MAX_DIGITS and not self.checking:
             self.digits += digit
 
     def delete(self) -> None:

@@ -12,13 +12,13 @@ from kivy.properties import BooleanProperty, StringProperty
 from content.calculators.base import FOR_REFERENCE, FOR_REFERENCE_EN, CalcResult, yuan
 from content.calculators.registry import CALCULATORS
 from kiosk.i18n import tr
+from kiosk.keypad import DELETE, add_keypad
 from screens.base import BaseScreen, _, sentences
 from screens.blocks import Page
 from screens.calc_form import BACK, CLEAR, CalcForm, FormField, Outcome
 from screens.laws import article_key
 from screens.take_home import print_checklist, result_slip
 
-KEYPAD = ("1", "2", "3", "4", "5", "6", "7", "8", "9", ".", "0", BACK)
 CHOICE_LABELS = {"property": "Property case", "divorce": "Divorce case",
                  "labour": "Labour dispute", "ordinary": "Ordinary procedure",
                  "simple": "Simple procedure (fee halved)"}
@@ -33,17 +33,12 @@ class CalculatorScreen(BaseScreen):
     release_on_leave = ("fields", "result")
 
     def on_kv_post(self, base_widget: object) -> None:
-        """Create the keypad once: 1-2-3 / 4-5-6 / 7-8-9 / . 0 delete."""
-        for key in KEYPAD:
-            button = Factory.PadKey(text=key if key != BACK else "")
-            button.key = key  # kv-declared properties cannot be passed to the constructor
-            button.bind(on_release=lambda widget: self.press(widget.key))
-            self.ids.keypad.add_widget(button)
+        """Create the keypad once: the terminal's, with . and 删除 beside the 0."""
+        add_keypad(self.ids.keypad, self.press, left=".", right=DELETE)
 
     def refresh(self) -> None:
         """Start the calculator given as key (keeping what was typed on a language switch)."""
         calculator = CALCULATORS[self.params["key"]]
-        self.ids.keypad.children[0].text = _("Delete")
         self.title = calculator.title_en if tr.language == "en" else calculator.title
         form = getattr(self, "form", None)
         if form is None or form.calculator is not calculator:
@@ -81,7 +76,7 @@ class CalculatorScreen(BaseScreen):
 
     def press(self, key: str) -> None:
         """A keypad key."""
-        self.form.press(key)
+        self.form.press(BACK if key == DELETE else key)
         self.show()
 
     def clear_field(self) -> None:

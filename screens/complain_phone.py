@@ -6,24 +6,29 @@ from typing import Any
 
 from kivy.properties import StringProperty
 
-from kiosk.feedback import PHONE
-from kiosk.widgets import add_keys
+from kiosk.keypad import DELETE, add_keypad
+from protocol.phone import group_phone, normalize_phone
 from screens.base import BaseScreen, _, sentences
 from screens.complain import category_name
 
-PHONE_LENGTH = 13  # a landline with its area code and a dash
+PHONE_LENGTH = 12  # the longest number: a 4-digit area code and 8 digits
 
 
 class ComplainPhoneScreen(BaseScreen):
     """An optional phone number for the call back, on a numeric keypad."""
 
-    phone = StringProperty("")
+    phone = StringProperty("")  # the digits typed
+    shown = StringProperty("")  # grouped for checking: 138 1234 5678, 010 1234 5678
     message = StringProperty("")
     category = StringProperty("")
 
     def on_kv_post(self, _base: Any) -> None:
         """The keypad."""
-        add_keys(self.ids.keypad, "1234567890", self.press)
+        add_keypad(self.ids.keypad, self.press)
+
+    def on_phone(self, _instance: Any, phone: str) -> None:
+        """Show the number grouped as it is typed."""
+        self.shown = group_phone(phone)
 
     def refresh(self) -> None:
         """What the complaint is about and the prompt."""
@@ -37,8 +42,10 @@ class ComplainPhoneScreen(BaseScreen):
         self.phone = ""
 
     def press(self, digit: str) -> None:
-        """One digit."""
-        if len(self.phone) < PHONE_LENGTH:
+        """One digit, or 删除."""
+        if digit == DELETE:
+            self.erase()
+        elif len(self.phone) < PHONE_LENGTH:
             self.phone += digit
 
     def erase(self) -> None:
@@ -47,13 +54,13 @@ class ComplainPhoneScreen(BaseScreen):
 
     def submit(self, with_phone: bool = True) -> None:
         """Queue the complaint (with the number, if it is one) and thank the visitor."""
-        phone = self.phone if with_phone else ""
-        if phone and not PHONE.match(phone):
+        phone = normalize_phone(self.phone) if with_phone else ""
+        if phone is None:
             self.message = _("That is not a phone number. Enter a mobile number (11 digits) "
                              "or a landline with its area code.")
             self.shell.speak(self.message)
             return
-        if with_phone and not phone:
+        if with_phone and not phone:  # nothing typed
             self.message = _("Enter a phone number, or submit without a number.")
             self.shell.speak(self.message)
             return

@@ -21,13 +21,17 @@ from devices.form_pdf import render_form_pdf
 from devices.printer import ticket_format
 from devices.status import DeviceError
 from kiosk.document_handoff import HandoffFailed, hand_off
+from kiosk.keypad import add_keypad
+from protocol.phone import group_phone
 from screens.base import BaseScreen, _
 from screens.blocks import Page
 
 log = logging.getLogger(__name__)
 
-DIGIT_KEYS = {FieldType.PHONE: "123456789-0", FieldType.ID_NUMBER: "123456789X0",
-              FieldType.NUMBER: "123456789.0", FieldType.DATE: "123456789-0"}
+# The key left of the 0 on the terminal's keypad, for each kind of numeric field (a phone
+# number needs none: its area code is shown apart as it is typed).
+DIGIT_KEYS = {FieldType.PHONE: "", FieldType.ID_NUMBER: "X", FieldType.NUMBER: ".",
+              FieldType.DATE: "-"}
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
@@ -99,8 +103,12 @@ class FormFillScreen(BaseScreen):
         self.spoken = page.text()
         self._show_keys()
 
-    def _field_row(self, page: Page, field: FormField) -> None:
+    def _shown(self, field: FormField) -> str:
         value = self.values.get(field.key, "")
+        return group_phone(value) if field.type is FieldType.PHONE else value  # 138 1234 5678
+
+    def _field_row(self, page: Page, field: FormField) -> None:
+        value = self._shown(field)
         mark = "*" if field.required else ""
         shown = value + (self.letters if field.key == self.current and self.letters else "")
         text = f"{mark}{field.label}：{shown or _('(tap to fill in)')}"
@@ -116,6 +124,8 @@ class FormFillScreen(BaseScreen):
     def _show_keys(self) -> None:
         field = self.field(self.current)
         self.editing = _("Filling in: {label}").format(label=field.label)
+        if field.type in DIGIT_KEYS:  # the number right above the keypad, whatever scrolls
+            self.editing += "　" + self._shown(field)
         keypad, chips = self.ids.keypad, self.ids.candidates
         keypad.clear_widgets()
         chips.clear_widgets()
@@ -127,9 +137,9 @@ class FormFillScreen(BaseScreen):
                           selected=self.values.get(field.key) == choice)
             return
         if field.type in DIGIT_KEYS:
-            self.key_columns = 6
-            for key in DIGIT_KEYS[field.type]:
-                self._key(key, partial(self.type_text, key))
+            # the terminal's keypad (1 2 3 / 4 5 6 / 7 8 9 / X 0); 删除 is in the row below
+            self.key_columns = 3
+            add_keypad(keypad, self.type_text, left=DIGIT_KEYS[field.type], right="")
             return
         self.key_columns = 9
         for letter in LETTERS:

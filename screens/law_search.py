@@ -5,7 +5,7 @@ from __future__ import annotations
 from kivy.factory import Factory
 from kivy.properties import StringProperty
 
-from kiosk.widgets import add_keys
+from kiosk.keypad import add_keypad
 from screens.base import BaseScreen, _, sentences
 from screens.laws import article_key, article_name, law_name
 
@@ -19,8 +19,9 @@ class LawSearchScreen(BaseScreen):
     status = StringProperty("")
 
     def on_kv_post(self, base_widget: object) -> None:
-        """Create the keys once: digits, and 第 … 条 for a number in any law."""
-        add_keys(self.ids.digits, "1234567890第条", self.type_key)
+        """Create the keys once: the terminal's keypad, with 第 … 条 beside the 0 for a
+        number in any law."""
+        add_keypad(self.ids.digits, self.type_key, left="第", right="条")
 
     def refresh(self) -> None:
         """Law and word buttons from the content, then results for the current query."""

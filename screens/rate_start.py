@@ -7,6 +7,7 @@ from typing import Any
 from kivy.properties import BooleanProperty, StringProperty
 
 from kiosk.feedback import TICKET_NUMBER
+from kiosk.keypad import DELETE, add_keypad
 from kiosk.widgets import add_keys
 from protocol.feedback import TicketToRate
 from protocol.queue import ServicesReply
@@ -30,8 +31,8 @@ class RateStartScreen(BaseScreen):
     busy = BooleanProperty(False)
 
     def on_kv_post(self, _base: Any) -> None:
-        """The digit keys never change."""
-        add_keys(self.ids.digits, "1234567890", self.press)
+        """The digit keys never change: the terminal's keypad, 删除 at the bottom right."""
+        add_keypad(self.ids.digits, self.press)
 
     def refresh(self) -> None:
         """Prompt, and the letters of the hall's services when the server tells them."""
@@ -57,8 +58,10 @@ class RateStartScreen(BaseScreen):
         self.number, self.busy = "", False
 
     def press(self, key: str) -> None:
-        """A letter or a digit of the ticket number."""
-        if len(self.number) < 6 and not self.busy:
+        """A letter or a digit of the ticket number, or 删除."""
+        if key == DELETE:
+            self.erase()
+        elif len(self.number) < 6 and not self.busy:
             self.number += key
 
     def erase(self) -> None:

@@ -7,8 +7,8 @@ from typing import Any
 from kivy.clock import Clock
 from kivy.properties import BooleanProperty, StringProperty
 
+from kiosk.keypad import DELETE, add_keypad
 from kiosk.queue_client import new_request_key
-from kiosk.widgets import add_keys
 from screens.base import BaseScreen, _, sentences
 from screens.ticket import refusal_text, where_text
 
@@ -30,8 +30,8 @@ class TicketConfirmScreen(BaseScreen):
     _key = ""
 
     def on_kv_post(self, _base: Any) -> None:
-        """Build the digit keys once."""
-        add_keys(self.ids.digits, "1234567890", self.press)
+        """Build the keypad once."""
+        add_keypad(self.ids.digits, self.press)
 
     def refresh(self) -> None:
         """Show the chosen service; a new visitor request gets a new idempotency key."""
@@ -52,8 +52,10 @@ class TicketConfirmScreen(BaseScreen):
         self.code, self.appointment, self.busy = "", False, False
 
     def press(self, digit: str) -> None:
-        """A digit of the appointment code."""
-        if len(self.code) < CODE_LENGTH[1]:
+        """A digit of the appointment code, or 删除."""
+        if digit == DELETE:
+            self.erase()
+        elif len(self.code) < CODE_LENGTH[1]:
             self.code += digit
 
     def erase(self) -> None:
