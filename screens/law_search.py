@@ -7,7 +7,7 @@ from kivy.properties import StringProperty
 
 from kiosk.widgets import add_keys
 from screens.base import BaseScreen, _, sentences
-from screens.laws import article_key, article_name, law_name
+from screens.laws import article_gist, article_key, article_name, law_name
 
 MAX_QUERY = 30
 
@@ -71,7 +71,7 @@ class LawSearchScreen(BaseScreen):
         hits = self.library.laws.search(self.query) if self.query.strip() else []
         self.ids.results.data = [
             {"title": f"{law_name(hit.law)} {article_name(hit.article.number)}",
-             "subtitle": (hit.article.text or hit.article.explanation or "").replace("\n", " "),
+             "subtitle": article_gist(hit.article),
              "badge": "", "kind": "article", "key": article_key(hit.law.code, hit.article.number)}
             for hit in hits]
         self.ids.results.scroll_y = 1

@@ -250,8 +250,18 @@ def test_cli_court_fee_json(capsys):
     printed = json.loads(capsys.readouterr().out)
     assert printed["result"] == 3300
     assert printed["basis"][0] == {"law": "litigation-fees-measures", "article": 13,
-                                   "label": "《诉讼费用交纳办法》第十三条"}
+                                   "label": "《诉讼费用交纳办法》第十三条",
+                                   "label_en": "Measures on the Payment of Litigation Costs, "
+                                               "Article 13"}
     assert len(printed["working"]) == 4 and "仅供参考" in printed["disclaimer"]
+    # the same working in English, line for line
+    assert printed["working_en"] == [
+        "Up to 10,000.00 yuan: 50.00 yuan per case",
+        "The part above 10,000.00 yuan up to 100,000.00 yuan: 90,000.00 yuan × 2.5% = "
+        "2,250.00 yuan",
+        "The part above 100,000.00 yuan up to 200,000.00 yuan: 50,000.00 yuan × 2% = "
+        "1,000.00 yuan",
+        "Bands added up: 3,300.00 yuan"]
 
 
 def test_cli_takes_local_figures_from_the_content(capsys):

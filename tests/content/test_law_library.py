@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -176,8 +177,11 @@ def test_search_by_number_within_a_law_and_by_words(law_source):
 
 def test_seed_laws_cover_every_structured_reference(seed_dir):
     library = Library("seed", load_source(seed_dir), SearchIndex([]))
-    assert len(library.content.cases) == 12
+    assert len(library.content.cases) >= 12
     assert all(c.illustrative and "说明性示例" in c.note for c in library.content.cases)
+    # every seed case reads in English too (a province's own cases may fall back to Chinese)
+    assert all(c.title_en and c.facts_en and c.question_en and c.answer_en
+               for c in library.content.cases)
     assert all(a.text is None and a.explanation for law in library.content.laws
                for _, a in law.all_articles())  # the seed holds no official text
     hits = library.laws.search("劳动合同法第四十七条")
@@ -185,6 +189,30 @@ def test_seed_laws_cover_every_structured_reference(seed_dir):
     assert [h.article.number for h in library.laws.search("劳动合同法 47")] == [47]
     citing = [g.code for g in library.guides_citing("legal-aid-law", 43)]
     assert {"FLYZ-001", "FLYZ-002", "FLYZ-003", "FLYZ-004", "FLYZ-005"} <= set(citing)
+
+
+def test_seed_topics_include_notary_and_review_and_every_cited_article_links(seed_dir):
+    library = Library("seed", load_source(seed_dir), SearchIndex([]))
+    content = library.content
+    for topic in ("labour", "family", "legal-aid", "mediation", "notary", "admin-review"):
+        assert any(topic in law.topics for law in content.laws), topic
+        assert any(topic in case.topics for case in content.cases), topic
+    assert {g.code for g in library.guides_citing("notary-law", 30)} == {
+        g.code for g in content.guides if g.category == "notary"}
+    assert [g.code for g in library.guides_citing("administrative-reconsideration-law", 20)] \
+        == ["XZFY-001"]
+    assert library.laws.search("行政复议法 第八十七条")[0].article.explanation_en
+    # a guide's legal_basis that names an article of a law the library holds links to it
+    by_title = {law.title: law for law in content.laws}
+    for guide in content.guides:
+        for line in guide.legal_basis:
+            for title, law in by_title.items():
+                if f"《{title}》" not in line:
+                    continue
+                refs = {n for r in guide.legal_refs if r.law == law.code for n in r.articles}
+                named = re.findall(r"第([一二三四五六七八九十百零]+)条", line.split("》", 1)[1])
+                assert {parse_number(n) for n in named} <= refs, (guide.code, line)
+                assert all(library.laws.has_article(law.code, n) for n in refs), guide.code
 
 
 def test_law_library_survives_a_bundle(law_source, tmp_path):
