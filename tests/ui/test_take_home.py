@@ -15,7 +15,9 @@ from devices.escpos_render import decode_escpos
 from devices.printer import NullPrinter, make_printer
 from devices.printer_simulated import SimulatedPrinter
 
-GUIDE = next(g for g in load_source(SEED).guides if g.code == "FLYZ-003")
+SEED_CONTENT = load_source(SEED)
+GUIDE = next(g for g in SEED_CONTENT.guides if g.code == "FLYZ-003")
+HALL = SEED_CONTENT.points[0]  # no hall overlay: the content's first centre is this hall
 
 
 @pytest.fixture
@@ -52,6 +54,8 @@ def test_print_checklist_and_view_on_phone(ui: Any, printer: SimulatedPrinter,
     for material in GUIDE.materials:
         assert "□" + "".join(material.name.split()) in text, material.name
     assert "".join(GUIDE.where.service.split()) in text
+    assert HALL.type == "centre" and f"咨询电话：{HALL.phone}" in text
+    assert "办公时间：" + "".join(HALL.hours.split()) in text
     assert paper.qr_codes and f"guide={GUIDE.code}" in paper.qr_codes[0]
     ui.screenshot(tmp_path / "guide-printed.png")
 
