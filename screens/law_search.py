@@ -29,7 +29,9 @@ class LawSearchScreen(BaseScreen):
         words = dict.fromkeys(word for topic in sorted(self.library.content.topics,
                                                        key=lambda t: (t.order, t.code))
                               for word in topic.keywords)
-        for box, labels, action in ((self.ids.laws, [law_name(law) for law in laws],
+        # the law buttons type the law's Chinese name into the query, in either language
+        for box, labels, action in ((self.ids.laws, [law.short_title or law.title
+                                                     for law in laws],
                                      self.choose_law),
                                     (self.ids.words, list(words), self.set_query)):
             box.clear_widgets()
