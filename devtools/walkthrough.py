@@ -166,9 +166,9 @@ class _Walk:
                 driver.tap(key, screen.ids.keypad)
             driver.tap(tr._("Next input"))
         self.shot("calculator_error")
-        app.open_item("calculator", "economic-compensation")
+        app.open_item("calculator", "illegal-termination")  # a fresh form: a result
         screen = driver.screen
-        for keys in ("6000", "20200101", "20230801"):
+        for keys in ("6000", "20200101", "20250801"):
             for key in keys:
                 driver.tap(key, screen.ids.keypad)
             driver.tap(tr._("Next input"))

@@ -98,10 +98,18 @@ class FlowScreen(BaseScreen):
 
     def _printed(self, error: str | None, seconds: float) -> None:
         self.print_button.disabled = False
-        self.print_note.text = (_("Please take your checklist from the ticket printer.")
-                                if error is None else
-                                _("The printer cannot print now (it may be out of paper). "
-                                  "Please note the materials above."))
+        if error is None:
+            self.print_note.text = _("Please take your checklist from the ticket printer.")
+            return
+        self.print_note.text = _("The printer cannot print now (it may be out of paper). "
+                                 "Scan the code below to take the result on your phone.")
+        if getattr(self, "phone_card", None) is None or self.phone_card.parent is None:
+            # the code the slip would have carried: the flow and its result in the link
+            url = flow_checklist(self.flow, self.node_key, self.library).url
+            self.phone_card = Factory.QRCard(data=url, caption=_("Scan to continue on your "
+                                                                 "phone"))
+            column = self.print_button.parent
+            column.add_widget(self.phone_card, index=column.children.index(self.print_button))
 
     def choose(self, next_key: str) -> None:
         """Answer the current question."""

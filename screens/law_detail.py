@@ -7,7 +7,15 @@ from functools import partial
 from content.laws.schema import Article
 from screens.base import BaseScreen, _
 from screens.blocks import Page
-from screens.laws import article_gist, article_key, article_name, law_name, law_title, part_name
+from screens.laws import (
+    article_gist,
+    article_key,
+    article_name,
+    issuer_name,
+    law_name,
+    law_title,
+    part_name,
+)
 
 PREVIEW = 18  # characters of an article shown on its contents button
 
@@ -31,7 +39,7 @@ class LawDetailScreen(BaseScreen):
         page = Page(self.ids.column)
         page.heading(law_title(law))
         dates = _("{issuer} · promulgated {promulgated} · in force {in_force}").format(
-            issuer=law.issuer, promulgated=law.promulgated, in_force=law.in_force)
+            issuer=issuer_name(law), promulgated=law.promulgated, in_force=law.in_force)
         if law.amended:
             dates += _(" · amended {dates}").format(
                 dates=", ".join(str(d) for d in law.amended))

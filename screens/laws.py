@@ -53,6 +53,18 @@ def law_name(law: Law) -> str:
     return law.short_title or law.title
 
 
+# The usual issuing bodies in English (an issuer not listed shows in Chinese).
+ISSUER_EN = {"全国人民代表大会": "National People's Congress",
+             "全国人民代表大会常务委员会": "NPC Standing Committee",
+             "国务院": "State Council", "最高人民法院": "Supreme People's Court",
+             "最高人民检察院": "Supreme People's Procuratorate", "司法部": "Ministry of Justice"}
+
+
+def issuer_name(law: Law) -> str:
+    """The issuing body in the visitor's language."""
+    return ISSUER_EN.get(law.issuer, law.issuer) if tr.language == "en" else law.issuer
+
+
 def law_title(law: Law) -> str:
     """The full title in the visitor's language (the Chinese when there is no English)."""
     return localized(law, "title")
@@ -108,7 +120,7 @@ class LawsScreen(BaseScreen):
         laws = [law for law in self.library.content.laws
                 if self.topic in (ALL, *law.topics) and law.repealed is None]
         rows = [{"title": law_title(law), "subtitle": _("{issuer} · in force {date}").format(
-                    issuer=law.issuer, date=law.in_force),
+                    issuer=issuer_name(law), date=law.in_force),
                  "badge": _("{count} articles").format(
                      count=sum(1 for _a in law.all_articles())),
                  "kind": "law", "key": law.code} for law in laws]

@@ -97,3 +97,14 @@ def test_self_check_result_prints_its_materials(ui: Any, printer: SimulatedPrint
         assert "□" + "".join(material.split()) in text, material
     assert paper.qr_codes and "flow=legal-aid-check&result=result_worker_exempt" in \
         paper.qr_codes[0]
+    # Out of paper: nothing more printed; the same link is offered as a code on screen.
+    printer.set_fault("paper_out")
+    ui.tap("打印告知单")
+    assert ui.wait_until(lambda: any("请用手机扫描下方二维码" in t for t in ui.texts()), 15)
+    assert len(printer.tickets) == 1
+    assert ui.screen.phone_card.data == paper.qr_codes[0]
+    ui.tap("打印告知单")  # again: still one code on screen
+    assert ui.wait_until(lambda: ui.screen.print_button.disabled is False, 15)
+    assert sum(isinstance(w, type(ui.screen.phone_card))
+               for w in ui.screen.print_button.parent.children) == 1
+    ui.screenshot(tmp_path / "flow-no-paper.png")
