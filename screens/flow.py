@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import partial
+from typing import Any
 
 from kivy.factory import Factory
 from kivy.properties import BooleanProperty, ListProperty, StringProperty
@@ -103,7 +104,8 @@ class FlowScreen(BaseScreen):
             return
         self.print_note.text = _("The printer cannot print now (it may be out of paper). "
                                  "Scan the code below to take the result on your phone.")
-        if getattr(self, "phone_card", None) is None or self.phone_card.parent is None:
+        card: Any = getattr(self, "phone_card", None)
+        if card is None or card.parent is None:
             # the code the slip would have carried: the flow and its result in the link
             url = flow_checklist(self.flow, self.node_key, self.library).url
             self.phone_card = Factory.QRCard(data=url, caption=_("Scan to continue on your "

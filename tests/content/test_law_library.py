@@ -73,10 +73,12 @@ def test_articles_out_of_order_name_the_line(law_source):
     _edit(law, "      - number: 2\n", "      - number: 4\n")
     assert _errors(law_source) == [
         ("cases/case-one.yaml", _line(law_source / "cases" / "case-one.yaml", "articles:"),
-         "case-one", "cites.0.articles.0", "unknown article 第二条 (2) of 'test-law'"),
+         "case-one", "cites.0.articles.0", "法规 'test-law' 中没有第二条 / "
+                                           "unknown article 第二条 (2) of 'test-law'"),
         ("laws/test-law.yaml", _line(law, "number: 3"), "test-law",
          "chapters.1.sections.0.articles.0.number",
-         "article 第三条 (3) out of order: it follows article 4")]
+         "条号顺序错误：第三条排在第四条之后 / article 第三条 (3) out of order: "
+         "it follows article 4")]
 
 
 def test_duplicate_article_names_its_line(law_source):
@@ -85,15 +87,17 @@ def test_duplicate_article_names_its_line(law_source):
     assert _errors(law_source) == [
         ("laws/test-law.yaml", _line(law, "          - number: 2"), "test-law",
          "chapters.1.sections.0.articles.0.number",
-         "duplicate article 第二条 (2)")]
+         "条号重复：第二条 / duplicate article 第二条 (2)")]
 
 
 def test_unknown_topic_of_a_law_and_a_case(law_source):
     _edit(law_source / "laws" / "test-law.yaml", "topics: [labour]", "topics: [labor]")
     _edit(law_source / "cases" / "case-one.yaml", "topics: [labour]", "topics: [tax]")
     assert sorted(_errors(law_source)) == [
-        ("cases/case-one.yaml", 3, "case-one", "topics.0", "unknown topic 'tax'"),
-        ("laws/test-law.yaml", 7, "test-law", "topics.0", "unknown topic 'labor'"),
+        ("cases/case-one.yaml", 3, "case-one", "topics.0", "没有这个专题 'tax' / "
+                                                           "unknown topic 'tax'"),
+        ("laws/test-law.yaml", 7, "test-law", "topics.0", "没有这个专题 'labor' / "
+                                                          "unknown topic 'labor'"),
     ]
     assert [_line(law_source / "cases" / "case-one.yaml", "topics:"),
             _line(law_source / "laws" / "test-law.yaml", "topics:")] == [3, 7
@@ -104,10 +108,11 @@ def test_case_citing_an_unknown_article_or_law(law_source):
     _edit(law_source / "cases" / "case-one.yaml", "articles: [2]", "articles: [2, 9]")
     assert _errors(law_source) == [
         ("cases/case-one.yaml", 9, "case-one", "cites.0.articles.1",
-         "unknown article 第九条 (9) of 'test-law'")]
+         "法规 'test-law' 中没有第九条 / unknown article 第九条 (9) of 'test-law'")]
     _edit(law_source / "cases" / "case-one.yaml", "law: test-law", "law: no-such-law")
     assert _errors(law_source) == [
-        ("cases/case-one.yaml", 8, "case-one", "cites.0.law", "unknown law 'no-such-law'")]
+        ("cases/case-one.yaml", 8, "case-one", "cites.0.law",
+         "法律库中没有这部法规 'no-such-law' / unknown law 'no-such-law'")]
 
 
 def test_article_without_text_or_explanation_and_law_file_name(law_source):
@@ -132,6 +137,7 @@ def test_chapter_numbers_in_order(law_source):
           "  - number: 3\n    title: 附则")
     line = _line(law_source / "laws" / "test-law.yaml", "  - number: 3")
     assert _errors(law_source) == [("laws/test-law.yaml", line, "test-law", "chapters.1.number",
+                                    "章序错误：第三章处应为第二章 / "
                                     "chapter 3 out of order: expected 2")]
 
 
@@ -153,6 +159,7 @@ def test_guide_refs_link_both_ways_and_unknown_article_is_an_error(law_source):
     line = guide.read_text("utf-8").splitlines().index("    articles: [2, 30]") + 1
     assert _errors(law_source) == [("guides/LA-001.yaml", line, "LA-001",
                                     "legal_refs.0.articles.1",
+                                    "法规 'test-law' 中没有第三十条 / "
                                     "unknown article 第三十条 (30) of 'test-law'")]
 
 
