@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
+from kivy.clock import Clock
 from kivy.factory import Factory
 from kivy.properties import BooleanProperty, ListProperty, StringProperty
 
@@ -112,6 +113,13 @@ class FlowScreen(BaseScreen):
                                                                  "phone"))
             column = self.print_button.parent
             column.add_widget(self.phone_card, index=column.children.index(self.print_button))
+            card = self.phone_card
+        # bring the code into view once it is laid out
+        Clock.schedule_once(lambda _dt: self._show(card), 0)
+
+    def _show(self, card: Any) -> None:
+        if card.parent is not None:  # still on this result
+            self.ids.scroll.scroll_to(card, padding=20, animate=False)
 
     def choose(self, next_key: str) -> None:
         """Answer the current question."""

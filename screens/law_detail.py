@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import partial
 
 from content.laws.schema import Article
+from kiosk.i18n import tr
 from screens.base import BaseScreen, _
 from screens.blocks import Page
 from screens.laws import (
@@ -18,11 +19,16 @@ from screens.laws import (
 )
 
 PREVIEW = 18  # characters of an article shown on its contents button
+PREVIEW_EN = 36  # in English, cut at the last space before this
 
 
 def article_preview(article: Article) -> str:
     """'第四十七条　经济补偿按在本单位工作的年限…' for a contents button."""
     text = article_gist(article)
+    if tr.language == "en" and article.explanation_en:
+        shown = text if len(text) <= PREVIEW_EN else \
+            text[:PREVIEW_EN].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+        return f"{article_name(article.number)}\u3000{shown}"
     more = "…" if len(text) > PREVIEW else ""
     return f"{article_name(article.number)}\u3000{text[:PREVIEW]}{more}"
 
