@@ -172,7 +172,6 @@ class _Walk:
             for key in keys:
                 driver.tap(key, screen.ids.keypad)
             driver.tap(tr._("Next input"))
-        screen.ids.result_scroll.scroll_y = 0
         self.shot("calculator_result")
         app.open_item("calculator", "work-injury")
         self.shot("calculator_work_injury")

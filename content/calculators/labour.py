@@ -44,8 +44,8 @@ def service_years(start: dt.date, end: dt.date) -> tuple[Decimal, str, str]:
     else:
         rule, rule_en = "恰为整年", "whole years exactly"
     return (counted, f"工作年限 {years}年{rest}个月{days}天：{rule}，计 {counted:g} 年",
-            f"Years of service {years} y {rest} m {days} d: {rule_en}; counted as "
-            f"{counted:g} years")
+            f"Years of service {years} years {rest} months {days} days: {rule_en}; "
+            f"counted as {counted:g} years")
 
 
 def economic_compensation(monthly_wage: Decimal, start: dt.date, end: dt.date,
