@@ -105,4 +105,5 @@ def load_library(data_dir: Path, store: ContentStore | None = None) -> Library |
     return Library(active.version, active.content, active.index,
                    media={name: data_dir / "media" / str(meta["sha256"])
                           for name, meta in files.items() if name.startswith("media/")},
-                   notices=list(overlay.get("notices", [])), answer_docs=active.answers)
+                   notices=list(overlay.get("notices", [])),
+                   hall_points=list(overlay.get("points", [])), answer_docs=active.answers)

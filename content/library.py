@@ -35,6 +35,7 @@ class Library:
     index: SearchIndex
     media: dict[str, Path] = field(default_factory=dict)
     notices: list[dict[str, Any]] = field(default_factory=list)  # the hall overlay's 通知公告
+    hall_points: list[str] = field(default_factory=list)  # ids of the hall overlay's points
     answer_docs: list[AnswerDoc] | None = None  # precomputed in the bundle, if at hand
     _guides: dict[str, Guide] = field(init=False, repr=False)
     _points: dict[str, ServicePoint] = field(init=False, repr=False)
@@ -110,6 +111,14 @@ class Library:
     def flow(self, flow_id: str) -> Flow:
         """One guided flow by id."""
         return self._flows[flow_id]
+
+    def hall_point(self) -> ServicePoint | None:
+        """This hall's own service point, whose hours and phone printed slips carry: the
+        first centre or station its overlay gives (else its first point), else the content's
+        first centre (a terminal without an overlay, or an overlay without points)."""
+        own = [self._points[i] for i in self.hall_points if i in self._points]
+        halls = [p for p in own if p.type in (PointType.CENTRE, PointType.STATION)]
+        return next(iter(halls or own or self.filter_points(types=[PointType.CENTRE])), None)
 
     def districts(self) -> list[str]:
         """Districts that have service points, in first-seen order."""

@@ -191,6 +191,8 @@ class _Run:
             stored["province_version"] = manifest["version"]
             stored["overlay"] = {"version": overlay_manifest["version"], "hall": overlay.hall,
                                  "files": overlay_manifest["files"],
+                                 # the hall's own points: its hours and phone go on slips
+                                 "points": [point.id for point in overlay.points],
                                  **overlay.model_dump(mode="json", include={"notices",
                                                                             "windows"})}
             # the overlay's FAQ and guides are answers too: segment the merged content

@@ -143,6 +143,9 @@ class _Walk:
         self.shot("law_article")
         driver.screen.ids.scroll.scroll_y = 0
         self.shot("law_article_end")
+        app.open_item("article", "notary-law:26")  # a 公证 article: guides and a case
+        driver.screen.ids.scroll.scroll_y = 0.3
+        self.shot("law_article_notary")
         app.nav.go("law_search")
         driver.frames(2)
         driver.tap("劳动合同法")
@@ -163,6 +166,13 @@ class _Walk:
                 driver.tap(key, screen.ids.keypad)
             driver.tap(tr._("Next input"))
         self.shot("calculator_error")
+        app.open_item("calculator", "illegal-termination")  # a fresh form: a result
+        screen = driver.screen
+        for keys in ("6000", "20200101", "20250801"):
+            for key in keys:
+                driver.tap(key, screen.ids.keypad)
+            driver.tap(tr._("Next input"))
+        self.shot("calculator_result")
         app.open_item("calculator", "work-injury")
         self.shot("calculator_work_injury")
         self.home()

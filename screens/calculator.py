@@ -9,7 +9,7 @@ from typing import Any
 from kivy.factory import Factory
 from kivy.properties import BooleanProperty, StringProperty
 
-from content.calculators.base import FOR_REFERENCE, FOR_REFERENCE_EN, CalcResult, yuan
+from content.calculators.base import FOR_REFERENCE, FOR_REFERENCE_EN, CalcResult, yuan, yuan_en
 from content.calculators.registry import CALCULATORS
 from kiosk.i18n import tr
 from kiosk.keypad import DELETE, add_keypad
@@ -132,20 +132,22 @@ class CalculatorScreen(BaseScreen):
     def _show_result(self, page: Page, result: CalcResult) -> None:
         english = tr.language == "en"
         amount = yuan(result.result) if result.unit == "元" else f"{result.result}{result.unit}"
-        self.result_text = _("Result: {amount}").format(amount=amount)
+        shown = yuan_en(result.result) if english and result.unit == "元" else amount
+        self.result_text = _("Result: {amount}").format(amount=shown)
         page.widget(Factory.ResultText(text=self.result_text))
         page.muted(FOR_REFERENCE_EN if english else FOR_REFERENCE)
         page.heading(_("How it is worked out"))
-        page.bullets(result.working)
-        for note in result.notes:
+        page.bullets(result.working_en if english and result.working_en else result.working)
+        for note in result.notes_en if english and result.notes_en else result.notes:
             page.muted(note)
         page.heading(_("Legal basis"))
         for basis in result.basis:
+            label = basis.label_en if english and basis.label_en else basis.label
             if self.library.laws.has_article(basis.law, basis.article):
-                page.button(basis.label, partial(self.shell.nav.go, "law_article",
-                                                 key=article_key(basis.law, basis.article)))
+                page.button(label, partial(self.shell.nav.go, "law_article",
+                                           key=article_key(basis.law, basis.article)))
             else:
-                page.paragraph(basis.label)
+                page.paragraph(label)
         page.heading(_("Take it home"))
         self.print_note = Factory.Muted(text=_("Print the result, its working and its legal "
                                                "basis on the ticket printer."))

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from functools import partial
+from typing import Any
 
+from kivy.clock import Clock
 from kivy.factory import Factory
 from kivy.properties import BooleanProperty, ListProperty, StringProperty
 
@@ -109,10 +111,26 @@ class FlowScreen(BaseScreen):
 
     def _printed(self, error: str | None, seconds: float) -> None:
         self.print_button.disabled = False
-        self.print_note.text = (_("Please take your checklist from the ticket printer.")
-                                if error is None else
-                                _("The printer cannot print now (it may be out of paper). "
-                                  "Please note the materials above."))
+        if error is None:
+            self.print_note.text = _("Please take your checklist from the ticket printer.")
+            return
+        self.print_note.text = _("The printer cannot print now (it may be out of paper). "
+                                 "Scan the code below to take the result on your phone.")
+        card: Any = getattr(self, "phone_card", None)
+        if card is None or card.parent is None:
+            # the code the slip would have carried: the flow and its result in the link
+            url = flow_checklist(self.flow, self.node_key, self.library).url
+            self.phone_card = Factory.QRCard(data=url, caption=_("Scan to continue on your "
+                                                                 "phone"))
+            column = self.print_button.parent
+            column.add_widget(self.phone_card, index=column.children.index(self.print_button))
+            card = self.phone_card
+        # bring the code into view once it is laid out
+        Clock.schedule_once(lambda _dt: self._show(card), 0)
+
+    def _show(self, card: Any) -> None:
+        if card.parent is not None:  # still on this result
+            self.ids.scroll.scroll_to(card, padding=20, animate=False)
 
     def choose(self, next_key: str) -> None:
         """Answer the current question."""

@@ -21,9 +21,10 @@ from devices.form_pdf import render_form_pdf
 from devices.printer import ticket_format
 from devices.status import DeviceError
 from kiosk.document_handoff import HandoffFailed, hand_off
+from kiosk.i18n import tr
 from kiosk.keypad import add_keypad
 from protocol.phone import group_phone
-from screens.base import BaseScreen, _
+from screens.base import BaseScreen, _, localized
 from screens.blocks import Page
 
 log = logging.getLogger(__name__)
@@ -82,13 +83,13 @@ class FormFillScreen(BaseScreen):
     def refresh(self) -> None:
         """Lay out every field with its value, help or problem, and the keys."""
         template = self.template
-        self.title = template.title
+        self.title = localized(template, "title")
         self.current = self.current or template.fields()[0].key
         page = Page(self.ids.column)
         if template.intro:
             page.muted(template.intro)
         for section in template.sections:
-            page.heading(section.title)
+            page.heading(localized(section, "title"))
             if section.note:
                 page.muted(section.note)
             for field in section.fields:
@@ -111,19 +112,21 @@ class FormFillScreen(BaseScreen):
         value = self._shown(field)
         mark = "*" if field.required else ""
         shown = value + (self.letters if field.key == self.current and self.letters else "")
-        text = f"{mark}{field.label}：{shown or _('(tap to fill in)')}"
+        english = tr.language == "en"
+        colon = ": " if english else "："
+        text = f"{mark}{localized(field, 'label')}{colon}{shown or _('(tap to fill in)')}"
         button = page.button(text, partial(self.select, field.key),
                              light=field.key != self.current)
         button.field_key = field.key
         problem = self.problems.get(field.key)
         if problem is not None:
-            page.paragraph("⚠ " + problem.message)
+            page.paragraph("⚠ " + (problem.message_en if english else problem.message))
         elif field.help and field.key == self.current:
-            page.muted(field.help)
+            page.muted(field.help_en if english and field.help_en else field.help)
 
     def _show_keys(self) -> None:
         field = self.field(self.current)
-        self.editing = _("Filling in: {label}").format(label=field.label)
+        self.editing = _("Filling in: {label}").format(label=localized(field, "label"))
         if field.type in DIGIT_KEYS:  # the number right above the keypad, whatever scrolls
             self.editing += "　" + self._shown(field)
         keypad, chips = self.ids.keypad, self.ids.candidates

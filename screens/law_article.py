@@ -7,9 +7,10 @@ from functools import partial
 from kivy.factory import Factory
 
 from content.laws.schema import Case, Law
+from kiosk.i18n import tr
 from screens.base import BaseScreen, _, localized
 from screens.blocks import Page
-from screens.laws import article_key, article_name, law_name, parse_article_key
+from screens.laws import article_key, article_name, law_name, law_title, parse_article_key
 
 
 def neighbours(law: Law, number: int) -> tuple[int | None, int | None]:
@@ -32,17 +33,19 @@ class LawArticleScreen(BaseScreen):
         article = self.library.laws.article(code, number)
         self.title = f"{law_name(law)} {article_name(number)}"
         page = Page(self.ids.column)
-        page.heading(f"《{law.title}》{article_name(number)}")
+        page.heading(f"{law_title(law)}, {article_name(number)}" if tr.language == "en"
+                     else f"《{law.title}》{article_name(number)}")
         if article.text:
             page.widget(Factory.ArticleText(text=article.text))
             page.spoken.append(article.text)
         else:
             page.muted(_("The official text is not in this library yet; "
                          "the explanation below is the project's own."))
-        if article.explanation:
+        explanation = localized(article, "explanation") if article.explanation else ""
+        if explanation:
             page.heading(_("In plain words (释义)"))
-            page.widget(Factory.ArticleText(text=article.explanation))
-            page.spoken.append(article.explanation)
+            page.widget(Factory.ArticleText(text=explanation))
+            page.spoken.append(explanation)
         self.spoken = page.text()  # read aloud: the heading, the text and the explanation
         guides = self.library.guides_citing(code, number)
         if guides:
@@ -68,10 +71,16 @@ class LawArticleScreen(BaseScreen):
     @staticmethod
     def _case(page: Page, case: Case) -> None:
         card = Factory.Card()
-        for widget, text in ((Factory.Heading, case.title), (Factory.Paragraph, case.facts),
-                             (Factory.Paragraph, _("Question: {text}").format(text=case.question)),
-                             (Factory.Paragraph, _("Answer: {text}").format(text=case.answer)),
-                             (Factory.Muted, case.note)):
+        note = _("An illustration written for this library: the people and events are "
+                 "invented, not a real judgment.") if tr.language == "en" and case.illustrative \
+            else case.note
+        for widget, text in ((Factory.Heading, localized(case, "title")),
+                             (Factory.Paragraph, localized(case, "facts")),
+                             (Factory.Paragraph, _("Question: {text}").format(
+                                 text=localized(case, "question"))),
+                             (Factory.Paragraph, _("Answer: {text}").format(
+                                 text=localized(case, "answer"))),
+                             (Factory.Muted, note)):
             card.add_widget(widget(text=text))
         page.widget(card)
 

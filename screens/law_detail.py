@@ -5,16 +5,30 @@ from __future__ import annotations
 from functools import partial
 
 from content.laws.schema import Article
+from kiosk.i18n import tr
 from screens.base import BaseScreen, _
 from screens.blocks import Page
-from screens.laws import article_key, article_name, part_name
+from screens.laws import (
+    article_gist,
+    article_key,
+    article_name,
+    issuer_name,
+    law_name,
+    law_title,
+    part_name,
+)
 
 PREVIEW = 18  # characters of an article shown on its contents button
+PREVIEW_EN = 36  # in English, cut at the last space before this
 
 
 def article_preview(article: Article) -> str:
     """'第四十七条　经济补偿按在本单位工作的年限…' for a contents button."""
-    text = (article.text or article.explanation or "").replace("\n", " ")
+    text = article_gist(article)
+    if tr.language == "en" and article.explanation_en:
+        shown = text if len(text) <= PREVIEW_EN else \
+            text[:PREVIEW_EN].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+        return f"{article_name(article.number)}\u3000{shown}"
     more = "…" if len(text) > PREVIEW else ""
     return f"{article_name(article.number)}\u3000{text[:PREVIEW]}{more}"
 
@@ -27,11 +41,11 @@ class LawDetailScreen(BaseScreen):
     def refresh(self) -> None:
         """Lay out the law given as key."""
         law = self.library.laws.law(self.params["key"])
-        self.title = law.short_title or law.title
+        self.title = law_name(law)
         page = Page(self.ids.column)
-        page.heading(law.title)
+        page.heading(law_title(law))
         dates = _("{issuer} · promulgated {promulgated} · in force {in_force}").format(
-            issuer=law.issuer, promulgated=law.promulgated, in_force=law.in_force)
+            issuer=issuer_name(law), promulgated=law.promulgated, in_force=law.in_force)
         if law.amended:
             dates += _(" · amended {dates}").format(
                 dates=", ".join(str(d) for d in law.amended))

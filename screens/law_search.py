@@ -7,7 +7,7 @@ from kivy.properties import StringProperty
 
 from kiosk.keypad import add_keypad
 from screens.base import BaseScreen, _, sentences
-from screens.laws import article_key, article_name, law_name
+from screens.laws import article_gist, article_key, article_name, law_name
 
 MAX_QUERY = 30
 
@@ -30,7 +30,9 @@ class LawSearchScreen(BaseScreen):
         words = dict.fromkeys(word for topic in sorted(self.library.content.topics,
                                                        key=lambda t: (t.order, t.code))
                               for word in topic.keywords)
-        for box, labels, action in ((self.ids.laws, [law_name(law) for law in laws],
+        # the law buttons type the law's Chinese name into the query, in either language
+        for box, labels, action in ((self.ids.laws, [law.short_title or law.title
+                                                     for law in laws],
                                      self.choose_law),
                                     (self.ids.words, list(words), self.set_query)):
             box.clear_widgets()
@@ -72,7 +74,7 @@ class LawSearchScreen(BaseScreen):
         hits = self.library.laws.search(self.query) if self.query.strip() else []
         self.ids.results.data = [
             {"title": f"{law_name(hit.law)} {article_name(hit.article.number)}",
-             "subtitle": (hit.article.text or hit.article.explanation or "").replace("\n", " "),
+             "subtitle": article_gist(hit.article),
              "badge": "", "kind": "article", "key": article_key(hit.law.code, hit.article.number)}
             for hit in hits]
         self.ids.results.scroll_y = 1

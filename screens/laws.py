@@ -8,7 +8,7 @@ from kivy.factory import Factory
 from kivy.properties import StringProperty
 
 from content.laws.numerals import article_label, to_chinese
-from content.laws.schema import Law
+from content.laws.schema import Article, Law
 from kiosk.i18n import tr
 from screens.base import BaseScreen, _, localized, sentences
 
@@ -42,9 +42,40 @@ def parse_article_key(key: str) -> tuple[str, int]:
     return law, int(number)
 
 
+PRC = " of the People's Republic of China"
+
+
 def law_name(law: Law) -> str:
-    """The short title when the law has one: 劳动合同法."""
+    """The short title when the law has one: 劳动合同法 (Labour Contract Law in English, when
+    the content gives the law an English title)."""
+    if tr.language == "en" and law.title_en:
+        return law.title_en.removesuffix(PRC)
     return law.short_title or law.title
+
+
+# The usual issuing bodies in English (an issuer not listed shows in Chinese).
+ISSUER_EN = {"全国人民代表大会": "National People's Congress",
+             "全国人民代表大会常务委员会": "NPC Standing Committee",
+             "国务院": "State Council", "最高人民法院": "Supreme People's Court",
+             "最高人民检察院": "Supreme People's Procuratorate", "司法部": "Ministry of Justice"}
+
+
+def issuer_name(law: Law) -> str:
+    """The issuing body in the visitor's language."""
+    return ISSUER_EN.get(law.issuer, law.issuer) if tr.language == "en" else law.issuer
+
+
+def law_title(law: Law) -> str:
+    """The full title in the visitor's language (the Chinese when there is no English)."""
+    return localized(law, "title")
+
+
+def article_gist(article: Article) -> str:
+    """What an article says, for a list: the official text, else the 释义; in English the
+    English 释义 when the content has one (official texts are Chinese only)."""
+    if tr.language == "en" and article.explanation_en:
+        return article.explanation_en
+    return (article.text or article.explanation or "").replace("\n", " ")
 
 
 class LawsScreen(BaseScreen):
@@ -88,8 +119,8 @@ class LawsScreen(BaseScreen):
             chip.state = "down" if chip.value == self.topic else "normal"
         laws = [law for law in self.library.content.laws
                 if self.topic in (ALL, *law.topics) and law.repealed is None]
-        rows = [{"title": law.title, "subtitle": _("{issuer} · in force {date}").format(
-                    issuer=law.issuer, date=law.in_force),
+        rows = [{"title": law_title(law), "subtitle": _("{issuer} · in force {date}").format(
+                    issuer=issuer_name(law), date=law.in_force),
                  "badge": _("{count} articles").format(
                      count=sum(1 for _a in law.all_articles())),
                  "kind": "law", "key": law.code} for law in laws]

@@ -16,7 +16,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 from kivy.clock import Clock
 
 from content.library import Library
-from content.schema import Flow, Guide, Material, PointType, ResultNode
+from content.schema import Flow, Guide, Material, ResultNode
 from devices.checklist_layout import ChecklistPrint
 from devices.printer import Printer
 from devices.status import DeviceError, DeviceState
@@ -40,8 +40,8 @@ def guide_link(guide: Guide, library: Library) -> str:
 
 
 def _hall(library: Library) -> tuple[str, str]:
-    """The hall's hours and phone: its content's first centre (until terminals name theirs)."""
-    hall = next(iter(library.filter_points(types=[PointType.CENTRE])), None)
+    """This hall's hours and phone: its own service point (Library.hall_point)."""
+    hall = library.hall_point()
     return (hall.hours, hall.phone) if hall else ("", "")
 
 

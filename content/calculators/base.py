@@ -30,26 +30,58 @@ class Basis:
     law: str
     article: int
     label: str
+    label_en: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         """JSON form."""
-        return {"law": self.law, "article": self.article, "label": self.label}
+        return {"law": self.law, "article": self.article, "label": self.label,
+                "label_en": self.label_en}
+
+
+class Steps:
+    """Working lines (or notes) written in Chinese and English side by side."""
+
+    def __init__(self) -> None:
+        self.zh: list[str] = []
+        self.en: list[str] = []
+
+    def add(self, zh: str, en: str) -> None:
+        """One line in both languages."""
+        self.zh.append(zh)
+        self.en.append(en)
+
+    def extend(self, other: Steps) -> None:
+        """Every line of other, after these."""
+        self.zh += other.zh
+        self.en += other.en
 
 
 @dataclass(frozen=True)
 class CalcResult:
-    """The result in yuan (or the unit named), each step of the working, the legal basis."""
+    """The result in yuan (or the unit named), each step of the working, the legal basis;
+    working and notes in Chinese, with the same lines in English beside them."""
 
     result: Decimal
     unit: str
     working: list[str]
     basis: list[Basis]
     notes: list[str] = field(default_factory=list)
+    working_en: list[str] = field(default_factory=list)
+    notes_en: list[str] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, result: Decimal, working: Steps, basis: list[Basis],
+           notes: Steps | None = None) -> CalcResult:
+        """A result in yuan from bilingual working and notes."""
+        notes = notes or Steps()
+        return cls(money(result), "元", working.zh, basis, notes.zh, working.en, notes.en)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON form: numbers as numbers, the reference mark included."""
         return {"result": float(self.result), "unit": self.unit, "working": self.working,
+                "working_en": self.working_en,
                 "basis": [b.as_dict() for b in self.basis], "notes": self.notes,
+                "notes_en": self.notes_en,
                 "disclaimer": f"{FOR_REFERENCE} / {FOR_REFERENCE_EN}"}
 
 
@@ -85,6 +117,11 @@ def money(value: Decimal) -> Decimal:
 def yuan(value: Decimal) -> str:
     """'1,234.50元'."""
     return f"{money(value):,.2f}元"
+
+
+def yuan_en(value: Decimal) -> str:
+    """'1,234.50 yuan'."""
+    return f"{money(value):,.2f} yuan"
 
 
 def require_positive(name: str, value: Decimal, label_zh: str, label_en: str,

@@ -8,15 +8,19 @@ from content.calculators.base import (
     Basis,
     CalcInputError,
     CalcResult,
-    money,
+    Steps,
     require_positive,
     yuan,
+    yuan_en,
 )
 
 LAW = "litigation-fees-measures"
-ACCEPTANCE = Basis(LAW, 13, "《诉讼费用交纳办法》第十三条")
-APPLICATION = Basis(LAW, 14, "《诉讼费用交纳办法》第十四条")
-SIMPLE = Basis(LAW, 16, "《诉讼费用交纳办法》第十六条")
+ACCEPTANCE = Basis(LAW, 13, "《诉讼费用交纳办法》第十三条",
+                   "Measures on the Payment of Litigation Costs, Article 13")
+APPLICATION = Basis(LAW, 14, "《诉讼费用交纳办法》第十四条",
+                    "Measures on the Payment of Litigation Costs, Article 14")
+SIMPLE = Basis(LAW, 16, "《诉讼费用交纳办法》第十六条",
+               "Measures on the Payment of Litigation Costs, Article 16")
 
 D = Decimal
 # (upper bound of the band, rate) above the first band, which is a flat fee per case.
@@ -35,10 +39,12 @@ PROCEDURES = ("ordinary", "simple")
 
 
 def staged_fee(amount: Decimal, bands: tuple[tuple[Decimal | None, Decimal], ...]
-               ) -> tuple[Decimal, list[str]]:
+               ) -> tuple[Decimal, Steps]:
     """The flat fee up to 10,000 yuan plus each band's rate on the part inside it."""
     fee = FIRST_BAND_FEE
-    working = [f"不超过{yuan(FIRST_BAND)}的部分：每件{yuan(FIRST_BAND_FEE)}"]
+    working = Steps()
+    working.add(f"不超过{yuan(FIRST_BAND)}的部分：每件{yuan(FIRST_BAND_FEE)}",
+                f"Up to {yuan_en(FIRST_BAND)}: {yuan_en(FIRST_BAND_FEE)} per case")
     lower = FIRST_BAND
     for upper, rate in bands:
         if amount <= lower:
@@ -47,7 +53,10 @@ def staged_fee(amount: Decimal, bands: tuple[tuple[Decimal | None, Decimal], ...
         share = part * rate
         fee += share
         band = f"超过{yuan(lower)}" + ("" if upper is None else f"至{yuan(upper)}")
-        working.append(f"{band}的部分 {yuan(part)} × {(rate * 100).normalize():f}% = {yuan(share)}")
+        band_en = f"above {yuan_en(lower)}" + ("" if upper is None else f" up to {yuan_en(upper)}")
+        percent = f"{(rate * 100).normalize():f}%"
+        working.add(f"{band}的部分 {yuan(part)} × {percent} = {yuan(share)}",
+                    f"The part {band_en}: {yuan_en(part)} × {percent} = {yuan_en(share)}")
         if upper is None:
             break
         lower = upper
@@ -63,11 +72,11 @@ def court_fee(amount: Decimal = ZERO, case_type: str = "property",
     if procedure not in PROCEDURES:
         raise CalcInputError("procedure", "审理程序只能是 ordinary（普通）或 simple（简易）",
                              "procedure must be ordinary or simple")
-    notes: list[str] = []
+    notes = Steps()
     if case_type == "property":
         require_positive("amount", amount, "诉讼请求金额", "the amount claimed")
         fee, working = staged_fee(amount, PROPERTY_BANDS)
-        working.append(f"分段累计：{yuan(fee)}")
+        working.add(f"分段累计：{yuan(fee)}", f"Bands added up: {yuan_en(fee)}")
     elif case_type == "divorce":
         require_positive("amount", amount, "分割财产总额", "the property to divide",
                          allow_zero=True)
@@ -75,30 +84,45 @@ def court_fee(amount: Decimal = ZERO, case_type: str = "property",
             raise CalcInputError("divorce_base", "离婚案件每件交纳50元至300元",
                                  "a divorce case pays 50 to 300 yuan")
         fee = divorce_base
-        working = [f"离婚案件每件 {yuan(divorce_base)}（法定幅度50元至300元，由法院确定）"]
+        working = Steps()
+        working.add(f"离婚案件每件 {yuan(divorce_base)}（法定幅度50元至300元，由法院确定）",
+                    f"A divorce case pays {yuan_en(divorce_base)} (the law allows 50 to 300 "
+                    "yuan; the court decides)")
         if amount > DIVORCE_FREE_PROPERTY:
             extra = (amount - DIVORCE_FREE_PROPERTY) * DIVORCE_RATE
             fee += extra
-            working.append(f"财产总额超过{yuan(DIVORCE_FREE_PROPERTY)}的部分 "
-                           f"{yuan(amount - DIVORCE_FREE_PROPERTY)} × 0.5% = {yuan(extra)}")
+            above = amount - DIVORCE_FREE_PROPERTY
+            working.add(f"财产总额超过{yuan(DIVORCE_FREE_PROPERTY)}的部分 "
+                        f"{yuan(above)} × 0.5% = {yuan(extra)}",
+                        f"Property above {yuan_en(DIVORCE_FREE_PROPERTY)}: "
+                        f"{yuan_en(above)} × 0.5% = {yuan_en(extra)}")
         else:
-            working.append(f"财产总额不超过{yuan(DIVORCE_FREE_PROPERTY)}，不另行交纳")
-        notes.append("离婚案件每件50元至300元，本结果按输入的每件金额计算")
+            working.add(f"财产总额不超过{yuan(DIVORCE_FREE_PROPERTY)}，不另行交纳",
+                        f"Property not above {yuan_en(DIVORCE_FREE_PROPERTY)}: nothing more "
+                        "to pay")
+        notes.add("离婚案件每件50元至300元，本结果按输入的每件金额计算",
+                  "A divorce case pays 50 to 300 yuan; this result uses the amount entered")
     else:
         fee = LABOUR_FEE
-        working = [f"劳动争议案件每件 {yuan(LABOUR_FEE)}"]
+        working = Steps()
+        working.add(f"劳动争议案件每件 {yuan(LABOUR_FEE)}",
+                    f"A labour dispute case pays {yuan_en(LABOUR_FEE)}")
     basis = [ACCEPTANCE]
     if procedure == "simple":
         fee = fee / 2
-        working.append(f"适用简易程序，减半交纳：{yuan(fee)}")
+        working.add(f"适用简易程序，减半交纳：{yuan(fee)}",
+                    f"Simple procedure, the fee is halved: {yuan_en(fee)}")
         basis.append(SIMPLE)
-    return CalcResult(money(fee), "元", working, basis, notes)
+    return CalcResult.of(fee, working, basis, notes)
 
 
 def execution_fee(amount: Decimal) -> CalcResult:
     """申请执行费 by the staged rates on the amount to be executed."""
     require_positive("amount", amount, "执行金额", "the amount to execute")
     fee, working = staged_fee(amount, EXECUTION_BANDS)
-    working.append(f"分段累计：{yuan(fee)}")
-    notes = ["申请执行费不由申请人预交，执行后由被执行人负担"]
-    return CalcResult(money(fee), "元", working, [APPLICATION], notes)
+    working.add(f"分段累计：{yuan(fee)}", f"Bands added up: {yuan_en(fee)}")
+    notes = Steps()
+    notes.add("申请执行费不由申请人预交，执行后由被执行人负担",
+              "The applicant does not pay this fee in advance; the party against whom the "
+              "judgment is enforced pays it afterwards")
+    return CalcResult.of(fee, working, [APPLICATION], notes)

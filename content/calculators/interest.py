@@ -13,14 +13,16 @@ from content.calculators.base import (
     Basis,
     CalcInputError,
     CalcResult,
-    money,
+    Steps,
     require_order,
     require_positive,
     yuan,
+    yuan_en,
 )
 
 DAYS_PER_YEAR = Decimal(365)
-BASIS = Basis("civil-code", 676, "《中华人民共和国民法典》第六百七十六条")
+BASIS = Basis("civil-code", 676, "《中华人民共和国民法典》第六百七十六条",
+              "Civil Code of the PRC, Article 676")
 
 
 def lpr_interest(principal: Decimal, start: dt.date, end: dt.date,
@@ -37,7 +39,7 @@ def lpr_interest(principal: Decimal, start: dt.date, end: dt.date,
         raise CalcInputError("start", f"没有 {start} 当日适用的贷款市场报价利率",
                              f"no LPR in force on {start}")
     total = Decimal(0)
-    working = []
+    working = Steps()
     for index, (from_day, rate) in enumerate(ordered):
         until = ordered[index + 1][0] if index + 1 < len(ordered) else dt.date.max
         low, high = max(start, from_day), min(end, until)
@@ -47,11 +49,18 @@ def lpr_interest(principal: Decimal, start: dt.date, end: dt.date,
         annual = rate * times
         part = principal * annual / 100 * days / DAYS_PER_YEAR
         total += part
-        working.append(f"{low} 至 {high - dt.timedelta(days=1)}，{days}天，年利率 {rate}%"
-                       + (f" × {times}" if times != 1 else "")
-                       + f"：{yuan(principal)} × {annual.normalize():f}% × {days} ÷ 365 = "
-                       f"{yuan(part)}")
-    working.append(f"合计 {yuan(total)}")
-    notes = ["按实际天数单利计算，一年按365天；起算日计入，截止日不计入",
-             "利率为一年期贷款市场报价利率（LPR），按每日当时适用的报价"]
-    return CalcResult(money(total), "元", working, [BASIS], notes)
+        last = high - dt.timedelta(days=1)
+        multiple = f" × {times}" if times != 1 else ""
+        percent = f"{annual.normalize():f}%"
+        working.add(f"{low} 至 {last}，{days}天，年利率 {rate}%{multiple}"
+                    f"：{yuan(principal)} × {percent} × {days} ÷ 365 = {yuan(part)}",
+                    f"{low} to {last}, {days} days, annual rate {rate}%{multiple}: "
+                    f"{yuan_en(principal)} × {percent} × {days} ÷ 365 = {yuan_en(part)}")
+    working.add(f"合计 {yuan(total)}", f"Total {yuan_en(total)}")
+    notes = Steps()
+    notes.add("按实际天数单利计算，一年按365天；起算日计入，截止日不计入",
+              "Simple interest on the actual days, 365 days to the year; the first day "
+              "counts, the last does not")
+    notes.add("利率为一年期贷款市场报价利率（LPR），按每日当时适用的报价",
+              "The rate is the one-year Loan Prime Rate (LPR) in force on each day")
+    return CalcResult.of(total, working, [BASIS], notes)

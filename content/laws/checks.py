@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from content.laws.numerals import article_label
+from content.laws.numerals import article_label, to_chinese
 from content.laws.schema import Law
 
 if TYPE_CHECKING:
@@ -36,33 +36,38 @@ def _check_topics(col: _Collector, item: _Item, path: tuple[Any, ...], codes: li
                   topics: set[str]) -> None:
     for index, code in enumerate(codes):
         if code not in topics:
-            col.error_at(item, (*path, index), f"unknown topic {code!r}")
+            col.error_at(item, (*path, index), f"没有这个专题 {code!r} / unknown topic {code!r}")
 
 
 def _check_law(col: _Collector, item: _Item, topics: set[str]) -> None:
     law: Law = item.model
     if item.path.stem != law.code:
-        col.error_at(item, ("code",), "file name must be the law code followed by .yaml")
+        col.error_at(item, ("code",), "文件名应为法规代码加 .yaml / "
+                     "file name must be the law code followed by .yaml")
     _check_topics(col, item, ("topics",), law.topics, topics)
     for what, numbers in (("chapter", [c.number for c in law.chapters]),):
         for index, number in enumerate(numbers):
             if number != index + 1:
                 col.error_at(item, ("chapters", index, "number"),
-                             f"{what} {number} out of order: expected {index + 1}")
+                             f"章序错误：第{to_chinese(number)}章处应为第{to_chinese(index + 1)}"
+                             f"章 / {what} {number} out of order: expected {index + 1}")
     for c, chapter in enumerate(law.chapters):
         for s, section in enumerate(chapter.sections):
             if section.number != s + 1:
                 col.error_at(item, ("chapters", c, "sections", s, "number"),
-                             f"section {section.number} out of order: expected {s + 1}")
+                             f"节序错误：第{to_chinese(section.number)}节处应为第"
+                             f"{to_chinese(s + 1)}节 / section {section.number} out of order: "
+                             f"expected {s + 1}")
     seen: dict[int, tuple[Any, ...]] = {}
     previous = 0
     for path, article in law.all_articles():
         number = article.number
         if number in seen:
-            col.error_at(item, (*path, "number"), f"duplicate article {article_label(number)} "
-                         f"({number})")
+            col.error_at(item, (*path, "number"), f"条号重复：{article_label(number)} / "
+                         f"duplicate article {article_label(number)} ({number})")
         elif number < previous:
-            col.error_at(item, (*path, "number"), f"article {article_label(number)} "
+            col.error_at(item, (*path, "number"), f"条号顺序错误：{article_label(number)}排在"
+                         f"{article_label(previous)}之后 / article {article_label(number)} "
                          f"({number}) out of order: it follows article {previous}")
         seen.setdefault(number, path)
         previous = max(previous, number)
@@ -73,7 +78,8 @@ def _check_refs(col: _Collector, item: _Item, field: str, refs: list[Any],
                 laws: dict[str, Law], declared: set[str]) -> None:
     for index, ref in enumerate(refs):
         if ref.law not in declared:
-            col.error_at(item, (field, index, "law"), f"unknown law {ref.law!r}")
+            col.error_at(item, (field, index, "law"),
+                         f"法律库中没有这部法规 {ref.law!r} / unknown law {ref.law!r}")
             continue
         law = laws.get(ref.law)
         if law is None:
@@ -82,5 +88,6 @@ def _check_refs(col: _Collector, item: _Item, field: str, refs: list[Any],
         for position, number in enumerate(ref.articles):
             if number not in numbers:
                 col.error_at(item, (field, index, "articles", position),
+                             f"法规 {ref.law!r} 中没有{article_label(number)} / "
                              f"unknown article {article_label(number)} ({number}) of "
                              f"{ref.law!r}")

@@ -16,7 +16,9 @@ from typing import Any
 
 import yaml
 
-from content.laws.numerals import NUMERAL, parse_number
+from content.laws.numerals import NUMERAL, article_label, parse_number, to_chinese
+
+OUTSIDE = "不属于任何一条的文字，无法归入 / text outside any article"
 
 _SPACE = "\u3000\u00a0 \t"
 CHAPTER = re.compile(rf"^第({NUMERAL})章[{_SPACE}]*(.*)$")
@@ -93,7 +95,7 @@ class _Reader:
         elif self.article is not None:
             self.article["text"] += "\n" + line
         else:
-            self.problems.append(ImportProblem(number, line, "text outside any article"))
+            self.problems.append(ImportProblem(number, line, OUTSIDE))
 
     def _in_toc(self, line: str) -> bool:
         """Table-of-contents lines are headings; the body starts when the first one recurs."""
@@ -109,21 +111,24 @@ class _Reader:
         value = parse_number(match.group(1))
         expected = len(self.data["chapters"]) + 1
         if value != expected:
-            self.problems.append(ImportProblem(number, line, f"chapter {value} where chapter "
-                                               f"{expected} was expected"))
+            self.problems.append(ImportProblem(
+                number, line, f"此处应为第{to_chinese(expected)}章 / chapter {value} where "
+                f"chapter {expected} was expected"))
         self.data["chapters"].append({"number": expected, "title": match.group(2).strip() or
                                       line, "articles": [], "sections": []})
         self.article = None
 
     def _section(self, number: int, line: str, match: re.Match[str]) -> None:
         if not self.data["chapters"]:
-            self.problems.append(ImportProblem(number, line, "section outside any chapter"))
+            self.problems.append(ImportProblem(number, line, "节不在任何一章之内 / "
+                                               "section outside any chapter"))
             return
         sections = self.data["chapters"][-1]["sections"]
         value = parse_number(match.group(1))
         if value != len(sections) + 1:
-            self.problems.append(ImportProblem(number, line, f"section {value} where section "
-                                               f"{len(sections) + 1} was expected"))
+            self.problems.append(ImportProblem(
+                number, line, f"此处应为第{to_chinese(len(sections) + 1)}节 / section {value} "
+                f"where section {len(sections) + 1} was expected"))
         sections.append({"number": len(sections) + 1,
                          "title": match.group(2).strip() or line, "articles": []})
         self.article = None
@@ -131,8 +136,9 @@ class _Reader:
     def _article(self, number: int, line: str, match: re.Match[str]) -> None:
         value = parse_number(match.group(1))
         if value is None or value != self.last_number + 1:
-            self.problems.append(ImportProblem(number, line, f"article {value} where article "
-                                               f"{self.last_number + 1} was expected"))
+            self.problems.append(ImportProblem(
+                number, line, f"此处应为{article_label(self.last_number + 1)}，无法归入 / "
+                f"article {value} where article {self.last_number + 1} was expected"))
             if value is None or value <= self.last_number:
                 self.article = None  # a repeat cannot be placed; its paragraphs neither
                 return

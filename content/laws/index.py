@@ -7,8 +7,10 @@ Queries understood: "劳动合同法 47", "劳动合同法第四十七条", "第
 
 from __future__ import annotations
 
+import heapq
 import re
 from dataclasses import dataclass
+from itertools import repeat
 
 from content.laws.numerals import NUMERAL, parse_number
 from content.laws.schema import Article, Case, Law, LawRef
@@ -38,6 +40,12 @@ class LawIndex:
                 self._articles[(law.code, article.number)] = article
                 text = f"{article.text or ''}\n{article.explanation or ''}"
                 self._texts.append((law, article, text))
+        # A law's articles sit together in _texts: its slice is the scope of a search in it.
+        self._plain = [text for _law, _article, text in self._texts]
+        self._slices: dict[str, tuple[int, int]] = {}
+        for index, (law, _article, _text) in enumerate(self._texts):
+            start, _end = self._slices.get(law.code, (index, index))
+            self._slices[law.code] = (start, index + 1)
         # Longest names first so 劳动合同法 wins over 劳动法 inside 劳动合同法.
         self._names = sorted(((name, law) for law in laws for name in law.names()),
                              key=lambda pair: -len(pair[0]))
@@ -100,15 +108,18 @@ class LawIndex:
         return self._word_search(rest, scope, limit)
 
     def _word_search(self, words: str, scope: str | None, limit: int) -> list[ArticleHit]:
+        """Articles holding every word, the most occurrences first (ties in document order).
+        Counting runs as map(str.count) over the texts, and ArticleHits are made for the
+        best only: a word found in thousands of articles stays fast."""
         terms = [t for t in re.split(r"[\s　,，、]+", words) if t]
         if not terms:
             return []
-        hits = []
-        for law, article, text in self._texts:
-            if scope is not None and law.code != scope:
-                continue
-            counts = [text.count(term) for term in terms]
-            if all(counts):
-                hits.append(ArticleHit(law, article, float(sum(counts))))
-        hits.sort(key=lambda h: -h.score)
-        return hits[:limit]
+        start, end = self._slices.get(scope, (0, 0)) if scope is not None \
+            else (0, len(self._plain))
+        texts = self._plain[start:end]
+        per_term = [list(map(str.count, texts, repeat(term))) for term in terms]
+        totals = per_term[0] if len(per_term) == 1 else \
+            [sum(counts) if all(counts) else 0 for counts in zip(*per_term, strict=True)]
+        best = heapq.nlargest(limit, range(len(totals)), key=totals.__getitem__)
+        return [ArticleHit(self._texts[start + i][0], self._texts[start + i][1],
+                           float(totals[i])) for i in best if totals[i]]

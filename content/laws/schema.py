@@ -35,6 +35,7 @@ class Article(Model):
     number: int = Field(ge=1, le=9999)
     text: str | None = None
     explanation: str | None = None
+    explanation_en: str | None = None  # shown in English mode; the Chinese when absent
     topics: list[Code] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -67,6 +68,7 @@ class Law(Model):
 
     code: Code
     title: Text
+    title_en: Text | None = None
     short_title: Text | None = None
     aliases: list[Text] = Field(default_factory=list)
     issuer: Text
@@ -117,6 +119,11 @@ class Case(Model):
     facts: Text
     question: Text
     answer: Text
+    # English shown in English mode; each falls back to the Chinese when a province has none
+    title_en: Text | None = None
+    facts_en: Text | None = None
+    question_en: Text | None = None
+    answer_en: Text | None = None
     cites: list[LawRef] = Field(min_length=1)
     illustrative: bool = True
     note: str = ILLUSTRATION_MARK

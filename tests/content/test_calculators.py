@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from decimal import Decimal as D
 
 import pytest
@@ -250,8 +251,18 @@ def test_cli_court_fee_json(capsys):
     printed = json.loads(capsys.readouterr().out)
     assert printed["result"] == 3300
     assert printed["basis"][0] == {"law": "litigation-fees-measures", "article": 13,
-                                   "label": "《诉讼费用交纳办法》第十三条"}
+                                   "label": "《诉讼费用交纳办法》第十三条",
+                                   "label_en": "Measures on the Payment of Litigation Costs, "
+                                               "Article 13"}
     assert len(printed["working"]) == 4 and "仅供参考" in printed["disclaimer"]
+    # the same working in English, line for line
+    assert printed["working_en"] == [
+        "Up to 10,000.00 yuan: 50.00 yuan per case",
+        "The part above 10,000.00 yuan up to 100,000.00 yuan: 90,000.00 yuan × 2.5% = "
+        "2,250.00 yuan",
+        "The part above 100,000.00 yuan up to 200,000.00 yuan: 50,000.00 yuan × 2% = "
+        "1,000.00 yuan",
+        "Bands added up: 3,300.00 yuan"]
 
 
 def test_cli_takes_local_figures_from_the_content(capsys):
@@ -273,3 +284,29 @@ def test_cli_input_errors_exit_2_with_both_languages(capsys):
     assert "--amount" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["calc", "court-fee", "--amount", "abc"])
+
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+@pytest.mark.parametrize("result", [
+    court_fee(D(30000000)), court_fee(D(300000), "divorce", "simple", D(200)),
+    court_fee(case_type="labour"), execution_fee(D(6000000)),
+    economic_compensation(D(30000), day("2010-01-01"), day("2025-08-01"), D(8000)),
+    economic_compensation(D(6000), day("2022-01-01"), day("2025-08-01")),
+    illegal_termination(D(5000), day("2023-01-01"), day("2025-01-01"), D(8000)),
+    double_wage(D(4000), day("2025-03-01"), day("2025-09-01")),
+    double_wage(D(4000), day("2025-03-01"), day("2025-03-20")),
+    work_injury_lump_sum(D(6000), 7), disability_compensation(D(50000), 66, 3),
+    death_compensation(D(50000), 80), lpr_interest(D(100000), day("2024-06-01"),
+                                                   day("2024-09-01"), RATES, D(2)),
+], ids=lambda result: result.basis[0].label_en)
+def test_working_notes_and_basis_read_in_english_line_for_line(result):
+    assert len(result.working_en) == len(result.working)
+    assert len(result.notes_en) == len(result.notes)
+    for zh, en in zip(result.working + result.notes, result.working_en + result.notes_en,
+                      strict=True):
+        assert en and not CJK.search(en), en
+        if "=" in zh:  # a sum: the same figures in the same order in both languages
+            assert re.findall(r"[\d,.]*\d", zh) == re.findall(r"[\d,.]*\d", en), (zh, en)
+    assert all(b.label_en and not CJK.search(b.label_en) for b in result.basis)

@@ -11,6 +11,8 @@ from content.laws.importer import parse_law_lines
 from content.loader import load_source
 from hallkiosk_cli import main
 
+OUTSIDE = "不属于任何一条的文字，无法归入 / text outside any article"
+
 
 def test_official_layout_reads_into_chapters_sections_articles():
     lines = official_lines("中华人民共和国样例法", chapters=2, sections=2,
@@ -40,10 +42,12 @@ def test_lines_that_cannot_be_placed_are_reported_with_their_number():
     lines.append("　　重复条文的续段")
     problems = parse_law_lines(lines).problems
     assert [(p.line, p.message) for p in problems] == [
-        (lines.index("一段不属于任何条文的文字") + 1, "text outside any article"),
-        (lines.index("第五条　跳过了第四条") + 1, "article 5 where article 3 was expected"),
-        (len(lines) - 1, "article 5 where article 6 was expected"),
-        (len(lines), "text outside any article"),
+        (lines.index("一段不属于任何条文的文字") + 1, OUTSIDE),
+        (lines.index("第五条　跳过了第四条") + 1, "此处应为第三条，无法归入 / "
+                                             "article 5 where article 3 was expected"),
+        (len(lines) - 1, "此处应为第六条，无法归入 / "
+                         "article 5 where article 6 was expected"),
+        (len(lines), OUTSIDE),
     ]
 
 
@@ -54,7 +58,7 @@ def test_articles_without_chapters_and_chapter_numbers_checked():
                                          {"number": 2, "text": "乙。\n乙的续段。"}]
     problems = parse_law_lines(["某法", "第一章 总则", "第一条 甲", "第三章 附则"]).problems
     assert [(p.line, p.message) for p in problems] == [
-        (4, "chapter 3 where chapter 2 was expected")]
+        (4, "此处应为第二章 / chapter 3 where chapter 2 was expected")]
 
 
 def _cli_import(path: Path, out: Path, *extra: str) -> int:
@@ -83,7 +87,8 @@ def test_cli_reports_bad_lines_and_exits_1(tmp_path, capsys):
     text.write_text("\n".join(lines), "utf-8")
     assert _cli_import(text, tmp_path / "out") == 1
     err = capsys.readouterr().err
-    assert f"bad.txt:{len(lines)}: article 9 where article 3 was expected" in err
+    assert (f"bad.txt:{len(lines)}: 此处应为第三条，无法归入 / "
+            "article 9 where article 3 was expected") in err
 
 
 def test_cli_imports_docx(tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -72,10 +73,12 @@ def test_articles_out_of_order_name_the_line(law_source):
     _edit(law, "      - number: 2\n", "      - number: 4\n")
     assert _errors(law_source) == [
         ("cases/case-one.yaml", _line(law_source / "cases" / "case-one.yaml", "articles:"),
-         "case-one", "cites.0.articles.0", "unknown article 第二条 (2) of 'test-law'"),
+         "case-one", "cites.0.articles.0", "法规 'test-law' 中没有第二条 / "
+                                           "unknown article 第二条 (2) of 'test-law'"),
         ("laws/test-law.yaml", _line(law, "number: 3"), "test-law",
          "chapters.1.sections.0.articles.0.number",
-         "article 第三条 (3) out of order: it follows article 4")]
+         "条号顺序错误：第三条排在第四条之后 / article 第三条 (3) out of order: "
+         "it follows article 4")]
 
 
 def test_duplicate_article_names_its_line(law_source):
@@ -84,15 +87,17 @@ def test_duplicate_article_names_its_line(law_source):
     assert _errors(law_source) == [
         ("laws/test-law.yaml", _line(law, "          - number: 2"), "test-law",
          "chapters.1.sections.0.articles.0.number",
-         "duplicate article 第二条 (2)")]
+         "条号重复：第二条 / duplicate article 第二条 (2)")]
 
 
 def test_unknown_topic_of_a_law_and_a_case(law_source):
     _edit(law_source / "laws" / "test-law.yaml", "topics: [labour]", "topics: [labor]")
     _edit(law_source / "cases" / "case-one.yaml", "topics: [labour]", "topics: [tax]")
     assert sorted(_errors(law_source)) == [
-        ("cases/case-one.yaml", 3, "case-one", "topics.0", "unknown topic 'tax'"),
-        ("laws/test-law.yaml", 7, "test-law", "topics.0", "unknown topic 'labor'"),
+        ("cases/case-one.yaml", 3, "case-one", "topics.0", "没有这个专题 'tax' / "
+                                                           "unknown topic 'tax'"),
+        ("laws/test-law.yaml", 7, "test-law", "topics.0", "没有这个专题 'labor' / "
+                                                          "unknown topic 'labor'"),
     ]
     assert [_line(law_source / "cases" / "case-one.yaml", "topics:"),
             _line(law_source / "laws" / "test-law.yaml", "topics:")] == [3, 7
@@ -103,10 +108,11 @@ def test_case_citing_an_unknown_article_or_law(law_source):
     _edit(law_source / "cases" / "case-one.yaml", "articles: [2]", "articles: [2, 9]")
     assert _errors(law_source) == [
         ("cases/case-one.yaml", 9, "case-one", "cites.0.articles.1",
-         "unknown article 第九条 (9) of 'test-law'")]
+         "法规 'test-law' 中没有第九条 / unknown article 第九条 (9) of 'test-law'")]
     _edit(law_source / "cases" / "case-one.yaml", "law: test-law", "law: no-such-law")
     assert _errors(law_source) == [
-        ("cases/case-one.yaml", 8, "case-one", "cites.0.law", "unknown law 'no-such-law'")]
+        ("cases/case-one.yaml", 8, "case-one", "cites.0.law",
+         "法律库中没有这部法规 'no-such-law' / unknown law 'no-such-law'")]
 
 
 def test_article_without_text_or_explanation_and_law_file_name(law_source):
@@ -131,6 +137,7 @@ def test_chapter_numbers_in_order(law_source):
           "  - number: 3\n    title: 附则")
     line = _line(law_source / "laws" / "test-law.yaml", "  - number: 3")
     assert _errors(law_source) == [("laws/test-law.yaml", line, "test-law", "chapters.1.number",
+                                    "章序错误：第三章处应为第二章 / "
                                     "chapter 3 out of order: expected 2")]
 
 
@@ -152,6 +159,7 @@ def test_guide_refs_link_both_ways_and_unknown_article_is_an_error(law_source):
     line = guide.read_text("utf-8").splitlines().index("    articles: [2, 30]") + 1
     assert _errors(law_source) == [("guides/LA-001.yaml", line, "LA-001",
                                     "legal_refs.0.articles.1",
+                                    "法规 'test-law' 中没有第三十条 / "
                                     "unknown article 第三十条 (30) of 'test-law'")]
 
 
@@ -176,8 +184,11 @@ def test_search_by_number_within_a_law_and_by_words(law_source):
 
 def test_seed_laws_cover_every_structured_reference(seed_dir):
     library = Library("seed", load_source(seed_dir), SearchIndex([]))
-    assert len(library.content.cases) == 12
+    assert len(library.content.cases) >= 12
     assert all(c.illustrative and "说明性示例" in c.note for c in library.content.cases)
+    # every seed case reads in English too (a province's own cases may fall back to Chinese)
+    assert all(c.title_en and c.facts_en and c.question_en and c.answer_en
+               for c in library.content.cases)
     assert all(a.text is None and a.explanation for law in library.content.laws
                for _, a in law.all_articles())  # the seed holds no official text
     hits = library.laws.search("劳动合同法第四十七条")
@@ -185,6 +196,30 @@ def test_seed_laws_cover_every_structured_reference(seed_dir):
     assert [h.article.number for h in library.laws.search("劳动合同法 47")] == [47]
     citing = [g.code for g in library.guides_citing("legal-aid-law", 43)]
     assert {"FLYZ-001", "FLYZ-002", "FLYZ-003", "FLYZ-004", "FLYZ-005"} <= set(citing)
+
+
+def test_seed_topics_include_notary_and_review_and_every_cited_article_links(seed_dir):
+    library = Library("seed", load_source(seed_dir), SearchIndex([]))
+    content = library.content
+    for topic in ("labour", "family", "legal-aid", "mediation", "notary", "admin-review"):
+        assert any(topic in law.topics for law in content.laws), topic
+        assert any(topic in case.topics for case in content.cases), topic
+    assert {g.code for g in library.guides_citing("notary-law", 30)} == {
+        g.code for g in content.guides if g.category == "notary"}
+    assert [g.code for g in library.guides_citing("administrative-reconsideration-law", 20)] \
+        == ["XZFY-001"]
+    assert library.laws.search("行政复议法 第八十七条")[0].article.explanation_en
+    # a guide's legal_basis that names an article of a law the library holds links to it
+    by_title = {law.title: law for law in content.laws}
+    for guide in content.guides:
+        for line in guide.legal_basis:
+            for title, law in by_title.items():
+                if f"《{title}》" not in line:
+                    continue
+                refs = {n for r in guide.legal_refs if r.law == law.code for n in r.articles}
+                named = re.findall(r"第([一二三四五六七八九十百零]+)条", line.split("》", 1)[1])
+                assert {parse_number(n) for n in named} <= refs, (guide.code, line)
+                assert all(library.laws.has_article(law.code, n) for n in refs), guide.code
 
 
 def test_law_library_survives_a_bundle(law_source, tmp_path):

@@ -314,7 +314,13 @@ def test_hall_overlay_is_merged_and_a_foreign_hall_is_refused(world: World) -> N
     hall_src.mkdir(parents=True)
     (hall_src / "notices.yaml").write_text("- id: n1\n  title: 端午节安排\n  text: 6月2日休息。\n",
                                            "utf-8")
-    shutil.copy(world.source / "points.csv", hall_src / "points.csv")
+    header, *rows = (world.source / "points.csv").read_text("utf-8").splitlines()
+    village = next(row for row in rows if ",village_room," in row)
+    own = next(row for row in rows if ",station," in row).split(",")
+    own[0], own[8], own[9] = "QX01-HALL", "0000-66660001", "周一至周日 9:00-17:00"
+    # the hall's points: a village room it serves, then its own station
+    (hall_src / "points.csv").write_text("\n".join([header, village, ",".join(own)]) + "\n",
+                                         "utf-8")
     overlay = world.publish(hall_src, hall="QX01")
     client = world.terminal("QX01")
     refused = world.sync(client, hall="QX02")
@@ -331,6 +337,14 @@ def test_hall_overlay_is_merged_and_a_foreign_hall_is_refused(world: World) -> N
     store.engine.dispose()
     assert stored is not None and stored["overlay"]["notices"][0]["title"] == "端午节安排"
     assert assert_complete(world.data_dir) == result.version
+    # slips print the hall's own hours and phone: its station, not the village room or the
+    # province's first centre
+    store = ContentStore(open_engine(world.data_dir / "terminal.sqlite3"))
+    library = load_library(world.data_dir, store)
+    store.engine.dispose()
+    hall = library.hall_point() if library else None
+    assert hall is not None and (hall.id, hall.phone, hall.hours) == (
+        "QX01-HALL", "0000-66660001", "周一至周日 9:00-17:00")
     assert world.sync(client, hall="QX01").status == "unchanged"
 
 

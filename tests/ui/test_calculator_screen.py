@@ -3,11 +3,13 @@ match the content function; an input out of range shows the calculator's message
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from content.calculators.base import yuan
+from content.calculators.base import yuan, yuan_en
 from content.calculators.court_fee import court_fee
+from content.calculators.labour import economic_compensation
 
 
 def open_calculator(ui: Any, title: str) -> Any:
@@ -63,6 +65,18 @@ def test_reversed_dates_show_the_message_in_english(ui: Any) -> None:
         ui.tap("Next input")
     assert "the end date 2019-07-01 is before the start date 2020-01-01" in ui.texts()
     assert "2019-07-01" in ui.texts()
+    # corrected: the result, its working, notes and basis in English
+    ui.tap("2019-07-01")
+    ui.tap("Clear")
+    type_keys(ui, screen, "20250801")
+    expected = economic_compensation(Decimal(6000), date(2020, 1, 1), date(2025, 8, 1),
+                                     Decimal(8000))  # the seed's average wage
+    shown = ui.texts()
+    assert screen.result_text == f"Result: {yuan_en(expected.result)}"
+    assert "For reference only" in shown
+    for line in expected.working_en + [expected.basis[0].label_en]:
+        assert any(line in text for text in shown), line
+    assert not any(line in text for text in shown for line in expected.working)
 
 
 def test_the_keypad_comes_back_after_the_screen_turns(ui: Any) -> None:

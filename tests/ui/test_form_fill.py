@@ -67,6 +67,11 @@ def test_fill_from_self_check_and_print(ui: Any, cups_server: PrivateCups, tmp_p
     ui.tap("打印")
     shown = "\n".join(ui.texts())
     assert "有5项需要修改" in shown and "⚠ 姓名：必须填写" in shown
+    ui.tap("English")  # the same problems, labels and title in English
+    shown = "\n".join(ui.texts())
+    assert "⚠ Full name: is required" in shown and "⚠ 姓名：必须填写" not in shown
+    assert "*Full name: (tap to fill in)" in shown and screen.title == "Legal aid application form"
+    ui.tap("中文")
 
     type_pinyin(ui, "name", [("wang", "王"), ("xiao", "小")])
     type_digits(ui, "id_number", "11010519491231002X")

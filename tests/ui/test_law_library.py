@@ -105,12 +105,34 @@ def test_guide_legal_basis_opens_the_cited_article(ui: Any) -> None:
         "the article lists the guides relying on it"
 
 
-def test_article_in_english_and_elder_mode(ui: Any) -> None:
+NOTARY = next(law for law in SOURCE.laws if law.code == "notary-law")
+ARTICLE_26 = next(a for _p, a in NOTARY.all_articles() if a.number == 26)
+WILL_CASE = next(c for c in SOURCE.cases if c.id == "case-notary-will")
+WILL_GUIDE = next(g for g in SOURCE.guides if g.code == "GZ-006")
+
+
+def test_notary_topic_article_and_case_in_english_and_elder_mode(ui: Any) -> None:
     open_law_library(ui)
     ui.tap("长辈版")
     ui.tap("English")
+    ui.tap("Notarization")
+    shown = ui.texts()
+    assert NOTARY.title_en in shown
+    assert LABOUR_CONTRACT.title_en not in shown, "the notary topic lists only its laws"
+    ui.tap(NOTARY.title_en)
+    assert ui.app.nav.current == "law_detail"
+    assert ui.screen.title == "Notarization Law"
+    ui.tap(next(t for t in ui.texts() if t.startswith("Article 26")))
+    assert ui.app.nav.current == "law_article"
+    shown = "\n".join(ui.texts())
+    assert "In plain words (释义)" in shown and ARTICLE_26.explanation_en in shown
+    assert ARTICLE_26.explanation not in shown, "English mode shows the English 释义"
+    assert WILL_GUIDE.title_en in shown, "the article lists the guides relying on it"
+    for text in (WILL_CASE.title_en, WILL_CASE.facts_en, f"Answer: {WILL_CASE.answer_en}",
+                 "An illustration written for this library: the people and events are "
+                 "invented, not a real judgment."):
+        assert text in shown, text
     ui.app.open_item("article", "labour-contract-law:47")
     ui.frames(3)
-    shown = ui.texts()
-    assert "In plain words (释义)" in shown
-    assert ui.screen.title == "劳动合同法 Article 47"
+    assert ui.screen.title == "Labour Contract Law Article 47"
+    assert ARTICLE_47.explanation_en in "\n".join(ui.texts())

@@ -15,7 +15,9 @@ from devices.escpos_render import decode_escpos
 from devices.printer import NullPrinter, make_printer
 from devices.printer_simulated import SimulatedPrinter
 
-GUIDE = next(g for g in load_source(SEED).guides if g.code == "FLYZ-003")
+SEED_CONTENT = load_source(SEED)
+GUIDE = next(g for g in SEED_CONTENT.guides if g.code == "FLYZ-003")
+HALL = SEED_CONTENT.points[0]  # no hall overlay: the content's first centre is this hall
 
 
 @pytest.fixture
@@ -52,6 +54,8 @@ def test_print_checklist_and_view_on_phone(ui: Any, printer: SimulatedPrinter,
     for material in GUIDE.materials:
         assert "□" + "".join(material.name.split()) in text, material.name
     assert "".join(GUIDE.where.service.split()) in text
+    assert HALL.type == "centre" and f"咨询电话：{HALL.phone}" in text
+    assert "办公时间：" + "".join(HALL.hours.split()) in text
     assert paper.qr_codes and f"guide={GUIDE.code}" in paper.qr_codes[0]
     ui.screenshot(tmp_path / "guide-printed.png")
 
@@ -93,3 +97,14 @@ def test_self_check_result_prints_its_materials(ui: Any, printer: SimulatedPrint
         assert "□" + "".join(material.split()) in text, material
     assert paper.qr_codes and "flow=legal-aid-check&result=result_worker_exempt" in \
         paper.qr_codes[0]
+    # Out of paper: nothing more printed; the same link is offered as a code on screen.
+    printer.set_fault("paper_out")
+    ui.tap("打印告知单")
+    assert ui.wait_until(lambda: any("请用手机扫描下方二维码" in t for t in ui.texts()), 15)
+    assert len(printer.tickets) == 1
+    assert ui.screen.phone_card.data == paper.qr_codes[0]
+    ui.tap("打印告知单")  # again: still one code on screen
+    assert ui.wait_until(lambda: ui.screen.print_button.disabled is False, 15)
+    assert sum(isinstance(w, type(ui.screen.phone_card))
+               for w in ui.screen.print_button.parent.children) == 1
+    ui.screenshot(tmp_path / "flow-no-paper.png")
