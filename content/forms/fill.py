@@ -13,9 +13,8 @@ from decimal import Decimal, InvalidOperation
 
 from content.forms.schema import FieldType, FormField, FormTemplate
 from content.schema import Flow, QuestionNode
+from protocol.phone import normalize_phone
 
-MOBILE = re.compile(r"^1[3-9]\d{9}$")
-LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK_CHARS = "10X98765432"  # GB 11643: the check character for each sum modulo 11
 DATE_FORMAT = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
@@ -47,6 +46,8 @@ def normalize(field: FormField, value: str) -> str:
         value = value.replace(" ", "").replace("－", "-").replace("．", ".")
     if field.type is FieldType.ID_NUMBER:
         value = value.upper().replace("Ｘ", "X")
+    if field.type is FieldType.PHONE:  # one rule for every phone number: +86, dashes, spaces
+        value = normalize_phone(value) or value
     return value
 
 
@@ -64,7 +65,7 @@ def check_field(field: FormField, value: str, today: dt.date | None = None) -> F
     if limit is not None and len(value) > limit:
         return _problem(field, f"最多填写{limit}个字，现在是{len(value)}个字",
                         f"at most {limit} characters, not {len(value)}")
-    if kind is FieldType.PHONE and not (MOBILE.match(value) or LANDLINE.match(value)):
+    if kind is FieldType.PHONE and normalize_phone(value) is None:
         return _problem(field, "请填写11位手机号码（1开头），"
                         "或带区号的固定电话（如 0571-87654321）",
                         "enter an 11-digit mobile number starting with 1, or a landline with "

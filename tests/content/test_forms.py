@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from content.errors import ContentInvalid
-from content.forms.fill import check_values, flow_answers, id_check_char, prefill
+from content.forms.fill import check_values, flow_answers, id_check_char, normalize, prefill
 from content.forms.schema import FieldType, FormTemplate
 from content.loader import load_source
 
@@ -125,6 +125,18 @@ def test_a_good_form_passes(seed_forms):
     assert check_values(form, _filled(form, phone="0571-87654321", id_number=VALID_ID.lower()),
                         TODAY) == []
     assert check_values(form, _filled(form, phone="１３８１２３４５６７８"), TODAY) == []
+
+
+def test_phone_numbers_written_as_people_do_are_printed_in_one_form(seed_forms):
+    form = seed_forms["legal-aid-application"]
+    phone = next(f for f in form.fields() if f.key == "phone")
+    for typed, printed in (("+86 138 1234 5678", "13812345678"),
+                           ("138-1234-5678", "13812345678"),
+                           ("010 1234 5678", "010-12345678"),
+                           ("+86 571 8765 4321", "0571-87654321")):
+        assert check_values(form, _filled(form, phone=typed), TODAY) == [], typed
+        assert normalize(phone, typed) == printed
+    assert normalize(phone, "12345") == "12345"  # refused as typed, not altered
 
 
 def test_missing_required_and_bad_formats_are_explained(seed_forms):
