@@ -48,7 +48,9 @@ class Step(Model):
 class Where(Model):
     """Where in the hall the guide's matter is handled."""
 
-    service: Text
+    service: Text  # matched by name to the hall's queue services: 立即取号 takes its ticket
+    # Older content named a window here; the window now comes from each hall's queue setup
+    # (the terminal shows it), so this is read and ignored.
     window: str = ""
 
 

@@ -18,6 +18,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from content.linebreak import break_lines
 from devices.qr import qr_image
+from protocol.queue import window_numbers
 
 PRIORITY_MARKERS = {"normal": "", "green": "绿色通道", "appointment": "预约"}
 MODES = ("bitmap", "gb18030")
@@ -54,6 +55,7 @@ class TicketPrint:
     issued_at: datetime  # aware, already in the hall's local time
     status_url: str  # the phone page that follows this ticket's queue
     priority: str = "normal"  # "normal" | "green" | "appointment"
+    windows: tuple[int, ...] = ()  # the hall's windows serving the service; none: no line
 
     def __post_init__(self) -> None:
         if self.issued_at.utcoffset() is None:
@@ -78,6 +80,8 @@ def _ticket_lines(ticket: TicketPrint) -> list[tuple[LineKind, str]]:
              (LineKind.NUMBER, ticket.number)]
     if marker := PRIORITY_MARKERS[ticket.priority]:
         lines.append((LineKind.MARKER, marker))
+    if ticket.windows:
+        lines.append((LineKind.MARKER, f"在 {window_numbers(ticket.windows)} 号窗口办理"))
     lines.append((LineKind.BODY, f"前面还有 {ticket.people_ahead} 人等候"))
     if ticket.wait_minutes is not None:
         lines.append((LineKind.BODY, f"预计等候约 {ticket.wait_minutes} 分钟"))

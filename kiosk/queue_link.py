@@ -156,7 +156,8 @@ class QueueLink:
             hall=reply.hall_name, service=reply.service_name,
             number=reply.number, people_ahead=reply.people_ahead,
             wait_minutes=reply.wait_minutes, status_url=status_url,
-            issued_at=reply.issued_at.astimezone(CHINA_TIME), priority=str(reply.priority))
+            issued_at=reply.issued_at.astimezone(CHINA_TIME), priority=str(reply.priority),
+            windows=tuple(reply.service_windows))
         result = IssuedTicket(reply, status_url, printed=False,
                               timings={"tap": started, "issued": issued})
         if self.printer.status.state == DeviceState.DISABLED:

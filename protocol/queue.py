@@ -14,6 +14,11 @@ from protocol.enums import Priority, QueueEventKind, TicketState, WindowState
 from protocol.text import RefusesNul
 
 
+def window_numbers(numbers: list[int] | tuple[int, ...], separator: str = "、") -> str:
+    """Window numbers as a visitor reads them: "3" or "3、4"."""
+    return separator.join(str(number) for number in numbers)
+
+
 class Reply(BaseModel):
     """A reply from the server: unknown fields are ignored."""
 
@@ -62,6 +67,9 @@ class TicketStatus(Reply):
     rated: bool = False
     people_ahead: int | None = None
     wait_minutes: int | None = None
+    # The numbers of the hall's windows that serve the ticket's service (from the hall's queue
+    # setup: content names the service, never the window); empty when none is set up.
+    service_windows: list[int] = Field(default_factory=list)
 
 
 class TicketView(TicketStatus):
@@ -113,6 +121,7 @@ class ServiceView(Reply):
     wait_minutes: int
     target_wait: int | None = None
     hours: dict[str, Any] = Field(default_factory=dict)
+    windows: list[int] = Field(default_factory=list)  # numbers of the windows serving it
 
 
 class ServicesReply(Reply):

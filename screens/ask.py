@@ -447,7 +447,7 @@ class AskScreen(BaseScreen):
         elif facet == "applicants":
             text = "\n".join(f"· {a}" for a in guide.applicants)
         elif facet == "where":
-            text = " ".join(p for p in (guide.where.service, guide.where.window) if p)
+            text = guide.where.service
         else:
             text = str(getattr(guide, facet, ""))
         return _("{title}:").format(title=_(FACET_TITLES.get(facet, facet))) + "\n" + text

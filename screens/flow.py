@@ -7,10 +7,18 @@ from functools import partial
 from kivy.factory import Factory
 from kivy.properties import BooleanProperty, ListProperty, StringProperty
 
+from content.library import Library
 from content.schema import Flow, QuestionNode, ResultNode
 from screens.base import BaseScreen, _, localized
 from screens.blocks import Page
 from screens.take_home import flow_checklist, print_checklist
+
+
+def result_service(node: ResultNode, library: Library) -> str:
+    """The service a result's ticket is for: its first guide's, else its first service."""
+    if node.guides:
+        return library.guide(node.guides[0]).where.service
+    return node.services[0] if node.services else ""
 
 
 class FlowScreen(BaseScreen):
@@ -74,6 +82,9 @@ class FlowScreen(BaseScreen):
         if node.services:
             page.heading(_("Where to get help"))
             page.bullets(node.services)
+        if wanted := result_service(node, self.library):
+            self.take_button = page.button(_("Take a number now"), partial(
+                self.shell.nav.go, "ticket", want=wanted), light=False)
         if node.legal_basis:
             page.heading(_("Legal basis"))
             page.bullets(node.legal_basis)

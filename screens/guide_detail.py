@@ -54,7 +54,9 @@ class GuideDetailScreen(BaseScreen):
         page.heading(_("Fees"))
         page.paragraph(guide.fees)
         page.heading(_("Where to go"))
-        page.paragraph(" ".join(filter(None, [guide.where.service, guide.where.window])))
+        page.paragraph(guide.where.service)
+        self.take_button = page.button(_("Take a number now"), partial(
+            self.shell.nav.go, "ticket", want=guide.where.service), light=False)
         page.heading(_("Legal basis"))
         page.bullets(guide.legal_basis)
         self._article_links(page, guide)

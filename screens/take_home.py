@@ -87,7 +87,7 @@ def guide_checklist(guide: Guide, library: Library) -> ChecklistPrint:
         code=guide.code, title=guide.title,
         materials=tuple(f"{m.name} {chinese_counts(m)}".strip()
                         for m in guide.materials),
-        where=" ".join(filter(None, [guide.where.service, guide.where.window])),
+        where=guide.where.service,
         hours=hours, phone=phone, url=guide_link(guide, library))
 
 

@@ -14,7 +14,7 @@ from kiosk.catalogs import translations
 from kiosk.queue_link import CHINA_TIME
 from protocol.config_sections import Weekday
 from protocol.hours import describe_hours, is_open
-from protocol.queue import ServicesReply, ServiceView
+from protocol.queue import ServicesReply, ServiceView, window_numbers
 from screens.base import BaseScreen, _, sentences
 
 # Outside the terminal's ticket hours, in Chinese and English whatever the visitor chose.
@@ -71,6 +71,14 @@ def refusal_text(code: str, hotline: str) -> str:
     text = texts.get(code, _("The ticket could not be issued ({code}). Please ask at the "
                              "service desk."))
     return text.format(hotline=hotline, code=code)
+
+
+def where_text(windows: list[int]) -> str:
+    """Which of this hall's windows serve the service: "在 3 号窗口办理"; "" when none is set."""
+    if not windows:
+        return ""
+    return _("Served at window {numbers}").format(
+        numbers=window_numbers(windows, _("WINDOW_SEPARATOR")))
 
 
 def opening_text(opens_at: dt.datetime | None) -> str:
@@ -169,7 +177,9 @@ class TicketScreen(BaseScreen):
     def choose(self, service: ServiceView, name: str) -> None:
         """Go on to confirm the chosen service."""
         self.shell.nav.go("ticket_confirm", service=service.code, service_name=name,
-                          priority="green" if self.green else "normal")
+                          priority="green" if self.green else "normal",
+                          windows=list(service.windows), waiting=service.waiting,
+                          wait_minutes=service.wait_minutes)
 
     def speech_text(self) -> str:
         """The prompt and each open service."""

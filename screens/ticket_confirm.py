@@ -10,7 +10,7 @@ from kivy.properties import BooleanProperty, StringProperty
 from kiosk.queue_client import new_request_key
 from kiosk.widgets import add_keys
 from screens.base import BaseScreen, _, sentences
-from screens.ticket import refusal_text
+from screens.ticket import refusal_text, where_text
 
 CODE_LENGTH = (10, 10)  # a booking code: 10 digits (server.appointments)
 
@@ -20,6 +20,8 @@ class TicketConfirmScreen(BaseScreen):
 
     service_name = StringProperty("")
     priority_text = StringProperty("")
+    where = StringProperty("")
+    queue_text = StringProperty("")  # people waiting and the estimated wait, when known
     message = StringProperty("")
     code = StringProperty("")
     appointment = BooleanProperty(False)
@@ -36,6 +38,11 @@ class TicketConfirmScreen(BaseScreen):
         self.title = _("Confirm your ticket")
         self.service_name = self.params.get("service_name", "")
         self.priority_text = _("Green channel") if self.params.get("priority") == "green" else ""
+        self.where = where_text(list(self.params.get("windows") or []))
+        waiting = self.params.get("waiting")
+        self.queue_text = "" if waiting is None else _(
+            "{count} waiting · about {minutes} min").format(
+            count=waiting, minutes=self.params.get("wait_minutes", 0))
         if not self.busy:
             self.message = _("If you miss your call the number is void; please take a new one")
             self._key = new_request_key()
@@ -91,4 +98,6 @@ class TicketConfirmScreen(BaseScreen):
 
     def speech_text(self) -> str:
         """Service, option and the instruction."""
-        return sentences([self.title, self.service_name, self.priority_text, self.message])
+        return sentences([self.title, self.service_name, self.where, self.queue_text,
+                          self.priority_text,
+                          self.message])

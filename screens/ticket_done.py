@@ -7,6 +7,7 @@ from kivy.properties import StringProperty
 from kiosk.queue_link import IssuedTicket
 from screens.base import BaseScreen, _, sentences
 from screens.online import render_codes_then
+from screens.ticket import where_text
 
 
 class TicketDoneScreen(BaseScreen):
@@ -14,6 +15,7 @@ class TicketDoneScreen(BaseScreen):
 
     number = StringProperty("")
     service_name = StringProperty("")
+    where = StringProperty("")
     ahead = StringProperty("")
     wait = StringProperty("")
     printer = StringProperty("")
@@ -29,6 +31,7 @@ class TicketDoneScreen(BaseScreen):
         self.number = ticket.number
         english = self.shell.state.language == "en" and ticket.service_name_en
         self.service_name = ticket.service_name_en if english else ticket.service_name
+        self.where = where_text(ticket.service_windows)
         self.ahead = _("{count} people ahead of you").format(count=ticket.people_ahead)
         self.wait = _("Estimated wait about {minutes} minutes").format(
             minutes=ticket.wait_minutes) if ticket.people_ahead else _("Please wait to be "
@@ -54,4 +57,4 @@ class TicketDoneScreen(BaseScreen):
         """Number (letter by letter), service, queue position and the printer's message."""
         spoken_number = " ".join(self.number)
         return sentences([_("Your number is {number}").format(number=spoken_number),
-                          self.service_name, self.ahead, self.wait, self.printer])
+                          self.service_name, self.where, self.ahead, self.wait, self.printer])

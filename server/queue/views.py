@@ -45,6 +45,14 @@ def open_windows(session: Session, service_id: int) -> int:
         .where(WindowService.service_id == service_id, Window.state == "open")) or 0)
 
 
+def serving_windows(session: Session, service_id: int) -> list[int]:
+    """The numbers of the hall's windows that serve the service, in order (whatever their
+    state now): where a visitor of this service goes in this hall."""
+    return [int(number) for number in session.scalars(
+        select(Window.number).join(WindowService)
+        .where(WindowService.service_id == service_id).order_by(Window.number))]
+
+
 def estimate_wait(session: Session, service_id: int, ahead: int) -> int:
     """Minutes until a ticket with `ahead` people before it is called."""
     windows = max(1, open_windows(session, service_id))
@@ -81,6 +89,7 @@ def ticket_view(session: Session, ticket: Ticket, *, with_wait: bool = True,
         "window": window.number if window and ticket.state in (*AT_WINDOW, "held") else None,
         "window_name": window.name if window and ticket.state in AT_WINDOW else None,
         "close_reason": ticket.close_reason, "visitor": bool(ticket.visitor),
+        "service_windows": serving_windows(session, ticket.service_id),
         # Only a finished ticket can be rated (一次一评): the phone page offers it until then.
         "rated": ticket.state == "finished" and session.scalar(
             select(Rating.id).where(Rating.ticket_id == ticket.id)) is not None,
@@ -121,6 +130,7 @@ def services_view(session: Session, hall: Hall, now: dt.datetime | None = None
             "opens_at": _iso(opening), "waiting": waiting,
             "wait_minutes": estimate_wait(session, service.id, waiting),
             "target_wait": service.target_wait, "hours": service.hours,
+            "windows": serving_windows(session, service.id),
         })
     return result
 

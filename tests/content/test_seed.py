@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from urllib.parse import urlsplit
 
 import pytest
-from content_sources import SEED_DIR
+from content_sources import SEED_DIR, write_good_source
 
 from content.loader import load_source
 from content.schema import ContentSet, Level, PointType, ResultNode
@@ -66,3 +67,18 @@ def test_seed_guides_referenced_by_the_flow_exist(seed):
     referenced = {code for flow in seed.flows for node in flow.nodes.values()
                   if isinstance(node, ResultNode) for code in node.guides}
     assert referenced and referenced <= codes
+
+
+def test_seed_names_services_never_window_numbers(seed):
+    """Windows are per hall (the hall's queue set-up): guides and flows name the service."""
+    numbered = re.compile(r"\d+\s*号窗口")
+    for guide in seed.guides:
+        assert guide.where.service and not guide.where.window, guide.code
+        assert not numbered.search(guide.model_dump_json()), guide.code
+    for flow in seed.flows:
+        assert not numbered.search(flow.model_dump_json()), flow.id
+
+
+def test_older_content_naming_a_window_still_loads(tmp_path):
+    content = load_source(write_good_source(tmp_path))  # its guides still name 1号窗口
+    assert all(guide.where.window == "1号窗口" for guide in content.guides)

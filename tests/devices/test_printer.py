@@ -95,6 +95,12 @@ def test_ticket_text_lines_in_print_order() -> None:
     assert "预约" not in ticket_text_lines(make_ticket())
 
 
+def test_the_window_line_follows_the_number_only_when_the_hall_names_windows() -> None:
+    lines = ticket_text_lines(make_ticket(windows=(1, 2)))
+    assert lines[3] == "在 1、2 号窗口办理"
+    assert not any("窗口" in line for line in ticket_text_lines(make_ticket()))
+
+
 def test_ticket_refuses_naive_time_and_unknown_priority() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         make_ticket(issued_at=datetime(2026, 11, 23, 9, 5))
