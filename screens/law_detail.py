@@ -7,7 +7,7 @@ from functools import partial
 from content.laws.schema import Article
 from screens.base import BaseScreen, _
 from screens.blocks import Page
-from screens.laws import article_key, article_name, part_name
+from screens.laws import article_key, article_name, law_name, part_name
 
 PREVIEW = 18  # characters of an article shown on its contents button
 
@@ -27,7 +27,7 @@ class LawDetailScreen(BaseScreen):
     def refresh(self) -> None:
         """Lay out the law given as key."""
         law = self.library.laws.law(self.params["key"])
-        self.title = law.short_title or law.title
+        self.title = law_name(law)
         page = Page(self.ids.column)
         page.heading(law.title)
         dates = _("{issuer} · promulgated {promulgated} · in force {in_force}").format(

@@ -43,7 +43,10 @@ def parse_article_key(key: str) -> tuple[str, int]:
 
 
 def law_name(law: Law) -> str:
-    """The short title when the law has one: 劳动合同法."""
+    """The short title when the law has one: 劳动合同法 (Labour Contract Law in English,
+    where the law has an English title)."""
+    if tr.language == "en" and (law.short_title_en or law.title_en):
+        return str(law.short_title_en or law.title_en)
     return law.short_title or law.title
 
 
