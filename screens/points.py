@@ -40,9 +40,11 @@ def level_label(level: str) -> str:
 
 
 def point_row(point: ServicePoint, sample_badge: str) -> dict[str, Any]:
-    """One ItemList row for a point: name, 'district · address', sample badge."""
+    """One ItemList row for a point: name, 'district · address' (the address alone when it
+    names the district already), sample badge."""
+    district, address = localized(point, "district"), localized(point, "address")
     return {"title": localized(point, "name"),
-            "subtitle": f"{localized(point, 'district')} · {localized(point, 'address')}",
+            "subtitle": address if district in address else f"{district} · {address}",
             "badge": sample_badge if point.sample else "", "kind": "point", "key": point.id}
 
 

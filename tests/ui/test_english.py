@@ -64,6 +64,8 @@ def test_english_mode_shows_english_content(ui: Any) -> None:
     assert entry.question_en in ui.texts()
     ui.tap(entry.question_en)
     assert entry.answer_en in ui.texts()
+    assert "Keywords: legal aid; free lawyer; who can apply" in ui.texts()
+    assert _chinese(ui.texts()) == []
 
     ui.app.nav.home()
     ui.frames(3)
@@ -75,7 +77,7 @@ def test_english_mode_shows_english_content(ui: Any) -> None:
     assert _chinese(chips) == []
     ui.tap(ui.find("Baisha County", kind=Chip))
     rows = ui.screen.ids.rows.data
-    assert rows and all(row["subtitle"].startswith("Baisha County · ") for row in rows)
+    assert rows and all(row["subtitle"].endswith("Baisha County") for row in rows)
     assert _chinese([r["title"] for r in rows] + [r["subtitle"] for r in rows]) == []
     point = next(p for p in SEED_CONTENT.points if p.id == "P053")  # a law firm
     ui.tap(point.name_en, root=ui.screen.ids.rows)
