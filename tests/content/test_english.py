@@ -131,3 +131,17 @@ def test_library_districts_in_english(seed, index):
     assert [key for key, _name in english] == [key for key, _name in chinese]
     assert dict(english)["城东区"] == "Chengdong District"
     assert dict(chinese)["城东区"] == "城东区"
+
+
+def test_the_ask_engine_answers_english_questions_from_english_content(seed):
+    from content.answers import build_engine
+
+    engine = build_engine(seed)
+
+    def first(question: str) -> str:
+        answers = engine.ask(question).answers
+        return answers[0].id if answers else "fallback"
+
+    assert first("My boss has not paid my wages") == "FAQ-005"
+    assert first("How do I get a divorce") == "FAQ-015"
+    assert first("Where do I apply for legal aid") == "FAQ-008"
