@@ -113,4 +113,4 @@ def test_article_in_english_and_elder_mode(ui: Any) -> None:
     ui.frames(3)
     shown = ui.texts()
     assert "In plain words (释义)" in shown
-    assert ui.screen.title == "劳动合同法 Article 47"
+    assert ui.screen.title == "Labour Contract Law Article 47"  # the law's English name
