@@ -248,8 +248,11 @@ def _point_row(rng: random.Random, number: int) -> dict[str, str]:
 
 
 def _add_points(rng: random.Random, dest: Path, count: int) -> None:
+    with (dest / "points.csv").open(encoding="utf-8-sig") as handle:
+        header = next(csv.reader(handle))  # the seed's columns (with or without English)
+    assert set(POINT_COLUMNS) <= set(header), header
     with (dest / "points.csv").open("a", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=POINT_COLUMNS, lineterminator="\n")
+        writer = csv.DictWriter(handle, fieldnames=header, restval="", lineterminator="\n")
         for number in range(1, count + 1):
             writer.writerow(_point_row(rng, number))
 

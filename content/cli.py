@@ -13,7 +13,7 @@ def _content_validate(args: argparse.Namespace) -> int:
     from content.loader import load_source
 
     try:
-        content = load_source(args.src)
+        content = load_source(args.src, require_english=args.english)
     except ContentInvalid as exc:
         print(exc.report(), file=sys.stderr)
         print(f"{len(exc.errors)} error(s) in {args.src}", file=sys.stderr)
@@ -161,6 +161,8 @@ def register(commands: Any) -> None:
         description="Check a content source folder; every error is reported with file, line "
         "or row, item and field. Exit status 1 when there are errors.")
     validate.add_argument("src", type=Path, help="content source folder")
+    validate.add_argument("--english", action="store_true",
+                          help="also report every visitor text that has no English")
     validate.set_defaults(func=_content_validate)
     _register_build(content_commands)
     _register_pack_and_publish(content_commands)

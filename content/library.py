@@ -120,9 +120,15 @@ class Library:
         halls = [p for p in own if p.type in (PointType.CENTRE, PointType.STATION)]
         return next(iter(halls or own or self.filter_points(types=[PointType.CENTRE])), None)
 
-    def districts(self) -> list[str]:
-        """Districts that have service points, in first-seen order."""
-        return list(dict.fromkeys(p.district for p in self.content.points))
+    def districts(self, language: str = "zh") -> list[tuple[str, str]]:
+        """(district, its name in language) of the districts that have service points, in
+        first-seen order; a district without English keeps its Chinese name."""
+        names: dict[str, str] = {}
+        for point in self.content.points:
+            english = language == "en" and point.district_en
+            if english or point.district not in names:
+                names[point.district] = english or point.district
+        return list(names.items())
 
     def filter_points(self, types: Iterable[PointType] = (), levels: Iterable[Level] = (),
                       districts: Iterable[str] = ()) -> list[ServicePoint]:

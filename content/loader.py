@@ -18,6 +18,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from content.calculators.figures import Figure
+from content.english import VISITOR_KINDS, dotted, pairs
 from content.errors import ContentError, ContentInvalid
 from content.forms.checks import check_forms
 from content.forms.schema import FormTemplate
@@ -44,6 +45,9 @@ POINT_COLUMNS = [
     "id", "name", "type", "level", "district", "address", "latitude", "longitude", "phone",
     "hours", "services", "advisor", "advisor_hours", "supervision_phone", "sample",
 ]
+# English beside the Chinese columns: optional, so a province's older sheet still loads.
+POINT_ENGLISH_COLUMNS = ["name_en", "district_en", "address_en", "hours_en", "services_en",
+                         "advisor_hours_en"]
 LIST_SEPARATORS = ("、", ";", "；")
 TRUE_WORDS = {"true", "yes", "1", "是", "y"}
 FALSE_WORDS = {"false", "no", "0", "否", "n", ""}
@@ -242,7 +246,7 @@ def _point_rows(col: _Collector, path: Path) -> Iterator[tuple[int, dict[str, st
 
 def _check_header(col: _Collector, path: Path, header: list[str]) -> bool:
     missing = [c for c in POINT_COLUMNS if c not in header]
-    unknown = [c for c in header if c not in POINT_COLUMNS]
+    unknown = [c for c in header if c not in POINT_COLUMNS + POINT_ENGLISH_COLUMNS]
     if missing:
         col.add(path, 1, None, None, f"missing column(s): {', '.join(missing)}")
     if unknown:
@@ -262,6 +266,8 @@ def _points(col: _Collector, src: Path) -> list[ServicePoint]:
         item = cells.get("id") or None
         data: dict[str, Any] = {k: v for k, v in cells.items() if v != ""}
         data["services"] = _split_list(cells.get("services", ""))
+        if cells.get("services_en"):
+            data["services_en"] = _split_list(cells["services_en"])
         sample = cells.get("sample", "").lower()
         if sample not in TRUE_WORDS | FALSE_WORDS:
             col.add(path, line, item, "sample", f"expected true or false, found {sample!r}")
@@ -342,8 +348,24 @@ def _library(col: _Collector, src: Path) -> dict[str, list[Any]]:
     return parts
 
 
-def load_source(src: Path | str) -> ContentSet:
-    """Load and validate a whole source folder; raise ContentInvalid listing every error."""
+def _check_english(col: _Collector, require: bool) -> None:
+    """English lists give one item per Chinese item; with require, every visitor text of
+    the visitor's kinds has English (reported at the line of its Chinese)."""
+    for item in (i for i in col.items if i.model is not None):
+        for pair in pairs(item.model):
+            if pair.mismatched:
+                col.add(item.path, item.line(*pair.english_path), item.key,
+                        dotted(pair.english_path), f"{len(pair.english)} English item(s) "
+                        f"for {len(pair.chinese)} Chinese: give one for each, in order")
+            elif require and item.kind in VISITOR_KINDS and pair.shown and pair.missing:
+                col.add(item.path, item.line(*pair.path), item.key, dotted(pair.english_path),
+                        "no English for this text")
+
+
+def load_source(src: Path | str, require_english: bool = False) -> ContentSet:
+    """Load and validate a whole source folder; raise ContentInvalid listing every error.
+
+    With require_english, a visitor text without English is an error too."""
     src = Path(src)
     col = _Collector(src)
     if not src.is_dir():
@@ -365,6 +387,7 @@ def load_source(src: Path | str) -> ContentSet:
     _check_references(col, src)
     check_library(col)
     check_forms(col)
+    _check_english(col, require_english)
     if col.errors:
         raise ContentInvalid(col.errors)
     return ContentSet(**content)

@@ -32,9 +32,11 @@ class Material(Model):
     """One required document (一次性告知: every material listed at once)."""
 
     name: Text
+    name_en: Text | None = None
     originals: int = Field(default=1, ge=0)
     copies: int = Field(default=0, ge=0)
     notes: str = ""
+    notes_en: str = ""
     required: bool = True
 
 
@@ -42,13 +44,16 @@ class Step(Model):
     """One step of a procedure."""
 
     title: Text
+    title_en: Text | None = None
     detail: str = ""
+    detail_en: str = ""
 
 
 class Where(Model):
     """Where in the hall the guide's matter is handled."""
 
     service: Text  # matched by name to the hall's queue services: 立即取号 takes its ticket
+    service_en: Text | None = None  # what an English visitor reads (the ticket uses service)
     # Older content named a window here; the window now comes from each hall's queue setup
     # (the terminal shows it), so this is read and ignored.
     window: str = ""
@@ -64,16 +69,21 @@ class Guide(Model):
     summary: Text
     summary_en: Text | None = None
     applicants: list[Text] = Field(min_length=1)
+    applicants_en: list[Text] = Field(default_factory=list)  # one per applicant, or none
     materials: list[Material] = Field(min_length=1)
     steps: list[Step] = Field(min_length=1)
     time_limit: Text
+    time_limit_en: Text | None = None
     fees: Text
+    fees_en: Text | None = None
     legal_basis: list[Text] = Field(min_length=1)
+    legal_basis_en: list[Text] = Field(default_factory=list)
     legal_refs: list[LawRef] = Field(default_factory=list)  # the articles legal_basis cites
     where: Where
     online: Code | None = None
     last_reviewed: dt.date
     keywords: list[Text] = Field(default_factory=list)
+    keywords_en: list[Text] = Field(default_factory=list)  # English search words
 
 
 class PointType(StrEnum):
@@ -104,17 +114,23 @@ class ServicePoint(Model):
 
     id: Code
     name: Text
+    name_en: Text | None = None
     type: PointType
     level: Level
     district: Text
+    district_en: Text | None = None
     address: Text
+    address_en: Text | None = None
     latitude: float = Field(ge=-90, le=90)
     longitude: float = Field(ge=-180, le=180)
     phone: Phone
     hours: Text
+    hours_en: Text | None = None
     services: list[Text] = Field(min_length=1)
+    services_en: list[Text] = Field(default_factory=list)
     advisor: str = ""
     advisor_hours: str = ""
+    advisor_hours_en: str = ""
     supervision_phone: Phone | None = None
     sample: bool = False
 
@@ -124,9 +140,12 @@ class FaqEntry(Model):
 
     id: Code
     question: Text
+    question_en: Text | None = None
     answer: Text
+    answer_en: Text | None = None
     category: Code
     keywords: list[Text] = Field(default_factory=list)
+    keywords_en: list[Text] = Field(default_factory=list)  # English search words
 
 
 class OnlineService(Model):
@@ -137,6 +156,7 @@ class OnlineService(Model):
     title_en: Text | None = None
     url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$")]
     description: Text
+    description_en: Text | None = None
 
 
 class Choice(Model):
@@ -154,6 +174,7 @@ class QuestionNode(Model):
     text: Text
     text_en: Text | None = None
     help: str = ""
+    help_en: str = ""
     choices: list[Choice] = Field(min_length=2)
 
 
@@ -164,10 +185,14 @@ class ResultNode(Model):
     title: Text
     title_en: Text | None = None
     advice: Text
+    advice_en: Text | None = None
     materials: list[Text] = Field(default_factory=list)
+    materials_en: list[Text] = Field(default_factory=list)
     guides: list[Code] = Field(default_factory=list)
     services: list[Text] = Field(default_factory=list)
+    services_en: list[Text] = Field(default_factory=list)
     legal_basis: list[Text] = Field(default_factory=list)
+    legal_basis_en: list[Text] = Field(default_factory=list)
 
 
 FlowNode = Annotated[QuestionNode | ResultNode, Field(discriminator="type")]
@@ -180,6 +205,7 @@ class Flow(Model):
     title: Text
     title_en: Text | None = None
     intro: Text
+    intro_en: Text | None = None
     start: Code
     nodes: dict[Code, FlowNode]
 

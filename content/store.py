@@ -86,6 +86,8 @@ class SearchRow(Base):
     text: Mapped[str] = mapped_column(Text)
     title_pinyin: Mapped[str] = mapped_column(Text)
     keyword_pinyin: Mapped[str] = mapped_column(Text)
+    subtitle_en: Mapped[str] = mapped_column(Text, server_default="")
+    text_en: Mapped[str] = mapped_column(Text, server_default="")
 
 
 @dataclass(frozen=True)
@@ -117,7 +119,7 @@ def open_engine(path: Path | str) -> Engine:
     return engine
 
 
-HEAD_REVISION = "0001"  # the newest file in content/migrations/versions (a test checks)
+HEAD_REVISION = "0002"  # the newest file in content/migrations/versions (a test checks)
 
 
 def upgrade(engine: Engine) -> None:
@@ -212,8 +214,8 @@ class ContentStore:
                     grouped[kind].append(json.loads(payload))
             columns = (SearchRow.kind, SearchRow.key, SearchRow.title, SearchRow.title_en,
                        SearchRow.subtitle, SearchRow.text, SearchRow.title_pinyin,
-                       SearchRow.keyword_pinyin)
-            rows = [IndexRow(*row) for row in session.execute(
+                       SearchRow.keyword_pinyin, SearchRow.subtitle_en, SearchRow.text_en)
+            rows = [IndexRow(**row._asdict()) for row in session.execute(
                 select(*columns).where(SearchRow.version_id == record.id)
                 .order_by(SearchRow.position))]
             return ActiveContent(record.version, record.manifest,

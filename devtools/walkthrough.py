@@ -210,6 +210,10 @@ class _Walk:
         self.shot("rate")
         if not app.feedback.reasons:  # not enrolled: the reasons a server would send
             app.feedback.reasons = {2: ["等候时间过长", "服务态度差", "业务不熟练", "多次跑腿"]}
+            app.feedback.english = {"等候时间过长": "Waited too long",
+                                    "服务态度差": "Unfriendly staff",
+                                    "业务不熟练": "Staff did not know the procedure",
+                                    "多次跑腿": "Had to come back several times"}
         driver.tap(level_name(2))
         self.shot("rate_reasons")
         app.nav.go("feedback_done", message=tr._("Thank you for your rating!"))

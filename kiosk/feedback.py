@@ -47,6 +47,7 @@ class FeedbackLink:
     def __init__(self, data_dir: Path, link: Connectivity, usage: UsageRecorder):
         self.link, self.usage, self.path = link, usage, data_dir / LEVELS_FILE
         self.photos = data_dir / PHOTOS_DIR
+        self.english: dict[str, str] = {}  # reason -> its English, where the server gives one
         self.reasons: dict[int, list[str]] = self._load()
         self._fetching: set[str] = set()
         # The reasons this server offers, fetched whenever the terminal gets a client.
@@ -55,6 +56,10 @@ class FeedbackLink:
     def _load(self) -> dict[int, list[str]]:
         try:
             data = json.loads(self.path.read_text("utf-8"))
+            for item in data["levels"]:
+                self.english.update(
+                    (str(r), str(e)) for r, e in zip(item["reasons"], item.get("reasons_en", []),
+                                                     strict=False) if e)
             return {int(item["level"]): [str(r) for r in item["reasons"]]
                     for item in data["levels"]}
         except FileNotFoundError:
@@ -81,6 +86,9 @@ class FeedbackLink:
             except (ServerError, requests.RequestException) as error:
                 log.warning("could not load the rating reasons: %s", error)
                 return
+            self.english = {reason: english for level in offered.levels
+                            for reason, english in zip(level.reasons, level.reasons_en,
+                                                       strict=False) if english}
             self.reasons = {level.level: list(level.reasons) for level in offered.levels}
             try:
                 temporary = self.path.with_suffix(".tmp")

@@ -34,10 +34,15 @@ class Translator(Observable):
         """The translation of text in the current language."""
         return self._gettext(text)
 
+    def ngettext(self, singular: str, plural: str, count: int) -> str:
+        """The form of singular/plural that fits count, in the current language."""
+        return self._ngettext(singular, plural, count)
+
     def switch(self, language: str) -> None:
         """Change the language and re-evaluate every bound kv expression."""
         self.language = language
         self._gettext = translations(language).gettext
+        self._ngettext = translations(language).ngettext
         for uid, (func, args, _kwargs) in list(self.observers.items()):
             try:
                 func(args, None, None)

@@ -106,6 +106,8 @@ class RatingLevel(Reply):
     name: str
     name_en: str = ""
     reasons: list[str]
+    # What an English visitor reads for each reason, in the same order ("" where none).
+    reasons_en: list[str] = Field(default_factory=list)
     indicators: dict[str, str] = Field(default_factory=dict)
 
 

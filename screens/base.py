@@ -20,6 +20,11 @@ def _(text: str) -> str:
     return tr._(text)
 
 
+def ngettext(singular: str, plural: str, count: int) -> str:
+    """Interface text with a count: "1 guide" / "2 guides" (one form in Chinese)."""
+    return tr.ngettext(singular, plural, count)
+
+
 def localized(item: Any, field: str) -> str:
     """A content field in the visitor's language: the ``_en`` variant in English, if present."""
     if tr.language == "en":
@@ -27,6 +32,16 @@ def localized(item: Any, field: str) -> str:
         if english:
             return str(english)
     return str(getattr(item, field))
+
+
+def localized_list(item: Any, field: str) -> list[str]:
+    """A list of content texts in the visitor's language: the ``_en`` list in English when
+    the item gives one (as long as the Chinese: the loader checks), else the Chinese."""
+    if tr.language == "en":
+        english = getattr(item, f"{field}_en", None)
+        if english:
+            return [str(text) for text in english]
+    return [str(text) for text in getattr(item, field)]
 
 
 SENTENCE_ENDS = "。！？!?.；;：:"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kivy.factory import Factory
 
-from screens.base import BaseScreen, _, localized, sentences
+from screens.base import BaseScreen, _, localized, ngettext, sentences
 
 
 class CategoriesScreen(BaseScreen):
@@ -20,7 +20,8 @@ class CategoriesScreen(BaseScreen):
         for index, category in enumerate(self.library.categories()):
             count = len(self.library.guides_in(category.code))
             tile = Factory.Tile(icon=category.icon, text=localized(category, "name"),
-                                subtitle=_("{count} guides").format(count=count),
+                                subtitle=ngettext("{count} guide", "{count} guides", count).format(
+                                    count=count),
                                 background=self.shell.theme.tile_color(index))
             tile.bind(on_release=lambda _w, code=category.code: self.open_category(code))
             grid.add_widget(tile)

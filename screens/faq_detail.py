@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from kivy.properties import BooleanProperty, StringProperty
 
-from screens.base import BaseScreen, _, localized, sentences
+from kiosk.i18n import tr
+from screens.base import BaseScreen, _, localized, localized_list, sentences
 
 
 class FaqDetailScreen(BaseScreen):
@@ -24,8 +25,11 @@ class FaqDetailScreen(BaseScreen):
         self.title = _("Questions")
         self.question = localized(entry, "question")
         self.answer = localized(entry, "answer")
+        keywords = localized_list(entry, "keywords")  # Chinese keywords only in Chinese
+        if tr.language == "en" and not entry.keywords_en:
+            keywords = []
         self.keywords = _("Keywords: {keywords}").format(
-            keywords="、".join(entry.keywords)) if entry.keywords else ""
+            keywords=_("LIST_SEPARATOR").join(keywords)) if keywords else ""
         self.category = entry.category
         self.has_guides = bool(self.library.guides_in(entry.category))
         self.guides_text = _("Service guides: {category}").format(

@@ -11,7 +11,7 @@ from kivy.properties import BooleanProperty, ListProperty, StringProperty
 
 from content.library import Library
 from content.schema import Flow, QuestionNode, ResultNode
-from screens.base import BaseScreen, _, localized
+from screens.base import BaseScreen, _, localized, localized_list
 from screens.blocks import Page
 from screens.take_home import flow_checklist, print_checklist
 
@@ -63,7 +63,7 @@ class FlowScreen(BaseScreen):
     def _show_question(self, page: Page, node: QuestionNode) -> None:
         self.at_result = False
         page.heading(localized(node, "text"))
-        page.paragraph(node.help)
+        page.paragraph(localized(node, "help"))
         for choice in node.choices:
             page.button(localized(choice, "label"), partial(self.choose, choice.next),
                         light=False)
@@ -71,10 +71,10 @@ class FlowScreen(BaseScreen):
     def _show_result(self, page: Page, node: ResultNode) -> None:
         self.at_result = True
         page.heading(localized(node, "title"))
-        page.paragraph(node.advice)
+        page.paragraph(localized(node, "advice"))
         if node.materials:
             page.heading(_("Materials to bring ({count})").format(count=len(node.materials)))
-            page.numbered((m, "") for m in node.materials)
+            page.numbered((m, "") for m in localized_list(node, "materials"))
         if node.guides:
             page.heading(_("Guides for this matter"))
             for code in node.guides:
@@ -83,13 +83,13 @@ class FlowScreen(BaseScreen):
                             partial(self.shell.open_item, "guide", code))
         if node.services:
             page.heading(_("Where to get help"))
-            page.bullets(node.services)
+            page.bullets(localized_list(node, "services"))
         if wanted := result_service(node, self.library):
             self.take_button = page.button(_("Take a number now"), partial(
                 self.shell.nav.go, "ticket", want=wanted), light=False)
         if node.legal_basis:
             page.heading(_("Legal basis"))
-            page.bullets(node.legal_basis)
+            page.bullets(localized_list(node, "legal_basis"))
         if node.materials:
             self.print_note = Factory.Muted(text="")
             page.widget(self.print_note)

@@ -8,7 +8,8 @@ from kivy.factory import Factory
 from kivy.metrics import dp
 
 from content.schema import Guide, Material
-from screens.base import BaseScreen, _, localized
+from kiosk.i18n import tr
+from screens.base import BaseScreen, _, localized, localized_list
 from screens.blocks import Page
 from screens.laws import article_key, article_name, law_name
 from screens.take_home import guide_checklist, guide_link, print_checklist
@@ -24,6 +25,13 @@ def material_counts(material: Material) -> str:
     if not material.required:
         parts.append(_("if applicable"))
     return _(", ").join(parts)
+
+
+def material_line(material: Material) -> str:
+    """The material's name and counts: '身份证　原件×1' / 'ID card (original ×1)'."""
+    if tr.language == "en":
+        return f"{localized(material, 'name')} ({material_counts(material)})"
+    return f"{material.name}　{material_counts(material)}"
 
 
 class GuideDetailScreen(BaseScreen):
@@ -42,23 +50,22 @@ class GuideDetailScreen(BaseScreen):
             code=guide.code, category=localized(category, "name"), date=guide.last_reviewed))
         page.paragraph(localized(guide, "summary"))
         page.heading(_("Who may apply"))
-        page.bullets(guide.applicants)
+        page.bullets(localized_list(guide, "applicants"))
         page.heading(_("Materials to bring ({count})").format(count=len(guide.materials)))
-        page.numbered(
-            (f"{m.name}　{material_counts(m)}", m.notes) for m in guide.materials)
+        page.numbered((material_line(m), localized(m, "notes")) for m in guide.materials)
         self._take_home_buttons(page)
         page.heading(_("Steps"))
-        page.numbered((s.title, s.detail) for s in guide.steps)
+        page.numbered((localized(s, "title"), localized(s, "detail")) for s in guide.steps)
         page.heading(_("Time limit"))
-        page.paragraph(guide.time_limit)
+        page.paragraph(localized(guide, "time_limit"))
         page.heading(_("Fees"))
-        page.paragraph(guide.fees)
+        page.paragraph(localized(guide, "fees"))
         page.heading(_("Where to go"))
-        page.paragraph(guide.where.service)
+        page.paragraph(localized(guide.where, "service"))
         self.take_button = page.button(_("Take a number now"), partial(
             self.shell.nav.go, "ticket", want=guide.where.service), light=False)
         page.heading(_("Legal basis"))
-        page.bullets(guide.legal_basis)
+        page.bullets(localized_list(guide, "legal_basis"))
         self._article_links(page, guide)
         page.heading(_("Continue on your phone"))
         caption = _("Scan to read this guide on your phone")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kivy.properties import StringProperty
 
-from screens.base import BaseScreen, _, localized, sentences
+from screens.base import BaseScreen, localized, ngettext, sentences
 
 
 class GuideListScreen(BaseScreen):
@@ -17,7 +17,8 @@ class GuideListScreen(BaseScreen):
         category = self.library.category(self.params["key"])
         guides = self.library.guides_in(category.code)
         self.title = localized(category, "name")
-        self.count_text = _("{count} guides").format(count=len(guides))
+        self.count_text = ngettext("{count} guide", "{count} guides", len(guides)).format(
+            count=len(guides))
         self.ids.rows.data = [
             {"title": localized(g, "title"), "subtitle": localized(g, "summary"),
              "kind": "guide", "key": g.code, "badge": ""}

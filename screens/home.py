@@ -26,7 +26,7 @@ def home_entries() -> list[tuple[str, str, str, str, dict[str, Any]]]:
         ("询", _("Ask a question"), _("Say or type what happened"), "ask", {}),
         ("办", _("Service guides"), _("Materials and steps"), "categories", {}),
         ("点", _("Service points"), _("Addresses and hours"), "points", {}),
-        ("搜", _("Search"), _("Type pinyin initials"), "search", {}),
+        ("搜", _("Search"), _("Type a word"), "search", {}),
         ("援", _("Legal aid self-check"), _("Can I get legal aid?"), "flow",
          {"key": "legal-aid-check"}),
         ("问", _("Questions"), _("Common questions"), "faq", {}),

@@ -6,7 +6,7 @@ from kivy.factory import Factory
 from kivy.properties import StringProperty
 
 from kiosk.keypad import add_keypad
-from screens.base import BaseScreen, _, sentences
+from screens.base import BaseScreen, _, ngettext, sentences
 from screens.laws import article_gist, article_key, article_name, law_name
 
 MAX_QUERY = 30
@@ -82,7 +82,8 @@ class LawSearchScreen(BaseScreen):
             self.status = _("Tap a law, then type the article number; "
                             "or 第 number 条 in every law; or tap a word.")
         elif hits:
-            self.status = _("{count} results").format(count=len(hits))
+            self.status = ngettext("{count} result", "{count} results", len(hits)).format(
+                count=len(hits))
         else:
             self.status = _("No article found. Check the number, or try a word.")
 

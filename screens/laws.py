@@ -46,10 +46,10 @@ PRC = " of the People's Republic of China"
 
 
 def law_name(law: Law) -> str:
-    """The short title when the law has one: 劳动合同法 (Labour Contract Law in English, when
-    the content gives the law an English title)."""
-    if tr.language == "en" and law.title_en:
-        return law.title_en.removesuffix(PRC)
+    """The short title when the law has one: 劳动合同法 (Labour Contract Law in English,
+    where the law has an English title)."""
+    if tr.language == "en" and (law.short_title_en or law.title_en):
+        return str(law.short_title_en or (law.title_en or "").removesuffix(PRC))
     return law.short_title or law.title
 
 

@@ -8,7 +8,7 @@ from urllib.parse import quote
 from kivy.properties import BooleanProperty, StringProperty
 
 from content.schema import ServicePoint
-from screens.base import BaseScreen, _, localized, sentences
+from screens.base import BaseScreen, _, localized, localized_list, sentences
 from screens.blocks import Page
 from screens.online import render_codes_then
 from screens.points import level_label, type_label
@@ -46,7 +46,7 @@ class PointDetailScreen(BaseScreen):
         point = self.library.point(self.params["key"])
         self.title = localized(point, "name")
         self.kind_text = " · ".join([type_label(point.type), level_label(point.level),
-                                     point.district])
+                                     localized(point, "district")])
         self.sample = point.sample
         url = map_link(self.services.config.terminal.map_url, point)
         if url != self.map_url:
@@ -56,9 +56,9 @@ class PointDetailScreen(BaseScreen):
             (_("Address"), localized(point, "address")),
             (_("Phone"), point.phone),
             (_("Opening hours"), localized(point, "hours")),
-            (_("Services"), "、".join(point.services)),
+            (_("Services"), _("LIST_SEPARATOR").join(localized_list(point, "services"))),
             (_("Legal advisor"), point.advisor),
-            (_("Advisor on-site hours"), point.advisor_hours),
+            (_("Advisor on-site hours"), localized(point, "advisor_hours")),
             (_("Supervision phone"), point.supervision_phone or ""),
         ]
         page = Page(self.ids.fields)

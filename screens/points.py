@@ -40,9 +40,11 @@ def level_label(level: str) -> str:
 
 
 def point_row(point: ServicePoint, sample_badge: str) -> dict[str, Any]:
-    """One ItemList row for a point: name, 'district · address', sample badge."""
+    """One ItemList row for a point: name, 'district · address' (the address alone when it
+    names the district already), sample badge."""
+    district, address = localized(point, "district"), localized(point, "address")
     return {"title": localized(point, "name"),
-            "subtitle": f"{point.district} · {localized(point, 'address')}",
+            "subtitle": address if district in address else f"{district} · {address}",
             "badge": sample_badge if point.sample else "", "kind": "point", "key": point.id}
 
 
@@ -77,11 +79,11 @@ class PointsScreen(BaseScreen):
         self._built_for = built_for
 
     def _choices(self) -> dict[str, list[tuple[str, str]]]:
-        districts = self.library.districts() if self.library else []
+        districts = self.library.districts(tr.language) if self.library else []
         return {
             "type": [(t.value, type_label(t)) for t in PointType],
             "level": [(lv.value, level_label(lv)) for lv in Level],
-            "district": [(d, d) for d in districts],
+            "district": districts,
         }
 
     def _build_chips(self) -> None:

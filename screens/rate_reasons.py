@@ -11,7 +11,10 @@ from screens.rate import level_name, submit_rating
 
 
 class ReasonToggle(ToggleButtonBehavior, Label):
-    """A large reason that stays selected once tapped."""
+    """A large reason that stays selected once tapped; it shows text (the visitor's
+    language) and stores reason (the server's Chinese wording, what a rating sends)."""
+
+    reason = StringProperty("")
 
 
 class RateReasonsScreen(BaseScreen):
@@ -27,12 +30,15 @@ class RateReasonsScreen(BaseScreen):
             level=level_name(level))
         grid = self.ids.reasons
         grid.clear_widgets()
-        for reason in self.services.feedback.reasons.get(level, []):
-            grid.add_widget(ReasonToggle(text=reason))
+        feedback = self.services.feedback
+        english = self.shell.state.language == "en"
+        for reason in feedback.reasons.get(level, []):
+            shown = (english and feedback.english.get(reason)) or reason
+            grid.add_widget(ReasonToggle(text=shown, reason=reason))
 
     def chosen(self) -> list[str]:
         """The reasons selected, in the order offered."""
-        return [w.text for w in reversed(self.ids.reasons.children) if w.state == "down"]
+        return [w.reason for w in reversed(self.ids.reasons.children) if w.state == "down"]
 
     def submit(self) -> None:
         """Store the rating with the reasons chosen."""

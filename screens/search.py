@@ -6,7 +6,7 @@ from kivy.factory import Factory
 from kivy.properties import ListProperty, StringProperty
 
 from kiosk.widgets import add_keys
-from screens.base import BaseScreen, _, localized, sentences
+from screens.base import BaseScreen, _, localized, ngettext, sentences
 
 MAX_QUERY = 24
 KIND_LABELS = {"guide": "Guide", "faq": "Question", "point": "Service point",
@@ -58,21 +58,27 @@ class SearchScreen(BaseScreen):
 
     def run_search(self) -> None:
         """Show the ranked results for the current query."""
-        hits = self.library.index.search(self.query) if self.query else []
         english = self.shell.state.language == "en"
+        hits = self.library.index.search(
+            self.query, language=self.shell.state.language) if self.query else []
         self.ids.results.data = [
             {"title": (hit.title_en if english and hit.title_en else hit.title),
-             "subtitle": hit.subtitle, "kind": hit.kind, "key": hit.key,
+             "subtitle": (hit.subtitle_en if english and hit.subtitle_en else hit.subtitle),
+             "kind": hit.kind, "key": hit.key,
              "badge": _(KIND_LABELS.get(hit.kind, hit.kind))}
             for hit in hits
         ]
         self.ids.results.scroll_y = 1
         if not self.query:
-            self.status = _("Type pinyin initials, e.g. FLYZ for 法律援助")
+            self.status = _("Type pinyin initials, e.g. FLYZ for 法律援助") if not english \
+                else _("Type an English word, e.g. divorce or wages")
         elif hits:
-            self.status = _("{count} results").format(count=len(hits))
+            self.status = ngettext("{count} result", "{count} results", len(hits)).format(
+                count=len(hits))
         else:
-            self.status = _("Nothing found. Try fewer letters, or call {hotline}.").format(
+            self.status = _("Nothing found. Try another word, or call {hotline}.").format(
+                hotline=self.services.config.terminal.hotline) if english else _(
+                "Nothing found. Try fewer letters, or call {hotline}.").format(
                 hotline=self.services.config.terminal.hotline)
 
     def on_leave(self, *_args: object) -> None:

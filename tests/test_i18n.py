@@ -26,6 +26,18 @@ def _kv_files() -> list[Path]:
     return sorted(p for folder in CODE_FOLDERS for p in (ROOT / folder).glob("*.kv"))
 
 
+def _is_plural_call(node: ast.Call) -> bool:
+    """ngettext("...", "...", n) or tr.ngettext(...): its singular is the catalog's msgid."""
+    func = node.func
+    return (isinstance(func, ast.Name) and func.id == "ngettext") or (
+        isinstance(func, ast.Attribute) and func.attr == "ngettext")
+
+
+def _forms(value):
+    """A catalog id or string as one tuple of texts (plural entries hold several)."""
+    return tuple(value) if isinstance(value, tuple | list) else (value,)
+
+
 def _is_translate_call(node: ast.Call) -> bool:
     """_("...") or tr._("...")."""
     func = node.func
@@ -52,6 +64,11 @@ def _python_msgids(path: Path) -> set[str]:
     tables = _label_tables(tree)
     found = set()
     for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and _is_plural_call(node) and len(node.args) >= 2 and \
+                all(isinstance(a, ast.Constant) and isinstance(a.value, str)
+                    for a in node.args[:2]):
+            found.add(node.args[0].value)
+            continue
         if not (isinstance(node, ast.Call) and _is_translate_call(node) and node.args):
             continue
         arg = node.args[0]
@@ -125,7 +142,8 @@ def test_every_used_msgid_has_a_chinese_translation():
 def test_translations_are_chinese():
     catalog = _catalog()
     untranslated = [m.id for m in catalog if m.id and m.string and m.id != "LANGUAGE_SWITCH"
-                    and not re.search(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]", m.string)]
+                    and not all(re.search(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]", text)
+                                for text in _forms(m.string))]
     assert untranslated == []
 
 
@@ -139,7 +157,8 @@ def test_catalog_has_no_duplicate_msgids():
 def test_placeholders_are_kept_in_translations():
     catalog = _catalog()
     wrong = {m.id: m.string for m in catalog if m.id and m.string
-             and sorted(PLACEHOLDER.findall(m.id)) != sorted(PLACEHOLDER.findall(m.string))}
+             and any(sorted(PLACEHOLDER.findall(_forms(m.id)[0])) != sorted(
+                 PLACEHOLDER.findall(text)) for text in _forms(m.string))}
     assert wrong == {}
 
 
@@ -149,6 +168,27 @@ def test_placeholder_translations_format():
         names = [p.strip("{}") for p in PLACEHOLDER.findall(msgid)]
         if names and all(name.isidentifier() for name in names):
             zh.gettext(msgid).format(**dict.fromkeys(names, 3))
+
+
+def test_plural_forms_follow_the_count():
+    """ngettext: English says "1 guide" and "2 guides"; Chinese has one form for both."""
+    from kiosk.i18n import Translator
+    from screens.base import ngettext
+
+    en, zh = translations("en"), translations("zh_CN")
+    assert en.ngettext("{count} guide", "{count} guides", 1).format(count=1) == "1 guide"
+    assert en.ngettext("{count} guide", "{count} guides", 2).format(count=2) == "2 guides"
+    assert en.ngettext("{count} result", "{count} results", 0) == "{count} results"
+    assert zh.ngettext("{count} guide", "{count} guides", 1) == "{count} 项指南"
+    assert zh.ngettext("{count} guide", "{count} guides", 7) == "{count} 项指南"
+    translator = Translator("en")
+    assert translator.ngettext("{count} guide", "{count} guides", 1) == "{count} guide"
+    translator.switch("zh_CN")
+    assert translator.ngettext("{count} result", "{count} results", 3) == "找到 {count} 条结果"
+    used = used_msgids()
+    assert "{count} guide" in used and "screens/categories.py" in used["{count} guide"]
+    assert "{count} guides" not in used  # the plural is no msgid of its own
+    assert callable(ngettext)
 
 
 def test_compiled_catalog_translates():

@@ -53,13 +53,16 @@ def documents(content: ContentSet) -> list[AnswerDoc]:
     docs = [AnswerDoc(g.code, "guide", g.code, g.title, g.title_en or "", _weighted([
         (TITLE, [g.title, g.title_en or ""]), (KEYWORDS, g.keywords),
         (SUMMARY, [g.summary, g.summary_en or ""]),
-        (BODY, g.applicants), (DETAIL, [m.name for m in g.materials]),
+        (KEYWORDS, g.keywords_en), (BODY, [*g.applicants, *g.applicants_en]),
+        (DETAIL, [m.name for m in g.materials]), (DETAIL, [m.name_en or "" for m in g.materials]),
         (DETAIL, [s.title for s in g.steps])])) for g in content.guides]
-    docs += [AnswerDoc(q.id, "faq", q.id, q.question, "", _weighted([
-        (TITLE, [q.question]), (KEYWORDS, q.keywords), (BODY, [q.answer])]))
+    docs += [AnswerDoc(q.id, "faq", q.id, q.question, q.question_en or "", _weighted([
+        (TITLE, [q.question, q.question_en or ""]), (KEYWORDS, [*q.keywords, *q.keywords_en]),
+        (BODY, [q.answer, q.answer_en or ""])]))
         for q in content.faq]
     docs += [AnswerDoc(f"flow:{f.id}", "flow", f.id, f.title, f.title_en or "", _weighted([
-        (TITLE, [f.title, f.title_en or ""]), (BODY, [f.intro]), (DETAIL, _flow_texts(f))]))
+        (TITLE, [f.title, f.title_en or ""]), (BODY, [f.intro, f.intro_en or ""]),
+        (DETAIL, _flow_texts(f))]))
         for f in content.flows]
     docs += [AnswerDoc(f"intent:{i.name}", "intent", i.name, i.title, i.title_en or "",
                        _weighted([(TITLE, [i.title, i.title_en or ""]),

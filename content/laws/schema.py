@@ -70,6 +70,7 @@ class Law(Model):
     title: Text
     title_en: Text | None = None
     short_title: Text | None = None
+    short_title_en: Text | None = None
     aliases: list[Text] = Field(default_factory=list)
     issuer: Text
     promulgated: dt.date

@@ -76,6 +76,8 @@ def levels(offered: Annotated[RatingReasons, Depends(get_rating_reasons)]) -> Ra
     return RatingLevels(indicators=list(INDICATORS), levels=[
         RatingLevel(level=level, name=LEVELS[level], name_en=LEVELS_EN[level],
                     reasons=list(offered.reasons[level]),
+                    reasons_en=[offered.english.get(reason, "")
+                                for reason in offered.reasons[level]],
                     indicators={reason: offered.indicator[reason]
                                 for reason in offered.reasons[level]})
         for level in sorted(LEVELS, reverse=True)])

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +48,17 @@ DEFAULT_REASON_INDICATOR = {
     "指引清楚": "服务水平", "材料要求不够清楚": "服务水平", "材料要求不清楚": "服务水平",
     "服务态度好": "服务态度", "服务态度一般": "服务态度", "服务态度差": "服务态度",
     "推诿扯皮": "服务态度",
+}
+# What an English visitor reads for each default reason (the Chinese stays the stored value).
+DEFAULT_REASONS_EN = {
+    "办事效率高": "Quick and efficient", "服务态度好": "Friendly staff",
+    "业务水平高": "Knowledgeable staff", "指引清楚": "Clear directions",
+    "等候时间较长": "Rather long wait", "材料要求不够清楚": "Materials needed not quite clear",
+    "服务态度一般": "Staff attitude only fair", "等候时间过长": "Waited too long",
+    "服务态度差": "Unfriendly staff", "业务不熟练": "Staff did not know the procedure",
+    "材料要求不清楚": "Materials needed were unclear",
+    "多次跑腿": "Had to come back several times",
+    "推诿扯皮": "Passed from one person to another",
 }
 COMMENT_MAX = 500
 SOURCES = ("pad", "terminal", "phone")
@@ -108,13 +119,15 @@ class RatingReasons:
 
     reasons: Mapping[int, tuple[str, ...]]
     indicator: Mapping[str, str]
+    english: Mapping[str, str] = field(default_factory=dict)  # reason -> what English reads
 
     @classmethod
     def load(cls, path: Path | None) -> RatingReasons:
         """The reasons of a province's YAML file (None: the national defaults).
 
         The file maps each level (1-5) to its reasons, each with the indicator it speaks
-        to: ``2: [{reason: 等候时间过长, indicator: 服务效率}, ...]``.
+        to and, optionally, its English: ``2: [{reason: 等候时间过长, indicator: 服务效率,
+        reason_en: Waited too long}, ...]``.
         """
         if path is None:
             return NATIONAL_REASONS
@@ -126,6 +139,7 @@ class RatingReasons:
             raise ReasonsError(f"{path}: give the reasons of each level 1 to 5")
         reasons: dict[int, tuple[str, ...]] = {}
         indicator: dict[str, str] = {}
+        english: dict[str, str] = {}
         for level, items in data.items():
             if not isinstance(items, list):
                 raise ReasonsError(f"{path}: level {level}: a list of reasons")
@@ -135,8 +149,10 @@ class RatingReasons:
                     raise ReasonsError(f"{path}: level {level}: each reason needs a text and "
                                        f"one of the indicators {', '.join(INDICATORS[1:])}")
                 indicator[str(item["reason"]).strip()] = str(item["indicator"])
+                if str(item.get("reason_en") or "").strip():
+                    english[str(item["reason"]).strip()] = str(item["reason_en"]).strip()
             reasons[int(level)] = tuple(str(item["reason"]).strip() for item in items)
-        return cls(reasons, indicator)
+        return cls(reasons, indicator, english)
 
     def by_indicator(self, level: int, reasons: Iterable[str]) -> dict[str, Any]:
         """A rating on the four offline indicators: the level as 整体满意度, the reasons
@@ -148,7 +164,7 @@ class RatingReasons:
         return grouped
 
 
-NATIONAL_REASONS = RatingReasons(DEFAULT_REASONS, DEFAULT_REASON_INDICATOR)
+NATIONAL_REASONS = RatingReasons(DEFAULT_REASONS, DEFAULT_REASON_INDICATOR, DEFAULT_REASONS_EN)
 
 
 def check(level: int, reasons: list[str], comment: str, source: str,

@@ -116,6 +116,8 @@ def test_rating_api_from_terminal_and_phone(server_app: FastAPI, url: str,
     bad = next(level for level in levels if level["level"] == 2)
     assert bad["indicators"]["服务态度差"] == "服务态度"
     assert set(bad["indicators"]) == set(bad["reasons"])
+    english = dict(zip(bad["reasons"], bad["reasons_en"], strict=True))  # what English shows
+    assert english["服务态度差"] == "Unfriendly staff" and all(english.values())
     assert [level["name"] for level in levels] == ["非常满意", "满意", "基本满意", "不满意",
                                                    "非常不满意"]
     key = new_request_key()
@@ -145,7 +147,8 @@ def test_rating_api_from_terminal_and_phone(server_app: FastAPI, url: str,
 
 def test_a_province_offers_its_own_reasons(tmp_path: Path) -> None:
     own = tmp_path / "reasons.yaml"
-    own.write_text("5: [{reason: 一次办好, indicator: 服务效率}]\n4: []\n3: []\n"
+    own.write_text("5: [{reason: 一次办好, indicator: 服务效率, reason_en: Done in one visit}]\n"
+                   "4: []\n3: []\n"
                    "2: [{reason: 窗口无人, indicator: 服务态度}]\n1: []\n", "utf-8")
     app = create_app(ServerSettings(database_url=f"sqlite:///{tmp_path / 'a.sqlite3'}",
                                     storage_dir=tmp_path / "storage", rating_reasons=own))
@@ -154,6 +157,8 @@ def test_a_province_offers_its_own_reasons(tmp_path: Path) -> None:
             levels = {item["level"]: item for item in
                       client.get("/api/v1/ratings/levels").json()["levels"]}
         assert levels[5]["reasons"] == ["一次办好"] and levels[4]["reasons"] == []
+        assert levels[5]["reasons_en"] == ["Done in one visit"]
+        assert levels[2]["reasons_en"] == [""]  # not translated: the terminal shows Chinese
         assert levels[2]["indicators"] == {"窗口无人": "服务态度"}
         with app.state.database.sessions() as session:
             q = make_queue_hall(session)

@@ -134,5 +134,7 @@ def test_notary_topic_article_and_case_in_english_and_elder_mode(ui: Any) -> Non
         assert text in shown, text
     ui.app.open_item("article", "labour-contract-law:47")
     ui.frames(3)
-    assert ui.screen.title == "Labour Contract Law Article 47"
-    assert ARTICLE_47.explanation_en in "\n".join(ui.texts())
+    shown = ui.texts()
+    assert "In plain words (释义)" in shown
+    assert ui.screen.title == "Labour Contract Law Article 47"  # the law's English name
+    assert ARTICLE_47.explanation_en in "\n".join(shown)
