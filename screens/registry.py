@@ -48,6 +48,7 @@ SCREENS: list[tuple[str, str]] = [
     ("complain", "ComplainScreen"),
     ("complain_phone", "ComplainPhoneScreen"),
     ("feedback_done", "FeedbackDoneScreen"),
+    ("case_progress", "CaseProgressScreen"),
     ("error", "ErrorScreen"),
 ]
 
