@@ -16,9 +16,9 @@ from devices.printer import Printer
 from devices.speech import Speaker
 from devices.speech_input import make_listener
 from kiosk.asked import AskedQuestions
+from kiosk.cases import CaseLink
 from kiosk.config import TerminalConfig
 from kiosk.connectivity import Connectivity
-from kiosk.cases import CaseLink
 from kiosk.feedback import FeedbackLink
 from kiosk.hall_feed import HallFeed
 from kiosk.help_call import HelpCall
