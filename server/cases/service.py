@@ -70,6 +70,12 @@ DEFAULT_MESSAGES = {
     "transferred": "您的事项已转交{target}办理。",
     "closed": "您的事项已办结。",
 }
+# The fields of an application's details, as the console names them.
+DETAIL_NAMES = {
+    "facts": "自测情况", "other_party": "对方当事人", "economic": "经济困难说明",
+    "pledge": "个人诚信承诺", "materials": "尚需携带的材料", "question": "咨询问题",
+    "window": "回电时段", "ticket": "法律援助窗口取号", "result": "办理结果",
+}
 HANDLERS = ("staff", "supervisor")
 WAITING_FOR_VISITOR = ("needs_more",)
 

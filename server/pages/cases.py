@@ -37,7 +37,7 @@ def _in_hall(user: User) -> None:
 @router.get("/cases")
 def cases_page(request: Request, session: DbSession, user: Handler, state: str = "active",
                kind: str = "", overdue: str = "", mine: str = "", q: str = "",
-               page: int = 1) -> Response:
+               page: int = 1, done: str = "") -> Response:
     """案件办理: the hall's cases, the nearest deadline first, with filters."""
     _in_hall(user)
     state = state if state in views.STATE_FILTERS else "active"
@@ -52,7 +52,7 @@ def cases_page(request: Request, session: DbSession, user: Handler, state: str =
                   page=page, pages=max(1, -(-total // views.PAGE_SIZE)),
                   counts=views.counts(session, user), query=query,
                   state_filters=views.STATE_FILTERS, kinds=cases.KINDS,
-                  today=cases.today())
+                  today=cases.today(), done=DONE.get(done, ""))
 
 
 def _detail(request: Request, session: Session, user: User, case_id: int, *,
@@ -67,6 +67,7 @@ def _detail(request: Request, session: Session, user: User, case_id: int, *,
     halls = [h for h in session.query(Hall).order_by(Hall.code).all() if h.id != case.hall_id]
     return render(request, "case.html", user, status, nav="cases", case=view,
                   form=form or {}, error=error, done=done, step_names=cases.STEP_NAMES,
+                  detail_names=cases.DETAIL_NAMES,
                   handlers=views.handlers(session, case) if "assign" in view["steps"] else [],
                   halls=halls if user.role == "supervisor" else [])
 
