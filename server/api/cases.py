@@ -12,19 +12,25 @@ import logging
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from protocol.cases import CaseProgress, ProgressRequest
 from protocol.queue import QueueRefusal
 from server.appointments.views import refuse_while_guessing
+from server.cases import export as case_export
 from server.cases import service as cases
 from server.cases.errors import CaseError
 from server.cases.views import case_view, progress_view
+from server.db import Database
 from server.deps import PathId, get_session
 from server.models import Hall, RateHit, Terminal, User, utcnow
 from server.rate_limits import RateLimited, admit_anonymous
+from server.ratings.export import SIGNATURE_HEADER, TIMESTAMP_HEADER
 from server.security import require_role
+from server.settings import ServerSettings
 from server.terminal_auth import current_terminal
 
 log = logging.getLogger(__name__)
@@ -62,6 +68,35 @@ def progress(body: ProgressRequest, request: Request, session: DbSession,
         log.info("hall %s: case look-up refused", hall_code)
         raise
     return CaseProgress.model_validate(progress_view(session, case))
+
+
+@router.post("/results", include_in_schema=True)
+async def results(request: Request) -> JSONResponse:
+    """A 12348 platform reports what became of exported call-back cases: the body is a
+    ``hallkiosk.case-results`` document signed like the export (X-Hallkiosk-Timestamp,
+    X-Hallkiosk-Signature with the exporter's secret). Answers each result's outcome."""
+    body = await request.body()
+    settings: ServerSettings = request.app.state.settings
+    try:
+        batch = case_export.ResultBatch.model_validate_json(body)
+    except ValidationError:
+        return JSONResponse({"error": "malformed", "message": "结果格式不正确。"}, 422)
+    config = next((c for c in settings.exporters if c.name == batch.exporter and c.cases),
+                  None)
+    if config is None or not case_export.verify(
+            config, request.headers.get(TIMESTAMP_HEADER, ""), body,
+            request.headers.get(SIGNATURE_HEADER, "")):
+        log.warning("case results refused: unknown exporter or bad signature")
+        return JSONResponse({"error": "bad_signature", "message": "签名无效。"}, 401)
+
+    def apply() -> dict[str, str]:
+        database: Database = request.app.state.database
+        with database.sessions() as session:
+            outcome = case_export.apply_results(session, config, batch)
+            session.commit()
+            return outcome
+
+    return JSONResponse({"results": await run_in_threadpool(apply)})
 
 
 class StepBody(BaseModel):

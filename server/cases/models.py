@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.models import Base, utcnow
@@ -65,3 +65,19 @@ class CaseEvent(Base):
     message: Mapped[str] = mapped_column(Text, default="")  # shown to the visitor
     note: Mapped[str] = mapped_column(Text, default="")  # staff only
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class CaseExportItem(Base):
+    """A callback case waiting to be pushed to a 12348 platform (the server's outbox)."""
+
+    __tablename__ = "case_export_item"
+    __table_args__ = (UniqueConstraint("exporter", "case_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    exporter: Mapped[str] = mapped_column(String(40))
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_item.id", ondelete="CASCADE"))
+    state: Mapped[str] = mapped_column(String(10), default="pending", index=True)  # sent
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    sent_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

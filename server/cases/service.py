@@ -380,9 +380,9 @@ def allowed_steps(case: Case, user: User) -> list[str]:
 
 
 def events(session: Session, case: Case) -> list[CaseEvent]:
-    """The case's steps in order."""
+    """The case's steps in the order they were taken."""
     return list(session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id)
-                                .order_by(CaseEvent.at, CaseEvent.id)))
+                                .order_by(CaseEvent.id)))
 
 
 def masked_phone(case: Case) -> str:
