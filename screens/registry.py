@@ -49,6 +49,7 @@ SCREENS: list[tuple[str, str]] = [
     ("complain_phone", "ComplainPhoneScreen"),
     ("feedback_done", "FeedbackDoneScreen"),
     ("case_progress", "CaseProgressScreen"),
+    ("callback", "CallbackScreen"),
     ("error", "ErrorScreen"),
 ]
 

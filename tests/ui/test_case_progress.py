@@ -66,3 +66,47 @@ def test_progress_of_a_real_case_by_code_and_phone(ui: Any, tmp_path: Path) -> N
         assert "状态：已受理" in result and "李*" in result and "139****5678" in result
         assert "13912345678" not in result and "李四" not in result
         shot(ui, "case-progress-zh")
+
+
+def test_a_call_back_request_becomes_a_case_with_its_code(ui: Any, tmp_path: Path) -> None:
+    from server.cases.models import Case
+
+    with served_queue_hall(tmp_path, ui, "query") as hall:
+        ui.app.start_session()
+        ui.frames(2)
+        ui.tap("智能咨询")
+        ui.screen.ask("宇宙飞船怎么买")  # no reliable answer: a lawyer may call back
+        assert ui.wait_until(lambda: "请律师回电" in ui.texts(), 20)
+        ui.tap("请律师回电")
+        assert ui.wait_until(lambda: ui.app.nav.current == "callback", 5)
+        ui.tap(ui.screen.ids.send)
+        assert ui.screen.message == "请选择咨询事项。"
+        ui.tap("劳动与工资")
+        ui.tap("下一个工作日上午")
+        type_digits(ui, "1371234")
+        ui.tap(ui.screen.ids.send)
+        assert ui.screen.message.startswith("号码格式不正确")
+        assert ui.app.nav.current == "callback"
+        type_digits(ui, "5678")
+        shot(ui, "callback-zh")
+        ui.tap(ui.screen.ids.send)
+        assert ui.app.nav.current == "feedback_done"
+        message = ui.screen.message
+        assert message.startswith("已提交。您的案件编号是 ")
+        code = message.split("您的案件编号是 ")[1][:14].replace("-", "")
+        assert len(code) == 12 and code.isdigit()
+        assert ui.screen.qr.startswith(hall.url + "/case/")
+        shot(ui, "callback-done-zh")
+
+        def stored() -> Case | None:
+            with hall.app.state.database.sessions() as session:
+                return session.scalar(select(Case).where(Case.code == code))
+
+        assert ui.wait_until(lambda: stored() is not None, 20)
+        case = stored()
+        assert case is not None
+        assert (case.kind, case.phone, case.matter, case.state) == (
+            "callback", "13712345678", "劳动与工资", "submitted")
+        assert case.details == {"question": "宇宙飞船怎么买", "window": "下一个工作日上午"}
+        assert ui.screen.qr == f"{hall.url}/case/{case.token}"
+        ui.screen.done()
