@@ -12,6 +12,8 @@ from screens.base import BaseScreen, _, localized
 from screens.blocks import Page
 from screens.take_home import flow_checklist, print_checklist
 
+APPLY_SERVICE = "法律援助"  # a result offering this service can be applied for at once
+
 
 class FlowScreen(BaseScreen):
     """Walks a decision tree; the result lists materials, guides and services."""
@@ -20,6 +22,7 @@ class FlowScreen(BaseScreen):
 
     node_key = StringProperty("")
     path = ListProperty([])
+    answers = ListProperty([])  # the choice's label for each question in path
     at_result = BooleanProperty(False)
 
     @property
@@ -30,7 +33,7 @@ class FlowScreen(BaseScreen):
     def open(self, **params: object) -> None:
         """Start the flow from its first question."""
         if params != self.params or not self.node_key:
-            self.path = []
+            self.path, self.answers = [], []
             self.node_key = ""
         super().open(**params)
 
@@ -55,8 +58,8 @@ class FlowScreen(BaseScreen):
         page.heading(localized(node, "text"))
         page.paragraph(node.help)
         for choice in node.choices:
-            page.button(localized(choice, "label"), partial(self.choose, choice.next),
-                        light=False)
+            page.button(localized(choice, "label"),
+                        partial(self.choose, choice.next, choice.label), light=False)
 
     def _show_result(self, page: Page, node: ResultNode) -> None:
         self.at_result = True
@@ -77,6 +80,8 @@ class FlowScreen(BaseScreen):
         if node.legal_basis:
             page.heading(_("Legal basis"))
             page.bullets(node.legal_basis)
+        if APPLY_SERVICE in node.services:  # the visitor may apply here and now
+            page.button(_("Apply for legal aid now"), self.apply, light=False)
         if node.materials:
             self.print_note = Factory.Muted(text="")
             page.widget(self.print_note)
@@ -103,9 +108,26 @@ class FlowScreen(BaseScreen):
                                 _("The printer cannot print now (it may be out of paper). "
                                   "Please note the materials above."))
 
-    def choose(self, next_key: str) -> None:
+    def facts(self) -> list[str]:
+        """What the self-check gathered: each question with the answer chosen (Chinese, as
+        the legal-aid agency reads it)."""
+        flow = self.flow
+        facts = []
+        for key, answer in zip(self.path, self.answers, strict=False):
+            node = flow.nodes[key]
+            if isinstance(node, QuestionNode) and answer:
+                facts.append(f"{node.text}{answer}")
+        return facts
+
+    def apply(self) -> None:
+        """法律援助预申请: on to the application with what the self-check gathered."""
+        self.shell.nav.go("legal_aid_apply", flow=self.flow.id, result=self.node_key,
+                          facts=self.facts())
+
+    def choose(self, next_key: str, label: str = "") -> None:
         """Answer the current question."""
         self.path.append(self.node_key)
+        self.answers.append(label)
         self.node_key = next_key
         self.refresh()
 
@@ -115,17 +137,19 @@ class FlowScreen(BaseScreen):
             self.shell.nav.back()
             return
         self.node_key = self.path.pop()
+        if self.answers:
+            self.answers.pop()
         self.refresh()
 
     def restart(self) -> None:
         """Start again from the first question."""
-        self.path = []
+        self.path, self.answers = [], []
         self.node_key = ""
         self.refresh()
 
     def reset(self) -> None:
         """Forget the visitor's answers."""
-        self.path = []
+        self.path, self.answers = [], []
         self.node_key = ""
 
     def speech_text(self) -> str:

@@ -50,6 +50,7 @@ SCREENS: list[tuple[str, str]] = [
     ("feedback_done", "FeedbackDoneScreen"),
     ("case_progress", "CaseProgressScreen"),
     ("callback", "CallbackScreen"),
+    ("legal_aid_apply", "LegalAidApplyScreen"),
     ("error", "ErrorScreen"),
 ]
 

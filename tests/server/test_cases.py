@@ -67,7 +67,7 @@ def test_bad_input_is_refused(session: Session, h: CaseHalls) -> None:
     _refused("bad_phone", session, lambda: cases.create(
         session, h.a, "callback", name="", phone="", matter="咨询"))
     _refused("bad_name", session, lambda: cases.create(
-        session, h.a, "legal_aid", name="", phone="13812345678", matter="咨询"))
+        session, h.a, "legal_aid", name="张" * 41, phone="13812345678", matter="咨询"))
     _refused("bad_matter", session, lambda: cases.create(
         session, h.a, "legal_aid", name="李四", phone="13812345678", matter="x" * 201))
     _refused("bad_code", session, lambda: cases.create(
