@@ -8,6 +8,7 @@ refused with 429, a real code too: refusals tell nothing about which codes exist
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from typing import Annotated, Any
 
@@ -26,7 +27,7 @@ from server.cases.errors import CaseError
 from server.cases.views import case_view, progress_view
 from server.db import Database
 from server.deps import PathId, get_session
-from server.models import Hall, RateHit, Terminal, User, utcnow
+from server.models import Hall, RateHit, Terminal, User
 from server.rate_limits import RateLimited, admit_anonymous
 from server.ratings.export import SIGNATURE_HEADER, TIMESTAMP_HEADER
 from server.security import require_role
@@ -51,6 +52,58 @@ def _hall_code(session: Session, terminal: Terminal) -> str:
     return hall.code if hall is not None else "-"
 
 
+class CaseEventView(BaseModel):
+    """One step of a case as staff see it."""
+
+    kind: str
+    state: str
+    state_name: str
+    at: str | None
+    message: str = ""
+    actor: str = ""
+    note: str = ""
+
+
+class CaseDetail(BaseModel):
+    """GET /api/v1/cases/{id}: a case of the user's hall with its audit trail."""
+
+    id: int
+    code: str
+    kind: str
+    kind_name: str
+    state: str
+    state_name: str
+    name: str
+    phone: str
+    matter: str
+    details: dict[str, Any]
+    due_on: dt.date
+    overdue: bool
+    hall: str
+    origin_hall: str
+    transferred_to: str
+    assignee: str
+    source: str
+    events: list[CaseEventView]
+    steps: list[str]
+    path: str
+
+
+class StepDone(BaseModel):
+    """The case after a step."""
+
+    id: int
+    state: str
+    state_name: str
+    due_on: dt.date
+
+
+class ResultsReply(BaseModel):
+    """Each reported result's outcome: applied, already or unknown."""
+
+    results: dict[str, str]
+
+
 @router.post("/progress", responses=REFUSED)
 def progress(body: ProgressRequest, request: Request, session: DbSession,
              terminal: SignedTerminal) -> CaseProgress:
@@ -70,7 +123,7 @@ def progress(body: ProgressRequest, request: Request, session: DbSession,
     return CaseProgress.model_validate(progress_view(session, case))
 
 
-@router.post("/results", include_in_schema=True)
+@router.post("/results", responses={200: {"model": ResultsReply}})
 async def results(request: Request) -> JSONResponse:
     """A 12348 platform reports what became of exported call-back cases: the body is a
     ``hallkiosk.case-results`` document signed like the export (X-Hallkiosk-Timestamp,
@@ -112,14 +165,15 @@ class StepBody(BaseModel):
 
 
 @router.get("/{case_id}", responses=REFUSED)
-def case_detail(case_id: PathId, session: DbSession, user: Handler) -> dict[str, Any]:
+def case_detail(case_id: PathId, session: DbSession, user: Handler) -> CaseDetail:
     """One case of the user's hall with its audit trail; 404 for another hall's."""
-    return case_view(session, cases.load(session, case_id, user), user)
+    return CaseDetail.model_validate(case_view(session, cases.load(session, case_id, user),
+                                               user))
 
 
 @router.post("/{case_id}/{step}", responses=REFUSED)
 def case_step(case_id: PathId, step: str, body: StepBody, session: DbSession,
-              user: Handler) -> dict[str, Any]:
+              user: Handler) -> StepDone:
     """Take one step on a case of the user's hall."""
     if step not in (*cases.STEPS, "assign"):
         raise CaseError("wrong_state")
@@ -132,7 +186,5 @@ def case_step(case_id: PathId, step: str, body: StepBody, session: DbSession,
     except CaseError:
         session.rollback()
         raise
-    view: dict[str, Any] = {"id": case.id, "state": case.state,
-                            "state_name": cases.STATES[case.state][0],
-                            "due_on": case.due_on.isoformat(), "at": utcnow().isoformat()}
-    return view
+    return StepDone(id=case.id, state=case.state, state_name=cases.STATES[case.state][0],
+                    due_on=case.due_on)

@@ -33,6 +33,8 @@ MESSAGES: dict[str, tuple[int, str, str]] = {
     "message_required": (422, "请填写给群众的说明。", "Write the message for the visitor."),
     "too_long": (422, f"说明不能超过{MESSAGE_MAX}个字，备注不能超过{NOTE_MAX}个字。",
                  f"A message has at most {MESSAGE_MAX} characters, a note {NOTE_MAX}."),
+    "handled_elsewhere": (409, "投诉建议在“差评回访与投诉”中办理。",
+                          "Complaints are handled under Follow-ups."),
     "bad_result": (422, "办理结果无效：{reason}", "The reported result is wrong: {reason}"),
 }
 

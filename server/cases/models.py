@@ -5,7 +5,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.models import Base, utcnow
@@ -39,6 +49,10 @@ class Case(Base):
     complaint_id: Mapped[int | None] = mapped_column(
         ForeignKey("complaint.id", ondelete="SET NULL"), unique=True, default=None)
     source: Mapped[str] = mapped_column(String(12), default="terminal")
+    # An integrity complaint (廉洁纪律) may accuse the hall's own staff: only supervisors
+    # see it, as on the follow-up list.
+    supervisors_only: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                   server_default=false())
     terminal_id: Mapped[int | None] = mapped_column(
         ForeignKey("terminal.id", ondelete="SET NULL"), default=None)
     idempotency_key: Mapped[str | None] = mapped_column(String(80), default=None)

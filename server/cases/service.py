@@ -77,6 +77,7 @@ DETAIL_NAMES = {
     "window": "回电时段", "ticket": "法律援助窗口取号", "result": "办理结果",
 }
 HANDLERS = ("staff", "supervisor")
+ELSEWHERE = ("complaint",)  # kinds worked in their own workflow (差评回访与投诉)
 WAITING_FOR_VISITOR = ("needs_more",)
 
 # 12 digits, read as 1234-5678-9012: typed on the terminal's number keypad, 10^12 codes,
@@ -225,14 +226,18 @@ def load(session: Session, case_id: int, user: User, *, lock: bool = False) -> C
     another hall see nothing, not even that it exists."""
     query = select(Case).where(Case.id == case_id)
     case = session.scalar(query.with_for_update() if lock else query)
-    if case is None or user.hall_id is None or case.hall_id != user.hall_id:
+    if case is None or user.hall_id is None or case.hall_id != user.hall_id or (
+            case.supervisors_only and user.role != "supervisor"):
         raise CaseError("not_found")
     return case
 
 
 def hall_scope(user: User) -> ColumnElement[bool]:
-    """SQL condition: the cases a user may see (their hall's)."""
-    return Case.hall_id == (user.hall_id if user.hall_id is not None else -1)
+    """SQL condition: the cases a user may see (their hall's; an integrity complaint only
+    if a supervisor)."""
+    in_hall = Case.hall_id == (user.hall_id if user.hall_id is not None else -1)
+    return in_hall if user.role == "supervisor" else and_(in_hall,
+                                                          Case.supervisors_only.is_(False))
 
 
 def lookup(session: Session, code: str, phone: str = "") -> Case:
@@ -354,7 +359,10 @@ def assign(session: Session, case: Case, user: User, assignee_id: int, note: str
 def take_step(session: Session, case: Case, user: User, step: str, *, message: str = "",
               note: str = "", hall_code: str = "", department: str = "",
               assignee_id: int | None = None) -> CaseEvent:
-    """One step by name, as the console and the API take them."""
+    """One step by name, as the console and the API take them. A complaint is worked in
+    差评回访与投诉 (its steps there move its case)."""
+    if case.kind in ELSEWHERE:
+        raise CaseError("handled_elsewhere")
     if step == "accept":
         return accept(session, case, user, message, note)
     if step == "needs_more":
@@ -373,6 +381,8 @@ def take_step(session: Session, case: Case, user: User, step: str, *, message: s
 
 def allowed_steps(case: Case, user: User) -> list[str]:
     """The steps the user may take on the case now."""
+    if case.kind in ELSEWHERE:
+        return []
     steps = [step for step, (starts, _after) in STEPS.items() if case.state in starts]
     if user.role == "supervisor" and case.state != "closed":
         steps.append("assign")

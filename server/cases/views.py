@@ -15,6 +15,7 @@ from protocol.personal import mask_name
 from server.cases import service as cases
 from server.cases.models import Case, CaseEvent
 from server.models import Hall, User, as_utc
+from server.ratings.models import FollowUp
 
 PAGE_SIZE = 50
 STATE_FILTERS = {"active": ("未办结", "Not closed"), **cases.STATES, "": ("全部", "All")}
@@ -109,7 +110,9 @@ def case_view(session: Session, case: Case, user: User) -> dict[str, Any]:
             "assignee_id": case.assignee_id, "source": case.source,
             "created_at": _iso(case.created_at), "received_at": _iso(case.received_at),
             "events": [_event_view(e, True) for e in cases.events(session, case)],
-            "steps": cases.allowed_steps(case, user), "path": f"/case/{case.token}"}
+            "steps": cases.allowed_steps(case, user), "path": f"/case/{case.token}",
+            "followup_id": session.scalar(select(FollowUp.id).where(
+                FollowUp.complaint_id == case.complaint_id)) if case.complaint_id else None}
 
 
 def progress_view(session: Session, case: Case) -> dict[str, Any]:

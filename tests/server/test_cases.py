@@ -229,3 +229,45 @@ def test_terminal_key_makes_one_case_and_keeps_the_visitors_time(
     assert first.created_at.replace(tzinfo=dt.UTC) == made_offline
     assert first.due_on == dt.date(2026, 12, 11)  # 7 working days from Wednesday 12-02
     assert len(session.scalars(select(Case)).all()) == 1
+
+
+def test_a_complaint_is_a_case_that_follows_its_work_item(session: Session,
+                                                          h: CaseHalls) -> None:
+    from server.ratings import workflow
+    from server.ratings.complaints import submit
+    from server.ratings.models import FollowUp
+
+    complaint, _ = submit(session, h.a, category="waiting", phone="13812345678",
+                          content="排队两个小时", source="terminal", at=FRIDAY)
+    integrity, _ = submit(session, h.a, category="integrity", content="收了好处费",
+                          source="online", at=FRIDAY)
+    session.commit()
+    case = session.scalar(select(Case).where(Case.complaint_id == complaint.id))
+    assert case is not None and (case.kind, case.state, case.matter) == (
+        "complaint", "submitted", "等候时间")
+    assert case.details["content"] == "排队两个小时" and len(case.code) == 12
+    # Worked in 差评回访与投诉, not by the case's own steps.
+    assert cases.allowed_steps(case, h.boss_a) == []
+    _refused("handled_elsewhere", session,
+             lambda: cases.take_step(session, case, h.boss_a, "accept"))
+    item = session.scalar(select(FollowUp).where(FollowUp.complaint_id == complaint.id))
+    assert item is not None
+    workflow.visit(session, item, h.boss_a, "电话回访：内部记录，不给群众看")
+    session.commit()
+    assert case.state == "accepted"
+    workflow.close(session, item, h.boss_a, "已调整取号分流，高峰期增开窗口。")
+    session.commit()
+    assert case.state == "closed"
+    progress = views.progress_view(session, case)
+    assert [s["state_name"] for s in progress["steps"]] == ["已提交", "已受理", "已办结"]
+    assert progress["steps"][-1]["message"] == "已调整取号分流，高峰期增开窗口。"
+    assert "内部记录" not in str(progress)
+    # An integrity complaint's case: supervisors only, as its work item.
+    secret = session.scalar(select(Case).where(Case.complaint_id == integrity.id))
+    assert secret is not None and secret.supervisors_only
+    _refused("not_found", session, lambda: cases.load(session, secret.id, h.staff_a))
+    assert cases.load(session, secret.id, h.boss_a).id == secret.id
+    staff_rows, _ = views.list_cases(session, h.staff_a, views.Filters(state=""))
+    boss_rows, _ = views.list_cases(session, h.boss_a, views.Filters(state=""))
+    assert secret.id not in [r["id"] for r in staff_rows]
+    assert secret.id in [r["id"] for r in boss_rows]

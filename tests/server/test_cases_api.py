@@ -172,3 +172,30 @@ def test_console_lists_works_and_transfers_cases_only_in_its_hall(
                      ("transferred", "supervisor:case-boss-a"),
                      ("closed", "staff:case-staff-b")]
     assert boss_b is not None
+
+
+def test_an_online_complaint_shows_its_case_code_and_progress(server_app: FastAPI,
+                                                              url: str) -> None:
+    visitor = TestClient(server_app)
+    sent = visitor.post("/complain/QX-01", data={
+        "category": "waiting", "phone": "13812345678", "content": "排队太久",
+        "key": "web-abcdefghijklmnop1234"})
+    assert sent.status_code == 200 and "已收到您的投诉" in sent.text
+    with server_app.state.database.sessions() as session:
+        case = session.scalars(select(Case).where(Case.kind == "complaint")).one()
+        shown, token, case_id = cases.shown_code(case.code), case.token, case.id
+    assert shown in sent.text and f'href="/case/{token}"' in sent.text
+    again = visitor.post("/complain/QX-01", data={  # the same key again: no code shown
+        "category": "waiting", "phone": "13812345678", "content": "排队太久",
+        "key": "web-abcdefghijklmnop1234"})
+    assert again.status_code == 200 and shown not in again.text
+    progress = visitor.get(f"/case/{token}")
+    assert progress.status_code == 200 and "投诉建议" in progress.text
+    assert "138****5678" in progress.text
+    boss = signed_in(server_app, "case-boss-a")
+    page = boss.get(f"/cases/{case_id}")
+    assert page.status_code == 200 and 'id="case-followup"' in page.text
+    assert 'id="open-accept"' not in page.text  # worked in 差评回访与投诉
+    assert boss.post(f"{API}/cases/{case_id}/accept", json={},
+                     headers={"X-CSRF-Token": boss.cookies.get("csrf") or ""}
+                     ).status_code == 409

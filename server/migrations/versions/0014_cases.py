@@ -37,6 +37,7 @@ def upgrade() -> None:
     sa.Column('transferred_to', sa.String(length=100), nullable=False),
     sa.Column('complaint_id', sa.Integer(), nullable=True),
     sa.Column('source', sa.String(length=12), nullable=False),
+    sa.Column('supervisors_only', sa.Boolean(), server_default=sa.false(), nullable=False),
     sa.Column('terminal_id', sa.Integer(), nullable=True),
     sa.Column('idempotency_key', sa.String(length=80), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
