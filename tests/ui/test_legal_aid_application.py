@@ -125,3 +125,38 @@ def test_self_check_application_receipt_acceptance_and_progress(
         result = ui.screen.result
         assert f"案件 {shown}：法律援助申请" in result and "状态：已受理" in result
         shot(ui, "legal-aid-progress-zh")
+
+
+def test_the_application_also_takes_a_ticket_for_the_legal_aid_window(
+        ui: Any, printer: SimulatedPrinter, tmp_path: Path) -> None:
+    with served_queue_hall(tmp_path, ui, "query") as hall:
+        ui.app.start_session()
+        ui.frames(2)
+        ui.app.nav.go("legal_aid_apply", flow="legal-aid-check", result="result_econ_check",
+                      facts=["您家庭的经济状况困难吗？是，经济困难"])
+        ui.frames(3)
+        screen = ui.screen
+        ui.tap("婚姻家庭、赡养抚养")
+        ui.tap("个人")
+        ui.tap("低收入家庭")
+        type_digits(ui, "13900139000")
+        ui.tap(screen.ids.pledge)
+        ui.tap(screen.ids.with_ticket)
+        assert screen.with_ticket
+        ui.tap(screen.ids.send)
+        # Straight to confirming a ticket for 法律援助 (the hall's legal-aid service).
+        assert ui.wait_until(lambda: ui.app.nav.current == "ticket_confirm", 15)
+        ui.tap("确认取号")
+        assert ui.wait_until(lambda: ui.app.nav.current == "ticket_done", 15)
+        assert ui.wait_until(lambda: len(printer.tickets) == 2, 15)  # receipt, then ticket
+        with hall.app.state.database.sessions() as session:
+            from server.queue.models import Ticket
+
+            ticket = session.scalars(select(Ticket)).one()
+            assert ticket.service.code == "legal-aid"
+        assert ui.wait_until(lambda: _stored_kinds(hall) == ["legal_aid"], 20)
+
+
+def _stored_kinds(hall: Any) -> list[str]:
+    with hall.app.state.database.sessions() as session:
+        return list(session.scalars(select(Case.kind)))
