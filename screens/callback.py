@@ -39,6 +39,7 @@ class CallbackScreen(BaseScreen):
     window = StringProperty("")
     phone = StringProperty("")
     message = StringProperty("")
+    problem = StringProperty("")  # what is missing, shown beside the send button
 
     def on_kv_post(self, _base: Any) -> None:
         """The keypad and the choice buttons."""
@@ -63,10 +64,11 @@ class CallbackScreen(BaseScreen):
 
     def reset(self) -> None:
         """Forget the last visitor's choices and number."""
-        self.topic = self.window = self.phone = ""
+        self.topic = self.window = self.phone = self.problem = ""
 
     def _choose(self, field: str, key: str) -> None:
         setattr(self, field, key)
+        self.problem = ""
         self._paint()
 
     def _paint(self) -> None:
@@ -111,7 +113,7 @@ class CallbackScreen(BaseScreen):
             "with this code under Check progress.").format(code=shown))
 
     def _say(self, text: str) -> None:
-        self.message = text
+        self.problem = text
         self.shell.speak(text)
 
     def speech_text(self) -> str:

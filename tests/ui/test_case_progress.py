@@ -80,12 +80,12 @@ def test_a_call_back_request_becomes_a_case_with_its_code(ui: Any, tmp_path: Pat
         ui.tap("请律师回电")
         assert ui.wait_until(lambda: ui.app.nav.current == "callback", 5)
         ui.tap(ui.screen.ids.send)
-        assert ui.screen.message == "请选择咨询事项。"
+        assert ui.screen.problem == "请选择咨询事项。"
         ui.tap("劳动与工资")
         ui.tap("下一个工作日上午")
         type_digits(ui, "1371234")
         ui.tap(ui.screen.ids.send)
-        assert ui.screen.message.startswith("号码格式不正确")
+        assert ui.screen.problem.startswith("号码格式不正确")
         assert ui.app.nav.current == "callback"
         type_digits(ui, "5678")
         shot(ui, "callback-zh")
