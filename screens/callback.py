@@ -9,8 +9,8 @@ from typing import Any
 from kivy.factory import Factory
 from kivy.properties import StringProperty
 
-from kiosk.feedback import PHONE
 from kiosk.widgets import add_keys
+from protocol.phone import normalize_phone
 from screens.base import BaseScreen, _, sentences
 
 PHONE_LENGTH = 13
@@ -97,7 +97,7 @@ class CallbackScreen(BaseScreen):
         if not self.window:
             self._say(_("Please choose when you can take a call."))
             return
-        if not PHONE.match(self.phone):
+        if not normalize_phone(self.phone):  # the one phone rule (protocol.phone)
             self._say(_("That is not a phone number. Enter a mobile number (11 digits) or a "
                         "landline with its area code."))
             return

@@ -17,7 +17,6 @@ from kivy.factory import Factory
 from kivy.properties import BooleanProperty, StringProperty
 
 from content.schema import ResultNode
-from kiosk.feedback import PHONE
 from kiosk.widgets import add_keys
 from protocol.personal import mask_phone
 from protocol.phone import normalize_phone
@@ -141,7 +140,7 @@ class LegalAidApplyScreen(BaseScreen):
         missing = (not self.matter and _("Please choose what the matter is.")) or (
             not self.party and _("Please choose who the other party is.")) or (
             not self.economic and _("Please choose your economic situation.")) or (
-            not PHONE.match(self.phone) and _(
+            not normalize_phone(self.phone) and _(
                 "That is not a phone number. Enter a mobile number (11 digits) or a landline "
                 "with its area code.")) or (
             not self.pledged and _("Please read and confirm the pledge."))
