@@ -47,6 +47,7 @@ class ChecklistPrint:
     boxed: bool = True  # a tick box before each line
     notes: tuple[str, ...] = ()  # after the lines: legal basis, 仅供参考
     caption: str = "扫码在手机上查看办事指南"
+    code_label: str = "事项编号"  # before the code; a case receipt says 案件编号
 
     def __post_init__(self) -> None:
         if not self.materials:
@@ -62,7 +63,7 @@ def checklist_lines(checklist: ChecklistPrint) -> list[tuple[str, str]]:
     """(kind, text) in print order: "title", "heading", "item", "body"; the QR code goes before
     the last line (its caption)."""
     lines = [("title", checklist.banner), ("title", checklist.title),
-             ("body", f"事项编号 {checklist.code}"),
+             ("body", f"{checklist.code_label} {checklist.code}"),
              ("heading", checklist.heading
               or f"需要携带的材料（共{len(checklist.materials)}项）")]
     box = f"{TICK_BOX} " if checklist.boxed else "• "

@@ -16,6 +16,7 @@ from devices.printer import Printer
 from devices.speech import Speaker
 from devices.speech_input import make_listener
 from kiosk.asked import AskedQuestions
+from kiosk.cases import CaseLink
 from kiosk.config import TerminalConfig
 from kiosk.connectivity import Connectivity
 from kiosk.feedback import FeedbackLink
@@ -61,6 +62,7 @@ class TerminalServices:
         self.link = Connectivity(config.data_dir, self)
         self.queue = QueueLink(printer, self.state, self.link, lambda: self.config)
         self.feedback = FeedbackLink(config.data_dir, self.link, self.usage)
+        self.cases = CaseLink(self.link, self.usage)
         self.hall_feed = HallFeed(self.link, speaker, lambda: self.config)
         self.asked = AskedQuestions(config.data_dir)
         self.ime = LazyIME(hall_words(library))

@@ -82,6 +82,7 @@ class OutboxKind(StrEnum):
     USAGE_SCREEN = "usage.screen"
     USAGE_SEARCH = "usage.search"
     USAGE_UNANSWERED = "usage.unanswered"  # a question the terminal had no confident answer to
+    CASE = "case"  # an application (call-back request, legal-aid pre-application)
 
 
 class DeviceState(StrEnum):

@@ -460,6 +460,7 @@ class AskScreen(BaseScreen):
                       "or search the guides.").format(hotline=hotline), "", [
                         Step(_("Call {hotline}").format(hotline=hotline), "call"),
                         Step(_("Take a number for legal advice"), "ticket", ADVICE_SERVICE),
+                        Step(_("Lawyer call-back"), "callback"),
                         Step(_("Search"), "search")], fallback=True)
 
     def do(self, step: Step) -> None:
@@ -471,6 +472,8 @@ class AskScreen(BaseScreen):
             nav.go("ticket", want=step.arg)
         elif step.action == "go":
             nav.go(step.arg)
+        elif step.action == "callback":  # the question goes with the call-back request
+            nav.go("callback", question=self.typed)
         elif step.action == "search":
             nav.go("search")
         elif step.action == "call":

@@ -33,7 +33,11 @@ class FeedbackDoneScreen(BaseScreen):
         """The thanks, the QR code and the countdown."""
         self.title = _("Thank you")
         self.message = self.params.get("message", "") or _("Thank you!")
-        if self.params.get("comment_url"):  # after a rating: a comment to that rating
+        if self.params.get("case_url"):  # after an application: its progress on the phone
+            self.qr = self.params["case_url"]
+            self.qr_text = _("Scan the code to follow the progress of your case on your "
+                             "phone.")
+        elif self.params.get("comment_url"):  # after a rating: a comment to that rating
             self.qr = self.params["comment_url"]
             self.qr_text = _("Want to say more about this service? Scan the code to add a "
                              "comment to your rating on your phone.")

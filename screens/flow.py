@@ -15,6 +15,8 @@ from screens.base import BaseScreen, _, localized, localized_list
 from screens.blocks import Page
 from screens.take_home import flow_checklist, print_checklist
 
+APPLY_SERVICE = "法律援助"  # a result offering this service can be applied for at once
+
 
 def result_service(node: ResultNode, library: Library) -> str:
     """The service a result's ticket is for: its first guide's, else its first service."""
@@ -30,6 +32,7 @@ class FlowScreen(BaseScreen):
 
     node_key = StringProperty("")
     path = ListProperty([])
+    answers = ListProperty([])  # the choice's label for each question in path
     at_result = BooleanProperty(False)
 
     @property
@@ -40,7 +43,7 @@ class FlowScreen(BaseScreen):
     def open(self, **params: object) -> None:
         """Start the flow from its first question."""
         if params != self.params or not self.node_key:
-            self.path = []
+            self.path, self.answers = [], []
             self.node_key = ""
         super().open(**params)
 
@@ -65,8 +68,8 @@ class FlowScreen(BaseScreen):
         page.heading(localized(node, "text"))
         page.paragraph(localized(node, "help"))
         for choice in node.choices:
-            page.button(localized(choice, "label"), partial(self.choose, choice.next),
-                        light=False)
+            page.button(localized(choice, "label"),
+                        partial(self.choose, choice.next, choice.label), light=False)
 
     def _show_result(self, page: Page, node: ResultNode) -> None:
         self.at_result = True
@@ -90,6 +93,8 @@ class FlowScreen(BaseScreen):
         if node.legal_basis:
             page.heading(_("Legal basis"))
             page.bullets(localized_list(node, "legal_basis"))
+        if APPLY_SERVICE in node.services:  # the visitor may apply here and now
+            page.button(_("Apply for legal aid now"), self.apply, light=False)
         if node.materials:
             self.print_note = Factory.Muted(text="")
             page.widget(self.print_note)
@@ -132,9 +137,26 @@ class FlowScreen(BaseScreen):
         if card.parent is not None:  # still on this result
             self.ids.scroll.scroll_to(card, padding=20, animate=False)
 
-    def choose(self, next_key: str) -> None:
+    def facts(self) -> list[str]:
+        """What the self-check gathered: each question with the answer chosen (Chinese, as
+        the legal-aid agency reads it)."""
+        flow = self.flow
+        facts = []
+        for key, answer in zip(self.path, self.answers, strict=False):
+            node = flow.nodes[key]
+            if isinstance(node, QuestionNode) and answer:
+                facts.append(f"{node.text}{answer}")
+        return facts
+
+    def apply(self) -> None:
+        """法律援助预申请: on to the application with what the self-check gathered."""
+        self.shell.nav.go("legal_aid_apply", flow=self.flow.id, result=self.node_key,
+                          facts=self.facts())
+
+    def choose(self, next_key: str, label: str = "") -> None:
         """Answer the current question."""
         self.path.append(self.node_key)
+        self.answers.append(label)
         self.node_key = next_key
         self.refresh()
 
@@ -144,17 +166,19 @@ class FlowScreen(BaseScreen):
             self.shell.nav.back()
             return
         self.node_key = self.path.pop()
+        if self.answers:
+            self.answers.pop()
         self.refresh()
 
     def restart(self) -> None:
         """Start again from the first question."""
-        self.path = []
+        self.path, self.answers = [], []
         self.node_key = ""
         self.refresh()
 
     def reset(self) -> None:
         """Forget the visitor's answers."""
-        self.path = []
+        self.path, self.answers = [], []
         self.node_key = ""
 
     def speech_text(self) -> str:

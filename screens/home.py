@@ -35,6 +35,7 @@ def home_entries() -> list[tuple[str, str, str, str, dict[str, Any]]]:
         ("码", _("Continue online"), _("Scan with your phone"), "online", {}),
         ("评", _("Rate a service"), _("How did we do?"), "rate_start", {}),
         ("诉", _("Complaints and suggestions"), _("Tell us, we call back"), "complain", {}),
+        ("进", _("Check progress"), _("Your case by its code"), "case_progress", {}),
         ("老", _("Elder mode and help"), _("Large text, read aloud"), "accessibility", {}),
     ]
 

@@ -48,6 +48,9 @@ SCREENS: list[tuple[str, str]] = [
     ("complain", "ComplainScreen"),
     ("complain_phone", "ComplainPhoneScreen"),
     ("feedback_done", "FeedbackDoneScreen"),
+    ("case_progress", "CaseProgressScreen"),
+    ("callback", "CallbackScreen"),
+    ("legal_aid_apply", "LegalAidApplyScreen"),
     ("error", "ErrorScreen"),
 ]
 

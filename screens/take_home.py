@@ -80,6 +80,24 @@ def result_slip(name: str, title: str, result: str, working: list[str],
         caption="扫码到12348中国法网继续咨询")
 
 
+def application_receipt(code: str, result: ResultNode, url: str, library: Library,
+                        phone: str) -> ChecklistPrint:
+    """The receipt of a legal-aid pre-application (法律援助预申请回执): the case code as
+    printed and in the QR code (its progress page), the materials still to bring, the
+    deadline, and how to follow the case."""
+    hours, hall_phone = _hall(library)
+    shown = "-".join(code[i:i + 4] for i in range(0, len(code), 4))
+    return ChecklistPrint(
+        code=shown, code_label="案件编号", title=f"法律援助预申请：{result.title}",
+        materials=tuple(result.materials), where="法律援助窗口", hours=hours,
+        phone=hall_phone, url=url or DEFAULT_ONLINE, banner="法律援助申请回执",
+        heading=f"尚需携带的材料（共{len(result.materials)}项）",
+        notes=(f"申请人电话：{phone}",
+               "法律援助机构自收到申请之日起7个工作日内审查决定。",
+               "凭案件编号可在自助终端“办事进度查询”查看办理进度。"),
+        caption="扫码在手机上查看办理进度")
+
+
 def guide_checklist(guide: Guide, library: Library) -> ChecklistPrint:
     """What the guide's checklist prints; hours and phone are the hall's (its first centre)."""
     hours, phone = _hall(library)

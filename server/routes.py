@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from server.api import (
     appointments,
     auth,
+    cases,
     content,
     devices,
     followups,
@@ -18,6 +19,7 @@ from server.api import (
 )
 from server.pages import accounts, console, dashboard
 from server.pages import appointments as appointment_pages
+from server.pages import cases as case_pages
 from server.pages import comments as comment_pages
 from server.pages import content as content_pages
 from server.pages import followups as followup_pages
@@ -37,12 +39,14 @@ ROUTERS: tuple[tuple[APIRouter, str], ...] = (
     (content.router, API),
     (queue.router, API),
     (appointments.router, API),
+    (cases.router, API),
     (followups.router, API),
     (ratings.router, ""),
     (handoff.router, ""),  # its upload spells out /api/v1; the phone's link is /d/<token>
     (phone.router, ""),
     (phone_page.router, ""),
     (appointment_pages.router, ""),
+    (case_pages.router, ""),
     (queue_pages.router, ""),
     (followup_pages.router, ""),
     (comment_pages.router, ""),

@@ -40,6 +40,9 @@ class ExporterConfig(BaseModel):
     timeout: float = Field(10.0, gt=0, le=120, description="Seconds to connect and to read.")
     options: dict[str, Any] = Field(default_factory=dict,
                                     description="Anything else a plug-in needs.")
+    cases: bool = Field(False, description="Also export call-back requests (cases of kind "
+                        "callback) to this destination, e.g. a 12348 platform, which reports "
+                        "each result back to /api/v1/cases/results.")
 
     @field_validator("kind")
     @classmethod

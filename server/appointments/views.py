@@ -47,7 +47,8 @@ def service_view(session: Session, service: BookableService) -> dict[str, Any]:
                       for slot in open_slots(session, service)]}
 
 
-def refuse_while_guessing(request: Request, session: Session, hall_code: str) -> None:
+def refuse_while_guessing(request: Request, session: Session, hall_code: str,
+                          action: str = GUESS) -> None:
     """RateLimited when too many code look-ups from this client (or for this hall) failed
     lately: then every look-up is refused alike, a real code too, so refusals tell
     nothing about which codes exist."""
@@ -55,7 +56,7 @@ def refuse_while_guessing(request: Request, session: Session, hall_code: str) ->
     now = utcnow()
     wait = max(seconds_until_below(session, RateHit.hit_at, RateHit.bucket == limit.bucket,
                                    limit.limit, limit.window, now)
-               for limit in anonymous_limits(settings, GUESS, client_address(request),
+               for limit in anonymous_limits(settings, action, client_address(request),
                                              hall_code))
     if wait > 0:
         raise RateLimited(retry_seconds(wait))

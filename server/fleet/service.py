@@ -25,6 +25,7 @@ from protocol.enums import OutboxKind
 from protocol.feedback import acted_at
 from protocol.hours import local_day
 from server.analytics import rollup, unanswered
+from server.cases import intake as case_intake
 from server.models import (
     Alert,
     Command,
@@ -346,6 +347,9 @@ def receive_outbox(session: Session, terminal: Terminal, items: list[dict[str, A
         if first[key]["kind"] == OutboxKind.USAGE_UNANSWERED:
             unanswered.store(session, terminal, key, first[key]["payload"],
                              acted_at(queued[key], now))
+        elif first[key]["kind"] == OutboxKind.CASE:
+            case_intake.apply(session, terminal, key, first[key]["payload"], received=now,
+                              queued=queued[key])
         else:
             intake.apply(session, terminal, key, first[key]["kind"], first[key]["payload"],
                          follow_up_days, offered, received=now, queued=queued[key])

@@ -17,6 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.api.followups import submit_online
+from server.cases.models import Case
+from server.cases.views import progress_view
 from server.deps import PathId, get_session
 from server.fleet.queries import local_time
 from server.models import Hall, User
@@ -182,12 +184,13 @@ def my_rating_appeal(request: Request, item_id: PathId, session: DbSession, user
 
 def _complain_page(request: Request, hall: Hall, *, status: int = 200, error: str = "",
                    error_field: str = "", form: dict[str, str] | None = None,
-                   sent: Any = None) -> HTMLResponse:
+                   sent: Any = None, case: Any = None) -> HTMLResponse:
     values = {"category": "", "phone": "", "content": "",
               "key": "web-" + secrets.token_urlsafe(18)} | (form or {})
     response = templates.TemplateResponse(
         request, "complain.html", {"hall": hall, "error": error, "error_field": error_field,
-                                   "form": values, "sent": sent, "content_max": CONTENT_MAX},
+                                   "form": values, "sent": sent, "content_max": CONTENT_MAX,
+                                   "case": case},
         status_code=status)
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -217,8 +220,8 @@ def complain_submit(request: Request, hall_code: str, session: DbSession,
     hall = _hall(session, hall_code)
     form = {"category": category, "phone": phone, "content": content, "key": key}
     try:
-        complaint, _created = submit_online(request, session, hall_code, category, phone,
-                                            content, key or None)
+        complaint, created = submit_online(request, session, hall_code, category, phone,
+                                           content, key or None)
     except ComplaintError as exc:
         session.rollback()
         return _complain_page(request, hall, status=422, error=exc.message, form=form,
@@ -228,4 +231,8 @@ def complain_submit(request: Request, hall_code: str, session: DbSession,
         response = _complain_page(request, hall, status=429, error=exc.both, form=form)
         response.headers["Retry-After"] = str(exc.retry_after)
         return response
-    return _complain_page(request, hall, form=form, sent=complaint)
+    # Its case code and progress page only to whoever just made it (not on a replayed key).
+    case = session.scalar(select(Case).where(Case.complaint_id == complaint.id)) \
+        if created else None
+    return _complain_page(request, hall, form=form, sent=complaint,
+                          case=progress_view(session, case) if case is not None else None)

@@ -182,6 +182,7 @@ class ExportWorker:
         # Built now, so a plug-in path that does not load stops the server at start-up.
         self.exporters = [(config, build_exporter(config)) for config in settings.exporters]
         self._failing: set[str] = set()
+        self.case_results: dict[str, PassResult] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -198,6 +199,13 @@ class ExportWorker:
                              self.settings.export_max_backoff, self.reasons)
             self._log_change(config.name, result)
             results[config.name] = result
+        # Call-back cases go to the exporters that take them, by the same outbox mechanism.
+        from server.cases import export as case_export  # it builds on this module
+
+        self.case_results = case_export.run_once(self.database, self.exporters,
+                                                 self.settings.export_max_backoff, now)
+        for name, result in self.case_results.items():
+            self._log_change(f"{name} (cases)", result)
         return results
 
     def _log_change(self, name: str, result: PassResult) -> None:

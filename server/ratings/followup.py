@@ -50,7 +50,11 @@ def open_for_rating(session: Session, rating: Rating,
 
 def open_for_complaint(session: Session, complaint: Complaint,
                        days: int = DEFAULT_FOLLOW_UP_DAYS) -> FollowUp:
-    """The work item for a complaint or suggestion."""
-    return _open(session, FollowUp(hall_id=complaint.hall_id, kind="complaint",
+    """The work item for a complaint or suggestion, and its case (一案一码)."""
+    from server.cases.complaints import open_for_complaint as open_case  # builds on this
+
+    item = _open(session, FollowUp(hall_id=complaint.hall_id, kind="complaint",
                                    complaint_id=complaint.id), "system", days,
                  complaint.created_at or utcnow())
+    open_case(session, complaint)
+    return item

@@ -189,6 +189,7 @@ def visit(session: Session, item: FollowUp, actor: User, note: str) -> FollowUpE
     _require_state(item, "open")
     note = _text(note, "visit_note_required")
     item.state, item.visit_note, item.visited_at = "visited", note, utcnow()
+    _follow_case(session, item, "visited", actor)
     return _event(session, item, "visited", actor, note, state="visited")
 
 
@@ -198,7 +199,17 @@ def close(session: Session, item: FollowUp, actor: User, resolution: str) -> Fol
     _require_state(item, "visited")
     resolution = _text(resolution, "resolution_required")
     item.state, item.resolution, item.closed_at = "closed", resolution, utcnow()
+    _follow_case(session, item, "closed", actor, resolution)
     return _event(session, item, "closed", actor, resolution, state="closed")
+
+
+def _follow_case(session: Session, item: FollowUp, step: str, actor: User,
+                 message: str = "") -> None:
+    """A complaint's case follows its work item (server/cases/complaints.py)."""
+    if item.kind == "complaint":
+        from server.cases.complaints import follow  # the cases build on this module
+
+        follow(session, item, step, f"{actor.role}:{actor.username}", message)
 
 
 def appeal(session: Session, item: FollowUp, actor: User, reason: str) -> FollowUpEvent:
