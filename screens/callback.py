@@ -9,7 +9,7 @@ from typing import Any
 from kivy.factory import Factory
 from kivy.properties import StringProperty
 
-from kiosk.widgets import add_keys
+from kiosk.keypad import DELETE, add_keypad
 from protocol.phone import normalize_phone
 from screens.base import BaseScreen, _, sentences
 
@@ -43,7 +43,7 @@ class CallbackScreen(BaseScreen):
 
     def on_kv_post(self, _base: Any) -> None:
         """The keypad and the choice buttons."""
-        add_keys(self.ids.keypad, "1234567890", self.press)
+        add_keypad(self.ids.keypad, self.press)
         for key in TOPICS:
             button = Factory.LightButton()
             button.key = key
@@ -82,6 +82,9 @@ class CallbackScreen(BaseScreen):
 
     def press(self, digit: str) -> None:
         """One digit."""
+        if digit == DELETE:
+            self.erase()
+            return
         if len(self.phone) < PHONE_LENGTH:
             self.phone += digit
 

@@ -11,8 +11,8 @@ from typing import Any
 
 from kivy.properties import BooleanProperty, StringProperty
 
+from kiosk.keypad import DELETE, add_keypad
 from kiosk.queue_link import CHINA_TIME
-from kiosk.widgets import add_keys
 from protocol.cases import CaseProgress, shown_case_code
 from screens.base import BaseScreen, _, sentences
 
@@ -54,7 +54,7 @@ class CaseProgressScreen(BaseScreen):
 
     def on_kv_post(self, _base: Any) -> None:
         """The keypad."""
-        add_keys(self.ids.keypad, "1234567890", self.press)
+        add_keypad(self.ids.keypad, self.press)
 
     def refresh(self) -> None:
         """The prompt; a code handed over (from a printed receipt's screen) is filled in."""
@@ -76,6 +76,9 @@ class CaseProgressScreen(BaseScreen):
 
     def press(self, digit: str) -> None:
         """One digit into the chosen field."""
+        if digit == DELETE:
+            self.erase()
+            return
         if self.field == "code" and len(self.code) < CODE_LENGTH:
             self.code += digit
         elif self.field == "phone" and len(self.phone) < PHONE_LENGTH:

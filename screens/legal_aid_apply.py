@@ -17,7 +17,7 @@ from kivy.factory import Factory
 from kivy.properties import BooleanProperty, StringProperty
 
 from content.schema import ResultNode
-from kiosk.widgets import add_keys
+from kiosk.keypad import DELETE, add_keypad
 from protocol.personal import mask_phone
 from protocol.phone import normalize_phone
 from screens.base import BaseScreen, _, localized, sentences
@@ -70,7 +70,7 @@ class LegalAidApplyScreen(BaseScreen):
 
     def on_kv_post(self, _base: Any) -> None:
         """The keypad and the choice buttons."""
-        add_keys(self.ids.keypad, "1234567890", self.press)
+        add_keypad(self.ids.keypad, self.press)
         for grid, keys, field in ((self.ids.matters, MATTERS, "matter"),
                                   (self.ids.parties, PARTIES, "party"),
                                   (self.ids.economics, ECONOMIC, "economic")):
@@ -128,6 +128,9 @@ class LegalAidApplyScreen(BaseScreen):
 
     def press(self, digit: str) -> None:
         """One digit."""
+        if digit == DELETE:
+            self.erase()
+            return
         if len(self.phone) < PHONE_LENGTH:
             self.phone += digit
 
