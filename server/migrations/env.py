@@ -4,8 +4,8 @@ from alembic import context
 
 from server.analytics import models as _analytics_models  # noqa: F401
 from server.appointments import models as _appointment_models  # noqa: F401
-from server.ledger import models as _ledger_models  # noqa: F401
 from server.cases import models as _case_models  # noqa: F401
+from server.ledger import models as _ledger_models  # noqa: F401
 from server.models import Base
 from server.queue import models as _queue_models  # noqa: F401  (registers the tables)
 from server.ratings import models as _rating_models  # noqa: F401
