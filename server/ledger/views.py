@@ -15,9 +15,12 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from protocol.personal import mask_name, mask_phone
+from server.cases.models import Case as CaseItem
+from server.cases.service import shown_code
 from server.fleet.queries import local_time
 from server.ledger.models import LedgerEntry
-from server.models import Service, User, Window
+from server.models import Service, User, Window, as_utc
+from server.queue.hours import LOCAL_TIME
 from server.queue.models import Ticket, TicketEvent
 from server.ratings.followup_views import actor_names
 from server.ratings.models import FollowUp, Rating
@@ -136,13 +139,31 @@ def ratings_of(session: Session, ticket_ids: list[int]) -> dict[int, Rating]:
 
 
 def case_links(session: Session, entries: list[LedgerEntry]) -> dict[int, CaseLink]:
-    """The case each entry belongs to, by entry id.
-
-    The seam for cases (一案一码, issue #15 item 2): there is no case table yet, so no entry
-    has one. When cases exist, look them up here by ticket id (a case opened from a visit)
-    and every page and export that shows entries shows the case code and its link."""
-    del session, entries
-    return {}
+    """The case (一案一码) each entry's visit opened, by entry id: a case of the entry's hall
+    with the visitor's phone, made on the day of the visit (a legal-aid application or a
+    call-back request made at the terminal before or after the window). The first such case
+    when there are several."""
+    phones = {e.phone for e in entries if e.phone}
+    if not phones:
+        return {}
+    days = sorted(e.day for e in entries if e.phone)
+    begin = dt.datetime.combine(dt.date.fromisoformat(days[0]), dt.time(), LOCAL_TIME)
+    end = dt.datetime.combine(dt.date.fromisoformat(days[-1]) + dt.timedelta(days=1),
+                              dt.time(), LOCAL_TIME)
+    cases = session.execute(
+        select(CaseItem.id, CaseItem.code, CaseItem.hall_id, CaseItem.phone, CaseItem.created_at)
+        .where(CaseItem.phone.in_(phones),
+               CaseItem.hall_id.in_({e.hall_id for e in entries}),
+               CaseItem.created_at >= begin.astimezone(dt.UTC),
+               CaseItem.created_at < end.astimezone(dt.UTC))
+        .order_by(CaseItem.id)).all()
+    first: dict[tuple[int, str, str], CaseLink] = {}
+    for case in cases:
+        day = as_utc(case.created_at).astimezone(LOCAL_TIME).date().isoformat()
+        first.setdefault((case.hall_id, case.phone, day),
+                         CaseLink(shown_code(case.code), f"/cases/{case.id}"))
+    return {e.id: first[key] for e in entries
+            if (key := (e.hall_id, e.phone, e.day)) in first}
 
 
 def rows(session: Session, entries: list[LedgerEntry], *, masked: bool) -> list[dict[str, Any]]:

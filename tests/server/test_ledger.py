@@ -19,6 +19,7 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session
 
 from devtools.ledger_seed import seed_ledger
+from server.cases import service as cases
 from server.fleet.actions import create_hall
 from server.ledger import demand, views
 from server.ledger.entries import TEXT_FIELDS, search_text
@@ -35,6 +36,7 @@ FIRST = dt.date(2026, 10, 26)  # a Monday
 DAYS = 21
 PASSWORD = "ledger-pass-123"
 LOCAL = dt.timedelta(hours=8)
+LOCAL_ZONE = dt.timezone(LOCAL)
 MIGRATIONS = Path(__file__).parents[2] / "server" / "migrations"
 INJECTED = ("=HYPERLINK(\"http://evil.example\",\"点我\")", "+1+2", "-3+4", "@SUM(A1:A2)",
             "\t=1+1")
@@ -99,6 +101,21 @@ def test_a_registration_at_the_window_is_a_ledger_entry(session: Session) -> Non
         assert views.count(session, hall.hall.id, Filters(day, day, q=words)) == found, words
     other = create_hall(session, "QX-02", "另一中心")
     assert views.entry_view(session, other.id, entry.id) is None
+
+    # The case the visit opened (a legal-aid application from the terminal that day, same
+    # phone) is linked; the same visitor's case of another day, or another hall's, is not.
+    visit = dt.datetime.combine(day, dt.time(9, 30), LOCAL_ZONE)
+    for hall_, at in ((hall.hall, visit - dt.timedelta(days=1)), (other, visit)):
+        cases.create(session, hall_, "legal_aid", phone="13812345678", matter="讨薪", at=at)
+    session.flush()
+    assert views.case_links(session, [entry]) == {}
+    case, _ = cases.create(session, hall.hall, "legal_aid", phone="13812345678",
+                           matter="讨薪", at=visit)
+    cases.create(session, hall.hall, "callback", phone="13812345678", matter="讨薪",
+                 at=visit + dt.timedelta(hours=1))
+    session.commit()
+    link = views.case_links(session, [entry])[entry.id]
+    assert link.code == cases.shown_code(case.code) and link.url == f"/cases/{case.id}"
 
 
 def test_filters_and_search_give_exactly_the_matching_entries(session: Session) -> None:
