@@ -308,6 +308,8 @@ def settle(ui: Any) -> None:
 def test_no_label_overflows_or_is_cut_on_any_screen(ui: Any, orientation: str,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     from devtools.driver import Driver
+    from kiosk.i18n import tr
+    from kiosk.widgets import Label
 
     monkeypatch.setattr(ui, "frames", layout_frames)
     started = time.monotonic()
@@ -316,12 +318,18 @@ def test_no_label_overflows_or_is_cut_on_any_screen(ui: Any, orientation: str,
     for elder, language in MODES:
         set_mode(ui, orientation, elder, language)
         mode = "长辈版" if elder else "normal"
+        call_staff = tr._("Call staff")
         for name, show in visits(ui):
             ui.app.message.dismiss(animation=False)
             ui.app.countdown.dismiss(animation=False)
             show()
             settle(ui)
             seen.add(ui.app.nav.current)
+            if ui.app.nav.current != "attract" or name == "attract":
+                # 呼叫工作人员 on every screen a visitor sees (the header's, or its own)
+                if not any(w.text == call_staff for w in ui.widgets()
+                           if isinstance(w, Label)):
+                    failures.append(f"{name} · {orientation}: no 呼叫工作人员 button")
             problems = label_problems(ui)
             where = f"{name} · {orientation} · {mode} · {language}"
             if problems:
@@ -336,3 +344,24 @@ def test_no_label_overflows_or_is_cut_on_any_screen(ui: Any, orientation: str,
     assert {name for name, _ in SCREENS} - seen <= {"display"}
     print(f"\nlayout walk {orientation}: {time.monotonic() - started:.1f} s")
     assert not failures, f"{len(failures)} layout problems:\n" + "\n".join(failures)
+
+
+def test_call_staff_on_the_attract_screen(ui: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The attract loop has no header: its own 呼叫工作人员 calls staff (naming the screen)
+    instead of starting a session; a touch anywhere else still starts one."""
+    calls: list[tuple[str, str]] = []
+    help_call = ui.app.services.help
+    original = help_call.request
+    monkeypatch.setattr(help_call, "request",
+                        lambda screen, title: (calls.append((screen, title)),
+                                               original(screen, title)))
+    ui.tap("呼叫工作人员")
+    assert calls == [("attract", "待机页")]
+    assert ui.app.nav.current == "attract"  # still there: staff come to this terminal
+    # not enrolled in this session: the visitor is told where else to ask
+    assert ui.app.state.help_status == "failed"
+    assert ui.app.message.text == "暂时无法呼叫工作人员，请到服务台咨询或拨打12348。"
+    ui.app.message.dismiss(animation=False)
+    ui.frames(2)
+    ui.tap("请触摸屏幕开始")
+    assert ui.app.nav.current == "home"
