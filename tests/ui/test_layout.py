@@ -268,6 +268,10 @@ def visits(ui: Any) -> list[tuple[str, Callable[[], None]]]:
 
 
 def set_mode(ui: Any, orientation: str, elder: bool, language: str) -> None:
+    """A fresh session in this orientation, mode and language, coming from the other
+    orientation (a terminal turned by remote config: layouts must follow both ways)."""
+    other = next(size for name, size in SIZES.items() if name != orientation)
+    ui.resize(*other)
     ui.resize(*SIZES[orientation])
     ui.app.reset_session()
     ui.app.start_session()
@@ -294,14 +298,16 @@ def layout_frames(count: int = 2) -> None:
         Builder.sync()
 
 
-def settle(ui: Any) -> None:
-    """Frames until the layout (wrapping, fitted titles, chips) stops moving."""
+def settle(ui: Any) -> bool:
+    """Frames until the layout (wrapping, fitted titles, chips) stops moving; False when it
+    never does (a size fed back from itself grows every frame)."""
     ui.frames(3)
-    for _ in range(5):
+    for _ in range(6):
         before = [tuple(w.size) + tuple(w.pos) for w in ui.widgets()]
         ui.frames(1)
         if before == [tuple(w.size) + tuple(w.pos) for w in ui.widgets()]:
-            return
+            return True
+    return False
 
 
 @pytest.mark.parametrize("orientation", ["portrait", "landscape"])
@@ -323,7 +329,7 @@ def test_no_label_overflows_or_is_cut_on_any_screen(ui: Any, orientation: str,
             ui.app.message.dismiss(animation=False)
             ui.app.countdown.dismiss(animation=False)
             show()
-            settle(ui)
+            settled = settle(ui)
             seen.add(ui.app.nav.current)
             if ui.app.nav.current != "attract" or name == "attract":
                 # 呼叫工作人员 on every screen a visitor sees (the header's, or its own)
@@ -331,6 +337,8 @@ def test_no_label_overflows_or_is_cut_on_any_screen(ui: Any, orientation: str,
                            if isinstance(w, Label)):
                     failures.append(f"{name} · {orientation}: no 呼叫工作人员 button")
             problems = label_problems(ui)
+            if not settled:
+                problems.append("the layout keeps moving (a size that feeds back on itself)")
             where = f"{name} · {orientation} · {mode} · {language}"
             if problems:
                 Driver.frames(ui, 2)  # painted, for the person reading the failures
