@@ -21,6 +21,7 @@ from typing import Any
 
 import requests
 
+from devices.status import DeviceState
 from kiosk.connectivity import Connectivity
 from kiosk.queue_link import CHINA_TIME, ui
 from kiosk.usage import UsageRecorder
@@ -173,7 +174,11 @@ class FeedbackLink:
         client = self.client
         if client is not None:
             nonce, token = comment_token(client.identity.private_key)
-            url = f"{client.server_url}/c/{token}"
+            # Online, the rating reaches the server in a moment: the short link (a QR code
+            # a third as dense) finds it there. Offline, the signed token lets the visitor
+            # write before the rating arrives.
+            url = f"{client.server_url}/r/{nonce}" if self._online() else \
+                f"{client.server_url}/c/{token}"
         by_number = ticket is None and bool(number)
         item = RatingItem(
             level=level, reasons=reasons, source=source, rated_at=dt.datetime.now(dt.UTC),
@@ -181,6 +186,11 @@ class FeedbackLink:
             day=dt.datetime.now(CHINA_TIME).date().isoformat() if by_number else "")
         self._submit("rating", item.model_dump(mode="json", exclude_none=True))
         return url
+
+    def _online(self) -> bool:
+        """The last heartbeat reached the server."""
+        heartbeat = self.link.heartbeat
+        return heartbeat is not None and heartbeat.server.current.state == DeviceState.OK
 
     def complain(self, category: str, phone: str) -> None:
         """Queue a complaint or suggestion with an optional call-back number."""

@@ -58,13 +58,15 @@ class FitLabel(Label):
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
         self._fit_soon = Clock.create_trigger(self._fit, 0)
-        for name in ("size", "text", "max_font_size"):
+        for name in ("size", "text", "max_font_size", "min_scale"):
             self.fbind(name, self._fit_soon)
+
+    min_scale = NumericProperty(0.5)  # the smallest font, as a share of max_font_size
 
     def _fit(self, *_args: Any) -> None:
         if self.width <= 1 or self.height <= 1:
             return
-        size, floor = self.max_font_size, self.max_font_size * 0.5
+        size, floor = self.max_font_size, self.max_font_size * self.min_scale
         self.text_size = (self.width, None)
         while True:
             self.font_size = size
@@ -72,6 +74,12 @@ class FitLabel(Label):
             if self.texture_size[1] <= self.height or size <= floor:
                 return
             size = max(floor, size * 0.9)
+
+
+class Preview(Label):
+    """A one-line teaser of a longer text (a list row's summary), cut with "…" by design:
+    the whole text is one tap away, on the item's own page. The layout test lets it be
+    cut, and only it."""
 
 
 def _measure(core: Any) -> Any:
@@ -106,6 +114,30 @@ class KButton(ButtonBehavior, Label):
 
     background = ListProperty([0, 0, 0, 0])
     pressed = ListProperty([0, 0, 0, 0])
+
+
+class KeyButton(KButton):
+    """A key of a keypad or keyboard: its word on one line, in a smaller font when the key
+    is too narrow for it ("Delete" on a 长辈版 keypad), never broken inside the word."""
+
+    max_font_size = NumericProperty("34dp")  # a unit string: dp() here would open a window
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(**kwargs)
+        self._fit_soon = Clock.create_trigger(self._fit, -1)
+        for name in ("width", "text", "max_font_size", "bold", "font_name"):
+            self.fbind(name, self._fit_soon)
+
+    def _fit(self, *_args: Any) -> None:
+        room = self.width - self.padding[0] - self.padding[2] - 24
+        if room <= 0 or not self.text:
+            self.font_size = self.max_font_size
+            return
+        core = CoreLabel(text=self.text, font_size=self.max_font_size, bold=self.bold,
+                         font_name=self.font_name)
+        natural = max(core.get_extents(line)[0] for line in self.text.split("\n"))
+        self.font_size = self.max_font_size * min(1.0, room / natural) if natural else \
+            self.max_font_size
 
 
 class HeaderButton(ButtonBehavior, Label):

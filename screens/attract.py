@@ -22,6 +22,7 @@ class AttractScreen(BaseScreen):
 
     def refresh(self) -> None:
         """Show the current slide."""
+        self.title = _("Welcome screen")  # what a call for staff from here names
         slides = self.library.content.slides if self.library else []
         if not slides:
             self.slide_title, self.slide_subtitle = _("Public Legal Services"), ""
@@ -57,6 +58,9 @@ class AttractScreen(BaseScreen):
         self.index = 0
 
     def on_touch_down(self, touch: Any) -> bool:
-        """Any touch starts a session."""
+        """Any touch starts a session, except on 呼叫工作人员 (which calls staff to here)."""
+        button = self.ids.help
+        if button.collide_point(*button.parent.to_widget(*touch.pos)):
+            return bool(super().on_touch_down(touch))
         self.shell.start_session()
         return True

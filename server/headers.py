@@ -3,7 +3,8 @@
 The pages load scripts and style sheets from /static only; inline ``<style>`` stays allowed
 for the dashboard's SVG charts (pygal writes its CSS into each chart), inline scripts do
 not. No page may be framed (clickjacking of IT actions such as revoke). Token pages
-(``/t/<token>``, ``/c/<token>``) send no Referer at all, so their address never leaves.
+(``/t/<token>``, ``/c/<token>``, ``/r/<code>``) send no Referer at all, so their address
+never leaves.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ DOCS_CSP = (f"default-src 'self'; script-src 'self' 'unsafe-inline' {DOCS_CDN}; 
             f"font-src 'self' https://fonts.gstatic.com; connect-src 'self'; worker-src blob:; "
             "object-src 'none'; base-uri 'self'; frame-ancestors 'none'")
 DOCS_PAGES = ("/docs", "/redoc")
-TOKEN_PAGES = ("/t/", "/c/")
+TOKEN_PAGES = ("/t/", "/c/", "/r/")
 
 
 def security_headers(path: str) -> list[tuple[bytes, bytes]]:

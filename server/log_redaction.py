@@ -11,8 +11,8 @@ from __future__ import annotations
 import logging
 import re
 
-# /t/<token>, /c/<token> (and what follows them: /t/<token>/status, /t/<token>/rating).
-_PATH_TOKEN = re.compile(r"(/[tc]/)[^/?#\s\"]+")
+# /t/<token>, /c/<token>, /r/<code> (and what follows them: /t/<token>/status, /t/<token>/rating).
+_PATH_TOKEN = re.compile(r"(/[tcr]/)[^/?#\s\"]+")
 # ?token=..., &login_token=..., whatever the case.
 _QUERY_TOKEN = re.compile(r"([?&][^=&\s\"]*token=)[^&#\s\"]*", re.IGNORECASE)
 

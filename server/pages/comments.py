@@ -1,5 +1,6 @@
 """The comment page a visitor reaches from the QR code on a terminal's thank-you screen:
-``/c/{token}``, one comment bound to the rating just given (no account).
+``/c/{token}``, one comment bound to the rating just given (no account); ``/r/{code}`` is
+the shorter link a terminal online shows (a less dense QR code), redirecting there.
 
 See server/ratings/comments.py for the token and how the comment meets its rating,
 whichever reaches the server first.
@@ -11,14 +12,14 @@ import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request, Response
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
 from server.deps import get_session, get_settings
 from server.models import Hall
 from server.pages.rendering import PageRoute, templates
 from server.rate_limits import RateLimited, admit_anonymous
-from server.ratings.comments import CommentError, add_comment, check_token, find
+from server.ratings.comments import CommentError, add_comment, check_code, check_link, find
 from server.ratings.models import Rating
 from server.ratings.rules import COMMENT_MAX
 from server.settings import ServerSettings
@@ -47,12 +48,23 @@ def _refused(request: Request, error: CommentError, hall: Hall | None = None,
                  closed=error.code not in ("empty", "too_long"), comment=comment)
 
 
+@router.get("/r/{code}")
+def short_link(request: Request, code: str, session: DbSession, settings: Settings
+               ) -> Response:
+    """The short link of a comment QR code: to its comment page, or a visitor's 404."""
+    try:
+        check_code(session, code, settings.rating_comment_minutes)
+    except CommentError as error:
+        return _refused(request, error)
+    return RedirectResponse(f"/c/{code}", status_code=303)
+
+
 @router.get("/c/{token}")
 def comment_form(request: Request, token: str, session: DbSession,
                  settings: Settings) -> Response:
     """The form, with the rating it belongs to when that has arrived."""
     try:
-        terminal, nonce = check_token(session, token, settings.rating_comment_minutes)
+        terminal, nonce = check_link(session, token, settings.rating_comment_minutes)
     except CommentError as error:
         return _refused(request, error)
     hall = session.get(Hall, terminal.hall_id) if terminal.hall_id else None
@@ -68,7 +80,7 @@ def comment_submit(request: Request, token: str, session: DbSession, settings: S
     """Store the comment once; the rating gets it now or when it arrives."""
     hall = None
     try:
-        terminal, nonce = check_token(session, token, settings.rating_comment_minutes)
+        terminal, nonce = check_link(session, token, settings.rating_comment_minutes)
         hall = session.get(Hall, terminal.hall_id) if terminal.hall_id else None
         admit_anonymous(request, session, "comment", hall.code if hall else None)
         _row, rating = add_comment(session, terminal, nonce, comment)

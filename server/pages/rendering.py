@@ -34,7 +34,7 @@ ERRORS = {400: ("请求无效", "Bad request", "表单内容不完整或格式�
                 "上传的文件超过服务器允许的大小（max_upload_bytes），请联系运维人员。",
                 "The upload is larger than the server accepts; ask IT.")}
 # Visitor pages (no account): their refusals use the visitor frame, never the staff header.
-VISITOR_PATHS = ("/t/", "/c/", "/complain/", "/case/")
+VISITOR_PATHS = ("/t/", "/c/", "/r/", "/complain/", "/case/")
 CSRF_ERROR = "安全令牌（CSRF）缺失或无效，请刷新页面后重试。"
 FORM_LIMIT_ERRORS = ("Too many fields", "Too many files", "Part exceeded maximum size")
 FORM_LIMIT_ERROR = "表单的字段太多或某一项太长，服务器拒绝接收。Too many or too long form fields."

@@ -7,6 +7,12 @@ rating through the outbox. The visitor may write before the rating reaches the s
 row and the other completes it. The row's primary key settles a race between the two:
 on PostgreSQL the second insert waits for the first to commit, fails, and then reads it.
 
+A terminal that reached the server lately shows a shorter QR code instead: ``/r/<nonce>``,
+which redirects to ``/c/<nonce>``. A bare nonce is good only once a delivered rating has
+bound it (the rating came through the terminal's signed channel, so the binding vouches
+for the nonce, 128 random bits), for the same minutes after the rating; before that it is
+unknown, and the visitor is asked to try again in a moment.
+
 A token is good for ``rating_comment_minutes`` after the terminal issued it, for one
 comment. The export holds a rating whose comment may still come until that window has
 closed, so the province receives each rating once, complete.
@@ -43,6 +49,9 @@ class CommentError(CodedError):
     MESSAGES = {
         "bad_token": (404, "二维码无效，请在评价后重新扫描。",
                       "The QR code is not valid; scan it again after rating."),
+        "unknown_code": (404, "没有找到这个评价。如果您刚刚评价，请稍等几秒后刷新本页。",
+                         "No rating has this code; if you have just rated, reload in a "
+                         "few seconds."),
         "expired": (410, "二维码已过期，如需反映问题请使用投诉建议。",
                     "The QR code has expired; use a complaint to tell us more."),
         "revoked": (410, "该终端已停用，无法留言。", "The terminal is retired; no comment."),
@@ -80,6 +89,34 @@ def check_token(session: Session, token: str, minutes: int, now: dt.datetime | N
     if not now - dt.timedelta(minutes=minutes) <= issued <= now + SKEW:
         raise CommentError("expired")
     return terminal, nonce
+
+
+def check_code(session: Session, code: str, minutes: int, now: dt.datetime | None = None
+               ) -> tuple[Terminal, str]:
+    """The terminal behind a short link's code (a rating's nonce) and the nonce; CommentError
+    when no delivered rating has bound it, or its time is over."""
+    now = now or utcnow()
+    if not NONCE.match(code):
+        raise CommentError("bad_token")
+    row = session.get(RatingComment, code)
+    rating = session.get(Rating, row.rating_id) if row and row.rating_id else None
+    terminal = session.get(Terminal, row.terminal_id) if row and row.terminal_id else None
+    if row is None or rating is None or terminal is None:
+        raise CommentError("unknown_code")  # perhaps only not delivered yet
+    if terminal.status != "accepted":
+        raise CommentError("revoked")
+    rated = rating.created_at if rating.created_at.tzinfo else rating.created_at.replace(
+        tzinfo=dt.UTC)
+    if not now - dt.timedelta(minutes=minutes) <= rated <= now + SKEW:
+        raise CommentError("expired")
+    return terminal, code
+
+
+def check_link(session: Session, token: str, minutes: int) -> tuple[Terminal, str]:
+    """A signed token (``/c/<token>``) or a short link's code (``/c/<nonce>``)."""
+    if "." in token:
+        return check_token(session, token, minutes)
+    return check_code(session, token, minutes)
 
 
 def _apply(session: Session, rating: Rating, comment: str) -> None:

@@ -29,6 +29,7 @@ def test_paths_lose_their_tokens() -> None:
     assert redact("/t/abcDEF_123") == "/t/***"
     assert redact("/t/abc/status?after=5") == "/t/***/status?after=5"
     assert redact("/c/xyz") == "/c/***"
+    assert redact("GET /r/dLd6l4FoxB_yW5DN11pf7g HTTP/1.1") == "GET /r/*** HTTP/1.1"
     assert redact("/dashboard?month=2026-11&token=s3cret&x=1") == (
         "/dashboard?month=2026-11&token=***&x=1")
     assert redact("/fleet/tokens?login_token=abc") == "/fleet/tokens?login_token=***"

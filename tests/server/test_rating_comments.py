@@ -254,3 +254,60 @@ def test_bind_rating_ignores_a_malformed_token(session: Session) -> None:
     rating = deliver_rating(session, terminal, finished_ticket(session, q), "short")
     bind_rating(session, rating, "x" * 40, terminal.id)
     assert session.scalar(select(func.count()).select_from(RatingComment)) == 0
+
+
+def qr_modules(data: str) -> int:
+    """The side of the QR code for data, in modules, as the terminal draws it."""
+    from devices.qr import qr_image
+
+    return qr_image(data, box_size=1, border=0).size[0]
+
+
+def test_the_short_link_of_a_delivered_rating(client: TestClient, server_app: FastAPI
+                                              ) -> None:
+    database: Database = server_app.state.database
+    with database.sessions() as session:
+        q = make_queue_hall(session)
+        terminal, key = terminal_with_key(session, q)
+        nonce, token = comment_token(key)
+        waiting, _token = comment_token(key)  # a rating not delivered yet
+        rating = deliver_rating(session, terminal, finished_ticket(session, q), nonce)
+        rating_id = rating.id
+
+    # a QR code much less dense than the signed token's
+    server = "https://hall.example.gov.cn"
+    # (33 modules instead of 53 for such a server name: version 4 instead of 9)
+    assert qr_modules(f"{server}/r/{nonce}") < qr_modules(f"{server}/c/{token}") - 16
+
+    short = client.get(f"/r/{nonce}", follow_redirects=False)
+    assert short.status_code == 303 and short.headers["location"] == f"/c/{nonce}"
+    assert short.headers["referrer-policy"] == "no-referrer"
+    form = client.get(f"/r/{nonce}")  # followed: the rating's own comment page
+    assert form.status_code == 200 and "您的评价：" in form.text
+    assert "不满意" in page_text(form.text)
+    sent = client.post(f"/c/{nonce}", data={"comment": "叫号声音太小"})
+    assert sent.status_code == 200 and "已附在您的评价（不满意）上" in sent.text
+    assert client.get(f"/r/{nonce}").status_code == 409  # once
+    with database.sessions() as session:
+        stored = session.get(Rating, rating_id)
+        assert stored is not None and stored.comment == "叫号声音太小"
+
+    # unknown (or not delivered yet): the visitor's friendly 404, never the staff frame
+    for unknown in (waiting, "A" * 22):
+        answer = client.get(f"/r/{unknown}")
+        assert answer.status_code == 404 and "如果您刚刚评价，请稍等几秒后刷新本页" in answer.text
+        assert "终端运维" not in answer.text and "重新登录" not in answer.text
+        assert client.post(f"/c/{unknown}", data={"comment": "你好"}).status_code == 404
+    answer = client.get("/r/not-a-code")
+    assert answer.status_code == 404 and "二维码无效" in answer.text
+    with database.sessions() as session:  # nothing stored for the unknown codes
+        assert session.scalar(select(func.count()).select_from(RatingComment)) == 1
+
+    # the short link lasts as long as the signed token: its minutes after the rating
+    with database.sessions() as session:
+        other, _ = comment_token(key)
+        old = deliver_rating(session, terminal, finished_ticket(session, q), other,
+                             key="pad-rating-000002")
+        old.created_at = utcnow() - dt.timedelta(minutes=31)
+        session.commit()
+    assert client.get(f"/r/{other}").status_code == 410

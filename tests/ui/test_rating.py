@@ -121,9 +121,11 @@ def test_the_pad_wakes_on_finish_and_the_rating_reaches_the_server(
     ui.tap("提交评价")
     assert ui.wait_until(lambda: ui.app.nav.current == "feedback_done")
     assert "感谢您的评价！" in ui.texts()
-    # The QR code leads to a comment page for this very rating, signed by this terminal.
+    # The QR code leads to a comment page for this very rating: online, by the short link
+    # (/r/<the rating's nonce>, a less dense code than the signed /c/<token>).
     comment_url = ui.screen.qr
-    assert comment_url.startswith(f"{pad.url}/c/"), comment_url
+    assert comment_url.startswith(f"{pad.url}/r/"), comment_url
+    assert len(comment_url) <= len(pad.url) + 3 + 22
     assert "还想说说这次服务吗？请用手机扫码，为您的评价补充留言。" in ui.texts()
     shot(ui, "rate-thanks")
 
@@ -133,9 +135,10 @@ def test_the_pad_wakes_on_finish_and_the_rating_reaches_the_server(
     assert rating.staff_id is not None
     follow_up, = server_rows(pad, FollowUp)  # a bad rating opens its follow-up
     assert (follow_up.rating_id, follow_up.state) == (rating.id, "open")
-    page = requests.get(comment_url, timeout=10)
+    page = requests.get(comment_url, timeout=10)  # redirected to the comment page
     assert page.status_code == 200 and "您的评价：" in page.text
-    sent = requests.post(comment_url, data={"comment": "叫号后等了很久没人"}, timeout=10)
+    assert page.url.startswith(f"{pad.url}/c/")
+    sent = requests.post(page.url, data={"comment": "叫号后等了很久没人"}, timeout=10)
     assert sent.status_code == 200 and "已附在您的评价（不满意）上" in sent.text
     assert server_rows(pad, Rating)[0].comment == "叫号后等了很久没人"
     # The comment code stays 30 s (not thanks_seconds) so a phone can be taken out; 完成

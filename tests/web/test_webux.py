@@ -147,6 +147,11 @@ def test_unknown_and_expired_addresses_answer_friendly_pages(
     assert answer is not None and answer.status in (404, 410)
     expect(tab.locator("header.topbar")).to_have_count(0)
 
+    answer = tab.goto(url + "/r/NoSuchShortCommentCode")  # a comment QR's short link
+    assert answer is not None and answer.status == 404
+    expect(tab.locator("header.topbar")).to_have_count(0)
+    expect(tab.locator("body")).to_contain_text("如果您刚刚评价，请稍等几秒后刷新本页")
+
     sign_in(tab, url, *IT_ADMIN)  # signed in: the console frame, with the way back
     answer = tab.goto(url + "/fleet/nowhere")
     assert answer is not None and answer.status == 404
