@@ -169,6 +169,8 @@ def visits(ui: Any) -> list[tuple[str, Callable[[], None]]]:
     online = _longest(list(content.online), "name", "description")
     form = _longest(list(content.forms), "title", "intro")
     flow = content.flows[0]
+    aid_result = next(key for key, node in flow.nodes.items()
+                      if "法律援助" in getattr(node, "services", ()))
 
     def flow_result(screen: Any) -> None:
         from content.schema import ResultNode
@@ -255,6 +257,10 @@ def visits(ui: Any) -> list[tuple[str, Callable[[], None]]]:
                              comment_url="http://hall.example/r/abcdefgh")),
         ("complain", go("complain")),
         ("complain phone", go("complain_phone", category="waiting")),
+        ("case progress", go("case_progress")),
+        ("call-back request", go("callback", question="公司三个月没发工资，我该怎么办才能拿回来")),
+        ("legal-aid application", go("legal_aid_apply", flow=flow.id, result=aid_result,
+                                     facts=["案件类型：民事或行政纠纷", "具体事项：讨要劳动报酬"])),
         ("rater", go("rater")),
         ("admin PIN", go("admin_login")),
         ("admin", go("admin")),
