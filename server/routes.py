@@ -19,6 +19,7 @@ from server.api import (
 )
 from server.pages import accounts, console, dashboard
 from server.pages import appointments as appointment_pages
+from server.pages import bookings as booking_pages
 from server.pages import cases as case_pages
 from server.pages import comments as comment_pages
 from server.pages import content as content_pages
@@ -47,6 +48,7 @@ ROUTERS: tuple[tuple[APIRouter, str], ...] = (
     (phone_page.router, ""),
     (appointment_pages.router, ""),
     (case_pages.router, ""),
+    (booking_pages.router, ""),
     (queue_pages.router, ""),
     (followup_pages.router, ""),
     (comment_pages.router, ""),
