@@ -19,7 +19,8 @@ SEED_DIR = Path(content.__file__).parent / "seed"
 # hears best (measured: the plain `en` voice gives "how do people really").
 ENGLISH_VOICE = "en-us+f2"
 # The answers that count as right for "how do I apply for legal aid" in the seed content.
-LEGAL_AID = ("FLYZ-", "FAQ-001", "intent:self-check", "flow:legal-aid-check")
+# the answers about applying for legal aid: its guides, the FAQ on who and where, the self-check
+LEGAL_AID = ("FLYZ-", "FAQ-001", "FAQ-008", "intent:self-check", "flow:legal-aid-check")
 
 
 def speak(text: str, path: Path, voice: str = ENGLISH_VOICE) -> Path:
