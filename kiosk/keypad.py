@@ -53,6 +53,14 @@ class Keypad(GridLayout):
             self.height = self.minimum_height if self.shown else 0
 
 
+def keyed(text: str, key: str, limit: int) -> str:
+    """text after one key of the keypad: 删除 takes the last character away, any other key
+    is added while text is shorter than limit."""
+    if key == DELETE:
+        return text[:-1]
+    return text + key if len(text) < limit else text
+
+
 def keypad_keys(left: str = "", right: str = DELETE) -> list[str]:
     """The keys in reading order: 1-9 in the phone layout, then left, 0, right."""
     return [*"".join(DIGIT_ROWS), left, "0", right]

@@ -9,7 +9,7 @@ from typing import Any
 from kivy.factory import Factory
 from kivy.properties import StringProperty
 
-from kiosk.keypad import DELETE, add_keypad
+from kiosk.keypad import add_keypad, keyed
 from protocol.phone import normalize_phone
 from screens.base import BaseScreen, _, sentences
 
@@ -81,16 +81,8 @@ class CallbackScreen(BaseScreen):
                     else theme["surface"]
 
     def press(self, digit: str) -> None:
-        """One digit."""
-        if digit == DELETE:
-            self.erase()
-            return
-        if len(self.phone) < PHONE_LENGTH:
-            self.phone += digit
-
-    def erase(self) -> None:
-        """Remove the last digit."""
-        self.phone = self.phone[:-1]
+        """One digit, or 删除."""
+        self.phone = keyed(self.phone, digit, PHONE_LENGTH)
 
     def submit(self) -> None:
         """Queue the request as a case and show its code."""

@@ -11,7 +11,7 @@ from typing import Any
 
 from kivy.properties import BooleanProperty, StringProperty
 
-from kiosk.keypad import DELETE, add_keypad
+from kiosk.keypad import add_keypad, keyed
 from kiosk.queue_link import CHINA_TIME
 from protocol.cases import CaseProgress, shown_case_code
 from screens.base import BaseScreen, _, sentences
@@ -75,21 +75,11 @@ class CaseProgressScreen(BaseScreen):
         self.field = field
 
     def press(self, digit: str) -> None:
-        """One digit into the chosen field."""
-        if digit == DELETE:
-            self.erase()
-            return
-        if self.field == "code" and len(self.code) < CODE_LENGTH:
-            self.code += digit
-        elif self.field == "phone" and len(self.phone) < PHONE_LENGTH:
-            self.phone += digit
-
-    def erase(self) -> None:
-        """Remove the last digit of the chosen field."""
+        """One digit into the chosen field, or 删除."""
         if self.field == "code":
-            self.code = self.code[:-1]
+            self.code = keyed(self.code, digit, CODE_LENGTH)
         else:
-            self.phone = self.phone[:-1]
+            self.phone = keyed(self.phone, digit, PHONE_LENGTH)
 
     @property
     def shown_code(self) -> str:

@@ -6,7 +6,7 @@ from typing import Any
 
 from kivy.properties import StringProperty
 
-from kiosk.keypad import DELETE, add_keypad
+from kiosk.keypad import add_keypad, keyed
 from protocol.phone import group_phone, normalize_phone
 from screens.base import BaseScreen, _, sentences
 from screens.complain import category_name
@@ -43,14 +43,7 @@ class ComplainPhoneScreen(BaseScreen):
 
     def press(self, digit: str) -> None:
         """One digit, or 删除."""
-        if digit == DELETE:
-            self.erase()
-        elif len(self.phone) < PHONE_LENGTH:
-            self.phone += digit
-
-    def erase(self) -> None:
-        """Remove the last digit."""
-        self.phone = self.phone[:-1]
+        self.phone = keyed(self.phone, digit, PHONE_LENGTH)
 
     def submit(self, with_phone: bool = True) -> None:
         """Queue the complaint (with the number, if it is one) and thank the visitor."""

@@ -17,7 +17,7 @@ from kivy.factory import Factory
 from kivy.properties import BooleanProperty, StringProperty
 
 from content.schema import ResultNode
-from kiosk.keypad import DELETE, add_keypad
+from kiosk.keypad import add_keypad, keyed
 from protocol.personal import mask_phone
 from protocol.phone import normalize_phone
 from screens.base import BaseScreen, _, localized, sentences
@@ -127,16 +127,8 @@ class LegalAidApplyScreen(BaseScreen):
         self.with_ticket = not self.with_ticket
 
     def press(self, digit: str) -> None:
-        """One digit."""
-        if digit == DELETE:
-            self.erase()
-            return
-        if len(self.phone) < PHONE_LENGTH:
-            self.phone += digit
-
-    def erase(self) -> None:
-        """Remove the last digit."""
-        self.phone = self.phone[:-1]
+        """One digit, or 删除."""
+        self.phone = keyed(self.phone, digit, PHONE_LENGTH)
 
     def submit(self) -> None:
         """Queue the application, print its receipt, and take a ticket if asked."""

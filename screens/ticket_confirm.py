@@ -7,7 +7,7 @@ from typing import Any
 from kivy.clock import Clock
 from kivy.properties import BooleanProperty, StringProperty
 
-from kiosk.keypad import DELETE, add_keypad
+from kiosk.keypad import add_keypad, keyed
 from kiosk.queue_client import new_request_key
 from screens.base import BaseScreen, _, sentences
 from screens.ticket import refusal_text, where_text
@@ -53,14 +53,7 @@ class TicketConfirmScreen(BaseScreen):
 
     def press(self, digit: str) -> None:
         """A digit of the appointment code, or 删除."""
-        if digit == DELETE:
-            self.erase()
-        elif len(self.code) < CODE_LENGTH[1]:
-            self.code += digit
-
-    def erase(self) -> None:
-        """Remove the last digit."""
-        self.code = self.code[:-1]
+        self.code = keyed(self.code, digit, CODE_LENGTH[1])
 
     def confirm(self) -> None:
         """Take the ticket (a second press while it is under way does nothing)."""
