@@ -466,13 +466,15 @@ def _wait_delivered(soak: Soak, deadline: float, prepared: dict[str, Any]) -> No
             status = {name: _last(soak.folder / name, "status") for name in soak.terminals}
             pending = {name: s.get("outbox_pending", -1) for name, s in status.items()}
             with engine.connect() as db:
-                rows = db.execute(text("SELECT name, health FROM terminal WHERE hall_id = :h"),
-                                  {"h": prepared["hall_id"]}).all()
-            reported = {row.name: (row.health if isinstance(row.health, dict)
-                                   else json.loads(row.health or "{}")).get("content_version")
-                        for row in rows}
+                rows = db.execute(text("SELECT id, profile, health FROM terminal "
+                                       "WHERE hall_id = :h"), {"h": prepared["hall_id"]}).all()
+            # by id: enrolled terminals have no name of their own, two are raters
+            reported = {f"{row.profile}#{row.id}": (
+                row.health if isinstance(row.health, dict)
+                else json.loads(row.health or "{}")).get("content_version") for row in rows}
             behind = {name: value for name, value in reported.items() if value != version}
-            if all(value == 0 for value in pending.values()) and not behind:
+            if (all(value == 0 for value in pending.values()) and not behind
+                    and len(reported) == len(soak.terminals)):
                 return
             soak.note(f"outboxes pending: {pending}; content not yet reported: {behind}")
         soak.note("outboxes not empty or content not reported at the deadline")
