@@ -3,9 +3,11 @@ the central server migrate their databases the same way."""
 
 from __future__ import annotations
 
+import functools
 import logging
 from pathlib import Path
 
+from sqlalchemy import inspect
 from sqlalchemy.engine import Connection, Engine
 
 log = logging.getLogger(__name__)
@@ -19,8 +21,27 @@ def _check_foreign_keys(connection: Connection) -> None:
         log.warning("%d broken reference(s) after migrating: %s", len(broken), broken[:5])
 
 
+@functools.cache
+def _heads(script_location: Path) -> frozenset[str]:
+    from alembic.script import ScriptDirectory  # reads every migration file: once a process
+
+    return frozenset(ScriptDirectory(str(script_location)).get_heads())
+
+
+def _current(engine: Engine) -> frozenset[str]:
+    """The revisions the database is at (none for a new database)."""
+    with engine.connect() as connection:
+        if not inspect(connection).has_table("alembic_version"):
+            return frozenset()
+        return frozenset(connection.exec_driver_sql(
+            "SELECT version_num FROM alembic_version").scalars())
+
+
 def upgrade_to_head(engine: Engine, script_location: Path) -> None:
-    """Migrate the database behind engine to the newest revision in script_location."""
+    """Migrate the database behind engine to the newest revision in script_location (a
+    database already there is only looked at: no migration environment is run)."""
+    if _current(engine) == _heads(script_location):
+        return
     migrate(engine, script_location)
 
 
