@@ -564,7 +564,7 @@ def test_killing_the_sync_at_any_moment_leaves_a_complete_version(world: World) 
     out, _ = child.communicate(timeout=60)
     duration = time.monotonic() - started
     assert json.loads(out)[:2] == ["applied", second["version"]]
-    kills, seen, partial = 24, set(), 0
+    kills, seen, partial = 16, set(), 0
     test_started = time.monotonic()
     for number in range(kills):
         shutil.rmtree(world.data_dir)

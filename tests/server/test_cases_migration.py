@@ -10,8 +10,8 @@ from tests.server.test_event_kinds_migration import _migrate
 TABLES = {"case_item", "case_event", "case_export_item"}
 
 
-def test_case_tables_up_down_up(database_url: str) -> None:
-    engine = create_engine(database_url)
+def test_case_tables_up_down_up(empty_database_url: str) -> None:
+    engine = create_engine(empty_database_url)
     try:
         _migrate(engine, "head")
         assert TABLES <= set(inspect(engine).get_table_names())

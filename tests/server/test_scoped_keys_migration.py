@@ -81,9 +81,9 @@ RATING_OF_TERMINAL_2 = _another(ROWS[6], **{"(1, 1, 1, 1,": "(2, 1, NULL, 1,",
                                             "'key-0001', 1)": "'key-0001', 2)"})
 
 
-def test_existing_rows_survive_and_keys_become_per_sender(database_url: str) -> None:
+def test_existing_rows_survive_and_keys_become_per_sender(empty_database_url: str) -> None:
     # The server's own engine: on SQLite it enforces foreign keys, as in production.
-    engine = make_engine(database_url)
+    engine = make_engine(empty_database_url)
     _migrate(engine, "0009")
     with engine.begin() as connection:
         for row in ROWS:
@@ -106,7 +106,7 @@ def test_existing_rows_survive_and_keys_become_per_sender(database_url: str) -> 
         connection.execute(text("DELETE FROM ticket WHERE id = 2"))
     engine.dispose()
     # Down again (a plain engine, as Alembic's command line would use) and the keys are global.
-    plain = create_engine(database_url)
+    plain = create_engine(empty_database_url)
     _migrate(plain, "0009", down=True)
     with plain.connect() as connection:
         _kept(connection)
