@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
+from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from provisioning.enrol import enrol
@@ -132,3 +133,16 @@ def served_queue_hall(tmp_path: Path, ui: Any, profile: str) -> Iterator[Loopbac
         ui.resize(1080, 1920)
 
 
+
+
+def sign_in(tab: Page, url: str, username: str, password: str, page: str) -> None:
+    """Sign in to the console through its form in Chromium, then open page (a live page:
+    wait for its event stream)."""
+    tab.goto(url + "/login")
+    tab.get_by_label("用户名").fill(username)
+    tab.get_by_label("密码").fill(password)
+    tab.get_by_role("button", name="登录").click()
+    expect(tab).to_have_url(url + "/queue")
+    if page != "/queue":
+        tab.goto(url + page)
+    expect(tab.locator("#live")).to_have_attribute("data-state", "open")

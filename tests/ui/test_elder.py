@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import expect, sync_playwright
 
 from server.models import Hall
 from server.security import create_user
-from tests.ui.server_link import LoopbackHall, served_queue_hall
+from tests.ui.server_link import LoopbackHall, served_queue_hall, sign_in
 from tests.web.conftest import CHROMIUM, CHROMIUM_ARGS
 
 SHOTS = Path("/tmp/elder-shots")
@@ -182,18 +182,6 @@ def hall(tmp_path: Path, ui: Any) -> Iterator[LoopbackHall]:
             create_user(session, *SUPERVISOR, "supervisor", hall.code)
             session.commit()
         yield served
-
-
-def sign_in(tab: Page, url: str, username: str, password: str, page: str) -> None:
-    """Sign in through the form, then open page."""
-    tab.goto(url + "/login")
-    tab.get_by_label("用户名").fill(username)
-    tab.get_by_label("密码").fill(password)
-    tab.get_by_role("button", name="登录").click()
-    expect(tab).to_have_url(url + "/queue")
-    if page != "/queue":
-        tab.goto(url + page)
-    expect(tab.locator("#live")).to_have_attribute("data-state", "open")
 
 
 def test_call_staff_reaches_the_console_and_staff_answer(ui: Any, hall: LoopbackHall) -> None:

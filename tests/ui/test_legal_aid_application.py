@@ -1,8 +1,8 @@
 """法律援助预申请 on the real app, end to end: the self-check's answers carry into the
 application, the receipt prints with the case code (decoded from the ESC/POS bytes: the
 code in its text and the progress page in its QR code), the case reaches the server
-through the outbox with the self-check's facts, staff 受理 it over HTTP, and the terminal's
-办事进度查询 shows it accepted with the staff's message."""
+through the outbox with the self-check's facts, staff 受理 it in the console in Chromium
+(Playwright), and the terminal's 办事进度查询 shows it accepted with the staff's message."""
 
 from __future__ import annotations
 
@@ -12,14 +12,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect, sync_playwright
 from sqlalchemy import select
 
 from devices.escpos_render import decode_escpos
 from devices.printer import NullPrinter, make_printer
 from devices.printer_simulated import SimulatedPrinter
 from server.cases.models import Case
-from tests.ui.server_link import served_queue_hall
+from tests.server.queue_setup import PASSWORD
+from tests.ui.server_link import served_queue_hall, sign_in
 from tests.ui.test_case_progress import SHOTS, shot, type_digits
+from tests.web.conftest import CHROMIUM, CHROMIUM_ARGS
 
 ANSWERS = ["民事或行政纠纷", "都不是", "讨要工资", "是，我是农民工"]
 
@@ -103,14 +106,27 @@ def test_self_check_application_receipt_acceptance_and_progress(
         assert case.details["pledge"].startswith("本人承诺")
         assert len(case.details["materials"]) == 4
 
-        # Staff of the hall 受理 it over HTTP (the console's JSON step).
-        staff = hall.staff_session(1)
-        accepted = staff.http.post(
-            f"{hall.url}/api/v1/cases/{case.id}/accept", timeout=10,
-            json={"message": "已受理，请三日内带材料到法律援助窗口。"},
-            headers={"X-CSRF-Token": staff.csrf})
-        assert accepted.status_code == 200, accepted.text
-        assert accepted.json()["state_name"] == "已受理"
+        # Staff of the hall 受理 it in the console, in Chromium.
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
+                                                 headless=True)
+            try:
+                tab = browser.new_context(locale="zh-CN", viewport={
+                    "width": 1366, "height": 900}).new_page()
+                tab.set_default_timeout(10_000)
+                sign_in(tab, hall.url, hall.staff[1], PASSWORD, "/queue")
+                tab.get_by_role("link", name="案件办理").click()
+                tab.get_by_role("link", name=shown).click()
+                expect(tab.locator("#case-state")).to_have_text("已提交")
+                tab.locator("#open-accept").click()
+                tab.locator("#form-accept textarea[name=message]").fill(
+                    "已受理，请三日内带材料到法律援助窗口。")
+                tab.locator("#form-accept").get_by_role("button").click()
+                expect(tab.locator("#case-state")).to_have_text("已受理")
+                tab.screenshot(path=str(SHOTS / "legal-aid-accepted-console.png"),
+                               full_page=True)
+            finally:
+                browser.close()
 
         # Back on the terminal: 办事进度查询 shows it accepted, with that message.
         ui.screen.done()
