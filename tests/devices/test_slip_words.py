@@ -49,7 +49,7 @@ def test_a_chinese_ticket_prints_as_before() -> None:
 def test_an_english_ticket_prints_in_english_with_the_chinese_names_for_staff() -> None:
     text = " ".join(" ".join(_printed(ENGLISH)).split())
     for expected in ("Legal aid", "A001", "Green channel", "Served at windows 3, 4",
-                     "3 people waiting ahead of you", "Estimated wait about 12 minutes",
+                     "3 people ahead of you", "Wait about 12 minutes",
                      "Taken at 2026-11-23 09:05", "A missed number is void; please take a new one",
                      "Scan for the queue on your phone", URL + "?lang=en"):
         assert expected in text
@@ -57,7 +57,7 @@ def test_an_english_ticket_prints_in_english_with_the_chinese_names_for_staff() 
     for chinese in ("前面还有", "预计等候", "取号时间", "过号无效", "绿色通道", "号窗口"):
         assert chinese not in text
     one = " ".join(_printed(replace(ENGLISH, people_ahead=1, wait_minutes=1, windows=(5,))))
-    assert "1 person waiting ahead of you" in one and "about 1 minute" in one
+    assert "1 person ahead of you" in one and "about 1 minute" in one
     assert "Served at window 5" in one and "minutes" not in one
 
 

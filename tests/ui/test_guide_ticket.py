@@ -113,7 +113,7 @@ def test_an_english_visitor_gets_an_english_ticket_and_phone_link(
                               layout.font_path, layout.font_index)
         text = " ".join(" ".join(paper.text_lines).split())
         for english in ("Legal aid", "A001", "Served at windows 1, 2",
-                        "0 people waiting ahead of you", "Taken at ",
+                        "0 people ahead of you", "Taken at ",
                         "A missed number is void; please take a new one",
                         "Scan for the queue on your phone"):
             assert english in text, english
