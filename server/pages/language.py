@@ -89,9 +89,11 @@ def switch_url(request: Request, language: str) -> str:
 
 def language_context(request: Request) -> dict[str, Any]:
     """What every template may use: ``lang``, ``_``, ``ngettext`` and the switch link; on
-    staff pages ``_`` is Chinese."""
-    language = visitor_language(request) if request.url.path.startswith(VISITOR_PATHS) \
-        else "zh"
+    staff pages ``_`` is Chinese. A visitor's error page elsewhere (an unknown address) marks
+    itself in request.state.visitor_page."""
+    visitor = request.url.path.startswith(VISITOR_PATHS) or \
+        getattr(request.state, "visitor_page", False)
+    language = visitor_language(request) if visitor else "zh"
     texts = catalog(language)
     other = "zh" if language == "en" else "en"
     return {"lang": language, "_": texts.gettext, "ngettext": texts.ngettext,

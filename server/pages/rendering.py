@@ -133,6 +133,7 @@ def visitor_error_page(request: Request, status: int, text: str = "", text_en: s
     visitor's language (the Chinese text where no English is given)."""
     status = status if status in ERRORS else 404
     title, title_en, default, default_en = ERRORS[status]
+    request.state.visitor_page = True
     if visitor_language(request) == "en":
         title, text = title_en, (text_en or text) if text else default_en
     else:
