@@ -44,7 +44,7 @@ class FeedbackDoneScreen(BaseScreen):
             self.qr_text = _("Want to say more about this service? Scan the code to add a "
                              "comment to your rating on your phone.")
         else:
-            self.qr = self.services.online_form_url
+            self.qr = with_language(self.services.online_form_url, tr.language)
             self.qr_text = _("Want to tell us more? Scan the code to write a comment or a "
                              "complaint online.")
         seconds = self.services.config.rater.thanks_seconds
@@ -52,6 +52,7 @@ class FeedbackDoneScreen(BaseScreen):
             seconds = max(seconds, ELDER_QR_SECONDS if self.shell.theme.elder else QR_SECONDS)
         self.remaining = int(seconds)
         self.paused = False
+        self.on_remaining()  # in this visitor's language, also when the count is unchanged
 
     def on_enter(self, *_args: Any) -> None:
         """Count down to going back."""
