@@ -31,7 +31,7 @@ LANGUAGES = ("zh", "en")
 COOKIE = "hallkiosk_lang"
 COOKIE_DAYS = 365
 # The visitor pages (no account): their language is the visitor's; all else stays Chinese.
-VISITOR_PATHS = ("/t/", "/c/", "/r/", "/complain/", "/case/", "/book/", "/a/")
+VISITOR_PATHS = ("/t/", "/c/", "/r/", "/complain/", "/case/", "/book/", "/a/", "/d/")
 
 
 def po_path(language: str = "zh_CN") -> Path:
