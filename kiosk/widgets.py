@@ -152,9 +152,28 @@ class KeyButton(KButton):
 
 
 class HeaderButton(ButtonBehavior, Label):
-    """A header button as wide as its text."""
+    """A header button as wide as its text; stacked (portrait 长辈版), a label of several
+    words takes one line per word, so that the title between the buttons keeps its room
+    ("Read aloud", "Call staff" in English)."""
 
     background = ListProperty([0, 0, 0, 1])
+    stacked = BooleanProperty(False)
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(**kwargs)
+        for name in ("text", "font_size", "stacked", "bold"):
+            self.fbind(name, self._wrap)
+        self._wrap()
+
+    def _wrap(self, *_args: Any) -> None:
+        words = self.text.split()
+        if not self.stacked or len(words) < 2:
+            self.text_size = (None, None)
+            return
+        widest = max(CoreLabel(text=word, font_size=self.font_size, bold=self.bold,
+                               font_name=self.font_name).get_extents(word)[0]
+                     for word in words)
+        self.text_size = (widest + 2, None)
 
 
 class Chip(ToggleButtonBehavior, Label):
