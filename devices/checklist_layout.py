@@ -2,7 +2,9 @@
 with a tick box, where to go in the hall, hours, phone and a QR code to the guide online.
 
 Printed like the queue ticket: a bitmap in the CJK font ("bitmap" mode) or the printer's own
-GB18030 font ("gb18030" mode), ending with one paper cut. Chinese only, as tickets are.
+GB18030 font ("gb18030" mode), ending with one paper cut. In the visitor's language, as
+tickets are: the terminal passes the texts and the fixed words (ChecklistWords, Chinese by
+default) from its gettext catalogs.
 """
 
 from __future__ import annotations
@@ -31,6 +33,20 @@ TICK_BOX = "□"
 
 
 @dataclass(frozen=True)
+class ChecklistWords:
+    """The fixed words of a take-home slip in one language (defaults: the zh_CN catalog's)."""
+
+    heading_one: str = "需要携带的材料（共{count}项）"
+    heading: str = "需要携带的材料（共{count}项）"
+    where: str = "办理地点：{where}"
+    hours: str = "办公时间：{hours}"
+    phone: str = "咨询电话：{phone}"
+
+
+CHINESE_CHECKLIST = ChecklistWords()
+
+
+@dataclass(frozen=True)
 class ChecklistPrint:
     """What a take-home slip prints: a guide's materials checklist (each line with a tick
     box), or a result such as a calculator's (its working, no boxes, its basis in notes)."""
@@ -48,6 +64,7 @@ class ChecklistPrint:
     notes: tuple[str, ...] = ()  # after the lines: legal basis, 仅供参考
     caption: str = "扫码在手机上查看办事指南"
     code_label: str = "事项编号"  # before the code; a case receipt says 案件编号
+    words: ChecklistWords = CHINESE_CHECKLIST  # the visitor's language
 
     def __post_init__(self) -> None:
         if not self.materials:
@@ -62,19 +79,20 @@ class ChecklistPrint:
 def checklist_lines(checklist: ChecklistPrint) -> list[tuple[str, str]]:
     """(kind, text) in print order: "title", "heading", "item", "body"; the QR code goes before
     the last line (its caption)."""
+    words, count = checklist.words, len(checklist.materials)
+    heading = words.heading_one if count == 1 else words.heading
     lines = [("title", checklist.banner), ("title", checklist.title),
              ("body", f"{checklist.code_label} {checklist.code}"),
-             ("heading", checklist.heading
-              or f"需要携带的材料（共{len(checklist.materials)}项）")]
+             ("heading", checklist.heading or heading.format(count=count))]
     box = f"{TICK_BOX} " if checklist.boxed else "• "
     lines += [("item", f"{box}{material}") for material in checklist.materials]
     lines += [("body", note) for note in checklist.notes]
     if checklist.where:
-        lines.append(("body", f"办理地点：{checklist.where}"))
+        lines.append(("body", words.where.format(where=checklist.where)))
     if checklist.hours:
-        lines.append(("body", f"办公时间：{checklist.hours}"))
+        lines.append(("body", words.hours.format(hours=checklist.hours)))
     if checklist.phone:
-        lines.append(("body", f"咨询电话：{checklist.phone}"))
+        lines.append(("body", words.phone.format(phone=checklist.phone)))
     lines.append(("body", checklist.caption))
     return lines
 

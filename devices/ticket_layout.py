@@ -1,7 +1,9 @@
 """Queue ticket content and layout: a pure bitmap rendering and the ESC/POS commands (no Kivy here).
 
-Tickets are printed in Chinese only (DOMAIN.md, "Queue conventions"), so the text lives here as
-constants rather than in the interface's gettext catalogs.
+A ticket prints in the visitor's language: its fixed words come in a TicketWords the terminal
+builds from its gettext catalogs (kiosk/slips.py); the defaults here are the Chinese of the
+zh_CN catalog (a test keeps the two the same), so a ticket made without words prints in
+Chinese. The CJK font draws both: an English ticket keeps the hall's Chinese name.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from content.linebreak import break_lines
 from devices.qr import qr_image
 from protocol.queue import window_numbers
 
-PRIORITY_MARKERS = {"normal": "", "green": "绿色通道", "appointment": "预约"}
+PRIORITIES = ("normal", "green", "appointment")
 MODES = ("bitmap", "gb18030")
 PREFERRED_FAMILY = "Noto Sans CJK SC"
 BASE_WIDTH = 384  # dots on a 58 mm head; sizes below are for it and scale with the paper
@@ -44,6 +46,28 @@ class LineKind(StrEnum):
 
 
 @dataclass(frozen=True)
+class TicketWords:
+    """The fixed words of a ticket in one language; {placeholders} are filled in per ticket.
+    A count's wording has a form for one ("_one") and for any other count."""
+
+    green: str = "绿色通道"
+    appointment: str = "预约"
+    window: str = "在 {windows} 号窗口办理"
+    windows: str = "在 {windows} 号窗口办理"
+    window_separator: str = "、"
+    ahead_one: str = "前面还有 {count} 人等候"
+    ahead: str = "前面还有 {count} 人等候"
+    wait_one: str = "预计等候约 {minutes} 分钟"
+    wait: str = "预计等候约 {minutes} 分钟"
+    issued: str = "取号时间 {time}"
+    notice: str = "过号无效，请重新取号"
+    caption: str = "扫码查看排队进度"
+
+
+CHINESE_TICKET = TicketWords()
+
+
+@dataclass(frozen=True)
 class TicketPrint:
     """Everything printed on one queue ticket."""
 
@@ -56,13 +80,15 @@ class TicketPrint:
     status_url: str  # the phone page that follows this ticket's queue
     priority: str = "normal"  # "normal" | "green" | "appointment"
     windows: tuple[int, ...] = ()  # the hall's windows serving the service; none: no line
+    words: TicketWords = CHINESE_TICKET  # the visitor's language
+    service_note: str = ""  # under the service: its Chinese name on an English ticket
 
     def __post_init__(self) -> None:
         if self.issued_at.utcoffset() is None:
             raise ValueError("issued_at must be timezone-aware")
-        if self.priority not in PRIORITY_MARKERS:
+        if self.priority not in PRIORITIES:
             raise ValueError(f"unknown priority {self.priority!r}; expected one of: "
-                             + ", ".join(PRIORITY_MARKERS))
+                             + ", ".join(PRIORITIES))
         if self.people_ahead < 0 or (self.wait_minutes is not None and self.wait_minutes < 0):
             raise ValueError("people_ahead and wait_minutes cannot be negative")
 
@@ -76,18 +102,25 @@ class RenderedTicket:
 
 
 def _ticket_lines(ticket: TicketPrint) -> list[tuple[LineKind, str]]:
-    lines = [(LineKind.HALL, ticket.hall), (LineKind.SERVICE, ticket.service),
-             (LineKind.NUMBER, ticket.number)]
-    if marker := PRIORITY_MARKERS[ticket.priority]:
+    words = ticket.words
+    lines = [(LineKind.HALL, ticket.hall), (LineKind.SERVICE, ticket.service)]
+    if ticket.service_note:
+        lines.append((LineKind.BODY, ticket.service_note))
+    lines.append((LineKind.NUMBER, ticket.number))
+    if marker := {"green": words.green, "appointment": words.appointment}.get(ticket.priority):
         lines.append((LineKind.MARKER, marker))
     if ticket.windows:
-        lines.append((LineKind.MARKER, f"在 {window_numbers(ticket.windows)} 号窗口办理"))
-    lines.append((LineKind.BODY, f"前面还有 {ticket.people_ahead} 人等候"))
+        shown = window_numbers(ticket.windows, words.window_separator)
+        template = words.window if len(ticket.windows) == 1 else words.windows
+        lines.append((LineKind.MARKER, template.format(windows=shown)))
+    ahead = words.ahead_one if ticket.people_ahead == 1 else words.ahead
+    lines.append((LineKind.BODY, ahead.format(count=ticket.people_ahead)))
     if ticket.wait_minutes is not None:
-        lines.append((LineKind.BODY, f"预计等候约 {ticket.wait_minutes} 分钟"))
-    lines.append((LineKind.BODY, f"取号时间 {ticket.issued_at:%Y-%m-%d %H:%M}"))
-    lines.append((LineKind.NOTICE, "过号无效，请重新取号"))
-    lines.append((LineKind.CAPTION, "扫码查看排队进度"))
+        wait = words.wait_one if ticket.wait_minutes == 1 else words.wait
+        lines.append((LineKind.BODY, wait.format(minutes=ticket.wait_minutes)))
+    lines.append((LineKind.BODY, words.issued.format(time=f"{ticket.issued_at:%Y-%m-%d %H:%M}")))
+    lines.append((LineKind.NOTICE, words.notice))
+    lines.append((LineKind.CAPTION, words.caption))
     return lines
 
 

@@ -25,6 +25,7 @@ from devices.ticket_layout import TicketPrint
 from kiosk.config import TerminalConfig
 from kiosk.connectivity import Connectivity
 from kiosk.queue_client import QueueClient, TicketRefused
+from kiosk.slips import ticket_words, with_language
 from kiosk.state import AppState
 from protocol.queue import ServicesReply, TicketIssued
 from provisioning.client import ServerError
@@ -122,8 +123,9 @@ class QueueLink:
     def take_ticket(self, service: str, key: str, priority: str, appointment_code: str | None,
                     on_done: Callable[[IssuedTicket], None],
                     on_error: Callable[[str], None]) -> bool:
-        """Take and print a ticket; False (and nothing sent) while another one is under way."""
-        queue = self.queue
+        """Take and print a ticket in the visitor's language (the one on the screen now);
+        False (and nothing sent) while another one is under way."""
+        queue, language = self.queue, self.state.language
         if queue is None:
             on_error("not_enrolled")
             return True
@@ -134,7 +136,7 @@ class QueueLink:
         def work() -> None:
             try:
                 reply = queue.take_ticket(service, key, priority, appointment_code)
-                result = self._print(queue, reply, started)
+                result = self._print(queue, reply, started, language)
             except TicketRefused as refused:
                 log.info("ticket refused: %s", refused)
                 ui(on_error, refused.code)
@@ -149,15 +151,20 @@ class QueueLink:
         threading.Thread(target=work, name="queue-ticket", daemon=True).start()
         return True
 
-    def _print(self, queue: QueueClient, reply: TicketIssued, started: float) -> IssuedTicket:
+    def _print(self, queue: QueueClient, reply: TicketIssued, started: float,
+               language: str) -> IssuedTicket:
         issued = time.monotonic()
-        status_url = f"{queue.client.server_url}/t/{reply.token}"
+        # The phone page opens in the visitor's language; an English ticket names the service
+        # in English with its Chinese name under it (the hall's staff and signs use that).
+        status_url = with_language(f"{queue.client.server_url}/t/{reply.token}", language)
+        english = language == "en" and bool(reply.service_name_en)
         ticket = TicketPrint(
-            hall=reply.hall_name, service=reply.service_name,
+            hall=reply.hall_name, service=reply.service_name_en if english else reply.service_name,
+            service_note=reply.service_name if english else "",
             number=reply.number, people_ahead=reply.people_ahead,
             wait_minutes=reply.wait_minutes, status_url=status_url,
             issued_at=reply.issued_at.astimezone(CHINA_TIME), priority=str(reply.priority),
-            windows=tuple(reply.service_windows))
+            windows=tuple(reply.service_windows), words=ticket_words(language))
         result = IssuedTicket(reply, status_url, printed=False,
                               timings={"tap": started, "issued": issued})
         if self.printer.status.state == DeviceState.DISABLED:

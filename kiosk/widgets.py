@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from functools import lru_cache
 from typing import Any
 
@@ -49,6 +50,9 @@ class Label(KivyLabel):
         super().texture_update(*largs)
 
 
+LATIN_WORD = re.compile(r"[A-Za-z0-9'’-]+")
+
+
 class FitLabel(Label):
     """A title that wraps and, when even two lines do not fit, takes a smaller font: the
     whole text always shows (never cut with "…")."""
@@ -68,12 +72,19 @@ class FitLabel(Label):
             return
         size, floor = self.max_font_size, self.max_font_size * self.min_scale
         self.text_size = (self.width, None)
+        words = LATIN_WORD.findall(self.text)  # never broken inside: "Administr-ator"
         while True:
             self.font_size = size
             self.texture_update()
-            if self.texture_size[1] <= self.height or size <= floor:
+            fits = self.texture_size[1] <= self.height and all(
+                self._word_width(word, size) <= self.width for word in words)
+            if fits or size <= floor:
                 return
             size = max(floor, size * 0.9)
+
+    def _word_width(self, word: str, size: float) -> float:
+        core = CoreLabel(text=word, font_size=size, bold=self.bold, font_name=self.font_name)
+        return float(core.get_extents(word)[0])
 
 
 class Preview(Label):
@@ -141,9 +152,28 @@ class KeyButton(KButton):
 
 
 class HeaderButton(ButtonBehavior, Label):
-    """A header button as wide as its text."""
+    """A header button as wide as its text; stacked (portrait 长辈版), a label of several
+    words takes one line per word, so that the title between the buttons keeps its room
+    ("Read aloud", "Call staff" in English)."""
 
     background = ListProperty([0, 0, 0, 1])
+    stacked = BooleanProperty(False)
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(**kwargs)
+        for name in ("text", "font_size", "stacked", "bold"):
+            self.fbind(name, self._wrap)
+        self._wrap()
+
+    def _wrap(self, *_args: Any) -> None:
+        words = self.text.split()
+        if not self.stacked or len(words) < 2:
+            self.text_size = (None, None)
+            return
+        widest = max(CoreLabel(text=word, font_size=self.font_size, bold=self.bold,
+                               font_name=self.font_name).get_extents(word)[0]
+                     for word in words)
+        self.text_size = (widest + 2, None)
 
 
 class Chip(ToggleButtonBehavior, Label):
@@ -182,13 +212,39 @@ class Chip(ToggleButtonBehavior, Label):
 
 
 class Tile(ButtonBehavior, BoxLayout):
-    """A big coloured tile with a glyph and a label."""
+    """A big coloured tile with a glyph and a label. A title too long for one line (English
+    names such as "Administrative reconsideration") first takes a somewhat smaller font, so
+    that the glyph keeps its room; only a title that still does not fit wraps."""
 
     icon = StringProperty("")
     text = StringProperty("")
     subtitle = StringProperty("")
     background = ListProperty([0, 0, 0, 1])
     target = StringProperty("")
+    title_scale = NumericProperty(1.0)  # of the theme's tile font
+    SCALES = (1.0, 0.85, 0.7)  # tried in turn for one line; a title too long for all wraps
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(**kwargs)
+        self._fit_soon = Clock.create_trigger(self._fit_title, 0)
+        for name in ("width", "text", "padding"):
+            self.fbind(name, self._fit_soon)
+
+    def _fit_title(self, *_args: Any) -> None:
+        from kivy.app import App
+
+        app = App.get_running_app()
+        size = float(app.theme.tile) if app is not None else 0.0
+        room = self.width - self.padding[0] - self.padding[2]
+        if size <= 0 or room <= 1 or not self.text:
+            self.title_scale = 1.0
+            return
+        for scale in self.SCALES:
+            core = CoreLabel(text=self.text, font_size=size * scale, bold=True)
+            if core.get_extents(self.text)[0] <= room:
+                self.title_scale = scale
+                return
+        self.title_scale = self.SCALES[1]
 
 
 class ListRow(RecycleDataViewBehavior, ButtonBehavior, BoxLayout):

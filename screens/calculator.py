@@ -153,13 +153,18 @@ class CalculatorScreen(BaseScreen):
                                                "basis on the ticket printer."))
         page.widget(self.print_note)
         self.print_button = page.button(_("Print the result"),
-                                        partial(self.print_result, result, amount), light=False)
+                                        partial(self.print_result, result, shown), light=False)
 
     def print_result(self, result: CalcResult, amount: str) -> None:
-        """The result on the ticket printer (in Chinese, as every printed slip)."""
+        """The result on the ticket printer, in the visitor's language (the Chinese where a
+        text has no English)."""
         calculator = CALCULATORS[self.params["key"]]
-        slip = result_slip(calculator.name, calculator.title, amount, result.working,
-                           [basis.label for basis in result.basis], self.library)
+        english = tr.language == "en"
+        slip = result_slip(
+            calculator.name, calculator.title_en if english else calculator.title, amount,
+            result.working_en if english and result.working_en else result.working,
+            [basis.label_en if english and basis.label_en else basis.label
+             for basis in result.basis], self.library)
         self.print_button.disabled = True
         self.print_note.text = _("Printing…")
         print_checklist(self.services.queue.printer, slip, self._printed)

@@ -6,6 +6,8 @@ from kivy.factory import Factory
 from kivy.properties import StringProperty
 
 from kiosk.feedback import COMPLAINT_CATEGORIES
+from kiosk.i18n import tr
+from kiosk.slips import with_language
 from screens.base import BaseScreen, _, sentences
 
 
@@ -25,7 +27,7 @@ class ComplainScreen(BaseScreen):
     def refresh(self) -> None:
         """The categories in the current language."""
         self.title = _("Complaints and suggestions")
-        self.qr = self.services.online_form_url
+        self.qr = with_language(self.services.online_form_url, tr.language)
         grid = self.ids.categories
         if not grid.children:
             for key in COMPLAINT_CATEGORIES:

@@ -7,6 +7,8 @@ from typing import Any
 from kivy.clock import Clock
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 
+from kiosk.i18n import tr
+from kiosk.slips import with_language
 from screens.base import BaseScreen, _, sentences
 from screens.rate import finish_feedback
 
@@ -34,15 +36,15 @@ class FeedbackDoneScreen(BaseScreen):
         self.title = _("Thank you")
         self.message = self.params.get("message", "") or _("Thank you!")
         if self.params.get("case_url"):  # after an application: its progress on the phone
-            self.qr = self.params["case_url"]
+            self.qr = with_language(self.params["case_url"], tr.language)
             self.qr_text = _("Scan the code to follow the progress of your case on your "
                              "phone.")
         elif self.params.get("comment_url"):  # after a rating: a comment to that rating
-            self.qr = self.params["comment_url"]
+            self.qr = with_language(self.params["comment_url"], tr.language)
             self.qr_text = _("Want to say more about this service? Scan the code to add a "
                              "comment to your rating on your phone.")
         else:
-            self.qr = self.services.online_form_url
+            self.qr = with_language(self.services.online_form_url, tr.language)
             self.qr_text = _("Want to tell us more? Scan the code to write a comment or a "
                              "complaint online.")
         seconds = self.services.config.rater.thanks_seconds
@@ -50,6 +52,7 @@ class FeedbackDoneScreen(BaseScreen):
             seconds = max(seconds, ELDER_QR_SECONDS if self.shell.theme.elder else QR_SECONDS)
         self.remaining = int(seconds)
         self.paused = False
+        self.on_remaining()  # in this visitor's language, also when the count is unchanged
 
     def on_enter(self, *_args: Any) -> None:
         """Count down to going back."""

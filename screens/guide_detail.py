@@ -7,31 +7,16 @@ from functools import partial
 from kivy.factory import Factory
 from kivy.metrics import dp
 
-from content.schema import Guide, Material
-from kiosk.i18n import tr
+from content.schema import Guide
 from screens.base import BaseScreen, _, localized, localized_list
 from screens.blocks import Page
 from screens.laws import article_key, article_name, law_name
-from screens.take_home import guide_checklist, guide_link, print_checklist
-
-
-def material_counts(material: Material) -> str:
-    """'Original 1, copies 2' in the current language."""
-    parts = []
-    if material.originals:
-        parts.append(_("original ×{count}").format(count=material.originals))
-    if material.copies:
-        parts.append(_("copies ×{count}").format(count=material.copies))
-    if not material.required:
-        parts.append(_("if applicable"))
-    return _(", ").join(parts)
-
-
-def material_line(material: Material) -> str:
-    """The material's name and counts: '身份证　原件×1' / 'ID card (original ×1)'."""
-    if tr.language == "en":
-        return f"{localized(material, 'name')} ({material_counts(material)})"
-    return f"{material.name}　{material_counts(material)}"
+from screens.take_home import (
+    guide_checklist,
+    guide_link,
+    material_line,
+    print_checklist,
+)
 
 
 class GuideDetailScreen(BaseScreen):

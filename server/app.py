@@ -22,6 +22,7 @@ from server.errors import ServiceError
 from server.headers import SecurityHeadersMiddleware
 from server.ledger import models as ledger_models  # noqa: F401  (registers the table)
 from server.pages import api_docs
+from server.pages.language import VisitorLanguageMiddleware
 from server.pages.rendering import error_page, visitor_error_page, wants_page
 from server.queue import models as queue_models  # noqa: F401  (registers the tables)
 from server.queue.core import install_hooks
@@ -68,6 +69,7 @@ def create_app(settings: ServerSettings, *, migrate: bool = True) -> FastAPI:
                   description="Content, terminals and fleet management for legal service halls.",
                   form_limits=form_limits(settings))  # type: ignore[arg-type]
     app.add_middleware(BodyLimitMiddleware)
+    app.add_middleware(VisitorLanguageMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)  # outermost: also on the 413 answers
     app.state.settings = settings
     app.state.database = database

@@ -33,8 +33,8 @@ def booking_view(session: Session, booking: Booking) -> dict[str, Any]:
     assert service is not None  # the foreign key
     return {"code": shown_code(booking.code), "path": f"/a/{booking.token}",
             "state": booking.state, "service": service.code, "service_name": service.name,
-            "place": service.place, "day": booking.day, "start": booking.start,
-            "end": booking.end, "name": mask_name(booking.name),
+            "service_name_en": service.name_en, "place": service.place, "day": booking.day,
+            "start": booking.start, "end": booking.end, "name": mask_name(booking.name),
             "phone": mask_phone(booking.phone)}
 
 

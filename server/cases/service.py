@@ -70,6 +70,12 @@ DEFAULT_MESSAGES = {
     "transferred": "您的事项已转交{target}办理。",
     "closed": "您的事项已办结。",
 }
+DEFAULT_MESSAGES_EN = {
+    "submitted": "Your application is in; we will deal with it within the time limit.",
+    "accepted": "Your application is accepted and being handled.",
+    "transferred": "Your matter was passed on to {target}.",
+    "closed": "Your matter is done.",
+}
 # The fields of an application's details, as the console names them.
 DETAIL_NAMES = {
     "facts": "自测情况", "other_party": "对方当事人", "economic": "经济困难说明",

@@ -5,6 +5,7 @@ with name and phone masked (张*, 138****5678) and no staff notes."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -85,11 +86,23 @@ def counts(session: Session, user: User, on: dt.date | None = None) -> dict[str,
     return result
 
 
+def default_message_en(state: str, message: str) -> str:
+    """The English of a step's message when it is the default one staff left (an English
+    visitor reads it); "" for a message staff wrote."""
+    chinese, english = cases.DEFAULT_MESSAGES.get(state), cases.DEFAULT_MESSAGES_EN.get(state)
+    if not chinese or not english:
+        return ""
+    pattern = re.escape(chinese).replace(re.escape("{target}"), "(?P<target>.+)")
+    match = re.fullmatch(pattern, message)
+    return english.format(**match.groupdict()) if match else ""
+
+
 def _event_view(event: CaseEvent, staff: bool) -> dict[str, Any]:
     view: dict[str, Any] = {"kind": event.kind, "state": event.state,
             "state_name": cases.STATES[event.state][0],
             "state_name_en": cases.STATES[event.state][1], "at": _iso(event.at),
-            "message": event.message}
+            "message": event.message,
+            "message_en": default_message_en(event.state, event.message)}
     if staff:
         view |= {"actor": event.actor, "note": event.note, "detail": event.detail}
     return view

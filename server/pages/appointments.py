@@ -19,6 +19,7 @@ from server.appointments.models import Booking
 from server.appointments.views import booking_view, qr_svg
 from server.deps import get_session
 from server.models import Hall
+from server.pages.language import in_language
 from server.pages.rendering import PageRoute, error_page, templates
 from server.rate_limits import RateLimited, admit_anonymous
 
@@ -28,6 +29,9 @@ Short = Annotated[str, Form(max_length=200)]
 FIELDS = {"bad_name": "name", "bad_phone": "phone", "bad_matter": "matter",
           "no_such_slot": "slot", "slot_full": "slot"}
 WEEKDAYS_ZH = "一二三四五六日"
+WEEKDAYS_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+NOT_FOUND = ("没有找到这个预约。请核对二维码或链接。",
+             "No booking has this address. Check the QR code or the link.")
 
 
 def _hall(session: Session, code: str) -> Hall:
@@ -37,8 +41,9 @@ def _hall(session: Session, code: str) -> Hall:
     return hall
 
 
-def _day_label(day: dt.date) -> str:
-    return f"{day.month}月{day.day}日 周{WEEKDAYS_ZH[day.weekday()]}"
+def _day_label(request: Request, day: dt.date) -> str:
+    return in_language(request, f"{day.month}月{day.day}日 周{WEEKDAYS_ZH[day.weekday()]}",
+                       f"{WEEKDAYS_EN[day.weekday()]} {day:%d %b}".replace(" 0", " "))
 
 
 def _book_page(request: Request, session: Session, hall: Hall, service_code: str, *,
@@ -49,7 +54,7 @@ def _book_page(request: Request, session: Session, hall: Hall, service_code: str
     days = []
     if chosen is not None:
         slots = appointments.open_slots(session, chosen)
-        days = [(_day_label(day), list(group))
+        days = [(_day_label(request, day), list(group))
                 for day, group in itertools.groupby(slots, key=lambda slot: slot.day)]
     values = {"slot": "", "name": "", "phone": "", "matter": ""} | (form or {})
     response = templates.TemplateResponse(
@@ -88,11 +93,12 @@ def book_submit(request: Request, hall_code: str, session: DbSession,
     except AppointmentError as exc:
         session.rollback()
         return _book_page(request, session, hall, service, status=exc.status,
-                          error=exc.message, error_field=FIELDS.get(exc.code, ""), form=form)
+                          error=in_language(request, exc.message_zh, exc.message_en),
+                          error_field=FIELDS.get(exc.code, ""), form=form)
     except RateLimited as exc:  # the form again, what was typed kept
         session.rollback()
-        response = _book_page(request, session, hall, service, status=429, error=exc.both,
-                              form=form)
+        response = _book_page(request, session, hall, service, status=429, form=form,
+                              error=in_language(request, exc.message_zh, exc.message_en))
         response.headers["Retry-After"] = str(exc.retry_after)
         return response
     return RedirectResponse(f"/a/{booking.token}", status_code=303)
@@ -105,7 +111,7 @@ def booking_page(request: Request, token: str, session: DbSession,
     phone, and the cancel button while it can be cancelled."""
     booking = appointments.by_token(session, token)
     if booking is None:
-        return error_page(request, 404, "没有找到这个预约。请核对二维码或链接。")
+        return error_page(request, 404, *NOT_FOUND)
     return _booking_response(request, session, booking, done=done[:10])
 
 
@@ -115,7 +121,7 @@ def _booking_response(request: Request, session: Session, booking: Booking, *,
     view = booking_view(session, booking)
     response = templates.TemplateResponse(
         request, "booking.html", {"hall": hall, "booking": view, "done": done, "error": error,
-                                  "day_label": _day_label(booking.day),
+                                  "day_label": _day_label(request, booking.day),
                                   "qr": qr_svg(str(request.url_for("booking_page",
                                                                    token=booking.token)))},
         status_code=status)
@@ -128,12 +134,12 @@ def booking_cancel(request: Request, token: str, session: DbSession) -> Response
     """取消预约: the seat is free again."""
     booking = appointments.by_token(session, token)
     if booking is None:
-        return error_page(request, 404, "没有找到这个预约。请核对二维码或链接。")
+        return error_page(request, 404, *NOT_FOUND)
     try:
         appointments.cancel(session, booking)
         session.commit()
     except AppointmentError as exc:
         session.rollback()
-        return _booking_response(request, session, booking, error=exc.message,
-                                 status=exc.status)
+        return _booking_response(request, session, booking, status=exc.status,
+                                 error=in_language(request, exc.message_zh, exc.message_en))
     return RedirectResponse(f"/a/{token}?done=cancel", status_code=303)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from server.deps import get_session, get_settings
 from server.models import Hall
+from server.pages.language import LANGUAGES, in_language
 from server.pages.rendering import PageRoute, templates
 from server.rate_limits import RateLimited, admit_anonymous
 from server.ratings.comments import CommentError, add_comment, check_code, check_link, find
@@ -44,7 +45,8 @@ def _page(request: Request, *, status: int = 200, hall: Hall | None = None,
 def _refused(request: Request, error: CommentError, hall: Hall | None = None,
              comment: str = "") -> HTMLResponse:
     # A token that cannot be used closes the page; a bad comment keeps the form.
-    return _page(request, status=error.status, hall=hall, error=error.message,
+    return _page(request, status=error.status, hall=hall,
+                 error=in_language(request, error.message_zh, error.message_en),
                  closed=error.code not in ("empty", "too_long"), comment=comment)
 
 
@@ -56,7 +58,9 @@ def short_link(request: Request, code: str, session: DbSession, settings: Settin
         check_code(session, code, settings.rating_comment_minutes)
     except CommentError as error:
         return _refused(request, error)
-    return RedirectResponse(f"/c/{code}", status_code=303)
+    lang = request.query_params.get("lang", "")
+    return RedirectResponse(f"/c/{code}" + (f"?lang={lang}" if lang in LANGUAGES else ""),
+                            status_code=303)
 
 
 @router.get("/c/{token}")
@@ -90,7 +94,8 @@ def comment_submit(request: Request, token: str, session: DbSession, settings: S
         return _refused(request, error, hall, comment)
     except RateLimited as error:  # the form again with the comment kept, to send later
         session.rollback()
-        response = _page(request, status=429, hall=hall, error=error.both, comment=comment)
+        response = _page(request, status=429, hall=hall, comment=comment,
+                         error=in_language(request, error.message_zh, error.message_en))
         response.headers["Retry-After"] = str(error.retry_after)
         return response
     return _page(request, hall=hall, rating=rating, sent=True)

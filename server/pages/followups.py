@@ -22,12 +22,13 @@ from server.cases.views import progress_view
 from server.deps import PathId, get_session
 from server.fleet.queries import local_time
 from server.models import Hall, User
+from server.pages.language import in_language
 from server.pages.rendering import PageRoute, render, templates
 from server.rate_limits import RateLimited
 from server.ratings import followup_views as views
 from server.ratings import workflow
 from server.ratings.complaints import CATEGORIES, CONTENT_MAX, ComplaintError
-from server.ratings.rules import LEVELS
+from server.ratings.rules import LEVELS, LEVELS_EN
 from server.ratings.workflow import FollowUpError
 from server.security import require_role
 
@@ -46,6 +47,7 @@ STATE_FILTERS = {"active": "未办结", "open": "待回访", "visited": "已回�
 
 templates.env.globals.update(FOLLOW_UP_STATES=workflow.STATES, FOLLOW_UP_KINDS=workflow.KINDS,
                              DECISIONS=workflow.DECISIONS, RATING_LEVELS=LEVELS,
+                             RATING_LEVELS_EN=LEVELS_EN,
                              COMPLAINT_CATEGORIES=CATEGORIES)
 
 
@@ -224,11 +226,13 @@ def complain_submit(request: Request, hall_code: str, session: DbSession,
                                            content, key or None)
     except ComplaintError as exc:
         session.rollback()
-        return _complain_page(request, hall, status=422, error=exc.message, form=form,
+        return _complain_page(request, hall, status=422, form=form,
+                              error=in_language(request, exc.message_zh, exc.message_en),
                               error_field=FIELDS.get(exc.code, ""))
     except RateLimited as exc:  # the form again, what was typed kept, to send later
         session.rollback()
-        response = _complain_page(request, hall, status=429, error=exc.both, form=form)
+        response = _complain_page(request, hall, status=429, form=form,
+                                  error=in_language(request, exc.message_zh, exc.message_en))
         response.headers["Retry-After"] = str(exc.retry_after)
         return response
     # Its case code and progress page only to whoever just made it (not on a replayed key).

@@ -18,6 +18,7 @@ from server.db import Database
 from server.fleet import actions as fleet_actions
 from server.fleet import queries as fleet_queries
 from server.models import User
+from server.pages.language import VISITOR_PATHS, language_context, visitor_language
 from server.security import ROLES, read_session
 
 SERVER_DIR = Path(__file__).resolve().parent.parent  # server/, where templates and static live
@@ -33,8 +34,6 @@ ERRORS = {400: ("请求无效", "Bad request", "表单内容不完整或格式�
           413: ("文件太大", "File too large",
                 "上传的文件超过服务器允许的大小（max_upload_bytes），请联系运维人员。",
                 "The upload is larger than the server accepts; ask IT.")}
-# Visitor pages (no account): their refusals use the visitor frame, never the staff header.
-VISITOR_PATHS = ("/t/", "/c/", "/r/", "/complain/", "/case/")
 CSRF_ERROR = "安全令牌（CSRF）缺失或无效，请刷新页面后重试。"
 FORM_LIMIT_ERRORS = ("Too many fields", "Too many files", "Part exceeded maximum size")
 FORM_LIMIT_ERROR = "表单的字段太多或某一项太长，服务器拒绝接收。Too many or too long form fields."
@@ -59,7 +58,10 @@ PRODUCTS = {"": ("公共法律服务", "公共法律服务中心", "staff sign-i
             "it_admin": ("终端运维", "公共法律服务终端运维", "fleet console"),
             "editor": ("内容管理", "公共法律服务内容管理", "content console")}
 
-templates = Jinja2Templates(directory=SERVER_DIR / "templates")
+# Visitor pages (VISITOR_PATHS, no account): their refusals use the visitor frame, never the
+# staff header, in the visitor's language (server/pages/language.py).
+templates = Jinja2Templates(directory=SERVER_DIR / "templates",
+                            context_processors=[language_context])
 
 
 templates.env.filters.update(local_time=fleet_queries.local_time,
@@ -127,13 +129,17 @@ def _signed_in(request: Request) -> User | None:
 
 def visitor_error_page(request: Request, status: int, text: str = "", text_en: str = "",
                        hall_name: str = "") -> HTMLResponse:
-    """A page a visitor's phone could not open, in the visitor frame (no staff menu)."""
+    """A page a visitor's phone could not open, in the visitor frame (no staff menu), in the
+    visitor's language (the Chinese text where no English is given)."""
     status = status if status in ERRORS else 404
     title, title_en, default, default_en = ERRORS[status]
+    request.state.visitor_page = True
+    if visitor_language(request) == "en":
+        title, text = title_en, (text_en or text) if text else default_en
+    else:
+        text = text or default
     response = templates.TemplateResponse(
-        request, "visitor_error.html",
-        {"title": title, "title_en": title_en, "text": text or default,
-         "text_en": text_en if text else default_en, "hall_name": hall_name},
+        request, "visitor_error.html", {"title": title, "text": text, "hall_name": hall_name},
         status_code=status)
     response.headers["Cache-Control"] = "no-store"
     return response

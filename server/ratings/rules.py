@@ -70,8 +70,9 @@ class CodedError(ServiceError):
     """A refusal of a rating, complaint or comment (see ServiceError)."""
 
     def as_json(self) -> dict[str, str]:
-        """The refusal body the rating API has always sent."""
-        return {"error": self.code, "message": self.message_zh}
+        """The refusal body the rating API has always sent, and its English (the phone page
+        of an English visitor shows it)."""
+        return {"error": self.code, "message": self.message_zh, "message_en": self.message_en}
 
 
 class RatingError(CodedError):

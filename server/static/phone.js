@@ -1,6 +1,7 @@
 // The ticket page, live: the server sends the ticket's status ("status" events) each time
 // it changes; the page redraws the same elements the server rendered. Once the ticket is
-// finished and not rated, it offers the rating. No libraries.
+// finished and not rated, it offers the rating. No libraries. Its words come from the page
+// (data-texts), in the visitor's language.
 (() => {
   "use strict";
   const root = document.getElementById("ticket");
@@ -13,23 +14,21 @@
   const byId = (id) => document.getElementById(id);
   const hall = document.querySelector(".hall-name").textContent;
   let status = JSON.parse(root.dataset.status);
+  const TEXTS = JSON.parse(root.dataset.texts);
+  const english = root.dataset.lang === "en";
+  const fill = (text, name, value) => text.split(`{${name}}`).join(String(value));
   let source = null;
   let offlineTimer = null;
 
   function hint(next) {
     if (WAITING.includes(next.state)) {
-      return next.people_ahead === 0 ? "下一位就是您，请留意叫号。" : "请在大厅内等候，留意叫号屏和广播。";
+      return next.people_ahead === 0 ? TEXTS.next : TEXTS.wait;
     }
-    return {
-      held: "您的号码已挂起，工作人员会再次呼叫，请留在大厅。",
-      finished: "业务已办结，感谢您的耐心等候。",
-      no_show: "过号无效，请重新取号。",
-      cancelled: "此号码已作废，如需办理请重新取号。",
-    }[next.state] || "";
+    return ["held", "finished", "no_show", "cancelled"].includes(next.state) ? TEXTS[next.state] : "";
   }
 
   function callNote(next) {
-    if (next.state === "called" && next.call_count > 1) return `第 ${next.call_count} 次呼叫，请尽快前往`;
+    if (next.state === "called" && next.call_count > 1) return fill(TEXTS.call_again, "count", next.call_count);
     return next.window_name || "";
   }
 
@@ -39,8 +38,9 @@
     const atWindow = (next.state === "called" || next.state === "serving") && next.window;
     root.dataset.state = next.state;
     byId("number").textContent = next.number;
-    byId("service").textContent = next.service_name;
-    byId("state").textContent = next.state_text;
+    byId("service").textContent = (english && next.service_name_en) || next.service_name;
+    const stateText = TEXTS.states[next.state] || next.state_text;
+    byId("state").textContent = stateText;
     byId("state").dataset.state = next.state;
     byId("call").hidden = !atWindow;
     if (atWindow) {
@@ -48,7 +48,8 @@
       const windowNumber = document.createElement("strong");
       windowNumber.id = "call-window";
       windowNumber.textContent = String(next.window);
-      text.replaceChildren(next.state === "serving" ? "正在 " : "请到 ", windowNumber, " 号窗口办理");
+      const [before, after] = (next.state === "serving" ? TEXTS.served_at : TEXTS.go_to).split("{window}");
+      text.replaceChildren(before, windowNumber, after);
       byId("call-note").textContent = callNote(next);
     }
     byId("wait").hidden = !WAITING.includes(next.state);
@@ -56,8 +57,8 @@
     byId("minutes").textContent = String(next.wait_minutes);
     byId("hint").textContent = hint(next);
     document.title = atWindow && next.state === "called"
-      ? `请到${next.window}号窗口 · ${next.number} · ${hall}`
-      : `${next.number} · ${next.state_text} · ${hall}`;
+      ? `${fill(TEXTS.title_called, "window", next.window)} · ${next.number} · ${hall}`
+      : `${next.number} · ${stateText} · ${hall}`;
     const called = next.state === "called"
       && (previous.state !== "called" || next.call_count > previous.call_count);
     if (called && navigator.vibrate) navigator.vibrate([400, 200, 400]);
@@ -110,15 +111,7 @@
   const submitButton = byId("submit");
   const comment = byId("comment");
   const COMMENT_MAX = Number(rate.dataset.commentMax);
-  const MESSAGES = {
-    bad_level: "请选择五个等级中的一个。",
-    bad_reason: "所选原因不属于该评价等级。",
-    comment_too_long: `留言不能超过${COMMENT_MAX}个字，请删减后再提交。`,
-    levels_failed: "评价选项加载失败，请检查网络后再选一次。",
-    offline: "网络连接失败，评价未提交，请稍后再试。",
-    server: "服务器暂时无法处理，评价未提交，请稍后再试。",
-    invalid: "提交的内容有误，请检查后再试。",
-  };
+  const MESSAGES = TEXTS;
   let reasonsByLevel = null;  // level -> reasons offered, from /api/v1/ratings/levels
   let loadingLevels = null;
   let chosen = null;
@@ -147,7 +140,9 @@
         const response = await fetch("/api/v1/ratings/levels", {headers: {Accept: "application/json"}});
         if (!response.ok) throw new Error(`HTTP ${response.status}`);
         const body = await response.json();
-        reasonsByLevel = new Map(body.levels.map((entry) => [entry.level, entry.reasons]));
+        // Each reason as [what is sent (the Chinese), what the visitor reads].
+        reasonsByLevel = new Map(body.levels.map((entry) => [entry.level, entry.reasons.map(
+          (reason, index) => [reason, (english && (entry.reasons_en || [])[index]) || reason])]));
         showReasons();
       } catch (error) {
         if (chosen !== null) showError(MESSAGES.levels_failed);
@@ -160,11 +155,11 @@
 
   function showReasons() {
     const reasons = (chosen !== null && reasonsByLevel && reasonsByLevel.get(chosen)) || [];
-    byId("reasons").replaceChildren(...reasons.map((reason) => {
+    byId("reasons").replaceChildren(...reasons.map(([reason, shown]) => {
       const button = document.createElement("button");
       button.type = "button";
       button.className = "reason";
-      button.textContent = reason;
+      button.textContent = shown;
       button.setAttribute("aria-pressed", String(picked.has(reason)));
       button.addEventListener("click", () => {
         if (picked.has(reason)) picked.delete(reason); else picked.add(reason);
@@ -196,7 +191,8 @@
   }
 
   function refusal(statusCode, body) {
-    if (typeof body.message === "string" && body.message) return body.message;
+    const message = (english && body.message_en) || body.message;
+    if (typeof message === "string" && message) return message;
     if (statusCode === 422 && Array.isArray(body.details)) {
       const fields = body.details.map((detail) => String(detail.field || ""));
       if (fields.some((name) => name.includes("comment"))) return MESSAGES.comment_too_long;
@@ -211,7 +207,7 @@
     status.rated = true;
     const name = level === null ? "" : rate.querySelector(`.level[data-level="${level}"] .level-name`).textContent;
     byId("thanks-text").textContent = note
-      || (level <= 2 ? `您的评价：${name}。我们会认真核实，尽快改进。` : `您的评价：${name}。`);
+      || fill(level <= 2 ? TEXTS.thanks_bad : TEXTS.thanks, "level", name);
     offerRating();
   }
 
@@ -224,7 +220,7 @@
     }
     sending = true;
     submitButton.disabled = true;
-    submitButton.querySelector(".submit-label").textContent = "正在提交…";
+    submitButton.querySelector(".submit-label").textContent = TEXTS.sending;
     showError("");
     try {
       const response = await fetch(`/t/${encodeURIComponent(token)}/rating`, {
@@ -234,14 +230,14 @@
       });
       const body = await response.json().catch(() => ({}));
       if (response.ok) thank(chosen, "");
-      else if (body.error === "already_rated") thank(null, body.message);  // rated elsewhere
+      else if (body.error === "already_rated") thank(null, (english && body.message_en) || body.message);  // rated elsewhere
       else showError(refusal(response.status, body));
     } catch (error) {
       showError(MESSAGES.offline);  // nothing is lost: the choices stay on the page
     } finally {
       sending = false;
       submitButton.disabled = false;
-      submitButton.querySelector(".submit-label").textContent = "提交评价";
+      submitButton.querySelector(".submit-label").textContent = TEXTS.submit;
     }
   }
 

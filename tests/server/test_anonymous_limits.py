@@ -123,7 +123,10 @@ def test_the_refused_form_comes_back_with_the_message_and_what_was_typed(
              "key": "web-form-key-last00"}
     page = client.post("/complain/QX-01", data=typed)
     assert page.status_code == 429 and page.headers["Retry-After"]
-    assert "提交过于频繁" in page.text and "Too many submissions" in page.text
+    assert "提交过于频繁" in page.text and "Too many submissions" not in page.text
+    english = client.post("/complain/QX-01?lang=en", data=typed)  # in the visitor's language
+    assert english.status_code == 429 and "Too many submissions" in english.text
+    assert "提交过于频繁" not in english.text
     assert "窗口工作人员索要好处费" in page.text and 'value="13912345678"' in page.text
     assert 'value="integrity" checked' in page.text and "web-form-key-last00" in page.text
     assert stored(server_app) == limit

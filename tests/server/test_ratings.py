@@ -137,7 +137,8 @@ def test_rating_api_from_terminal_and_phone(server_app: FastAPI, url: str,
     long = requests.post(f"{url}/t/{third}/rating", json={"level": 4, "comment": "长" * 501},
                          timeout=10)
     assert long.status_code == 422 and long.json() == {
-        "error": "comment_too_long", "message": "留言不能超过500个字。"}
+        "error": "comment_too_long", "message": "留言不能超过500个字。",
+        "message_en": "A comment has at most 500 characters."}
     unknown = requests.post(f"{url}/t/no-such-ticket-0000/rating", json={"level": 5},
                             timeout=10)
     assert unknown.status_code == 404

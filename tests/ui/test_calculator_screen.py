@@ -57,7 +57,7 @@ def test_grade_out_of_range_shows_the_message(ui: Any) -> None:
     assert screen.result_text.startswith("结果：")
 
 
-def test_reversed_dates_show_the_message_in_english(ui: Any) -> None:
+def test_reversed_dates_show_the_message_in_english(ui: Any, tmp_path: Any) -> None:
     screen = open_calculator(ui, "经济补偿")
     ui.tap("English")
     for keys in ("6000", "20200101", "20190701"):
@@ -77,6 +77,28 @@ def test_reversed_dates_show_the_message_in_english(ui: Any) -> None:
     for line in expected.working_en + [expected.basis[0].label_en]:
         assert any(line in text for text in shown), line
     assert not any(line in text for text in shown for line in expected.working)
+    # printed in English too: the slip's words, the result, its working and basis
+    from devices.escpos_render import decode_escpos
+    from devices.printer import NullPrinter, make_printer
+
+    printer = make_printer("simulated", directory=str(tmp_path / "printer"), paper_width_mm=80,
+                           mode="gb18030")
+    ui.app.queue.printer = printer
+    try:
+        ui.tap(screen.print_button)
+        assert ui.wait_until(lambda: len(printer.tickets) == 1, 15)  # type: ignore[attr-defined]
+        layout = printer.ticket_format  # type: ignore[attr-defined]
+        paper = decode_escpos(printer.tickets[0].read_bytes(),  # type: ignore[attr-defined]
+                              layout.width_dots, layout.font_path, layout.font_index)
+        text = "".join("".join(paper.text_lines).split())
+        for line in ("Result (for reference only)", "How it is worked out",
+                     f"Severance (economic compensation): {yuan_en(expected.result)}",
+                     *expected.working_en, f"Legal basis: {expected.basis[0].label_en}",
+                     "Scan to go on asking at 12348 China Legal Services"):
+            assert "".join(line.split()) in text, line
+        assert "计算结果" not in text and "法律依据" not in text
+    finally:
+        ui.app.queue.printer = NullPrinter()
 
 
 def test_the_keypad_comes_back_after_the_screen_turns(ui: Any) -> None:

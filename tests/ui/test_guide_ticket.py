@@ -82,3 +82,45 @@ def test_self_check_result_take_now_confirms_at_the_halls_window(
     ui.tap("返回")  # back from confirming: the hall's services, not the jump again
     assert ui.wait_until(lambda: any(t.startswith("法律援助\n") for t in ui.texts()), 15)
     assert ui.app.nav.current == "ticket"
+
+
+def test_an_english_visitor_gets_an_english_ticket_and_phone_link(
+        ui: Any, hall_server: Any, tmp_path: Path) -> None:
+    app, url = hall_server
+    printer = make_printer("simulated", directory=str(tmp_path / "printer"),
+                           paper_width_mm=80, mode="gb18030")
+    assert isinstance(printer, SimulatedPrinter)
+    ui.app.queue.printer = printer
+    ui.app.start_session()
+    ui.frames(2)
+    ui.app.set_language("en")
+    try:
+        ui.app.open_item("guide", "FLYZ-001")
+        ui.frames(3)
+        assert ui.screen.take_button.text == "Take a number now"
+        tap_take_now(ui, tmp_path)
+        assert ui.wait_until(lambda: ui.app.nav.current == "ticket_confirm", 15)
+        ui.frames(3)
+        ui.tap("Take the ticket")
+        assert ui.wait_until(lambda: ui.app.nav.current == "ticket_done", 15)
+        ui.frames(3)
+        assert tickets(app) == ["A001"]
+        done = ui.screen
+        assert done.url.startswith(f"{url}/t/") and done.url.endswith("?lang=en")
+        shot(ui, tmp_path, "ticket-done-en.png")
+        layout = printer.ticket_format
+        paper = decode_escpos(printer.tickets[0].read_bytes(), layout.width_dots,
+                              layout.font_path, layout.font_index)
+        text = " ".join(" ".join(paper.text_lines).split())
+        for english in ("Legal aid", "A001", "Served at windows 1, 2",
+                        "0 people ahead of you", "Taken at ",
+                        "A missed number is void; please take a new one",
+                        "Scan for the queue on your phone"):
+            assert english in text, english
+        assert "法律援助" in text  # the service's Chinese name, for the hall's staff
+        for chinese in ("前面还有", "取号时间", "过号无效", "号窗口办理"):
+            assert chinese not in text
+        assert paper.qr_codes == [done.url]  # the phone page opens in English
+        ui.tap("Done")
+    finally:
+        ui.app.set_language("zh_CN")

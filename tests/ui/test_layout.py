@@ -9,6 +9,7 @@ and the seed content), so new texts and translations are checked by re-running i
 from __future__ import annotations
 
 import datetime as dt
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +18,9 @@ from typing import Any
 import pytest
 
 SHOTS = Path("/tmp/layout-shots")
+# LAYOUT_SHOTS=en (or zh_CN, or "zh_CN en"): also shoot every screen in those languages, for a
+# person to look at; otherwise only the screens with problems are shot.
+SHOOT_ALL = os.environ.get("LAYOUT_SHOTS", "").split()
 SIZES = {"portrait": (1080, 1920), "landscape": (1920, 1080)}
 MODES = [(elder, language) for elder in (False, True) for language in ("zh_CN", "en")]
 SLACK = 1.5  # pixels: rounding of sizes and positions
@@ -346,7 +350,7 @@ def test_no_label_overflows_or_is_cut_on_any_screen(ui: Any, orientation: str,
             if not settled:
                 problems.append("the layout keeps moving (a size that feeds back on itself)")
             where = f"{name} · {orientation} · {mode} · {language}"
-            if problems:
+            if problems or language in SHOOT_ALL:
                 Driver.frames(ui, 2)  # painted, for the person reading the failures
                 ui.screenshot(SHOTS / f"{orientation}-{mode}-{language}-{name}.png")
             failures += [f"{where}: {problem}" for problem in problems]

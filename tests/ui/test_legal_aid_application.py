@@ -176,3 +176,36 @@ def test_the_application_also_takes_a_ticket_for_the_legal_aid_window(
 def _stored_kinds(hall: Any) -> list[str]:
     with hall.app.state.database.sessions() as session:
         return list(session.scalars(select(Case.kind)))
+
+
+def test_an_english_receipt_names_the_application_in_chinese_too(
+        ui: Any, printer: SimulatedPrinter) -> None:
+    from screens.take_home import application_receipt
+
+    library = ui.app.services.library
+    result = library.flow("legal-aid-check").nodes["result_worker_exempt"]
+    assert result.title_en and result.materials_en
+    ui.app.set_language("en")
+    try:
+        receipt = application_receipt("123456789012", result, "https://h.example/case/abc",
+                                      library, "138****8000")
+    finally:
+        ui.app.set_language("zh_CN")
+    printer.print_ticket(receipt)
+    layout = printer.ticket_format
+    paper = decode_escpos(printer.tickets[0].read_bytes(), layout.width_dots,
+                          layout.font_path, layout.font_index)
+    text = "".join("".join(paper.text_lines).split())
+    for english in ("Legal aid application receipt", "Case code", "1234-5678-9012",
+                    f"Legal aid pre-application: {result.title_en}",
+                    f"Materials still to bring ({len(result.materials)} items)",
+                    *result.materials_en, "Applicant's phone: 138****8000",
+                    "The legal aid agency decides within 7 working days",
+                    "Scan to follow the case on your phone"):
+        assert "".join(english.split()) in text, english
+    # For the legal-aid window: the receipt's name, the code's label and the application.
+    for chinese in ("法律援助申请回执", "案件编号1234-5678-9012",
+                    f"法律援助预申请：{result.title}"):
+        assert "".join(chinese.split()) in text, chinese
+    assert "尚需携带" not in text and "申请人电话" not in text
+    assert paper.qr_codes == ["https://h.example/case/abc?lang=en"]

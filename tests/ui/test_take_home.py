@@ -108,3 +108,34 @@ def test_self_check_result_prints_its_materials(ui: Any, printer: SimulatedPrint
     assert sum(isinstance(w, type(ui.screen.phone_card))
                for w in ui.screen.print_button.parent.children) == 1
     ui.screenshot(tmp_path / "flow-no-paper.png")
+
+
+def test_an_english_visitor_prints_the_checklist_in_english(
+        ui: Any, printer: SimulatedPrinter, tmp_path: Path) -> None:
+    assert GUIDE.title_en and GUIDE.where.service_en and HALL.hours_en
+    ui.tap(ui.screen)
+    ui.app.set_language("en")
+    try:
+        ui.app.open_item("guide", GUIDE.code)
+        ui.frames(3)
+        ui.tap(ui.screen.print_button)
+        assert ui.wait_until(lambda: len(printer.tickets) == 1, 15)
+        layout = printer.ticket_format
+        paper = decode_escpos(printer.tickets[0].read_bytes(), layout.width_dots,
+                              layout.font_path, layout.font_index)
+        text = " ".join(" ".join(paper.text_lines).split())
+        compact = "".join(text.split())  # a line may break after a dash
+        for english in ("Checklist to take home", GUIDE.title_en, f"Matter code {GUIDE.code}",
+                        f"Materials to bring ({len(GUIDE.materials)} items)",
+                        f"Where: {GUIDE.where.service_en}",
+                        "Opening hours: " + " ".join(HALL.hours_en.split()),
+                        f"Phone: {HALL.phone}", "Scan to read the guide on your phone"):
+            assert "".join(english.split()) in compact, english
+        for material in GUIDE.materials:
+            assert material.name_en and f"□{''.join(material.name_en.split())}(" in compact
+        assert "original ×1" in text
+        for chinese in ("一次性告知单", "需要携带", "办理地点", "办公时间", "咨询电话", "原件"):
+            assert chinese not in text
+        assert paper.qr_codes and f"guide={GUIDE.code}" in paper.qr_codes[0]
+    finally:
+        ui.app.set_language("zh_CN")

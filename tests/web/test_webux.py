@@ -127,11 +127,14 @@ def test_unknown_and_expired_addresses_answer_friendly_pages(
     answer = tab.goto(url + "/no/such/page")
     assert answer is not None and answer.status == 404
     expect(tab.get_by_role("heading", name="页面不存在")).to_be_visible()
-    expect(tab.get_by_text("Page not found")).to_be_visible()
     expect(tab.locator("body")).not_to_contain_text("终端运维")
     expect(tab.locator("body")).not_to_contain_text("重新登录")
     expect(tab.locator("body")).to_contain_text("12348")
     shoot(tab, f"visitor-404-{width}")
+    tab.get_by_role("link", name="English").click()  # the visitor's own language
+    expect(tab.get_by_role("heading", name="Page not found")).to_be_visible()
+    expect(tab.locator("body")).not_to_contain_text("页面不存在")
+    tab.goto(url + "/no/such/page?lang=zh")
 
     answer = tab.goto(url + "/t/not-a-real-ticket-token")
     assert answer is not None and answer.status == 404
