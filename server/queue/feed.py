@@ -345,7 +345,8 @@ async def stream(database: Any, broker: Broker, hall_id: int, after: int,
     """The hall's feed after `after`, then each change as it happens, until disconnected.
 
     render turns a batch of feed rows into the events to send (default: one each); it runs
-    in a worker thread, so it may read the database.
+    in a worker thread, so it may read the database. is_disconnected is kept for callers;
+    Starlette ends the stream when its client goes (or the next keepalive fails).
     """
     subscriber = broker.subscribe(hall_id)  # first, so nothing falls between catch-up and live
     try:
@@ -362,9 +363,7 @@ async def stream(database: Any, broker: Broker, hall_id: int, after: int,
             try:
                 async with asyncio.timeout(KEEPALIVE_SECONDS):
                     row = await subscriber.queue.get()
-            except TimeoutError:
-                if await is_disconnected():
-                    break
+            except TimeoutError:  # (a client that left is noticed by Starlette, or here)
                 yield ": keepalive\n\n"
                 continue
             if row is None:  # ended: the server stops, or this client fell behind
