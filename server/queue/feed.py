@@ -119,6 +119,7 @@ class Broker:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._poller: asyncio.Task[None] | None = None
         self._woken: asyncio.Event | None = None
+        self._ready: asyncio.Event | None = None
         self._cursor: int | None = None
         self._gaps: dict[int, float] = {}  # ids skipped by a read -> when first skipped
         self.dropped = 0  # streams ended because their client fell behind
@@ -190,6 +191,8 @@ class Broker:
             subscriber.end()
         if self._woken is not None:
             self._woken.set()
+        if self._ready is not None:  # streams still waiting to start end too
+            self._ready.set()
 
     # -- the poller -----------------------------------------------------------------------
 
@@ -197,23 +200,34 @@ class Broker:
         loop = asyncio.get_running_loop()
         if self._poller is not None and self._loop is loop and not self._poller.done():
             return
-        self._loop, self._woken = loop, asyncio.Event()
+        self._loop, self._woken, self._ready = loop, asyncio.Event(), asyncio.Event()
         self._poller = loop.create_task(self._poll(), name="queue-feed-poller")
 
+    async def ready(self) -> None:
+        """Wait until the poller has read where the feed ends (once per process): a stream
+        catches up from the feed only after that, so no row falls between the two."""
+        if self._ready is not None:
+            await self._ready.wait()
+
     async def _poll(self) -> None:
-        woken = self._woken
-        assert woken is not None
+        woken, ready = self._woken, self._ready
+        assert woken is not None and ready is not None
         while not self._stop.is_set():
             try:
                 rows = await run_in_threadpool(self._read)
             except Exception:  # the database is away: streams wait, the poller goes on
                 log.exception("reading the queue feed failed")
                 rows = []
+            if self._cursor is not None:
+                ready.set()
             if rows:
                 self._fan_out(rows)
             if self._stop.is_set():
                 break
             if len(rows) >= POLL_BATCH:
+                continue
+            if self._cursor is None:  # the first read failed: try again shortly
+                await asyncio.sleep(1)
                 continue
             try:
                 async with asyncio.timeout(POLL_SECONDS):
@@ -351,6 +365,7 @@ async def stream(database: Any, broker: Broker, hall_id: int, after: int,
     subscriber = broker.subscribe(hall_id)  # first, so nothing falls between catch-up and live
     try:
         yield f"retry: {RETRY_MS}\n\n"
+        await broker.ready()
         while not broker.closed:  # catch up from the feed
             rows = await run_in_threadpool(_events_after, database, hall_id, after)
             if rows:
