@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import random
 import threading
 import uuid
 from collections.abc import Callable, Iterator, Mapping
@@ -142,6 +143,14 @@ class FeedStatus:
     reconnects: int = 0
 
 
+def reconnect_delay(failures: int, retry_after: float | None = None) -> float:
+    """Seconds before reconnecting after failures failed tries: growing, at least what the
+    server asked (Retry-After), spread by up to half again so refused displays do not all
+    come back in the same second."""
+    delay = max(RECONNECT_DELAYS[min(failures, len(RECONNECT_DELAYS) - 1)], retry_after or 0)
+    return delay * random.uniform(1.0, 1.5)
+
+
 class BoardFeed:
     """Keeps a board up to date: fetch it, then follow the feed; on a drop, catch up.
 
@@ -189,11 +198,14 @@ class BoardFeed:
                     self.on_event(event)
             except (ServerError, requests.RequestException, ValueError) as error:
                 log.warning("queue feed interrupted: %s", error)
+                asked = error.retry_after if isinstance(error, ServerUnavailable) else None
+            else:
+                asked = None
             if self._stop.is_set():
                 return
             self._set_connected(False, after or 0)
             self.status.reconnects += 1
-            self._stop.wait(RECONNECT_DELAYS[min(failures, len(RECONNECT_DELAYS) - 1)])
+            self._stop.wait(reconnect_delay(failures, asked))
             failures += 1
 
     def _remember_calls(self, board: Board) -> None:

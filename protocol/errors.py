@@ -9,7 +9,14 @@ class ServerError(Exception):
 
 
 class ServerUnavailable(ServerError):
-    """The server could not be reached, timed out or failed (5xx), after retries."""
+    """The server could not be reached, timed out or failed (5xx), after retries.
+
+    retry_after: the seconds the server asked the client to wait (a 503 with Retry-After,
+    e.g. a process holding as many live streams as it may), else None."""
+
+    def __init__(self, message: str = "", retry_after: float | None = None):
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class ServerRefused(ServerError):

@@ -55,12 +55,15 @@ def sign_request(key: Ed25519PrivateKey, method: str, path: str, body: bytes = b
             "X-Nonce": nonce, "X-Signature": base64.b64encode(signature).decode()}
 
 
-def verify_signature(public_key: bytes, headers: dict[str, str], method: str, path: str,
-                     body: bytes) -> bool:
-    """Whether the headers carry a valid signature of this request by this key."""
+def verify_signature(public_key: bytes | Ed25519PublicKey, headers: dict[str, str], method: str,
+                     path: str, body: bytes) -> bool:
+    """Whether the headers carry a valid signature of this request by this key (its raw
+    bytes, or the key already parsed)."""
     try:
         signature = base64.b64decode(headers["X-Signature"], validate=True)
-        Ed25519PublicKey.from_public_bytes(public_key).verify(
+        key = (public_key if isinstance(public_key, Ed25519PublicKey)
+               else Ed25519PublicKey.from_public_bytes(public_key))
+        key.verify(
             signature, canonical(method, path, headers["X-Timestamp"], headers["X-Nonce"], body))
     except (KeyError, ValueError, InvalidSignature):
         return False

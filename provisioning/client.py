@@ -66,6 +66,12 @@ def error_message(response: requests.Response) -> str:
     return str(body)[:300]
 
 
+def _retry_after(response: requests.Response) -> float | None:
+    """The seconds of a Retry-After header (the delay form), else None."""
+    value = response.headers.get("Retry-After", "").strip()
+    return float(min(int(value), 3600)) if value.isdigit() else None
+
+
 class TerminalClient:
     """Signed HTTP requests from this terminal to the central server."""
 
@@ -131,6 +137,10 @@ class TerminalClient:
                 failure = f"{method} {path}: HTTP {status}"
                 if status not in RETRY_STATUS:
                     raise ServerUnavailable(failure)
+                retry_after = _retry_after(response)
+                if retry_after is not None:  # the server said when: the caller waits, not us
+                    raise ServerUnavailable(f"{failure}, retry after {retry_after:g} s",
+                                            retry_after)
             if attempt + 1 < attempts:
                 time.sleep(min(self.backoff * 2 ** attempt, 5.0))
         raise ServerUnavailable(failure)

@@ -27,7 +27,6 @@ from server.pages.rendering import error_page, visitor_error_page, wants_page
 from server.queue import models as queue_models  # noqa: F401  (registers the tables)
 from server.queue.core import install_hooks
 from server.queue.feed import Broker
-from server.rate_limits import RateLimited
 from server.ratings import models as rating_models  # noqa: F401
 from server.ratings.calendar import seed_calendar
 from server.ratings.export_worker import ExportWorker
@@ -48,7 +47,7 @@ def create_app(settings: ServerSettings, *, migrate: bool = True) -> FastAPI:
         upgrade(database.engine)
         seed_calendar(database.sessions)  # national holidays for follow-up due dates
     settings.storage_dir.mkdir(parents=True, exist_ok=True)
-    broker = Broker(database.engine)
+    broker = Broker(database.engine, settings.max_streams)
     export_worker = (ExportWorker(database, settings, rating_reasons) if settings.exporters
                      else None)
 
@@ -106,8 +105,8 @@ def create_app(settings: ServerSettings, *, migrate: bool = True) -> FastAPI:
     @app.exception_handler(ServiceError)
     async def _service_error(_request: Request, exc: ServiceError) -> JSONResponse:
         # A domain service's refusal: its code and messages, with the status it names.
-        headers = ({"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited)
-                   else None)
+        retry_after = getattr(exc, "retry_after", None)  # RateLimited, StreamsFull
+        headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
         return JSONResponse(status_code=exc.status, content=exc.as_json(), headers=headers)
 
     return app

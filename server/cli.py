@@ -21,12 +21,33 @@ def _settings(args: argparse.Namespace) -> Any:
         raise SystemExit(2) from exc
 
 
+def raise_open_files_limit() -> tuple[int, int]:
+    """Raise this process's soft limit of open files to its hard limit (each live event
+    stream holds a socket); the (soft, hard) limits now. The hard limit is the service's
+    (``LimitNOFILE=`` in deploy/hallkiosk-server.service)."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or soft < hard:
+        wanted = hard if hard != resource.RLIM_INFINITY else max(soft, 1_048_576)
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+            soft = wanted
+        except (ValueError, OSError):
+            pass
+    return soft, hard
+
+
 def _server(args: argparse.Namespace) -> int:
     import uvicorn
 
     from server.app import create_app
 
     settings = _settings(args)
+    open_files, _hard = raise_open_files_limit()
+    if open_files < settings.max_streams + 1024:
+        print(f"warning: {open_files} open files allowed, fewer than max_streams "
+              f"({settings.max_streams}) + 1024; raise LimitNOFILE", file=sys.stderr)
     print(f"hallkiosk server on http://{args.host}:{args.port} ({settings.mode}, "
           f"{settings.database_url.split(':')[0]})", file=sys.stderr)
     # Live event streams never end by themselves: give them 5 s on shutdown, then cut them.

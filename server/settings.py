@@ -95,6 +95,11 @@ class ServerSettings(BaseSettings):
     signature_max_skew: int = Field(
         300, description="Seconds a terminal's signed request may differ from server time.")
     heartbeat_interval: int = Field(30, description="Seconds between terminal heartbeats.")
+    max_streams: int = Field(
+        20_000, ge=1, description="Live event streams (calling displays, rating pads, phone "
+        "pages, consoles) one server process holds; more are refused with 503 and Retry-After "
+        "and the clients retry later. Each takes a file descriptor: see LimitNOFILE in the "
+        "systemd unit.")
     offline_after_missed: int = Field(3, description="Missed heartbeats before offline.")
     login_failures_allowed: int = Field(
         5, ge=1, le=1000, description="Failed sign-ins of one username within "

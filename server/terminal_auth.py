@@ -5,24 +5,43 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import logging
 import time
 from typing import Annotated
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from fastapi import Depends, HTTPException, Request
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer
 
 from protocol.signing import HEADER_LIMITS, HEADERS, verify_signature
 from server.deps import get_session, get_settings
 from server.fleet.service import commands_waiting
-from server.models import SeenNonce, Terminal, utcnow
+from server.models import Command, SeenNonce, Terminal, as_utc, utcnow
 from server.settings import ServerSettings
 
 log = logging.getLogger(__name__)
 NONCE_PURGE_SECONDS = 10.0
+# last_seen_at is written at most this often by ordinary requests (heartbeats always write
+# it): offline is decided in heartbeat intervals (30 s), so seconds of lag change nothing.
+LAST_SEEN_EVERY = dt.timedelta(seconds=10)
 _purged_at = 0.0
+
+
+# Built once: the busiest statements of every signed request (no per-request SQL building).
+_SIGNED_TERMINAL = (
+    select(Terminal, commands_waiting(Terminal.id, bindparam("now", type_=Command.expires_at.type)))
+    .options(defer(Terminal.screenshot))  # megabytes, never needed here
+    .where(Terminal.device_id == bindparam("device")))
+_INSERT_NONCE = insert(SeenNonce)
+
+
+@functools.lru_cache(maxsize=65536)
+def _public_key(stored: str) -> Ed25519PublicKey:
+    """A terminal's key as stored (base64 of the raw bytes), parsed once per process."""
+    return Ed25519PublicKey.from_public_bytes(base64.b64decode(stored))
 
 
 def refusal(status: int, message: str, device: str = "") -> HTTPException:
@@ -52,14 +71,16 @@ async def verified_request(request: Request, session: Session,
 
 def remember_nonce(session: Session, terminal: Terminal, nonce: str,
                    settings: ServerSettings, *, purge: bool = True) -> None:
-    """Record a nonce (flushed, not committed); a nonce seen before is a replay. Nonces
+    """Record a nonce (sent, not committed); a nonce seen before is a replay. Nonces
     older than twice the allowed skew are purged first when purge is set."""
+    now = utcnow()
     if purge:
-        horizon = utcnow() - dt.timedelta(seconds=2 * settings.signature_max_skew)
+        horizon = now - dt.timedelta(seconds=2 * settings.signature_max_skew)
         session.execute(delete(SeenNonce).where(SeenNonce.seen_at < horizon))
-    session.add(SeenNonce(terminal_id=terminal.id, nonce=nonce))
     try:
-        session.flush()
+        session.flush()  # anything pending first, so a failure below is the nonce's
+        session.connection().execute(_INSERT_NONCE, {"terminal_id": terminal.id, "nonce": nonce,
+                                                     "seen_at": now})
     except IntegrityError:
         session.rollback()
         raise refusal(401, "replayed request (nonce already used)", terminal.device_id) from None
@@ -85,15 +106,16 @@ async def signed_terminal(request: Request, session: Session,
     """The terminal that signed this request, whatever its status (nonce recorded, not
     committed), and whether commands wait for it: one query for both, on the busiest path."""
     headers, body = await verified_request(request, session, settings)
-    row = session.execute(
-        select(Terminal, commands_waiting(Terminal.id, utcnow()))
-        .options(defer(Terminal.screenshot))  # megabytes, never needed here
-        .where(Terminal.device_id == headers["X-Device-Id"])).first()
+    row = session.execute(_SIGNED_TERMINAL, {"device": headers["X-Device-Id"],
+                                             "now": utcnow()}).first()
     if row is None:
         raise refusal(401, "unknown terminal", headers["X-Device-Id"])
     terminal, waiting = row
-    if not verify_signature(base64.b64decode(terminal.public_key), headers, request.method,
-                            path_of(request), body):
+    try:
+        key = _public_key(terminal.public_key)
+    except ValueError:
+        raise refusal(401, "signature does not verify", terminal.device_id) from None
+    if not verify_signature(key, headers, request.method, path_of(request), body):
         raise refusal(401, "signature does not verify", terminal.device_id)
     remember_nonce(session, terminal, headers["X-Nonce"], settings, purge=_purge_due())
     return terminal, bool(waiting)
@@ -116,6 +138,9 @@ async def current_terminal(
 ) -> Terminal:
     """The accepted terminal that signed this request (401 bad signature, 403 not accepted)."""
     terminal, _waiting = await accepted_terminal(request, session, settings)
-    terminal.last_seen_at = utcnow()
+    now = utcnow()
+    seen = terminal.last_seen_at
+    if seen is None or now - as_utc(seen) >= LAST_SEEN_EVERY:  # not an UPDATE per request
+        terminal.last_seen_at = now
     session.commit()
     return terminal

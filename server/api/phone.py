@@ -44,6 +44,7 @@ def phone_events(request: Request, token: str, session: DbSession,
                  ) -> StreamingResponse:
     """The ticket's status each time it changes, as server-sent events."""
     ticket = _ticket(session, token)
+    request.app.state.broker.admit()  # 503 StreamsFull at the process's limit
     ticket_id, hall_id = ticket.id, ticket.hall_id
     header = last_event_id_header or ""
     after = (int(header) if header.isdigit() and int(header) < 2**31
@@ -52,7 +53,7 @@ def phone_events(request: Request, token: str, session: DbSession,
     database = request.app.state.database
     last: dict[str, Any] = {}
 
-    def render(rows: list[tuple[int, str, dict[str, Any]]]) -> list[str]:
+    def render(rows: list[feed.FeedRow]) -> list[str]:
         # Any change in the hall may move this ticket up; send only what changed for it.
         status = status_of(database, ticket_id)
         if status == last:
@@ -60,7 +61,7 @@ def phone_events(request: Request, token: str, session: DbSession,
         last.clear()
         last.update(status)
         # at: when the change that moved it happened (the feed row's time).
-        return [feed.sse(rows[-1][0], "status", {**status, "at": rows[-1][2]["at"]})]
+        return [feed.sse(rows[-1].id, "status", {**status, "at": rows[-1].data["at"]})]
 
     stream = feed.stream(database, request.app.state.broker, hall_id, after,
                          request.is_disconnected, render)

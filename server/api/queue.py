@@ -104,9 +104,13 @@ REFUSED: dict[int | str, dict[str, Any]] = {
                (404, "unknown service, window or ticket"),
                (409, "not possible now (closed, busy, wrong state)"),
                (422, "malformed or incomplete"))}
+STREAM_REFUSED: dict[int | str, dict[str, Any]] = {
+    503: {"model": QueueRefusal, "description": "this process holds as many live streams as "
+          "it may: retry after the Retry-After seconds"}}
 EVENTS: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/event-stream": {"schema": {"type": "string"}}},
                 "description": "the hall's feed: one event per change, its data a QueueEvent"}}
+STREAM_RESPONSES = {**EVENTS, **REFUSED, **STREAM_REFUSED}
 
 
 def _hall_of(session: Session, member: Terminal | User) -> Hall:
@@ -124,6 +128,7 @@ def _after(after: int | None, last_event: str | None, session: Session, hall: Ha
 
 
 def _events(request: Request, session: Session, hall: Hall, after: int) -> StreamingResponse:
+    request.app.state.broker.admit()  # 503 StreamsFull at the process's limit
     session.close()  # the stream outlives the request's session
     stream = feed.stream(request.app.state.database, request.app.state.broker, hall.id, after,
                          request.is_disconnected)
@@ -180,7 +185,7 @@ def terminal_board(session: DbSession, terminal: SignedTerminal) -> Board:
     return Board.model_validate(board_view(session, _hall_of(session, terminal)))
 
 
-@router.get("/events", response_class=StreamingResponse, responses={**EVENTS, **REFUSED})
+@router.get("/events", response_class=StreamingResponse, responses=STREAM_RESPONSES)
 def terminal_events(request: Request, session: DbSession, terminal: SignedTerminal,
                     after: Annotated[int | None, Query(ge=0, le=MAX_ID)] = None,
                     last_event_id: Annotated[str | None, Header()] = None) -> StreamingResponse:
@@ -273,7 +278,7 @@ def staff_board_of(session: Session, user: User) -> StaffBoard:
            "help": help_calls.open_alerts(session, hall)})
 
 
-@router.get("/staff/events", response_class=StreamingResponse, responses={**EVENTS, **REFUSED})
+@router.get("/staff/events", response_class=StreamingResponse, responses=STREAM_RESPONSES)
 def staff_events(request: Request, session: DbSession, user: Staff,
                  after: Annotated[int | None, Query(ge=0, le=MAX_ID)] = None,
                  last_event_id: Annotated[str | None, Header()] = None) -> StreamingResponse:

@@ -274,8 +274,9 @@ def record_heartbeat(session: Session, terminal: Terminal, report: dict[str, Any
     return reply
 
 
-def commands_waiting(terminal_id: Any, now: dt.datetime) -> Any:
-    """An SQL EXISTS: whether a terminal has unacknowledged, unexpired commands."""
+def commands_waiting(terminal_id: Any, now: Any) -> Any:
+    """An SQL EXISTS: whether a terminal has unacknowledged, unexpired commands (now: a
+    datetime or a bound parameter)."""
     return select(Command.id).where(Command.terminal_id == terminal_id,
                                     Command.acked_at.is_(None), Command.expires_at > now).exists()
 

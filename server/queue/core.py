@@ -12,9 +12,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import secrets
+import time
+import weakref
 from typing import Any
 
-from sqlalchemy import delete, event, select, text, update
+from sqlalchemy import bindparam, delete, event, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -76,21 +78,32 @@ def record(session: Session, ticket: Ticket | None, hall_id: int, kind: QueueEve
     return row
 
 
+def _counter_upsert(builder: Any) -> Any:
+    return (builder(QueueCounter)
+            .values(service_id=bindparam("service"), day=bindparam("day"), last_seq=1)
+            .on_conflict_do_update(index_elements=[QueueCounter.service_id, QueueCounter.day],
+                                   set_={"last_seq": QueueCounter.last_seq + 1})
+            .returning(QueueCounter.last_seq))
+
+
+# Statements of the issue path, built once (SQLAlchemy then reuses their compiled form).
+_NEXT_SEQ = {"postgresql": _counter_upsert(postgresql.insert),
+             "sqlite": _counter_upsert(sqlite.insert)}
+_FIND_SERVICE = select(Service).where(
+    Service.hall_id == bindparam("hall"), Service.active.is_(True),
+    (Service.code == bindparam("code")) | (Service.prefix == bindparam("code")))
+_KEYED_TICKET = select(Ticket).where(Ticket.terminal_id == bindparam("terminal"),
+                                     Ticket.idempotency_key == bindparam("key"))
+
+
 def _next_seq(session: Session, service_id: int, day: str) -> int:
-    dialect = session.get_bind().dialect.name
-    builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = builder(QueueCounter).values(service_id=service_id, day=day, last_seq=1)
-    statement = statement.on_conflict_do_update(
-        index_elements=[QueueCounter.service_id, QueueCounter.day],
-        set_={"last_seq": QueueCounter.last_seq + 1})
-    return int(session.execute(statement.returning(QueueCounter.last_seq)).scalar_one())
+    statement = _NEXT_SEQ[session.get_bind().dialect.name]
+    return int(session.execute(statement, {"service": service_id, "day": day}).scalar_one())
 
 
 def find_service(session: Session, hall_id: int, code: str) -> Service:
     """The hall's active service with this code (or prefix)."""
-    service = session.scalar(select(Service).where(
-        Service.hall_id == hall_id, Service.active.is_(True),
-        (Service.code == code) | (Service.prefix == code)))
+    service = session.scalar(_FIND_SERVICE, {"hall": hall_id, "code": code})
     if service is None:
         raise QueueError("unknown_service", code[:40])
     return service
@@ -117,11 +130,32 @@ def close_past_days(session: Session, hall_id: int, now: dt.datetime) -> int:
     return len(stale)
 
 
+# (engine, hall id) -> (the day whose earlier days were last closed, when): issuing looks for
+# unserved tickets of earlier days once a minute per hall and process, not on every ticket
+# (a ticket of an earlier day can only come from a clock behind this one's, around midnight).
+_days_closed: weakref.WeakKeyDictionary[Any, dict[int, tuple[str, float]]] = (
+    weakref.WeakKeyDictionary())
+DAY_END_CHECK_SECONDS = 60.0
+
+
+def _day_end_due(session: Session, hall_id: int, now: dt.datetime) -> bool:
+    engine, today, clock = session.get_bind(), local_day(now), time.monotonic()
+    halls = _days_closed.setdefault(engine, {})
+    last = halls.get(hall_id)
+    if last is not None and last[0] == today and clock - last[1] < DAY_END_CHECK_SECONDS:
+        return False
+    halls[hall_id] = (today, clock)  # if this transaction rolls back, the next minute redoes it
+    return True
+
+
 def keyed_ticket(session: Session, terminal_id: int | None, idempotency_key: str
                  ) -> Ticket | None:
     """The ticket terminal_id took with idempotency_key, if any (never another's)."""
-    return session.scalars(select(Ticket).where(
-        Ticket.terminal_id == terminal_id, Ticket.idempotency_key == idempotency_key)).first()
+    if terminal_id is None:  # IS NULL, not a bound = NULL
+        return session.scalars(select(Ticket).where(
+            Ticket.terminal_id.is_(None), Ticket.idempotency_key == idempotency_key)).first()
+    return session.scalars(_KEYED_TICKET, {"terminal": terminal_id,
+                                           "key": idempotency_key}).first()
 
 
 def issue_ticket(session: Session, hall: Hall, service_code: str, *, actor: str,
@@ -143,7 +177,8 @@ def issue_ticket(session: Session, hall: Hall, service_code: str, *, actor: str,
     if priority == "appointment" and not (booking_checked and appointment_code):
         raise QueueError("bad_appointment")
     begin_write(session)
-    close_past_days(session, hall.id, now)
+    if _day_end_due(session, hall.id, now):
+        close_past_days(session, hall.id, now)
     service = find_service(session, hall.id, service_code)
     if not is_open(service.hours, now):
         raise QueueError("service_closed", service.code)

@@ -6,7 +6,7 @@ import datetime as dt
 import math
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from content.overlay import notices_on
@@ -26,13 +26,28 @@ def _iso(value: dt.datetime | None) -> str | None:
     return utc.isoformat() if utc else None
 
 
+# Statements of every ticket view, built once (SQLAlchemy then reuses their compiled form).
+_RECENT_SPANS = (
+    select(Ticket.called_at, Ticket.finished_at)
+    .where(Ticket.service_id == bindparam("service"), Ticket.state == "finished",
+           Ticket.called_at.is_not(None), Ticket.finished_at.is_not(None))
+    .order_by(Ticket.finished_at.desc()).limit(RECENT_SERVICES))
+_SERVICE_WINDOWS = (select(Window.number, Window.state).join(WindowService)
+                    .where(WindowService.service_id == bindparam("service"))
+                    .order_by(Window.number))
+_RANK: Any = bindparam("rank", type_=Ticket.rank.type)
+_ARRIVAL: Any = bindparam("arrival", type_=Ticket.arrival_at.type)
+_PEOPLE_AHEAD = select(func.count()).select_from(Ticket).where(
+    Ticket.hall_id == bindparam("hall"), Ticket.day == bindparam("day"),
+    Ticket.service_id == bindparam("service"), Ticket.state.in_(WAITING),
+    (Ticket.rank < _RANK)
+    | ((Ticket.rank == _RANK) & (Ticket.arrival_at < _ARRIVAL))
+    | ((Ticket.rank == _RANK) & (Ticket.arrival_at == _ARRIVAL) & (Ticket.id < bindparam("id"))))
+
+
 def service_minutes(session: Session, service_id: int) -> float:
     """Average minutes from call to finish over the service's recent finished tickets."""
-    rows = session.execute(
-        select(Ticket.called_at, Ticket.finished_at)
-        .where(Ticket.service_id == service_id, Ticket.state == "finished",
-               Ticket.called_at.is_not(None), Ticket.finished_at.is_not(None))
-        .order_by(Ticket.finished_at.desc()).limit(RECENT_SERVICES)).all()
+    rows = session.execute(_RECENT_SPANS, {"service": service_id}).all()
     spans = [(finished - called).total_seconds() / 60 for called, finished in rows
              if called and finished]
     return sum(spans) / len(spans) if spans else DEFAULT_SERVICE_MINUTES
@@ -53,23 +68,29 @@ def serving_windows(session: Session, service_id: int) -> list[int]:
         .where(WindowService.service_id == service_id).order_by(Window.number))]
 
 
-def estimate_wait(session: Session, service_id: int, ahead: int) -> int:
-    """Minutes until a ticket with `ahead` people before it is called."""
-    windows = max(1, open_windows(session, service_id))
+def estimate_wait(session: Session, service_id: int, ahead: int,
+                  open_count: int | None = None) -> int:
+    """Minutes until a ticket with `ahead` people before it is called (open_count: the open
+    windows serving the service, when the caller knows them)."""
+    if ahead <= 0:
+        return 0
+    windows = max(1, open_windows(session, service_id) if open_count is None else open_count)
     return math.ceil(ahead * service_minutes(session, service_id) / windows)
+
+
+def _service_windows(session: Session, service_id: int) -> list[tuple[int, str]]:
+    """(number, state) of the windows that serve the service, in number order."""
+    return [(int(number), state) for number, state in session.execute(
+        _SERVICE_WINDOWS, {"service": service_id})]
 
 
 def people_ahead(session: Session, ticket: Ticket) -> int:
     """Waiting tickets of the same queue that will be called before this one."""
     if ticket.state not in WAITING:
         return 0
-    before = ((Ticket.rank < ticket.rank)
-              | ((Ticket.rank == ticket.rank) & (Ticket.arrival_at < ticket.arrival_at))
-              | ((Ticket.rank == ticket.rank) & (Ticket.arrival_at == ticket.arrival_at)
-                 & (Ticket.id < ticket.id)))
-    return int(session.scalar(select(func.count()).select_from(Ticket).where(
-        Ticket.hall_id == ticket.hall_id, Ticket.day == ticket.day,
-        Ticket.service_id == ticket.service_id, Ticket.state.in_(WAITING), before)) or 0)
+    return int(session.scalar(_PEOPLE_AHEAD, {
+        "hall": ticket.hall_id, "day": ticket.day, "service": ticket.service_id,
+        "rank": ticket.rank, "arrival": ticket.arrival_at, "id": ticket.id}) or 0)
 
 
 def ticket_view(session: Session, ticket: Ticket, *, with_wait: bool = True,
@@ -80,6 +101,7 @@ def ticket_view(session: Session, ticket: Ticket, *, with_wait: bool = True,
     """
     service = ticket.service
     window = ticket.window
+    windows = _service_windows(session, ticket.service_id)  # where to go, and how many open
     view: dict[str, Any] = {
         "id": ticket.id, "number": ticket.number, "state": ticket.state,
         "priority": ticket.priority, "service": service.code, "service_name": service.name,
@@ -89,7 +111,7 @@ def ticket_view(session: Session, ticket: Ticket, *, with_wait: bool = True,
         "window": window.number if window and ticket.state in (*AT_WINDOW, "held") else None,
         "window_name": window.name if window and ticket.state in AT_WINDOW else None,
         "close_reason": ticket.close_reason, "visitor": bool(ticket.visitor),
-        "service_windows": serving_windows(session, ticket.service_id),
+        "service_windows": [number for number, _state in windows],
         # Only a finished ticket can be rated (一次一评): the phone page offers it until then.
         "rated": ticket.state == "finished" and session.scalar(
             select(Rating.id).where(Rating.ticket_id == ticket.id)) is not None,
@@ -99,8 +121,10 @@ def ticket_view(session: Session, ticket: Ticket, *, with_wait: bool = True,
     if with_wait:
         ahead = people_ahead(session, ticket)
         view["people_ahead"] = ahead
-        view["wait_minutes"] = (estimate_wait(session, ticket.service_id, ahead)
-                                if ticket.state in WAITING else 0)
+        view["wait_minutes"] = (estimate_wait(
+            session, ticket.service_id, ahead,
+            sum(1 for _number, state in windows if state == "open"))
+            if ticket.state in WAITING else 0)
     return view
 
 

@@ -10,7 +10,9 @@
   const FINAL = ["finished", "no_show", "cancelled"];
   const WAITING = ["waiting", "transferred"];
   const SHOW_OFFLINE_AFTER_MS = 3000;
-  const RETRY_CLOSED_MS = 5000;
+  const RETRY_CLOSED_MS = 5000;  // first retry of a refused stream; doubles up to a minute
+  const RETRY_CLOSED_MAX_MS = 60000;
+  let refusals = 0;  // refused streams in a row (the server full: 503, restarting)
   const byId = (id) => document.getElementById(id);
   const hall = document.querySelector(".hall-name").textContent;
   let status = JSON.parse(root.dataset.status);
@@ -95,13 +97,15 @@
                               SHOW_OFFLINE_AFTER_MS);
     current.addEventListener("status", (event) => apply(JSON.parse(event.data)));
     // (Re)connected: anything missed while away is fetched in one go.
-    current.onopen = () => { setOffline(false); refetch(); };
+    current.onopen = () => { refusals = 0; setOffline(false); refetch(); };
     current.onerror = () => {
       if (current !== source) return;
       setOffline(true);
       if (current.readyState === EventSource.CLOSED) {  // refused, not just dropped: retry later
-        source = null;
-        setTimeout(connect, RETRY_CLOSED_MS);
+        source = null;  // growing and spread out, so a full server is not hit all at once
+        const delay = Math.min(RETRY_CLOSED_MS * 2 ** refusals, RETRY_CLOSED_MAX_MS);
+        refusals += 1;
+        setTimeout(connect, delay * (1 + Math.random() / 2));
       }
     };
   }

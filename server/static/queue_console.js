@@ -17,7 +17,8 @@
                        "help_requested", "help_acknowledged"];
   const REFRESH_DEBOUNCE_MS = 100;
   const SAFETY_REFRESH_MS = 30000;  // wait estimates age, and a feed kind may be new to us
-  const RETRY_REFUSED_MS = 5000;
+  const RETRY_REFUSED_MS = 5000;  // first retry of a refused stream; doubles up to a minute
+  const RETRY_REFUSED_MAX_MS = 60000;
   const DONE_VISIBLE_MS = 6000;
   const UNDO_SECONDS = 10;  // 过号 can be taken back this long (the server allows a little more)
   const MAX_LISTED = 40;
@@ -234,6 +235,7 @@
   }
 
   let source = null;
+  let refusals = 0;  // refused streams in a row (signed out, restarting, server full: 503)
   function connect() {
     // ?after= picks up from the board the page drew; on its own reconnections the browser
     // sends Last-Event-ID instead, so nothing in between is lost.
@@ -242,6 +244,7 @@
     source = current;
     setLive("connecting");
     current.onopen = () => {
+      refusals = 0;
       setLive("open");
       if (dropped) scheduleRefresh();
     };
@@ -251,7 +254,10 @@
       if (current.readyState === EventSource.CLOSED && current === source) {
         source = null;  // refused (signed out, server restarting): try again ourselves
         refresh();
-        setTimeout(connect, RETRY_REFUSED_MS);
+        // Growing and spread out, so a full server is not hit by every console at once.
+        const delay = Math.min(RETRY_REFUSED_MS * 2 ** refusals, RETRY_REFUSED_MAX_MS);
+        refusals += 1;
+        setTimeout(connect, delay * (1 + Math.random() / 2));
       }
     };
     for (const kind of EVENT_KINDS) current.addEventListener(kind, () => scheduleRefresh());

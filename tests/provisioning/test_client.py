@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 
+from kiosk.queue_client import reconnect_delay
 from protocol.queue import ServicesReply
 from provisioning.client import (
     ServerError,
@@ -33,7 +34,7 @@ class StubHandler(http.server.BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         server.seen.append((self.command, self.path, self.headers.get("X-Nonce"),  # type: ignore[attr-defined]
                             self.rfile.read(length)))
-        status, body = server.script(len(server.seen))  # type: ignore[attr-defined]
+        status, body, *extra = server.script(len(server.seen))  # type: ignore[attr-defined]
         if status == 0:  # hang up without an answer
             self.close_connection = True
             return
@@ -42,6 +43,8 @@ class StubHandler(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Type", "text/html" if isinstance(body, bytes)
                          else "application/json")
         self.send_header("Content-Length", str(len(data)))
+        for name, value in (extra[0] if extra else {}).items():
+            self.send_header(name, value)
         self.end_headers()
         self.wfile.write(data)
 
@@ -98,6 +101,21 @@ def test_posts_are_not_resent_after_the_server_saw_them(identity: TerminalIdenti
         with pytest.raises(ServerUnavailable, match="HTTP 503"):
             client.request("POST", "/api/v1/heartbeat", json={"a": 1})
     assert len(seen) == 1 and seen[0][3] == b'{"a":1}'
+
+
+def test_a_503_with_retry_after_is_left_to_the_caller_who_waits_as_asked(
+        identity: TerminalIdentity) -> None:
+    # A server holding as many live streams as it may says when to come back: the client
+    # does not hammer it with its own quick retries, and the feed waits at least that long.
+    with stub(lambda n: (503, {"error": "streams_full"}, {"Retry-After": "7"})) as (url, seen):
+        client = TerminalClient(url, identity, retries=3, backoff=0.01)
+        with pytest.raises(ServerUnavailable, match="HTTP 503") as refused:
+            client.request("GET", "/api/v1/queue/events?after=0")
+    assert len(seen) == 1 and refused.value.retry_after == 7
+    delays = [reconnect_delay(0, 7) for _ in range(50)]
+    assert 7 <= min(delays) and max(delays) <= 10.5 and len(set(delays)) > 1  # spread out
+    assert all(0.5 <= reconnect_delay(0) <= 0.75 for _ in range(20))
+    assert all(10 <= reconnect_delay(9) <= 15 for _ in range(20))
 
 
 def test_no_server_and_hang_ups_are_server_unavailable(identity: TerminalIdentity) -> None:
