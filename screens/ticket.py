@@ -15,7 +15,7 @@ from kiosk.queue_link import CHINA_TIME
 from protocol.config_sections import Weekday
 from protocol.hours import describe_hours, is_open
 from protocol.queue import ServicesReply, ServiceView, window_numbers
-from screens.base import BaseScreen, _, sentences
+from screens.base import BaseScreen, _, ngettext, sentences
 
 # Outside the terminal's ticket hours, in Chinese and English whatever the visitor chose.
 AFTER_HOURS = {
@@ -77,8 +77,8 @@ def where_text(windows: list[int]) -> str:
     """Which of this hall's windows serve the service: "在 3 号窗口办理"; "" when none is set."""
     if not windows:
         return ""
-    return _("Served at window {numbers}").format(
-        numbers=window_numbers(windows, _("WINDOW_SEPARATOR")))
+    return ngettext("Served at window {windows}", "Served at windows {windows}",
+                    len(windows)).format(windows=window_numbers(windows, _("WINDOW_SEPARATOR")))
 
 
 def opening_text(opens_at: dt.datetime | None) -> str:

@@ -191,6 +191,23 @@ def test_plural_forms_follow_the_count():
     assert callable(ngettext)
 
 
+def test_where_a_service_is_served_counts_its_windows():
+    """The ticket screens say "window 3" for one window and "windows 1, 2" for several."""
+    from kiosk.i18n import tr
+    from screens.ticket import where_text
+
+    before = tr.language
+    try:
+        tr.switch("en")
+        assert where_text([3]) == "Served at window 3"
+        assert where_text([1, 2]) == "Served at windows 1, 2"
+        assert where_text([]) == ""
+        tr.switch("zh_CN")
+        assert where_text([1, 2]) == "在 1、2 号窗口办理"
+    finally:
+        tr.switch(before)
+
+
 def test_compiled_catalog_translates():
     assert translations("zh_CN").gettext("Back") == "返回"
     assert translations("zh_CN").gettext("Home") == "首页"
