@@ -45,6 +45,7 @@ class FrameTimes:
     def __init__(self, start: float):
         self.start = start
         self.draw = self.flip = self.end = 0.0
+        self.flip_cpu = self.end_cpu = 0.0  # the UI thread's CPU clock (time.thread_time)
 
     @property
     def drawn(self) -> bool:
@@ -66,12 +67,18 @@ class FrameTimes:
         """on_flip: buffer swap (with llvmpipe under Xvfb, the software rasteriser finishes)."""
         return self.end - self.flip if self.drawn else 0.0
 
+    @property
+    def swap_cpu(self) -> float:
+        """The UI thread's CPU time in the buffer swap."""
+        return self.end_cpu - self.flip_cpu if self.drawn else 0.0
+
 
 class TapTimes:
     """Timestamps (perf_counter) of one tap: touch down, touch up, screen change, frame drawn."""
 
     def __init__(self) -> None:
         self.down = self.up = self.changed = self.drawn = 0.0
+        self.down_cpu = self.drawn_cpu = 0.0  # the UI thread's CPU clock
         self.frames: list[FrameTimes] = []
         self.gc_pauses: list[tuple[int, float, float]] = []  # generation, start, seconds
 
@@ -89,6 +96,13 @@ class TapTimes:
     def change_to_drawn(self) -> float:
         """New screen current to the end of the frame that shows it (layout, draw, flip)."""
         return self.drawn - self.changed
+
+    @property
+    def cpu_less_swap(self) -> float:
+        """The UI thread's CPU time from touch down to drawn, less its time in buffer swaps:
+        what our code and Kivy spend, whatever else the machine runs (no pacing sleep, no
+        waiting for the CPU)."""
+        return self.drawn_cpu - self.down_cpu - sum(f.swap_cpu for f in self.within())
 
     def within(self) -> list[FrameTimes]:
         """Frames that ran between touch down and the first frame showing the new screen."""
@@ -154,6 +168,7 @@ def start_timed_driver(app: Any) -> Any:
 
         def _on_down(self, *_args: Any) -> None:
             self.times.down = time.perf_counter()
+            self.times.down_cpu = time.thread_time()
 
         def _on_up(self, *_args: Any) -> None:
             self.times.up = time.perf_counter()
@@ -165,6 +180,7 @@ def start_timed_driver(app: Any) -> Any:
         def _on_flip(self, *_args: Any) -> None:
             if self._frame is not None:
                 self._frame.flip = time.perf_counter()
+                self._frame.flip_cpu = time.thread_time()
 
         def _on_change(self, *_args: Any) -> None:
             self.times.changed = time.perf_counter()
@@ -174,10 +190,11 @@ def start_timed_driver(app: Any) -> Any:
                 frame = self._frame = FrameTimes(time.perf_counter())
                 EventLoop.idle()
                 frame.end = time.perf_counter()
+                frame.end_cpu = time.thread_time()
                 self._frame = None
                 self.times.frames.append(frame)
                 if frame.drawn and self.times.changed and not self.times.drawn:
-                    self.times.drawn = frame.end
+                    self.times.drawn, self.times.drawn_cpu = frame.end, frame.end_cpu
 
         def timed_tap(self, widget: Any, max_frames: int = 120) -> tuple[float, TapTimes]:
             self.times = TapTimes()

@@ -55,23 +55,53 @@ def _paragraph(text: str, measure: Measure, max_width: float, hang: bool) -> lis
     marker = BULLET.match(text) if hang else None
     indent = _indent_for(text[:marker.end()], measure, max_width) if marker else ""
     tokens = _TOKENS.findall(text)
+    lines = _fill(tokens, indent, measure, max_width, additive=True)
+    # Widths were added token by token; kerning can make a whole line a little wider than
+    # its parts. Check each line once as a whole and, if one is too wide, measure every
+    # candidate line as a whole (slower, exact).
+    if any(measure(line) > max_width for line in lines):
+        lines = _fill(tokens, indent, measure, max_width, additive=False)
+    return lines or [""]
+
+
+def _fill(tokens: list[str], indent: str, measure: Measure, max_width: float, *,
+          additive: bool) -> list[str]:
+    """Fill lines token by token, never breaking where the rule forbids. Additive: a
+    line's width is the sum of its tokens' widths, each distinct token measured once."""
+    widths: dict[str, float] = {"": 0.0}
+
+    def width_of(token: str) -> float:
+        width = widths.get(token)
+        if width is None:
+            width = widths[token] = measure(token)
+        return width
+
     lines: list[list[str]] = []
     current: list[str] = []
+    used = 0.0  # the width of current, as the sum of its tokens
     for token in tokens:
         prefix = indent if lines else ""
-        if measure(prefix + "".join(current) + token) <= max_width:
+        if additive:
+            width = width_of(prefix) + used + width_of(token)
+        else:
+            width = measure(prefix + "".join(current) + token)
+        if width <= max_width:
             current.append(token)
+            used += width_of(token)
             continue
         if token.isspace():  # a break at a space: the space goes
             lines.append(current)
-            current = []
+            current, used = [], 0.0
             continue
         carried = _carry(current, token)
         if current:
             lines.append(current)
         current = carried + [token]
-        width = max_width - (measure(indent) if lines else 0)
-        current = _split_wide(current, measure, width, lines)
+        width = max_width - (width_of(indent) if lines else 0)
+        used = sum(width_of(part) for part in current)
+        if not additive or used > width:  # one token wider than a line: a long URL
+            current = _split_wide(current, measure, width, lines)
+            used = sum(width_of(part) for part in current)
     if current:
         lines.append(current)
     result = []
@@ -79,7 +109,7 @@ def _paragraph(text: str, measure: Measure, max_width: float, hang: bool) -> lis
         joined = "".join(line).strip()
         if joined:
             result.append((indent if number else "") + joined)
-    return result or [""]
+    return result
 
 
 def _carry(current: list[str], token: str) -> list[str]:

@@ -10,6 +10,16 @@ from PIL import Image
 from qrcode.constants import ERROR_CORRECT_M
 
 
+@lru_cache(maxsize=256)
+def qr_modules(data: str, border: int = 2) -> tuple[tuple[bool, ...], ...]:
+    """The code's modules, top row first, True for dark, with a quiet zone of border
+    modules (level M): what a screen draws one texel per module, no image codec involved."""
+    code = qrcode.QRCode(error_correction=ERROR_CORRECT_M, border=border)
+    code.add_data(data)
+    code.make(fit=True)
+    return tuple(tuple(row) for row in code.get_matrix())
+
+
 def qr_image(data: str, box_size: int = 10, border: int = 2) -> Image.Image:
     """Render data as a black-on-white RGB QR code with error correction level M."""
     code = qrcode.QRCode(error_correction=ERROR_CORRECT_M, box_size=box_size, border=border)

@@ -337,5 +337,8 @@ class KioskApp(App):
         Clock.schedule_interval(lambda _dt: self.notifier.watchdog(), watchdog_interval())
 
     def on_stop(self) -> None:
-        """Stop the server link and speech cleanly."""
+        """Stop laying out pages, the server link and speech cleanly."""
+        from screens.blocks import stop_building
+
+        stop_building()
         self.services.stop()

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import io
 import re
 from functools import lru_cache
 from typing import Any
 
 from kivy.clock import Clock
-from kivy.core.image import Image as CoreImage
 from kivy.core.text import Label as CoreLabel
 from kivy.factory import Factory
 from kivy.graphics.texture import Texture
@@ -25,7 +23,7 @@ from kivy.uix.scrollview import ScrollView
 from kivy.uix.stacklayout import StackLayout
 
 from content.linebreak import break_lines
-from devices.qr import qr_png_bytes
+from devices.qr import qr_modules
 
 
 class Label(KivyLabel):
@@ -67,6 +65,11 @@ class FitLabel(Label):
 
     min_scale = NumericProperty(0.5)  # the smallest font, as a share of max_font_size
 
+    def on_text(self, *_args: Any) -> None:
+        """Start a new text at the full size: the frame drawn before the fit shows a short
+        title large, not at the size the previous, longer title needed."""
+        self.font_size = self.max_font_size
+
     def _fit(self, *_args: Any) -> None:
         if self.width <= 1 or self.height <= 1:
             return
@@ -90,12 +93,70 @@ class FitLabel(Label):
 class Preview(Label):
     """A one-line teaser of a longer text (a list row's summary), cut with "…" by design:
     the whole text is one tap away, on the item's own page. The layout test lets it be
-    cut, and only it."""
+    cut, and only it.
+
+    The cut is made here, adding up the cached widths of the characters: Kivy's own
+    shortening measures the whole text again and again (about 3 ms a row with long
+    summaries). Kivy's shortening stays on as a backstop should kerning make the cut text
+    a little too wide.
+    """
+
+    def texture_update(self, *largs: Any) -> None:
+        """Cut the text to the line, then let Kivy render it."""
+        width = self.text_size[0]
+        cut = False
+        if width and self.text and self.shorten and not self.markup:
+            core = self._label
+            usable = (width - self.padding[0] - self.padding[2]) * PREVIEW_MARGIN
+            core.text, cut = _cut_to_line(" ".join(self.text.split("\n")), _measure(core),
+                                          usable)
+        super().texture_update(*largs)
+        self.is_shortened = bool(getattr(self, "is_shortened", False)) or cut
+
+
+PREVIEW_MARGIN = 0.98  # Kivy shortens a line a little before it reaches the edge
+ELLIPSIS = "…"
+
+
+def _cut_to_line(text: str, measure: Any, width: float) -> tuple[str, bool]:
+    """text as it fits on one line of width: whole, or cut with "…" (and whether cut)."""
+    used, room, cut_at = 0.0, width - measure(ELLIPSIS), 0
+    for index, char in enumerate(text):
+        used += measure(char)
+        if not cut_at and used > room:
+            cut_at = index  # where "…" goes should the whole text not fit
+        if used > width:
+            return text[:cut_at].rstrip() + ELLIPSIS, True
+    return text, False
+
+
+# Widths of short texts (the line breaker's tokens: a character, a Latin word) per font,
+# shared by every label: a guide page measures the same few hundred characters again and
+# again. Bounded: the cache of a font starts over past _WIDTHS_MAX entries.
+_WIDTHS: dict[tuple[Any, ...], dict[str, float]] = {}
+_WIDTHS_MAX = 20_000
+_SHORT = 16
 
 
 def _measure(core: Any) -> Any:
     extents = core.get_cached_extents()
-    return lambda text: extents(text)[0]
+    options = core.options
+    key = tuple(options.get(name) for name in (
+        "font_name", "font_size", "bold", "italic", "font_hinting", "font_kerning",
+        "font_features", "font_direction", "font_script_name", "font_family"))
+    widths = _WIDTHS.setdefault(key, {})
+
+    def measure(text: str) -> float:
+        if len(text) > _SHORT:
+            return float(extents(text)[0])
+        width = widths.get(text)
+        if width is None:
+            if len(widths) >= _WIDTHS_MAX:
+                widths.clear()
+            width = widths[text] = float(extents(text)[0])
+        return width
+
+    return measure
 
 
 Factory.unregister("Label")
@@ -271,9 +332,13 @@ class ListRow(RecycleDataViewBehavior, ButtonBehavior, BoxLayout):
 
 @lru_cache(maxsize=64)
 def qr_texture(data: str) -> Texture:
-    """A QR code texture for data (cached: screens show the same links often)."""
-    image = CoreImage(io.BytesIO(qr_png_bytes(data)), ext="png", nocache=True)
-    texture = image.texture
+    """A QR code texture for data, one texel per module drawn with nearest filtering
+    (cached: screens show the same links often)."""
+    modules = qr_modules(data)
+    size = len(modules)
+    pixels = bytes(0 if dark else 255 for row in reversed(modules) for dark in row)
+    texture = Texture.create(size=(size, size), colorfmt="luminance", bufferfmt="ubyte")
+    texture.blit_buffer(pixels, colorfmt="luminance", bufferfmt="ubyte")
     texture.mag_filter = "nearest"
     texture.min_filter = "nearest"
     return texture

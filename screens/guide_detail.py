@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import partial
+from typing import Any
 
 from kivy.factory import Factory
 from kivy.metrics import dp
@@ -23,13 +24,14 @@ class GuideDetailScreen(BaseScreen):
     """The full guide, scrollable, with a QR code to continue online."""
 
     release_on_leave = ("column",)
+    phone_card: Any = None
 
     def refresh(self) -> None:
         """Lay out the guide given as key."""
         guide = self.library.guide(self.params["key"])
         category = self.library.category(guide.category)
         self.title = localized(guide, "title")
-        page = Page(self.ids.column)
+        page = Page(self.ids.column, progressive=True)
         page.heading(self.title)
         page.muted(_("{code} · {category} · reviewed {date}").format(
             code=guide.code, category=localized(category, "name"), date=guide.last_reviewed))
@@ -57,13 +59,18 @@ class GuideDetailScreen(BaseScreen):
         if guide.online:
             online = self.library.online(guide.online)
             caption = localized(online, "title")
+        self.phone_card = None
+        page.later(partial(self._phone_card, guide, caption))
+        self.spoken = page.text()
+        self.ids.scroll.scroll_y = 1
+
+    def _phone_card(self, guide: Guide, caption: str) -> Any:
+        """The QR card to read the guide on a phone (its code is made when it is added)."""
         self.phone_card = Factory.QRCard(data=guide_link(guide, self.library), caption=caption)
         if guide.online:
             self.phone_card.bind(on_release=lambda *_a, key=guide.online: self.shell.nav.go(
                 "handoff", key=key))
-        page.widget(self.phone_card)
-        self.spoken = page.text()
-        self.ids.scroll.scroll_y = 1
+        return self.phone_card
 
     def _article_links(self, page: Page, guide: Guide) -> None:
         """A button to each cited article the law library holds."""
@@ -107,7 +114,8 @@ class GuideDetailScreen(BaseScreen):
 
     def show_on_phone(self) -> None:
         """Scroll to the QR code carrying this guide's code."""
-        self.ids.scroll.scroll_to(self.phone_card, padding=20, animate=False)
+        if self.phone_card is not None:  # None for the few frames the page is laid out
+            self.ids.scroll.scroll_to(self.phone_card, padding=20, animate=False)
 
     def speech_text(self) -> str:
         """Title, summary, who may apply, every material and step."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from kivy.properties import StringProperty
 
+from kiosk.i18n import tr
 from screens.base import BaseScreen, localized, ngettext, sentences
 
 
@@ -11,9 +12,15 @@ class GuideListScreen(BaseScreen):
     """A list of guides; tapping one opens its detail."""
 
     count_text = StringProperty("")
+    _shown_for: tuple[str, str, str] = ("", "", "")
 
     def refresh(self) -> None:
-        """Rows for the category given as key."""
+        """Rows for the category given as key. Back from a guide to the same list keeps the
+        rows and where the visitor had scrolled to."""
+        shown_for = (self.params["key"], tr.language, self.library.version)
+        if shown_for == self._shown_for:
+            return
+        self._shown_for = shown_for
         category = self.library.category(self.params["key"])
         guides = self.library.guides_in(category.code)
         self.title = localized(category, "name")
@@ -25,6 +32,10 @@ class GuideListScreen(BaseScreen):
             for g in guides
         ]
         self.ids.rows.scroll_y = 1
+
+    def reset(self) -> None:
+        """The next visitor starts at the top of a freshly built list."""
+        self._shown_for = ("", "", "")
 
     def speech_text(self) -> str:
         """Category and guide titles."""

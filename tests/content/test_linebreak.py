@@ -92,3 +92,31 @@ def test_long_mixed_text_keeps_every_character_and_every_rule() -> None:
         lines = break_lines(text, cells, width)
         check(lines, width)
         assert "".join(lines) == text
+
+
+def test_each_distinct_character_is_measured_once_and_each_line_checked_whole():
+    """A long paragraph costs one measurement per distinct token plus one per line, not
+    one per character (a label's text is measured with the font on the UI thread)."""
+    calls: list[str] = []
+
+    def counting(text: str) -> float:
+        calls.append(text)
+        return cells(text)
+
+    text = "申请法律援助应当提交身份证明、经济困难状况说明和与案件有关的材料。" * 10
+    lines = break_lines(text, counting, 20)
+    assert all(cells(line) <= 20 for line in lines)
+    assert "".join(lines) == text
+    assert len(calls) <= len(set(text)) + len(lines) + 2, len(calls)
+
+
+def test_a_measure_that_does_not_add_up_still_gets_lines_that_fit():
+    """Kerning can make a whole line wider than its characters' sum: then the lines are
+    measured whole, and every one fits."""
+
+    def kerned(text: str) -> float:  # a line gets wider than its parts past 6 characters
+        return cells(text) + (3 if len(text) > 6 else 0)
+
+    lines = break_lines("一二三四五六七八九十甲乙丙丁", kerned, 14)
+    assert all(kerned(line) <= 14 for line in lines), lines
+    assert "".join(lines) == "一二三四五六七八九十甲乙丙丁"

@@ -50,3 +50,15 @@ def test_open_a_point_shows_contacts_and_map_code(ui: Any) -> None:
                                      for w in ui.widgets()))
     code = next(w for w in ui.widgets() if isinstance(w, QRCode))
     assert f"{first.longitude},{first.latitude}" in code.data
+    # The texture is the code itself, one texel per module (top row last: GL's origin is
+    # at the bottom), a 2-module quiet zone of light texels around the code.
+    from devices.qr import qr_modules
+
+    modules = qr_modules(code.data)
+    size = len(modules)
+    assert code.texture.size == (size, size)
+    pixels = code.texture.pixels  # RGBA, bottom row first
+    shown = [[pixels[4 * (y * size + x)] < 128 for x in range(size)]
+             for y in reversed(range(size))]
+    assert shown == [list(row) for row in modules]
+    assert not any(shown[0]) and shown[2][2:9] == [True] * 7  # quiet zone, finder's top
