@@ -214,13 +214,15 @@ def report(path: VisitorPath, every_tap: bool) -> None:
     """Print the per-tap list (optional), the table per kind and the summary."""
     if every_tap:
         print(f"\n{'kind':<14} {'from':<13} {'to':<13} {'tap->drawn':>10} {'rel->chg':>9} "
-              f"{'chg->drawn':>10} {'tap wall':>9} {'frames':>6} {'draw+swap':>9} {'gc':>7}")
+              f"{'chg->drawn':>10} {'tap wall':>9} {'frames':>6} {'draw+swap':>9} {'gc':>7} "
+              f"{'UI CPU':>7}")
         for kind, before, after, wall, times in path.rows:
             parts = times.parts()
             print(f"{kind:<14} {before:<13} {after:<13} {times.tap_to_drawn * 1000:8.1f}ms "
                   f"{times.release_to_change * 1000:7.1f}ms {times.change_to_drawn * 1000:8.1f}ms"
                   f" {wall * 1000:7.1f}ms {parts['frames']:>6.0f} "
-                  f"{(parts['draw'] + parts['swap']) * 1000:7.1f}ms {parts['gc'] * 1000:5.1f}ms")
+                  f"{(parts['draw'] + parts['swap']) * 1000:7.1f}ms {parts['gc'] * 1000:5.1f}ms "
+                  f"{times.cpu_less_swap * 1000:5.1f}ms")
     print(f"\n{'tap kind':<14} {'n':>4} {'tap->drawn':>10} {'p95':>8} | medians: "
           f"{'rel->chg':>8} {'chg->drawn':>10} {'frames':>6} {'pre-draw':>8} {'draw':>7} "
           f"{'swap':>7} {'outside':>7} {'gc':>6} {'tap wall':>8}")
