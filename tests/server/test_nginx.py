@@ -19,6 +19,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -34,7 +35,7 @@ from sqlalchemy import select
 
 from devtools.server_process import start_server
 from devtools.staff_client import StaffSession
-from kiosk.queue_client import BoardFeed, QueueClient, new_request_key
+from kiosk.queue_client import BoardFeed, QueueClient, new_request_key, parse_events
 from protocol.queue import QueueEvent
 from provisioning.client import TerminalClient
 from provisioning.enrol import enrol
@@ -271,7 +272,23 @@ def run_through_proxy(proxy: str, tokens: list[str],
     reconnected = time.monotonic() - killed
     assert reconnected < 5.0
     # Calls and tickets go on through the survivor, and reach the display on its new stream.
-    assert dispensers[0].take_ticket("legal-aid", new_request_key()).number == "A021"
+    late = dispensers[0].take_ticket("legal-aid", new_request_key())
+    assert late.number == "A021"
+    # The visitor follows that ticket on the phone page's stream, through nginx too.
+    phone = from_address(requests.Session(), "127.0.0.5").get(
+        f"{proxy}/t/{late.token}/events", stream=True, timeout=(5, 30))
+    assert phone.status_code == 200
+    assert phone.headers["Content-Type"].startswith("text/event-stream")
+    statuses: queue.Queue[tuple[dict[str, Any], float]] = queue.Queue()
+
+    def listen() -> None:
+        try:
+            for _id, _name, data in parse_events(phone.iter_content(chunk_size=None)):
+                statuses.put((data, time.monotonic()))
+        except requests.RequestException:
+            pass  # nginx stopped at the end of the test
+
+    threading.Thread(target=listen, daemon=True).start()
     assert window.post(f"/windows/1/tickets/{first_call.ticket}/finish").status_code == 200
     sent = time.monotonic()
     number = window.post("/windows/1/call-next").json()["number"]
@@ -283,6 +300,11 @@ def run_through_proxy(proxy: str, tokens: list[str],
     # Nothing lost or replayed twice across the reconnection.
     assert [(e.kind, e.number) for e in seen] == [
         ("issued", "A021"), ("finished", first_call.number), ("called", number)]
+    while True:  # the phone page hears its ticket move up as soon as the call is made
+        status, heard = statuses.get(timeout=10)
+        if heard >= sent:
+            break
+    assert status["number"] == "A021" and heard - sent < 1.0
     with ThreadPoolExecutor(4) as pool:
         later = [n for batch in pool.map(take, dispensers, [3] * 4) for n in batch]
     assert sorted(later) == [f"A{n:03d}" for n in range(22, 34)]
