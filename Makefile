@@ -11,10 +11,11 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # libportaudio2: the PortAudio library sounddevice loads for the microphone (speech input).
 # cups, printer-driver-cups-pdf: the A4 printer's CUPS and the PDF printer its tests print on;
 # libcups2-dev: the headers pycups is built against.
+# nginx: the reverse proxy the deployment test runs in front of two server processes.
 DEBIAN_PACKAGES := fonts-noto-cjk espeak-ng xvfb xauth libgl1 libgl1-mesa-dri libegl1 \
 	libmtdev1 libsdl2-2.0-0 sox python3-venv \
 	postgresql chromium zip libatomic1 libportaudio2 \
-	cups printer-driver-cups-pdf libcups2-dev gcc libc6-dev python3-dev
+	cups printer-driver-cups-pdf libcups2-dev gcc libc6-dev python3-dev nginx
 
 .PHONY: demo test lint screenshots bench system venv clean fresh-check
 

@@ -203,7 +203,9 @@ def test_uploads_where_they_belong_still_work(server_app: FastAPI) -> None:
 
 
 def test_the_nginx_guide_sets_the_same_limits() -> None:
-    guide = (Path(__file__).resolve().parents[2] / "deploy" / "README.md").read_text("utf-8")
+    deploy = Path(__file__).resolve().parents[2] / "deploy"
+    assert "nginx-hallkiosk.conf" in (deploy / "README.md").read_text("utf-8")
+    guide = (deploy / "nginx-hallkiosk.conf").read_text("utf-8")  # tests/server/test_nginx.py
     sizes = {"k": 1024, "m": 1024 * 1024}
     settings = ServerSettings()
 
@@ -221,5 +223,5 @@ def test_the_nginx_guide_sets_the_same_limits() -> None:
         settings, "POST", "/api/v1/terminals/screenshot")
     assert nginx(r"location ~ ^/staff/\d+/photo$") >= body_limit(settings, "POST",
                                                                  "/staff/7/photo")
-    assert nginx("location ~ ^/(content/upload") >= body_limit(settings, "POST",
+    assert nginx('location ~ "^/(content/upload') >= body_limit(settings, "POST",
                                                                "/content/upload")

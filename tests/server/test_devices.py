@@ -299,6 +299,15 @@ def test_heartbeat_stores_health_and_returns_config_and_commands(
     again = heartbeat(client, key, config_version=reply["config"]["version"]).json()
     assert again["config"] == {"version": reply["config"]["version"], "settings": None}
     assert again["commands"] == []  # delivered once, not again while fresh
+    # A change in this process reaches the next heartbeat at once (nothing cached stale).
+    with server_app.state.database.sessions() as session:
+        store_config(session, "profile", {"speech": {"rate": 170}}, hall_id=row.hall_id,
+                     profile="query")
+        session.commit()
+    changed = heartbeat(client, key, config_version=reply["config"]["version"]).json()
+    assert changed["config"]["version"] != reply["config"]["version"]
+    assert changed["config"]["settings"]["speech"]["rate"] == 170
+    assert "idle" not in changed["config"]["settings"]  # the profile scope replaced whole
 
 
 def test_invalid_config_is_refused_before_it_is_stored(server_app: FastAPI) -> None:
