@@ -12,7 +12,7 @@ per-request p50/p95; then the check: every ticket in the database once, numbers 
 each service 1..n with no gap and no duplicate, one ticket per request.
 
 Run: ``.venv/bin/python bench/bench_tickets.py [--only sqlite|postgresql] [--tickets 4000]
-[--clients 4] [--processes 1] [--profile]``; ``--profile`` runs the server with cProfile
+[--clients 4] [--processes 1] [--profile] [--keep DIR]``; ``--profile`` runs the server with cProfile
 (``HALLKIOSK_PROFILE``) and prints its top functions.
 """
 
@@ -173,7 +173,13 @@ def run(kind: str, args: argparse.Namespace) -> None:
 
     from devtools.server_process import start_server
 
-    with tempfile.TemporaryDirectory(prefix="hallkiosk-bench-tickets-") as name, \
+    import contextlib
+
+    keep = args.keep / kind if args.keep else None
+    if keep:
+        keep.mkdir(parents=True, exist_ok=False)
+    with (contextlib.nullcontext(str(keep)) if keep
+          else tempfile.TemporaryDirectory(prefix="hallkiosk-bench-tickets-")) as name, \
             served_database(kind, Path(name)) as database_url:
         folder = Path(name)
         keys = prepare(database_url, args.clients)
@@ -217,6 +223,8 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--processes", type=int, default=1)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--keep", type=Path, help="a new folder for the databases, server logs "
+                        "and profiles, kept after the run")
     args = parser.parse_args()
     os.environ.setdefault("PYTHONHASHSEED", "0")
     print(machine_note())

@@ -41,7 +41,7 @@ from server.api.appointments import check_in_ticket
 from server.deps import MAX_ID, PathId, get_session
 from server.models import Hall, Terminal, User, Window, utcnow
 from server.queue import actions, feed, help_calls
-from server.queue.core import begin_write, issue_new, keyed_ticket
+from server.queue.core import begin_write, issue_new, keyed_ticket_id
 from server.queue.errors import QueueError
 from server.queue.models import Ticket
 from server.queue.views import (
@@ -194,7 +194,7 @@ def _take_ticket(request: Request, body: TicketRequest, headers: dict[str, str],
         nonce = headers["X-Nonce"]
         begin_write(session)
         try:
-            insert_nonce(session.connection(), signer.id, nonce, settings)
+            insert_nonce(connection, signer.id, nonce, settings)
         except IntegrityError:
             session.rollback()
             raise refusal(401, "replayed request (nonce already used)",
@@ -203,14 +203,14 @@ def _take_ticket(request: Request, body: TicketRequest, headers: dict[str, str],
             session.commit()
             raise refusal(403, f"terminal {signer.status}", signer.device_id)
         now = utcnow()
-        touch(session.connection(), signer, now)
+        touch(connection, signer, now)
         if body.priority == Priority.APPOINTMENT:
             session.commit()  # the nonce; the check-in is a transaction of its own
             return _check_in(request, session, signer, body)
         try:
             if signer.hall_id is None:
                 raise QueueError("no_hall")
-            existing = keyed_ticket(session, signer.id, body.idempotency_key)
+            existing = keyed_ticket_id(connection, signer.id, body.idempotency_key)
             if existing is None:
                 issued = issue_new(session, signer.hall_id, body.service,
                                    actor=f"terminal:{signer.device_id[:12]}", now=now,
@@ -222,7 +222,7 @@ def _take_ticket(request: Request, body: TicketRequest, headers: dict[str, str],
         except IntegrityError:  # the same key raced in from a retry: return what the first made
             session.rollback()
             _keep_nonce(session, signer, nonce, settings)
-            existing = keyed_ticket(session, signer.id, body.idempotency_key)
+            existing = keyed_ticket_id(session.connection(), signer.id, body.idempotency_key)
             if existing is None:  # not this terminal's key: nothing of anyone else's is returned
                 raise
         except Exception:
@@ -230,7 +230,9 @@ def _take_ticket(request: Request, body: TicketRequest, headers: dict[str, str],
             _keep_nonce(session, signer, nonce, settings)
             raise
         if existing is not None:
-            return _issued(ticket_view(session, existing, private=True), signer.hall_name, 200)
+            ticket = session.get(Ticket, existing)
+            assert ticket is not None  # committed, and tickets are never deleted
+            return _issued(ticket_view(session, ticket, private=True), signer.hall_name, 200)
     return _issued(view, signer.hall_name, 201)
 
 

@@ -103,8 +103,10 @@ _FIND_SERVICE = select(Service).where(
 _SERVICE_ROW = select(Service.id, Service.code, Service.name, Service.name_en, Service.prefix,
                       Service.hours, Service.daily_cap).where(
     Service.hall_id == bindparam("hall"), Service.active.is_(True), _SERVICE_CODE)
-_KEYED_TICKET = select(Ticket).where(Ticket.terminal_id == bindparam("terminal"),
-                                     Ticket.idempotency_key == bindparam("key"))
+_KEYED = (Ticket.terminal_id == bindparam("terminal"),
+          Ticket.idempotency_key == bindparam("key"))
+_KEYED_TICKET = select(Ticket).where(*_KEYED)
+_KEYED_TICKET_ID = select(Ticket.id).where(*_KEYED)
 _INSERT_TICKET = insert(Ticket)
 _INSERT_TICKET_EVENT = insert(TicketEvent)
 _INSERT_FEED = insert(QueueEvent)
@@ -184,6 +186,14 @@ def keyed_ticket(session: Session, terminal_id: int | None, idempotency_key: str
             Ticket.terminal_id.is_(None), Ticket.idempotency_key == idempotency_key)).first()
     return session.scalars(_KEYED_TICKET, {"terminal": terminal_id,
                                            "key": idempotency_key}).first()
+
+
+def keyed_ticket_id(connection: Connection, terminal_id: int, idempotency_key: str
+                    ) -> int | None:
+    """keyed_ticket's id only, on a connection (the issue path: no ORM loading)."""
+    found = connection.execute(_KEYED_TICKET_ID, {"terminal": terminal_id,
+                                                  "key": idempotency_key}).scalar()
+    return None if found is None else int(found)
 
 
 def issue_ticket(session: Session, hall: Hall, service_code: str, *, actor: str,
