@@ -12,8 +12,9 @@ per-request p50/p95; then the check: every ticket in the database once, numbers 
 each service 1..n with no gap and no duplicate, one ticket per request.
 
 Run: ``.venv/bin/python bench/bench_tickets.py [--only sqlite|postgresql] [--tickets 4000]
-[--clients 4] [--processes 1] [--profile] [--keep DIR]``; ``--profile`` runs the server with cProfile
-(``HALLKIOSK_PROFILE``) and prints its top functions.
+[--clients 4] [--processes 1] [--profile] [--keep DIR]``; ``--profile`` runs the server with
+cProfile (``devtools/profile_server.py``) and prints its top functions; ``--keep DIR`` keeps
+the databases, server logs and profiles (``profileN.loop``: the event loop's thread alone).
 """
 
 from __future__ import annotations
@@ -178,11 +179,11 @@ def _loop_cpu(process: object) -> float:
 
 
 def run(kind: str, args: argparse.Namespace) -> None:
+    import contextlib
+
     import psutil
 
     from devtools.server_process import start_server
-
-    import contextlib
 
     keep = args.keep / kind if args.keep else None
     if keep:

@@ -72,8 +72,10 @@ router = APIRouter(prefix="/queue", tags=["queue"])
 # POST /queue/tickets alone, included before every other router (server/routes.py): the
 # busiest request is matched at once instead of after the routes of the routers before it.
 tickets_router = APIRouter(prefix="/queue", tags=["queue"])
-# The ticket route's database work, in threads of its own (asyncio's executor costs the
-# event loop less than anyio's worker threads); a few, as writers take turns anyway.
+# The threads that do the ticket route's database work (asyncio's executor costs the event
+# loop less than anyio's worker threads), one pool per process. Several: on SQLite a writer
+# waiting for the lock sleeps in SQLite's busy handler, and one committing may be
+# checkpointing the WAL (an fsync); on PostgreSQL their round trips overlap.
 _ISSUERS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="tickets")
 DbSession = Annotated[Session, Depends(get_session)]
 SignedTerminal = Annotated[Terminal, Depends(current_terminal)]
