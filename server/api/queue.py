@@ -40,9 +40,16 @@ from protocol.queue import (
 from protocol.text import RefusesNul
 from server.api.appointments import check_in_ticket
 from server.deps import MAX_ID, PathId, get_session
-from server.models import Hall, Terminal, User, Window, utcnow
+from server.models import Hall, Service, Terminal, User, Window, utcnow
 from server.queue import actions, feed, help_calls
-from server.queue.core import begin_write, issue_new, keyed_ticket_id
+from server.queue.core import (
+    SERVICE_COLUMNS,
+    ServiceRow,
+    begin_write,
+    issue_new,
+    keyed_ticket_id,
+    service_of,
+)
 from server.queue.errors import QueueError
 from server.queue.models import Ticket
 from server.queue.views import (
@@ -183,8 +190,16 @@ async def take_ticket(body: TicketRequest, request: Request) -> Response:
         _ISSUERS, _take_ticket, request, body, headers, raw, path_of(request))
 
 
-_SIGNER = (select(*SIGNER_COLUMNS, Hall.name.label("hall_name"))
+# One read for the whole request: the signer, its hall's name, the ticket its idempotency
+# key already took (if any) and the service asked for. They are read before the write
+# transaction starts: a ticket with the same key committed in between fails the insert
+# (the unique key) and is returned as the first's.
+_KEYED = (select(Ticket.id).where(Ticket.terminal_id == Terminal.id,
+                                  Ticket.idempotency_key == bindparam("key"))
+          .scalar_subquery().label("existing"))
+_SIGNER = (select(*SIGNER_COLUMNS, Hall.name.label("hall_name"), _KEYED, *SERVICE_COLUMNS)
            .outerjoin(Hall, Hall.id == Terminal.hall_id)
+           .outerjoin(Service, service_of(Terminal.hall_id))
            .where(Terminal.device_id == bindparam("device")))
 
 
@@ -198,7 +213,9 @@ def _take_ticket(request: Request, body: TicketRequest, headers: dict[str, str],
     settings: ServerSettings = state.settings
     with state.database.sessions() as session:
         connection = session.connection()
-        signer = connection.execute(_SIGNER, {"device": headers["X-Device-Id"]}).first()
+        signer = connection.execute(_SIGNER, {"device": headers["X-Device-Id"],
+                                              "key": body.idempotency_key,
+                                              "code": body.service}).first()
         check_signature(signer, headers, request.method, path, raw)
         assert signer is not None  # checked
         nonce = headers["X-Nonce"]
@@ -220,9 +237,9 @@ def _take_ticket(request: Request, body: TicketRequest, headers: dict[str, str],
         try:
             if signer.hall_id is None:
                 raise QueueError("no_hall")
-            existing = keyed_ticket_id(connection, signer.id, body.idempotency_key)
+            existing = signer.existing
             if existing is None:
-                issued = issue_new(session, signer.hall_id, body.service,
+                issued = issue_new(session, signer.hall_id, ServiceRow.of(signer, body.service),
                                    actor=f"terminal:{signer.device_id[:12]}", now=now,
                                    priority=body.priority,
                                    appointment_code=body.appointment_code,
@@ -262,11 +279,10 @@ def _check_in(request: Request, session: Session, signer: Any, body: TicketReque
               ) -> Response:
     terminal, hall = session.get(Terminal, signer.id), session.get(Hall, signer.hall_id)
     assert terminal is not None and hall is not None  # the foreign key, and just read
-    response = Response()
+    response = Response(status_code=201)  # 200 when the key's ticket already existed
     ticket = check_in_ticket(request, response, session, terminal, hall,
                              body.appointment_code or "", "", body.idempotency_key)
-    return _issued(ticket.model_dump(mode="json"), hall.name,
-                   201 if response.status_code is None else response.status_code)
+    return _issued(ticket.model_dump(mode="json"), hall.name, response.status_code)
 
 
 def _issued(view: dict[str, Any], hall_name: str, status: int) -> Response:

@@ -17,7 +17,7 @@ import weakref
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, delete, event, insert, select, text, update
+from sqlalchemy import bindparam, delete, event, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
@@ -100,8 +100,14 @@ _NEXT_SEQ = {"postgresql": _counter_upsert(postgresql.insert),
 _SERVICE_CODE = ((Service.code == bindparam("code")) | (Service.prefix == bindparam("code")))
 _FIND_SERVICE = select(Service).where(
     Service.hall_id == bindparam("hall"), Service.active.is_(True), _SERVICE_CODE)
-_SERVICE_ROW = select(Service.id, Service.code, Service.name, Service.name_en, Service.prefix,
-                      Service.hours, Service.daily_cap).where(
+# A service as the issue path reads it, also as part of a larger row (the ticket route
+# reads it with the terminal that signed): labelled columns, see ServiceRow.
+SERVICE_COLUMNS = (Service.id.label("service_id"), Service.code.label("service_code"),
+                   Service.name.label("service_name"),
+                   Service.name_en.label("service_name_en"),
+                   Service.prefix.label("service_prefix"), Service.hours.label("service_hours"),
+                   Service.daily_cap.label("service_daily_cap"))
+_SERVICE_ROW = select(*SERVICE_COLUMNS).where(
     Service.hall_id == bindparam("hall"), Service.active.is_(True), _SERVICE_CODE)
 _KEYED = (Ticket.terminal_id == bindparam("terminal"),
           Ticket.idempotency_key == bindparam("key"))
@@ -110,7 +116,43 @@ _KEYED_TICKET_ID = select(Ticket.id).where(*_KEYED)
 _INSERT_TICKET = insert(Ticket)
 _INSERT_TICKET_EVENT = insert(TicketEvent)
 _INSERT_FEED = insert(QueueEvent)
+# On PostgreSQL the feed row and its NOTIFY in one round trip.
+_INSERT_FEED_NOTIFY = insert(QueueEvent).returning(
+    func.pg_notify(bindparam("channel"), bindparam("hall_key")))
 _NOTIFY = text("SELECT pg_notify(:channel, :hall)")
+
+
+def service_of(hall_id: Any) -> Any:
+    """The join condition of the active service of hall_id (a column or a value) whose code
+    or prefix is the bound parameter "code"."""
+    return (Service.hall_id == hall_id) & Service.active.is_(True) & _SERVICE_CODE
+
+
+@dataclass(frozen=True)
+class ServiceRow:
+    """What issuing needs of a service."""
+
+    id: int
+    code: str
+    name: str
+    name_en: str
+    prefix: str
+    hours: dict[str, Any]
+    daily_cap: int
+
+    @classmethod
+    def of(cls, row: Any, code: str) -> ServiceRow:
+        """The service of a row with SERVICE_COLUMNS; QueueError unknown_service if none."""
+        if row is None or row.service_id is None:
+            raise QueueError("unknown_service", code[:40])
+        return cls(row.service_id, row.service_code, row.service_name, row.service_name_en,
+                   row.service_prefix, row.service_hours, row.service_daily_cap)
+
+
+def find_service_row(connection: Connection, hall_id: int, code: str) -> ServiceRow:
+    """The hall's active service with this code (or prefix), as issuing reads it."""
+    return ServiceRow.of(connection.execute(_SERVICE_ROW, {"hall": hall_id, "code": code})
+                         .first(), code)
 
 
 @dataclass(frozen=True)
@@ -210,7 +252,8 @@ def issue_ticket(session: Session, hall: Hall, service_code: str, *, actor: str,
         if existing is not None:
             return existing, False
     session.flush()  # the caller's pending changes before the statements below
-    issued = issue_new(session, hall.id, service_code, actor=actor, now=now, priority=priority,
+    service = find_service_row(session.connection(), hall.id, service_code)
+    issued = issue_new(session, hall.id, service, actor=actor, now=now, priority=priority,
                        appointment_code=appointment_code, idempotency_key=idempotency_key,
                        terminal_id=terminal_id, booking_checked=booking_checked)
     ticket = session.get(Ticket, issued.id)
@@ -218,13 +261,14 @@ def issue_ticket(session: Session, hall: Hall, service_code: str, *, actor: str,
     return ticket, True
 
 
-def issue_new(session: Session, hall_id: int, service_code: str, *, actor: str,
+def issue_new(session: Session, hall_id: int, service: ServiceRow, *, actor: str,
               now: dt.datetime | None = None, priority: str = "normal",
               appointment_code: str | None = None, idempotency_key: str | None = None,
               terminal_id: int | None = None, booking_checked: bool = False) -> Issued:
-    """Issue a new ticket (not committed; the caller looked for idempotency_key first):
-    the service's next number of the day from its counter row, the ticket, its event and
-    the hall's feed row, a few statements on the session's connection."""
+    """Issue a new ticket of service (not committed; the caller looked for idempotency_key
+    and the service first): the service's next number of the day from its counter row, the
+    ticket, its event and the hall's feed row, a few statements on the session's connection.
+    A ticket with the same key committed meanwhile fails the insert (IntegrityError)."""
     now = now or utcnow()
     if priority not in PRIORITY_RANK:
         raise QueueError("bad_priority")
@@ -234,9 +278,6 @@ def issue_new(session: Session, hall_id: int, service_code: str, *, actor: str,
     if _day_end_due(session, hall_id, now) and close_past_days(session, hall_id, now):
         session.flush()  # the day's close comes first in the feed
     connection = session.connection()
-    service = connection.execute(_SERVICE_ROW, {"hall": hall_id, "code": service_code}).first()
-    if service is None:
-        raise QueueError("unknown_service", service_code[:40])
     if not is_open(service.hours, now):
         raise QueueError("service_closed", service.code)
     day = local_day(now)
@@ -259,10 +300,15 @@ def issue_new(session: Session, hall_id: int, service_code: str, *, actor: str,
     connection.execute(_INSERT_TICKET_EVENT, {"ticket_id": ticket_id, "kind": QueueEventKind.ISSUED,
                                               "at": now, "actor": actor, "window_id": None,
                                               "detail": detail})
-    connection.execute(_INSERT_FEED, {"hall_id": hall_id, "kind": QueueEventKind.ISSUED,
-                                      "payload": {"actor": actor, **detail, "ticket": ticket_id},
-                                      "created_at": now})
-    _announce(session, connection, hall_id)
+    feed = {"hall_id": hall_id, "kind": QueueEventKind.ISSUED, "created_at": now,
+            "payload": {"actor": actor, **detail, "ticket": ticket_id}}
+    if connection.dialect.name == "postgresql":
+        connection.execute(_INSERT_FEED_NOTIFY, {**feed, "channel": NOTIFY_CHANNEL,
+                                                 "hall_key": str(hall_id)})
+        session.info.setdefault(WAKE_KEY, set()).add(hall_id)
+    else:
+        connection.execute(_INSERT_FEED, feed)
+        _announce(session, connection, hall_id)
     return Issued(id=ticket_id, hall_id=hall_id, service_id=service.id, service=service.code,
                   service_name=service.name, service_name_en=service.name_en, number=number,
                   day=day, priority=priority, rank=rank, token=token, at=now)

@@ -21,11 +21,14 @@ from sqlalchemy import func, select
 from protocol.enums import QueueEventKind
 from protocol.queue import TicketIssued
 from protocol.signing import sign_request
-from server.models import SeenNonce, Terminal
+from server.models import Hall, SeenNonce, Terminal
+from server.queue.core import NOTIFY_CHANNEL
 from server.queue.models import QueueEvent, Ticket, TicketEvent
 from server.queue.views import ticket_view
 from tests.provisioning.live_server import live_server, set_status
+from tests.server.appointment_setup import set_up_bookable
 from tests.server.queue_setup import make_queue_hall
+from tests.server.test_appointments_api import ALL_DAY, _booked_today
 from tests.server.test_bounds import terminal_key
 
 PATH = "/api/v1/queue/tickets"
@@ -51,15 +54,35 @@ def count(app: FastAPI, table: Any) -> int:
         return int(session.scalar(select(func.count()).select_from(table)) or 0)
 
 
+def listener(app: FastAPI) -> Any:
+    """On PostgreSQL, a connection LISTENing as the other server processes do (else None)."""
+    engine = app.state.database.engine
+    if engine.dialect.name != "postgresql":
+        return None
+    import psycopg
+
+    connection = psycopg.connect(engine.url.set(drivername="postgresql").render_as_string(
+        hide_password=False), autocommit=True)
+    connection.execute(f"LISTEN {NOTIFY_CHANNEL}")
+    return connection
+
+
 def test_the_reply_is_the_ticket_as_every_view_shows_it(server_app: FastAPI,
                                                          client: TestClient, hall: None) -> None:
     key = terminal_key(server_app, client)
+    other_processes = listener(server_app)
     replies = []
     for _ in range(3):
         body, headers = signed(key, "legal-aid")
         reply = client.post(PATH, content=body, headers=headers)
         assert reply.status_code == 201, reply.text
         replies.append(reply.json())
+    if other_processes is not None:  # each ticket woke the other processes' streams
+        told = [n.payload for n in other_processes.notifies(timeout=2, stop_after=3)]
+        other_processes.close()
+        with server_app.state.database.sessions() as session:
+            hall_id = session.scalar(select(Ticket.hall_id).where(Ticket.id == replies[0]["id"]))
+        assert told == [str(hall_id)] * 3
     assert [r["number"] for r in replies] == ["A001", "A002", "A003"]
     assert replies[2]["people_ahead"] == 2 and replies[2]["wait_minutes"] > 0
     assert replies[2]["service_windows"] == [1, 2] and replies[2]["hall_name"]
@@ -114,6 +137,28 @@ def test_a_replay_is_refused_whatever_the_first_answer_was(server_app: FastAPI,
     replay = client.post(PATH, content=body, headers=headers)
     assert replay.status_code == 401 and "replayed" in replay.json()["detail"]
     assert count(server_app, Ticket) == tickets
+
+
+def test_a_check_in_through_the_ticket_route_is_created_once(server_app: FastAPI,
+                                                              client: TestClient,
+                                                              hall: None) -> None:
+    with server_app.state.database.sessions() as session:
+        hall_row = session.scalar(select(Hall).where(Hall.code == "QX-01"))
+        set_up_bookable(session, hall_row, [{"code": "lawyer", "name": "律师值班咨询",
+                                             "queue_service": "legal-aid", "slots": ALL_DAY,
+                                             "capacity": 5}])
+    code = _booked_today(server_app, "13700001111")
+    key, idempotency_key = terminal_key(server_app, client), uuid.uuid4().hex
+    answers = []
+    for _ in range(2):  # a retry with a new nonce and the same key
+        body = json.dumps({"service": "legal-aid", "priority": "appointment",
+                           "appointment_code": code, "idempotency_key": idempotency_key})
+        reply = client.post(PATH, content=body, headers={
+            "Content-Type": "application/json",
+            **sign_request(key, "POST", PATH, body.encode())})
+        answers.append((reply.status_code, reply.json()["id"], reply.json()["priority"]))
+    assert [status for status, _id, _p in answers] == [201, 200]
+    assert answers[0][1:] == answers[1][1:] and answers[0][2] == "appointment"
 
 
 @pytest.fixture
