@@ -46,6 +46,12 @@ _PEOPLE_AHEAD = select(func.count()).select_from(Ticket).where(
     | ((Ticket.rank == _RANK) & (Ticket.arrival_at < _ARRIVAL))
     | ((Ticket.rank == _RANK) & (Ticket.arrival_at == _ARRIVAL) & (Ticket.id < bindparam("id"))))
 
+# The service's windows with the people ahead of a ticket on each row (one round trip).
+_WINDOWS_AND_AHEAD = (
+    select(Window.number, Window.state, _PEOPLE_AHEAD.scalar_subquery().label("ahead"))
+    .join(WindowService).where(WindowService.service_id == bindparam("service"))
+    .order_by(Window.number))
+
 
 def service_minutes(session: Session | Connection, service_id: int) -> float:
     """Average minutes from call to finish over the service's recent finished tickets."""
@@ -100,10 +106,12 @@ def issued_view(session: Session, issued: Issued) -> dict[str, Any]:
     no ORM loading on the busiest path.
     tests/server/test_ticket_path.py holds it equal to ticket_view."""
     connection = session.connection()  # the issue path's own statements: nothing to flush
-    windows = _service_windows(connection, issued.service_id)
-    ahead = int(connection.execute(_PEOPLE_AHEAD, {
-        "hall": issued.hall_id, "day": issued.day, "service": issued.service_id,
-        "rank": issued.rank, "arrival": issued.at, "id": issued.id}).scalar() or 0)
+    queue = {"hall": issued.hall_id, "day": issued.day, "service": issued.service_id,
+             "rank": issued.rank, "arrival": issued.at, "id": issued.id}
+    rows = connection.execute(_WINDOWS_AND_AHEAD, queue).all()  # one statement for both
+    windows = [(int(number), state) for number, state, _ahead in rows]
+    ahead = int((rows[0].ahead if rows else connection.execute(_PEOPLE_AHEAD, queue).scalar())
+                or 0)
     return {
         "id": issued.id, "number": issued.number, "state": "waiting",
         "priority": issued.priority, "service": issued.service,

@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from protocol.enums import QueueEventKind
 from protocol.queue import TicketIssued
 from protocol.signing import sign_request
-from server.models import Hall, SeenNonce, Terminal
+from server.models import Hall, SeenNonce, Service, Terminal
 from server.queue.core import NOTIFY_CHANNEL
 from server.queue.models import QueueEvent, Ticket, TicketEvent
 from server.queue.views import ticket_view
@@ -101,6 +101,14 @@ def test_the_reply_is_the_ticket_as_every_view_shows_it(server_app: FastAPI,
         issued = [row.payload for row in feed if row.kind == QueueEventKind.ISSUED]
         assert [p["ticket"] for p in issued] == [r["id"] for r in replies]
         assert [p["number"] for p in issued] == ["A001", "A002", "A003"]
+        # A service no window serves (yet): no windows, and still the people ahead.
+        hall_id = session.scalar(select(Hall.id).where(Hall.code == "QX-01"))
+        session.add(Service(hall_id=hall_id, code="new", name="新业务", prefix="N"))
+        session.commit()
+    for ahead in (0, 1):
+        body, headers = signed(key, "new")
+        reply = client.post(PATH, content=body, headers=headers).json()
+        assert (reply["service_windows"], reply["people_ahead"]) == ([], ahead)
 
 
 def test_a_replay_is_refused_whatever_the_first_answer_was(server_app: FastAPI,
