@@ -3,7 +3,8 @@ that run the sync endpoints), for finding what a request costs.
 
 Run: ``python -m devtools.profile_server STATS_FILE PORT`` with the HALLKIOSK_* settings in
 the environment; on SIGTERM or SIGINT the server stops and the merged statistics are
-written to STATS_FILE (read them with ``pstats``).
+written to STATS_FILE, and the event loop's thread alone to STATS_FILE.loop (read them
+with ``pstats``).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ def main() -> None:
 
     def dump(*_args: object) -> None:
         main_profile.disable()
+        pstats.Stats(main_profile).dump_stats(f"{stats_file}.loop")  # the event loop alone
         stats = pstats.Stats(main_profile)
         with lock:
             for profile in profiles:

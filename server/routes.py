@@ -34,6 +34,7 @@ API = "/api/v1"
 # (router, prefix). The ratings router spells its paths out: its phone rating lives
 # beside the phone page (/t/<token>/rating), not under the API prefix.
 ROUTERS: tuple[tuple[APIRouter, str], ...] = (
+    (queue.tickets_router, API),  # the busiest request first: matched before all others
     (health.router, API),
     (auth.router, API),
     (devices.router, API),

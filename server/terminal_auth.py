@@ -8,11 +8,12 @@ import datetime as dt
 import functools
 import logging
 import time
-from typing import Annotated
+from typing import Annotated, Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from fastapi import Depends, HTTPException, Request
-from sqlalchemy import bindparam, delete, insert, select
+from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer
 
@@ -52,6 +53,12 @@ def refusal(status: int, message: str, device: str = "") -> HTTPException:
 async def verified_request(request: Request, session: Session,
                            settings: ServerSettings) -> tuple[dict[str, str], bytes]:
     """Check headers, timestamp and nonce; return the headers and the body (not the key)."""
+    return signature_headers(request, settings), await request.body()
+
+
+def signature_headers(request: Request, settings: ServerSettings) -> dict[str, str]:
+    """The signature headers, all present, within their lengths and the clock skew (401
+    otherwise); the signature itself is checked against the terminal's key later."""
     headers = {name: request.headers.get(name, "") for name in HEADERS}
     missing = [name for name, value in headers.items() if not value]
     if missing:
@@ -66,7 +73,7 @@ async def verified_request(request: Request, session: Session,
     if abs(time.time() - timestamp) > settings.signature_max_skew:
         raise refusal(401, "request timestamp outside the allowed clock skew",
                     headers["X-Device-Id"])
-    return headers, await request.body()
+    return headers
 
 
 def remember_nonce(session: Session, terminal: Terminal, nonce: str,
@@ -84,6 +91,45 @@ def remember_nonce(session: Session, terminal: Terminal, nonce: str,
     except IntegrityError:
         session.rollback()
         raise refusal(401, "replayed request (nonce already used)", terminal.device_id) from None
+
+
+# What a route that does its own database work needs of the signing terminal, as a row.
+SIGNER_COLUMNS = (Terminal.id, Terminal.device_id, Terminal.public_key, Terminal.status,
+                  Terminal.hall_id, Terminal.last_seen_at)
+_TOUCH = update(Terminal).where(Terminal.id == bindparam("terminal")).values(
+    last_seen_at=bindparam("now"))
+
+
+def check_signature(signer: Any, headers: dict[str, str], method: str, path: str,
+                    body: bytes) -> None:
+    """Refuse (401) unless signer (a row of SIGNER_COLUMNS, or None: unknown) signed this."""
+    if signer is None:
+        raise refusal(401, "unknown terminal", headers["X-Device-Id"])
+    try:
+        key = _public_key(signer.public_key)
+    except ValueError:
+        raise refusal(401, "signature does not verify", signer.device_id) from None
+    if not verify_signature(key, headers, method, path, body):
+        raise refusal(401, "signature does not verify", signer.device_id)
+
+
+def insert_nonce(connection: Connection, terminal_id: int, nonce: str,
+                 settings: ServerSettings) -> None:
+    """Record a nonce in the connection's transaction (older ones purged every few seconds);
+    an IntegrityError means it was used before: the caller rolls back and refuses."""
+    now = utcnow()
+    if _purge_due():
+        horizon = now - dt.timedelta(seconds=2 * settings.signature_max_skew)
+        connection.execute(delete(SeenNonce).where(SeenNonce.seen_at < horizon))
+    connection.execute(_INSERT_NONCE, {"terminal_id": terminal_id, "nonce": nonce,
+                                       "seen_at": now})
+
+
+def touch(connection: Connection, signer: Any, now: dt.datetime) -> None:
+    """Write the signer's last_seen_at when it is LAST_SEEN_EVERY old (not on every request)."""
+    seen = signer.last_seen_at
+    if seen is None or now - as_utc(seen) >= LAST_SEEN_EVERY:
+        connection.execute(_TOUCH, {"terminal": signer.id, "now": now})
 
 
 def _purge_due() -> bool:

@@ -6,14 +6,16 @@ with the CSRF header. Refusals are JSON ``{"error", "message", "message_en"}``.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import ConfigDict, Field
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -38,13 +40,21 @@ from protocol.queue import (
 from protocol.text import RefusesNul
 from server.api.appointments import check_in_ticket
 from server.deps import MAX_ID, PathId, get_session
-from server.models import Hall, Terminal, User, Window
+from server.models import Hall, Service, Terminal, User, Window, utcnow
 from server.queue import actions, feed, help_calls
-from server.queue.core import issue_ticket, keyed_ticket
+from server.queue.core import (
+    SERVICE_COLUMNS,
+    ServiceRow,
+    begin_write,
+    issue_new,
+    keyed_ticket_id,
+    service_of,
+)
 from server.queue.errors import QueueError
 from server.queue.models import Ticket
 from server.queue.views import (
     board_view,
+    issued_view,
     last_event_id,
     no_show_list,
     services_view,
@@ -52,10 +62,28 @@ from server.queue.views import (
     waiting_list,
 )
 from server.security import require_role
-from server.terminal_auth import current_terminal
+from server.settings import ServerSettings
+from server.terminal_auth import (
+    SIGNER_COLUMNS,
+    check_signature,
+    current_terminal,
+    insert_nonce,
+    path_of,
+    refusal,
+    signature_headers,
+    touch,
+)
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/queue", tags=["queue"])
+# POST /queue/tickets alone, included before every other router (server/routes.py): the
+# busiest request is matched at once instead of after the routes of the routers before it.
+tickets_router = APIRouter(prefix="/queue", tags=["queue"])
+# The threads that do the ticket route's database work (asyncio's executor costs the event
+# loop less than anyio's worker threads), one pool per process. Several: on SQLite a writer
+# waiting for the lock sleeps in SQLite's busy handler, and one committing may be
+# checkpointing the WAL (an fsync); on PostgreSQL their round trips overlap.
+_ISSUERS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="tickets")
 DbSession = Annotated[Session, Depends(get_session)]
 SignedTerminal = Annotated[Terminal, Depends(current_terminal)]
 Staff = Annotated[User, Depends(require_role("staff", "supervisor"))]
@@ -146,37 +174,122 @@ def terminal_services(session: DbSession, terminal: SignedTerminal) -> ServicesR
                                          "services": services_view(session, hall)})
 
 
-@router.post("/tickets", status_code=201, responses={
+@tickets_router.post("/tickets", status_code=201, response_model=TicketIssued, responses={
     200: {"model": TicketIssued, "description": "the ticket this idempotency key took"},
+    401: {"description": "not signed by a known terminal, or a replayed request"},
+    403: {"description": "the terminal is not accepted (revoked, pending, rejected)"},
     **REFUSED})
-def take_ticket(body: TicketRequest, request: Request, response: Response, session: DbSession,
-                terminal: SignedTerminal) -> TicketIssued:
+async def take_ticket(body: TicketRequest, request: Request) -> Response:
     """Issue a ticket; the same idempotency key returns the same ticket (200). A ticket with
     appointment priority is a check-in: only a real booking's code gets one."""
-    hall = _hall_of(session, terminal)
-    if body.priority == Priority.APPOINTMENT:
-        return check_in_ticket(request, response, session, terminal, hall,
-                               body.appointment_code or "", "", body.idempotency_key)
-    try:
-        ticket, created = issue_ticket(
-            session, hall, body.service, actor=f"terminal:{terminal.device_id[:12]}",
-            priority=body.priority, appointment_code=body.appointment_code,
-            idempotency_key=body.idempotency_key, terminal_id=terminal.id)
-        session.commit()
-    except QueueError:
-        session.rollback()
-        raise
-    except IntegrityError:  # the same key raced in from a retry: return what the first made
-        session.rollback()
-        first = (keyed_ticket(session, terminal.id, body.idempotency_key)
-                 if body.idempotency_key else None)
-        if first is None:  # not this terminal's key: nothing of anyone else's is returned
+    # The busiest terminal request: the signature's headers are checked here, everything
+    # else in one worker thread on one connection, the nonce in the ticket's transaction.
+    headers = signature_headers(request, request.app.state.settings)
+    raw = await request.body()
+    return await asyncio.get_running_loop().run_in_executor(
+        _ISSUERS, _take_ticket, request, body, headers, raw, path_of(request))
+
+
+# One read for the whole request: the signer, its hall's name, the ticket its idempotency
+# key already took (if any) and the service asked for. They are read before the write
+# transaction starts: a ticket with the same key committed in between fails the insert
+# (the unique key) and is returned as the first's.
+_KEYED = (select(Ticket.id).where(Ticket.terminal_id == Terminal.id,
+                                  Ticket.idempotency_key == bindparam("key"))
+          .scalar_subquery().label("existing"))
+_SIGNER = (select(*SIGNER_COLUMNS, Hall.name.label("hall_name"), _KEYED, *SERVICE_COLUMNS)
+           .outerjoin(Hall, Hall.id == Terminal.hall_id)
+           .outerjoin(Service, service_of(Terminal.hall_id))
+           .where(Terminal.device_id == bindparam("device")))
+
+
+def _take_ticket(request: Request, body: TicketRequest, headers: dict[str, str], raw: bytes,
+                 path: str) -> Response:
+    """take_ticket's database work: the signer (whatever its status) and its signature, its
+    nonce and the ticket committed together (one transaction, one commit); a request refused
+    after its nonce was recorded still keeps the nonce (committed on its own), so a replay
+    of it is refused too, whatever the reason of the first refusal."""
+    state = request.app.state
+    settings: ServerSettings = state.settings
+    with state.database.sessions() as session:
+        connection = session.connection()
+        signer = connection.execute(_SIGNER, {"device": headers["X-Device-Id"],
+                                              "key": body.idempotency_key,
+                                              "code": body.service}).first()
+        check_signature(signer, headers, request.method, path, raw)
+        assert signer is not None  # checked
+        nonce = headers["X-Nonce"]
+        begin_write(session)
+        try:
+            insert_nonce(connection, signer.id, nonce, settings)
+        except IntegrityError:
+            session.rollback()
+            raise refusal(401, "replayed request (nonce already used)",
+                          signer.device_id) from None
+        if signer.status != "accepted":
+            session.commit()
+            raise refusal(403, f"terminal {signer.status}", signer.device_id)
+        now = utcnow()
+        touch(connection, signer, now)
+        if body.priority == Priority.APPOINTMENT:
+            session.commit()  # the nonce; the check-in is a transaction of its own
+            return _check_in(request, session, signer, body)
+        try:
+            if signer.hall_id is None:
+                raise QueueError("no_hall")
+            existing = signer.existing
+            if existing is None:
+                issued = issue_new(session, signer.hall_id, ServiceRow.of(signer, body.service),
+                                   actor=f"terminal:{signer.device_id[:12]}", now=now,
+                                   priority=body.priority,
+                                   appointment_code=body.appointment_code,
+                                   idempotency_key=body.idempotency_key, terminal_id=signer.id)
+                view = issued_view(session, issued)
+            session.commit()
+        except IntegrityError:  # the same key raced in from a retry: return what the first made
+            session.rollback()
+            _keep_nonce(session, signer, nonce, settings)
+            existing = keyed_ticket_id(session.connection(), signer.id, body.idempotency_key)
+            if existing is None:  # not this terminal's key: nothing of anyone else's is returned
+                raise
+        except Exception:
+            session.rollback()
+            _keep_nonce(session, signer, nonce, settings)
             raise
-        ticket, created = first, False
-    if not created:
-        response.status_code = 200
-    view = ticket_view(session, ticket, private=True)
-    return TicketIssued.model_validate({**view, "hall_name": hall.name})
+        if existing is not None:
+            ticket = session.get(Ticket, existing)
+            assert ticket is not None  # committed, and tickets are never deleted
+            return _issued(ticket_view(session, ticket, private=True), signer.hall_name, 200)
+    return _issued(view, signer.hall_name, 201)
+
+
+def _keep_nonce(session: Session, signer: Any, nonce: str, settings: ServerSettings) -> None:
+    """Record the nonce of a request whose transaction was rolled back (committed); if
+    another request with it came first, this one is the replay (401)."""
+    begin_write(session)
+    try:
+        insert_nonce(session.connection(), signer.id, nonce, settings)
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise refusal(401, "replayed request (nonce already used)", signer.device_id) from None
+
+
+def _check_in(request: Request, session: Session, signer: Any, body: TicketRequest
+              ) -> Response:
+    terminal, hall = session.get(Terminal, signer.id), session.get(Hall, signer.hall_id)
+    assert terminal is not None and hall is not None  # the foreign key, and just read
+    response = Response(status_code=201)  # 200 when the key's ticket already existed
+    ticket = check_in_ticket(request, response, session, terminal, hall,
+                             body.appointment_code or "", "", body.idempotency_key)
+    return _issued(ticket.model_dump(mode="json"), hall.name, response.status_code)
+
+
+def _issued(view: dict[str, Any], hall_name: str, status: int) -> Response:
+    """The TicketIssued reply (validated once, written as JSON here rather than again by
+    FastAPI from the route's return value)."""
+    reply = TicketIssued.model_validate({**view, "hall_name": hall_name})
+    return Response(reply.model_dump_json(), status_code=status, media_type="application/json")
 
 
 @router.get("/board", responses=REFUSED)

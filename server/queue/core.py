@@ -14,10 +14,12 @@ import logging
 import secrets
 import time
 import weakref
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, delete, event, select, text, update
+from sqlalchemy import bindparam, delete, event, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from protocol.enums import QueueEventKind
@@ -71,11 +73,16 @@ def record(session: Session, ticket: Ticket | None, hall_id: int, kind: QueueEve
         payload["window"] = window.number
     row = QueueEvent(hall_id=hall_id, kind=kind, payload=payload, created_at=now)
     session.add(row)
-    if session.get_bind().dialect.name == "postgresql":  # delivered at commit, to every process
-        session.execute(text("SELECT pg_notify(:channel, :hall)"),
-                        {"channel": NOTIFY_CHANNEL, "hall": str(hall_id)})
-    session.info.setdefault(WAKE_KEY, set()).add(hall_id)
+    _announce(session, session.connection(), hall_id)
     return row
+
+
+def _announce(session: Session, connection: Connection, hall_id: int) -> None:
+    """Wake the hall's subscribers once the transaction commits: on PostgreSQL a NOTIFY
+    (delivered at commit, to every process), and this process's own at once."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(_NOTIFY, {"channel": NOTIFY_CHANNEL, "hall": str(hall_id)})
+    session.info.setdefault(WAKE_KEY, set()).add(hall_id)
 
 
 def _counter_upsert(builder: Any) -> Any:
@@ -86,19 +93,84 @@ def _counter_upsert(builder: Any) -> Any:
             .returning(QueueCounter.last_seq))
 
 
-# Statements of the issue path, built once (SQLAlchemy then reuses their compiled form).
+# Statements of the issue path, built once (SQLAlchemy then reuses their compiled form) and
+# run on the session's connection: plain rows, no ORM objects or unit of work per ticket.
 _NEXT_SEQ = {"postgresql": _counter_upsert(postgresql.insert),
              "sqlite": _counter_upsert(sqlite.insert)}
+_SERVICE_CODE = ((Service.code == bindparam("code")) | (Service.prefix == bindparam("code")))
 _FIND_SERVICE = select(Service).where(
-    Service.hall_id == bindparam("hall"), Service.active.is_(True),
-    (Service.code == bindparam("code")) | (Service.prefix == bindparam("code")))
-_KEYED_TICKET = select(Ticket).where(Ticket.terminal_id == bindparam("terminal"),
-                                     Ticket.idempotency_key == bindparam("key"))
+    Service.hall_id == bindparam("hall"), Service.active.is_(True), _SERVICE_CODE)
+# A service as the issue path reads it, also as part of a larger row (the ticket route
+# reads it with the terminal that signed): labelled columns, see ServiceRow.
+SERVICE_COLUMNS = (Service.id.label("service_id"), Service.code.label("service_code"),
+                   Service.name.label("service_name"),
+                   Service.name_en.label("service_name_en"),
+                   Service.prefix.label("service_prefix"), Service.hours.label("service_hours"),
+                   Service.daily_cap.label("service_daily_cap"))
+_SERVICE_ROW = select(*SERVICE_COLUMNS).where(
+    Service.hall_id == bindparam("hall"), Service.active.is_(True), _SERVICE_CODE)
+_KEYED = (Ticket.terminal_id == bindparam("terminal"),
+          Ticket.idempotency_key == bindparam("key"))
+_KEYED_TICKET = select(Ticket).where(*_KEYED)
+_KEYED_TICKET_ID = select(Ticket.id).where(*_KEYED)
+_INSERT_TICKET = insert(Ticket)
+_INSERT_TICKET_EVENT = insert(TicketEvent)
+_INSERT_FEED = insert(QueueEvent)
+# On PostgreSQL the feed row and its NOTIFY in one round trip.
+_INSERT_FEED_NOTIFY = insert(QueueEvent).returning(
+    func.pg_notify(bindparam("channel"), bindparam("hall_key")))
+_NOTIFY = text("SELECT pg_notify(:channel, :hall)")
 
 
-def _next_seq(session: Session, service_id: int, day: str) -> int:
-    statement = _NEXT_SEQ[session.get_bind().dialect.name]
-    return int(session.execute(statement, {"service": service_id, "day": day}).scalar_one())
+def service_of(hall_id: Any) -> Any:
+    """The join condition of the active service of hall_id (a column or a value) whose code
+    or prefix is the bound parameter "code"."""
+    return (Service.hall_id == hall_id) & Service.active.is_(True) & _SERVICE_CODE
+
+
+@dataclass(frozen=True)
+class ServiceRow:
+    """What issuing needs of a service."""
+
+    id: int
+    code: str
+    name: str
+    name_en: str
+    prefix: str
+    hours: dict[str, Any]
+    daily_cap: int
+
+    @classmethod
+    def of(cls, row: Any, code: str) -> ServiceRow:
+        """The service of a row with SERVICE_COLUMNS; QueueError unknown_service if none."""
+        if row is None or row.service_id is None:
+            raise QueueError("unknown_service", code[:40])
+        return cls(row.service_id, row.service_code, row.service_name, row.service_name_en,
+                   row.service_prefix, row.service_hours, row.service_daily_cap)
+
+
+def find_service_row(connection: Connection, hall_id: int, code: str) -> ServiceRow:
+    """The hall's active service with this code (or prefix), as issuing reads it."""
+    return ServiceRow.of(connection.execute(_SERVICE_ROW, {"hall": hall_id, "code": code})
+                         .first(), code)
+
+
+@dataclass(frozen=True)
+class Issued:
+    """A ticket just issued (not committed), as the issue path knows it without loading it."""
+
+    id: int
+    hall_id: int
+    service_id: int
+    service: str  # code
+    service_name: str
+    service_name_en: str
+    number: str
+    day: str
+    priority: str
+    rank: int
+    token: str
+    at: dt.datetime  # arrival and issue
 
 
 def find_service(session: Session, hall_id: int, code: str) -> Service:
@@ -158,6 +230,14 @@ def keyed_ticket(session: Session, terminal_id: int | None, idempotency_key: str
                                            "key": idempotency_key}).first()
 
 
+def keyed_ticket_id(connection: Connection, terminal_id: int, idempotency_key: str
+                    ) -> int | None:
+    """keyed_ticket's id only, on a connection (the issue path: no ORM loading)."""
+    found = connection.execute(_KEYED_TICKET_ID, {"terminal": terminal_id,
+                                                  "key": idempotency_key}).scalar()
+    return None if found is None else int(found)
+
+
 def issue_ticket(session: Session, hall: Hall, service_code: str, *, actor: str,
                  now: dt.datetime | None = None, priority: str = "normal",
                  appointment_code: str | None = None, idempotency_key: str | None = None,
@@ -167,36 +247,71 @@ def issue_ticket(session: Session, hall: Hall, service_code: str, *, actor: str,
     (and False): a key is its terminal's own, so another terminal's key finds nothing.
     An appointment ticket is only issued by a check-in that verified its booking
     (server/appointments/service.py check_in, which passes booking_checked)."""
-    now = now or utcnow()
     if idempotency_key:
         existing = keyed_ticket(session, terminal_id, idempotency_key)
         if existing is not None:
             return existing, False
+    session.flush()  # the caller's pending changes before the statements below
+    service = find_service_row(session.connection(), hall.id, service_code)
+    issued = issue_new(session, hall.id, service, actor=actor, now=now, priority=priority,
+                       appointment_code=appointment_code, idempotency_key=idempotency_key,
+                       terminal_id=terminal_id, booking_checked=booking_checked)
+    ticket = session.get(Ticket, issued.id)
+    assert ticket is not None  # inserted in this transaction
+    return ticket, True
+
+
+def issue_new(session: Session, hall_id: int, service: ServiceRow, *, actor: str,
+              now: dt.datetime | None = None, priority: str = "normal",
+              appointment_code: str | None = None, idempotency_key: str | None = None,
+              terminal_id: int | None = None, booking_checked: bool = False) -> Issued:
+    """Issue a new ticket of service (not committed; the caller looked for idempotency_key
+    and the service first): the service's next number of the day from its counter row, the
+    ticket, its event and the hall's feed row, a few statements on the session's connection.
+    A ticket with the same key committed meanwhile fails the insert (IntegrityError)."""
+    now = now or utcnow()
     if priority not in PRIORITY_RANK:
         raise QueueError("bad_priority")
     if priority == "appointment" and not (booking_checked and appointment_code):
         raise QueueError("bad_appointment")
     begin_write(session)
-    if _day_end_due(session, hall.id, now):
-        close_past_days(session, hall.id, now)
-    service = find_service(session, hall.id, service_code)
+    if _day_end_due(session, hall_id, now) and close_past_days(session, hall_id, now):
+        session.flush()  # the day's close comes first in the feed
+    connection = session.connection()
     if not is_open(service.hours, now):
         raise QueueError("service_closed", service.code)
     day = local_day(now)
-    seq = _next_seq(session, service.id, day)
+    seq = int(connection.execute(_NEXT_SEQ[connection.dialect.name],
+                                 {"service": service.id, "day": day}).scalar_one())
     if seq > service.daily_cap:
         raise QueueError("daily_cap", f"{service.code}: {service.daily_cap}")
-    ticket = Ticket(hall_id=hall.id, origin_service_id=service.id, service_id=service.id,
-                    day=day, seq=seq, number=f"{service.prefix}{seq:03d}", state="waiting",
-                    priority=priority, rank=PRIORITY_RANK[priority],
-                    token=secrets.token_urlsafe(16), idempotency_key=idempotency_key or None,
-                    appointment_code=appointment_code if priority == "appointment" else None,
-                    terminal_id=terminal_id, arrival_at=now, issued_at=now)
-    session.add(ticket)
-    session.flush()
-    record(session, ticket, hall.id, QueueEventKind.ISSUED, actor, now, service=service.code,
-           number=ticket.number, priority=priority)
-    return ticket, True
+    number, rank = f"{service.prefix}{seq:03d}", PRIORITY_RANK[priority]
+    token = secrets.token_urlsafe(16)
+    inserted = connection.execute(_INSERT_TICKET, {
+        "hall_id": hall_id, "origin_service_id": service.id, "service_id": service.id,
+        "day": day, "seq": seq, "number": number, "state": "waiting", "priority": priority,
+        "rank": rank, "token": token, "idempotency_key": idempotency_key or None,
+        "appointment_code": appointment_code if priority == "appointment" else None,
+        "terminal_id": terminal_id, "arrival_at": now, "issued_at": now, "call_count": 0,
+        "close_reason": "", "visitor": {}}).inserted_primary_key
+    assert inserted is not None  # one row, its id
+    ticket_id = int(inserted[0])
+    detail = {"service": service.code, "number": number, "priority": priority}
+    connection.execute(_INSERT_TICKET_EVENT, {"ticket_id": ticket_id, "kind": QueueEventKind.ISSUED,
+                                              "at": now, "actor": actor, "window_id": None,
+                                              "detail": detail})
+    feed = {"hall_id": hall_id, "kind": QueueEventKind.ISSUED, "created_at": now,
+            "payload": {"actor": actor, **detail, "ticket": ticket_id}}
+    if connection.dialect.name == "postgresql":
+        connection.execute(_INSERT_FEED_NOTIFY, {**feed, "channel": NOTIFY_CHANNEL,
+                                                 "hall_key": str(hall_id)})
+        session.info.setdefault(WAKE_KEY, set()).add(hall_id)
+    else:
+        connection.execute(_INSERT_FEED, feed)
+        _announce(session, connection, hall_id)
+    return Issued(id=ticket_id, hall_id=hall_id, service_id=service.id, service=service.code,
+                  service_name=service.name, service_name_en=service.name_en, number=number,
+                  day=day, priority=priority, rank=rank, token=token, at=now)
 
 
 def _wake_after_commit(session: Session) -> None:

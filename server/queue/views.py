@@ -7,11 +7,13 @@ import math
 from typing import Any
 
 from sqlalchemy import bindparam, func, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from content.overlay import notices_on
 from protocol.enums import CALL_KINDS, QueueEventKind
 from server.models import Hall, Service, User, Window, WindowService, as_utc, utcnow
+from server.queue.core import Issued
 from server.queue.hours import is_open, local_day, next_opening
 from server.queue.models import AT_WINDOW, WAITING, QueueEvent, Ticket, TicketEvent
 from server.ratings.models import Rating
@@ -44,8 +46,14 @@ _PEOPLE_AHEAD = select(func.count()).select_from(Ticket).where(
     | ((Ticket.rank == _RANK) & (Ticket.arrival_at < _ARRIVAL))
     | ((Ticket.rank == _RANK) & (Ticket.arrival_at == _ARRIVAL) & (Ticket.id < bindparam("id"))))
 
+# The service's windows with the people ahead of a ticket on each row (one round trip).
+_WINDOWS_AND_AHEAD = (
+    select(Window.number, Window.state, _PEOPLE_AHEAD.scalar_subquery().label("ahead"))
+    .join(WindowService).where(WindowService.service_id == bindparam("service"))
+    .order_by(Window.number))
 
-def service_minutes(session: Session, service_id: int) -> float:
+
+def service_minutes(session: Session | Connection, service_id: int) -> float:
     """Average minutes from call to finish over the service's recent finished tickets."""
     rows = session.execute(_RECENT_SPANS, {"service": service_id}).all()
     spans = [(finished - called).total_seconds() / 60 for called, finished in rows
@@ -53,7 +61,7 @@ def service_minutes(session: Session, service_id: int) -> float:
     return sum(spans) / len(spans) if spans else DEFAULT_SERVICE_MINUTES
 
 
-def open_windows(session: Session, service_id: int) -> int:
+def open_windows(session: Session | Connection, service_id: int) -> int:
     """How many open windows serve the service now."""
     return int(session.scalar(
         select(func.count()).select_from(Window).join(WindowService)
@@ -68,7 +76,7 @@ def serving_windows(session: Session, service_id: int) -> list[int]:
         .where(WindowService.service_id == service_id).order_by(Window.number))]
 
 
-def estimate_wait(session: Session, service_id: int, ahead: int,
+def estimate_wait(session: Session | Connection, service_id: int, ahead: int,
                   open_count: int | None = None) -> int:
     """Minutes until a ticket with `ahead` people before it is called (open_count: the open
     windows serving the service, when the caller knows them)."""
@@ -78,7 +86,7 @@ def estimate_wait(session: Session, service_id: int, ahead: int,
     return math.ceil(ahead * service_minutes(session, service_id) / windows)
 
 
-def _service_windows(session: Session, service_id: int) -> list[tuple[int, str]]:
+def _service_windows(session: Session | Connection, service_id: int) -> list[tuple[int, str]]:
     """(number, state) of the windows that serve the service, in number order."""
     return [(int(number), state) for number, state in session.execute(
         _SERVICE_WINDOWS, {"service": service_id})]
@@ -91,6 +99,31 @@ def people_ahead(session: Session, ticket: Ticket) -> int:
     return int(session.scalar(_PEOPLE_AHEAD, {
         "hall": ticket.hall_id, "day": ticket.day, "service": ticket.service_id,
         "rank": ticket.rank, "arrival": ticket.arrival_at, "id": ticket.id}) or 0)
+
+
+def issued_view(session: Session, issued: Issued) -> dict[str, Any]:
+    """ticket_view(private=True) of a ticket just issued, from what the issue path knows:
+    no ORM loading on the busiest path.
+    tests/server/test_ticket_path.py holds it equal to ticket_view."""
+    connection = session.connection()  # the issue path's own statements: nothing to flush
+    queue = {"hall": issued.hall_id, "day": issued.day, "service": issued.service_id,
+             "rank": issued.rank, "arrival": issued.at, "id": issued.id}
+    rows = connection.execute(_WINDOWS_AND_AHEAD, queue).all()  # one statement for both
+    windows = [(int(number), state) for number, state, _ahead in rows]
+    ahead = int((rows[0].ahead if rows else connection.execute(_PEOPLE_AHEAD, queue).scalar())
+                or 0)
+    return {
+        "id": issued.id, "number": issued.number, "state": "waiting",
+        "priority": issued.priority, "service": issued.service,
+        "service_name": issued.service_name, "service_name_en": issued.service_name_en,
+        "day": issued.day, "issued_at": _iso(issued.at), "called_at": None,
+        "finished_at": None, "call_count": 0, "window": None, "window_name": None,
+        "close_reason": "", "visitor": False,
+        "service_windows": [number for number, _state in windows], "rated": False,
+        "token": issued.token, "people_ahead": ahead,
+        "wait_minutes": estimate_wait(connection, issued.service_id, ahead,
+                                      sum(1 for _number, state in windows if state == "open")),
+    }
 
 
 def ticket_view(session: Session, ticket: Ticket, *, with_wait: bool = True,
