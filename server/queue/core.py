@@ -268,7 +268,12 @@ def issue_new(session: Session, hall_id: int, service: ServiceRow, *, actor: str
     """Issue a new ticket of service (not committed; the caller looked for idempotency_key
     and the service first): the service's next number of the day from its counter row, the
     ticket, its event and the hall's feed row, a few statements on the session's connection.
-    A ticket with the same key committed meanwhile fails the insert (IntegrityError)."""
+    A ticket with the same key committed meanwhile fails the insert (IntegrityError).
+
+    Without a given time, the arrival is read once the number is taken: the counter row is
+    locked from then to the commit, so a later number never arrives before an earlier one
+    (two processes issuing at once would otherwise have A002 called before A001)."""
+    clock_given = now is not None
     now = now or utcnow()
     if priority not in PRIORITY_RANK:
         raise QueueError("bad_priority")
@@ -285,6 +290,8 @@ def issue_new(session: Session, hall_id: int, service: ServiceRow, *, actor: str
                                  {"service": service.id, "day": day}).scalar_one())
     if seq > service.daily_cap:
         raise QueueError("daily_cap", f"{service.code}: {service.daily_cap}")
+    if not clock_given:
+        now = max(now, utcnow())
     number, rank = f"{service.prefix}{seq:03d}", PRIORITY_RANK[priority]
     token = secrets.token_urlsafe(16)
     inserted = connection.execute(_INSERT_TICKET, {

@@ -254,3 +254,43 @@ def test_visitor_registration_is_checked(session: Session, q: QueueHall) -> None
                              {"name": "王某", "phone": "13800138000", "matter": "劳动争议咨询"})
     session.commit()
     assert ticket.visitor["matter"] == "劳动争议咨询" and ticket.visitor["staff"] == s1.username
+
+
+def test_a_later_number_never_arrives_before_an_earlier_one(session: Session, q: QueueHall,
+                                                             database_url: str) -> None:
+    """Two requests wait for the counter while another holds it: whichever gets it first
+    takes the lower number, and its arrival time (what 叫号 orders by) is not later than
+    the next number's. The arrival is read once the number is taken, not on entry."""
+    import threading
+    import time
+
+    from server.db import Database
+
+    session.commit()
+    database = Database(database_url)
+    try:
+        for _round in range(4):
+            with database.sessions() as holder:
+                issue_ticket(holder, holder.get(type(q.hall), q.hall.id), "legal-aid",
+                             actor="holder")  # holds the counter until it commits
+                waiters = []
+                for name in ("first", "second"):
+                    def wait(name: str = name) -> None:
+                        with database.sessions() as own:
+                            issue_ticket(own, own.get(type(q.hall), q.hall.id), "legal-aid",
+                                         actor=name)
+                            own.commit()
+                    waiter = threading.Thread(target=wait)
+                    waiter.start()
+                    waiters.append(waiter)
+                    time.sleep(0.15)  # "first" entered well before "second"
+                holder.commit()
+            for waiter in waiters:
+                waiter.join(30)
+        session.expire_all()
+        tickets = session.scalars(select(Ticket).order_by(Ticket.seq)).all()
+        assert [t.seq for t in tickets] == list(range(1, 13))
+        arrivals = [t.arrival_at for t in tickets]
+        assert arrivals == sorted(arrivals), [(t.number, t.arrival_at) for t in tickets]
+    finally:
+        database.engine.dispose()
