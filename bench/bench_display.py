@@ -40,7 +40,7 @@ def main() -> None:
         app, driver, url = rig.app, rig.driver, rig.url
         staff = StaffSession(url, "staff1-QX-01", PASSWORD)
         staff.post("/windows/1/sign-in")
-        screen = app.nav.manager.get_screen("display")
+        screen = app.nav.screen("display")
         assert driver.wait_until(lambda: 1 in screen._tiles, 20)
         tile = screen._tiles[1]
         spans: list[float] = []

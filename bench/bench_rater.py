@@ -42,7 +42,7 @@ def main() -> None:
         app.apply_config(merge(app.terminal_config, {"rater": {"window": 1}}))
         staff = StaffSession(url, "staff1-QX-01", PASSWORD)
         staff.post("/windows/1/sign-in")
-        rater = app.nav.manager.get_screen("rater")
+        rater = app.nav.screen("rater")
         assert driver.wait_until(lambda: app.nav.current == "rater" and rater.board, 20)
         spans: list[float] = []
         for round_ in range(args.rounds + 2):

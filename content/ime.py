@@ -16,6 +16,7 @@ from __future__ import annotations
 import itertools
 import math
 import os
+import sys
 import threading
 from collections import defaultdict
 from collections.abc import Iterable
@@ -224,7 +225,17 @@ def build_ime(hall_words: Iterable[str] = ()) -> PinyinIME:
     words = jieba_words()
     words += [(w, HALL_BOOST) for w in hall_words if 1 < len(w) <= MAX_WORD
               and all("\u4e00" <= c <= "\u9fff" for c in w)]
-    return PinyinIME(words, char_readings(), phrase_readings())
+    ime = PinyinIME(words, char_readings(), phrase_readings())
+    forget_pypinyin()
+    return ime
+
+
+def forget_pypinyin() -> None:
+    """Unload pypinyin once the IME has its readings: importing it loads its phrase
+    dictionary and trains its segmenter (about 45 MB) that nothing else on a terminal
+    uses (search rows carry their pinyin); a later import simply loads it again."""
+    for name in [n for n in sys.modules if n == "pypinyin" or n.startswith("pypinyin.")]:
+        del sys.modules[name]
 
 
 class LazyIME:

@@ -7,9 +7,9 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from content.answers import AnswerDoc, AnswerEngine, AskContext, AskResult, build_engine
+from content.answers import AnswerDoc, build_engine
 from content.laws.index import LawIndex
 from content.overlay import notices_on
 from content.schema import (
@@ -24,6 +24,9 @@ from content.schema import (
     ServicePoint,
 )
 from content.search import SearchIndex
+
+if TYPE_CHECKING:
+    from content.answers.engine import AnswerEngine, AskContext, AskResult
 
 
 @dataclass

@@ -95,7 +95,7 @@ def play_loop(driver: Any, server: Any, out: Path) -> list[Path]:
     app.apply_config(merge(app.terminal_config, {"terminal": {"profile": "rater"},
                                                  "rater": {"window": 1}}))
     app.nav.restart()
-    rater = app.nav.manager.get_screen("rater")
+    rater = app.nav.screen("rater")
     driver.wait_until(lambda: bool(rater.staff_line) and bool(rater.photo)
                       and bool(app.feedback.reasons), 15)
     shot("rater")

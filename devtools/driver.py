@@ -15,12 +15,39 @@ from typing import Any
 
 from kivy.base import EventLoop, runTouchApp
 from kivy.core.window import Window
-from kivy.tests.common import UnitTestTouch
+from kivy.input.motionevent import MotionEvent
 from kivy.uix.recycleview import RecycleView
 from kivy.uix.scrollview import ScrollView
 from kivy.uix.widget import Widget
 
 MAX_LAYOUT_FRAMES = 120  # a page still adding its blocks after this many frames is a bug
+
+
+class Touch(MotionEvent):  # type: ignore[misc]
+    """One finger at window coordinates (x, y), pressed and lifted through the event loop
+    as the touch screen's provider would post it. Kivy's own UnitTestTouch does the same
+    but lives in kivy.tests.common, which imports pytest: the benchmarks measure the
+    terminal's memory and start-up with this driver, so it must not load a test runner."""
+
+    def __init__(self, x: float, y: float):
+        window = EventLoop.window
+        super().__init__("Touch", 99, {"x": x / (window.width - 1.0),
+                                       "y": y / (window.height - 1.0)},
+                         is_touch=True, type_id="touch")
+        self.profile = ["pos"]
+
+    def depack(self, args: dict[str, float]) -> None:
+        """Position as a fraction of the window."""
+        self.sx, self.sy = args["x"], args["y"]
+        super().depack(args)
+
+    def touch_down(self) -> None:
+        """Put the finger down."""
+        EventLoop.post_dispatch_input("begin", self)
+
+    def touch_up(self) -> None:
+        """Lift it."""
+        EventLoop.post_dispatch_input("end", self)
 
 
 class Driver:
@@ -106,7 +133,7 @@ class Driver:
         widget = self.find(target, root) if isinstance(target, str) else target
         self._scroll_into_view(widget)
         x, y = widget.to_window(*widget.center)
-        touch = UnitTestTouch(x, y)
+        touch = Touch(x, y)
         touch.touch_down()
         self.frames(1)
         touch.touch_up()

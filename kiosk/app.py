@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import logging
 import os
@@ -11,6 +12,7 @@ from typing import Any
 from kivy.app import App
 from kivy.clock import Clock
 from kivy.core.window import Window
+from kivy.graphics.context import get_context
 from kivy.lang import Builder
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
@@ -31,7 +33,7 @@ from kiosk.theme import Theme
 from kiosk.usage import UsageRecorder
 from kiosk.widgets import CountdownOverlay, MessageOverlay
 from provisioning.heartbeat import SystemdNotifier
-from screens.registry import load_screens
+from screens.registry import ScreenFactory
 
 log = logging.getLogger(__name__)
 FULL_COLLECTIONS_NEVER = 1_000_000  # young-generation collections before a full one
@@ -44,6 +46,15 @@ PROFILE_SCREENS = {"query": ("attract", "home"), "robot": ("attract", "ask"),
 ITEM_SCREENS = {"guide": "guide_detail", "faq": "faq_detail", "point": "point_detail",
                 "category": "guide_list", "online": "handoff", "flow": "flow",
                 "law": "law_detail", "article": "law_article", "calculator": "calculator"}
+
+
+def trim_heap() -> None:
+    """Give freed heap pages back to the system: glibc keeps them after a collection, so
+    screens and textures released during a session would stay resident as free space."""
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
 
 
 def watchdog_interval() -> float:
@@ -117,14 +128,13 @@ class KioskApp(App):
         return self.services.usage
 
     def build(self) -> ScreenManager:
-        """Create screens, navigation and the idle timer."""
+        """Create navigation (screens are built as they are shown) and the idle timer."""
         tr.switch(self.state.language)
         Builder.load_file(str(Path(__file__).with_name("widgets.kv")))
         manager = ScreenManager(transition=NoTransition())
-        for screen in load_screens(self.services, self):
-            manager.add_widget(screen)
         start, home = PROFILE_SCREENS[self.terminal_config.profile]
-        self.nav = Navigator(manager, home=home, start=start)
+        # screens are built when first shown and released when left (kiosk.navigation)
+        self.nav = Navigator(manager, ScreenFactory(self.services, self), home=home, start=start)
         self.state.speech_available = self.terminal_config.speech.backend != "null"
         self.state.read_aloud = self.terminal_config.reads_aloud
         self.state.content_version = self.library.version if self.library else ""
@@ -243,6 +253,8 @@ class KioskApp(App):
         self._switch_library()  # content that arrived during the session
         self.nav.restart()
         gc.collect()  # the one full collection: nobody is using the screen now
+        get_context().gl_dealloc()  # delete the released screens' textures now, not next frame
+        trim_heap()
 
     def apply_config(self, config: TerminalConfig) -> None:
         """Take new settings (pushed by the server) without a restart."""

@@ -44,14 +44,14 @@ class FontFiles:
 
 def _extract_face(collection: Path, cache_dir: Path) -> Path:
     """The preferred face of a .ttc as a standalone file (cached), or the file itself."""
+    target = cache_dir / f"{collection.stem}-SC.otf"
+    if target.exists() and target.stat().st_mtime >= collection.stat().st_mtime:
+        return target  # extracted at an earlier start: fontTools is not even imported
     try:
         from fontTools.ttLib import TTCollection
     except ImportError:
         log.warning("fontTools missing; using the first face of %s", collection)
         return collection
-    target = cache_dir / f"{collection.stem}-SC.otf"
-    if target.exists() and target.stat().st_mtime >= collection.stat().st_mtime:
-        return target
     faces = TTCollection(str(collection), lazy=True)
     try:
         for face in faces.fonts:

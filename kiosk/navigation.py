@@ -1,29 +1,58 @@
-"""Screen navigation with a history for the back button."""
+"""Screen navigation with a history for the back button; screens built on demand and released.
+
+A screen is built the first time it is shown (``Navigator.screen``) and released when the
+visitor has left it: removed from the ScreenManager and dropped, with its widgets and
+textures, once it is neither the start or home screen, nor on the way back (the history),
+nor among the few most recently shown. A screen's ``lifetime`` can keep it longer:
+"session" screens hold what the visitor entered (a form, filters, a question) and are
+released when the session ends; "process" screens hold state that must outlive visitors
+(the admin PIN pad's lock). A released screen is built again, in the current language,
+mode and orientation, when it is next shown.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
-from kivy.uix.screenmanager import ScreenManager
+from kivy.uix.screenmanager import Screen, ScreenManager
 
 log = logging.getLogger(__name__)
+KEEP_RECENT = 4  # most recently shown screens kept alive (the current one included)
 
 
 class Navigator:
     """Moves between screens by name, passing parameters, and remembers the way back."""
 
-    def __init__(self, manager: ScreenManager, home: str = "home", start: str = "attract"):
+    def __init__(self, manager: ScreenManager, build: Callable[[str], Screen],
+                 home: str = "home", start: str = "attract", keep: int = KEEP_RECENT):
         self.manager = manager
+        self.build = build
         self.home_name = home
         self.start_name = start
+        self.keep = keep
         self.history: list[tuple[str, dict[str, Any]]] = []
         self.params: dict[str, Any] = {}
+        self.recent: list[str] = []  # names shown, least recently shown first
 
     @property
     def current(self) -> str:
         """Name of the screen shown now."""
         return str(self.manager.current)
+
+    def screen(self, name: str) -> Any:
+        """The screen called name, built (and added to the manager) if it is not alive."""
+        if self.manager.has_screen(name):
+            return self.manager.get_screen(name)
+        screen = self.build(name)
+        self.manager.add_widget(screen)
+        log.debug("screen %s built", name)
+        return screen
+
+    def built(self) -> list[Any]:
+        """The screens alive now."""
+        return list(self.manager.screens)
 
     def go(self, name: str, **params: Any) -> None:
         """Show a screen with parameters, remembering the current one."""
@@ -46,15 +75,36 @@ class Navigator:
         self._show(self.home_name, {})
 
     def restart(self) -> None:
-        """Reset every screen and return to the attract loop."""
+        """Reset every screen and return to the attract loop; release what the session used."""
         self.history.clear()
         for screen in self.manager.screens:
             screen.reset()
         self._show(self.start_name, {})
+        self.release(session_over=True)
+
+    def release(self, session_over: bool = False) -> None:
+        """Drop the screens nobody needs now (see the module's docstring)."""
+        keep = {self.start_name, self.home_name, self.current,
+                *(name for name, _params in self.history), *self.recent[-self.keep:]}
+        transition = self.manager.transition
+        leaving = transition.screen_out if transition.is_active else None
+        for screen in list(self.manager.screens):
+            lifetime = getattr(screen, "lifetime", "visit")
+            if screen.name in keep or screen is leaving or lifetime == "process" or (
+                    lifetime == "session" and not session_over):
+                continue
+            self.manager.remove_widget(screen)
+            if hasattr(screen, "release"):
+                screen.release()
+            log.debug("screen %s released", screen.name)
 
     def _show(self, name: str, params: dict[str, Any]) -> None:
-        screen = self.manager.get_screen(name)
         self.params = dict(params)
+        screen = self.screen(name)  # the first screen added becomes current at once
         screen.open(**params)
         self.manager.current = name
+        if name in self.recent:
+            self.recent.remove(name)
+        self.recent.append(name)
+        self.release()
         log.debug("screen %s %s", name, params)

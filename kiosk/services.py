@@ -27,6 +27,9 @@ from kiosk.shell import Shell
 from kiosk.state import AppState
 from kiosk.usage import UsageRecorder
 
+ASKING_PROFILES = ("query", "robot")  # profiles with the search and ask screens
+WARM_DELAY = 2.0  # seconds after start before the input method and answers are built
+
 
 def hall_words(library: Library | None) -> list[str]:
     """The hall's own words, which the pinyin input offers first: lexicon words and the
@@ -78,6 +81,14 @@ class TerminalServices:
         self.link.bind(shell)
         self.link.start()
         self.queue.start()
+        if self.config.profile in ASKING_PROFILES:  # the others never type or ask
+            # after the first frames: the start is not slowed by building them
+            timer = threading.Timer(WARM_DELAY, self.warm)
+            timer.daemon = True
+            timer.start()
+
+    def warm(self) -> None:
+        """Build the pinyin input and the answer engine before the first visitor needs them."""
         self.ime.start()
         threading.Thread(target=self.warm_answers, name="answers", daemon=True).start()
 

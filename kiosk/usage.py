@@ -14,12 +14,14 @@ import queue
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from content.answers.engine import AskResult
 from protocol.enums import OutboxKind
 from protocol.privacy import normalise_question
 from provisioning.outbox import Outbox, OutboxError
+
+if TYPE_CHECKING:
+    from content.answers.engine import AskResult
 
 log = logging.getLogger(__name__)
 QUEUE_LIMIT = 1000  # events waiting for the disk; beyond it new ones are dropped, not blocked

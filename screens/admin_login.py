@@ -22,6 +22,8 @@ LOCK_SECONDS = 60
 class AdminLoginScreen(BaseScreen):
     """Staff enter the admin PIN here; success opens the admin screen."""
 
+    lifetime = "process"  # failed attempts and the lock outlive visitors
+
     digits = StringProperty("")
     dots = StringProperty("")
     message = StringProperty("")

@@ -73,6 +73,8 @@ class Card:
 class AskScreen(BaseScreen):
     """The ask screen: question box, talk button, suggestions or the answer card, keyboard."""
 
+    lifetime = "session"  # what the visitor entered stays until the session ends
+
     typed = StringProperty("")  # characters chosen so far
     pinyin = StringProperty("")  # letters not yet turned into characters
     display = StringProperty("")  # the question box: characters, then the letters underlined

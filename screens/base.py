@@ -59,7 +59,8 @@ def sentences(parts: list[str]) -> str:
 class BaseScreen(Screen):
     """A screen that takes parameters, refreshes on language change and resets for a visitor.
 
-    services and shell are set by screens.registry.load_screens before the screen is shown.
+    services and shell are set by screens.registry.ScreenFactory before the screen is shown;
+    the Navigator builds a screen when it is first shown and releases it (see lifetime).
     """
 
     services: TerminalServices
@@ -70,6 +71,10 @@ class BaseScreen(Screen):
     # ids of containers whose widgets are rebuilt on every open: emptied on leave so
     # their textures (most of a detail page's memory) do not stay alive in between.
     release_on_leave: tuple[str, ...] = ()
+    # How long the Navigator keeps the screen once the visitor has left it: "visit" (it is
+    # rebuilt from its parameters when shown again), "session" (it holds what the visitor
+    # entered: kept until the session ends) or "process" (state that outlives visitors).
+    lifetime = "visit"
 
     def on_leave(self, *_args: Any) -> None:
         """Release rebuilt content when the visitor moves on."""
@@ -95,6 +100,9 @@ class BaseScreen(Screen):
 
     def reset(self) -> None:
         """Forget everything the last visitor entered."""
+
+    def release(self) -> None:
+        """The Navigator dropped this screen: undo bindings that would keep it alive."""
 
     def speech_text(self) -> str:
         """The screen's main text, for read-aloud."""

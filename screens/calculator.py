@@ -27,6 +27,8 @@ CHOICE_LABELS = {"property": "Property case", "divorce": "Divorce case",
 class CalculatorScreen(BaseScreen):
     """Inputs on cards (the selected one outlined), the keypad, the result as it changes."""
 
+    lifetime = "session"  # what the visitor entered stays until the session ends
+
     message = StringProperty("")
     is_error = BooleanProperty(False)
     result_text = StringProperty("")

@@ -35,6 +35,8 @@ def window_name(key: str) -> str:
 class CallbackScreen(BaseScreen):
     """Topic and time as large buttons, the number on a keypad, one button to send."""
 
+    lifetime = "session"  # what the visitor entered stays until the session ends
+
     topic = StringProperty("")
     window = StringProperty("")
     phone = StringProperty("")

@@ -45,6 +45,8 @@ def progress_text(progress: CaseProgress, english: bool) -> str:
 class CaseProgressScreen(BaseScreen):
     """The code and the optional phone number on one keypad; the progress beside it."""
 
+    lifetime = "session"  # what the visitor entered stays until the session ends
+
     code = StringProperty("")
     phone = StringProperty("")
     field = StringProperty("code")  # the field the keypad types into

@@ -17,6 +17,8 @@ PHONE_LENGTH = 12  # the longest number: a 4-digit area code and 8 digits
 class ComplainPhoneScreen(BaseScreen):
     """An optional phone number for the call back, on a numeric keypad."""
 
+    lifetime = "session"  # what the visitor entered stays until the session ends
+
     phone = StringProperty("")  # the digits typed
     shown = StringProperty("")  # grouped for checking: 138 1234 5678, 010 1234 5678
     message = StringProperty("")

@@ -144,6 +144,8 @@ class NoticeTicker(StencilView):
 class DisplayScreen(BaseScreen):
     """The hall's calling display (the `display` profile's only screen)."""
 
+    lifetime = "process"  # it follows the hall's feed and the window's orientation
+
     hall = StringProperty("")
     clock = StringProperty("")
     banner = StringProperty("")  # the newest call in one sentence: 请 A001 号到 1 号窗口

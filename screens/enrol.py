@@ -39,6 +39,8 @@ def malformed_url(url: str) -> str:
 class EnrolScreen(BaseScreen):
     """Staff connect the terminal to the server here (reachable only from the admin screen)."""
 
+    lifetime = "process"  # the server address typed by staff stays
+
     url = StringProperty(URL_START)
     token = StringProperty("")
     field = OptionProperty("url", options=["url", "token"])

@@ -16,6 +16,8 @@ ALL = ""
 class FaqScreen(BaseScreen):
     """Category chips (single choice, plus All) above the list of questions."""
 
+    lifetime = "session"  # what the visitor entered stays until the session ends
+
     category = StringProperty(ALL)
     count_text = StringProperty("")
 

@@ -28,6 +28,8 @@ def result_service(node: ResultNode, library: Library) -> str:
 class FlowScreen(BaseScreen):
     """Walks a decision tree; the result lists materials, guides and services."""
 
+    lifetime = "session"  # what the visitor entered stays until the session ends
+
     release_on_leave = ("column",)
 
     node_key = StringProperty("")

@@ -44,6 +44,8 @@ def ui(function: Callable[..., None], *args: Any) -> None:
 class FormFillScreen(BaseScreen):
     """One template: its fields in a scrolling list, the keys for the field being edited."""
 
+    lifetime = "session"  # what the visitor entered stays until the session ends
+
     release_on_leave = ("column",)
 
     editing = StringProperty("")

@@ -111,6 +111,12 @@ class HomeScreen(BaseScreen):
             self._taps = []
             self.shell.nav.go("admin_login")
 
+    def release(self) -> None:
+        """Stop following 长辈版 (the theme would keep a released home screen alive)."""
+        if self._watching_mode:
+            self.shell.theme.unbind(elder=self._mode_changed)
+            self._watching_mode = False
+
     def reset(self) -> None:
         """Forget admin taps."""
         self._taps = []

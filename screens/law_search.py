@@ -15,6 +15,8 @@ MAX_QUERY = 30
 class LawSearchScreen(BaseScreen):
     """Query line, law and word buttons, digit keys, results as a list."""
 
+    lifetime = "session"  # what the visitor entered stays until the session ends
+
     query = StringProperty("")
     status = StringProperty("")
 

@@ -81,6 +81,8 @@ def article_gist(article: Article) -> str:
 class LawsScreen(BaseScreen):
     """Topic chips (single choice, plus All) above the laws of the topic."""
 
+    lifetime = "session"  # what the visitor entered stays until the session ends
+
     topic = StringProperty(ALL)
     count_text = StringProperty("")
 

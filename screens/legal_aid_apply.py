@@ -58,6 +58,8 @@ def economic_name(key: str) -> str:
 class LegalAidApplyScreen(BaseScreen):
     """Choices as large buttons, the number on a keypad, the pledge, one button to send."""
 
+    lifetime = "session"  # what the visitor entered stays until the session ends
+
     matter = StringProperty("")
     party = StringProperty("")
     economic = StringProperty("")

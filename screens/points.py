@@ -51,6 +51,8 @@ def point_row(point: ServicePoint, sample_badge: str) -> dict[str, Any]:
 class PointsScreen(BaseScreen):
     """Filter chips above a fast list of the matching service points."""
 
+    lifetime = "session"  # what the visitor entered stays until the session ends
+
     count_text = StringProperty("")
     filtered = BooleanProperty(False)
     results = ListProperty([])

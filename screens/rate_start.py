@@ -26,6 +26,8 @@ REFUSALS = {
 class RateStartScreen(BaseScreen):
     """Letters of the hall's services and digits; 核对 checks the number with the server."""
 
+    lifetime = "session"  # what the visitor entered stays until the session ends
+
     number = StringProperty("")
     message = StringProperty("")
     busy = BooleanProperty(False)

@@ -25,6 +25,8 @@ CHECK_SECONDS = 2.0  # how often to notice the terminal is no longer a rating pa
 class RaterScreen(BaseScreen):
     """At rest: window, staff name and number, services; woken by 办结 at this window."""
 
+    lifetime = "process"  # it follows the hall's feed from its first showing on
+
     window_label = StringProperty("")
     staff_line = StringProperty("")
     photo = StringProperty("")  # the staff member's photo file, "" for none

@@ -1,4 +1,8 @@
-"""Every screen of the terminal: adding a screen means adding a line here, not editing App."""
+"""Every screen of the terminal: adding a screen means adding a line here, not editing App.
+
+Screens are built when first shown (module import, kv file, construction), so a terminal
+only ever holds the screens its profile and its visitors use.
+"""
 
 from __future__ import annotations
 
@@ -55,15 +59,23 @@ SCREENS: list[tuple[str, str]] = [
 ]
 
 
-def load_screens(services: TerminalServices, shell: Shell) -> list[BaseScreen]:
-    """Load each screen's kv file once and create the screens in registry order, each
-    with the terminal's services and the app (shell) it acts through."""
-    folder = Path(__file__).parent
-    screens = []
-    for name, class_name in SCREENS:
+class ScreenFactory:
+    """Builds one screen by name on demand: imports its module, loads its kv file (once per
+    process: kv rules stay registered when a screen is released and built again) and
+    creates it with the terminal's services and the app (shell) it acts through."""
+
+    def __init__(self, services: TerminalServices, shell: Shell):
+        self.services, self.shell = services, shell
+        self.classes = dict(SCREENS)
+        self._loaded: set[str] = set()
+
+    def __call__(self, name: str) -> BaseScreen:
+        """A new screen called name (KeyError for a name not in SCREENS)."""
+        class_name = self.classes[name]
         module = importlib.import_module(f"screens.{name}")
-        Builder.load_file(str(folder / f"{name}.kv"))
+        if name not in self._loaded:
+            Builder.load_file(str(Path(__file__).parent / f"{name}.kv"))
+            self._loaded.add(name)
         screen: BaseScreen = getattr(module, class_name)(name=name)
-        screen.services, screen.shell = services, shell
-        screens.append(screen)
-    return screens
+        screen.services, screen.shell = self.services, self.shell
+        return screen

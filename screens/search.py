@@ -16,6 +16,8 @@ KIND_LABELS = {"guide": "Guide", "faq": "Question", "point": "Service point",
 class SearchScreen(BaseScreen):
     """Live results across guides, FAQ, points and more while the visitor types."""
 
+    lifetime = "session"  # what the visitor entered stays until the session ends
+
     query = StringProperty("")
     status = StringProperty("")
     suggestions = ListProperty([])

@@ -96,6 +96,8 @@ def opening_text(opens_at: dt.datetime | None) -> str:
 class TicketScreen(BaseScreen):
     """The services of the hall, each a large button; closed ones say when they open."""
 
+    lifetime = "session"  # what the visitor entered stays until the session ends
+
     message = StringProperty("")
     loading = BooleanProperty(False)
     green = BooleanProperty(False)

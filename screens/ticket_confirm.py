@@ -18,6 +18,8 @@ CODE_LENGTH = (10, 10)  # a booking code: 10 digits (server.appointments)
 class TicketConfirmScreen(BaseScreen):
     """One big 确认取号 button; while the ticket is issued and printed, a printing animation."""
 
+    lifetime = "session"  # what the visitor entered stays until the session ends
+
     service_name = StringProperty("")
     priority_text = StringProperty("")
     where = StringProperty("")

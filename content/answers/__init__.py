@@ -8,15 +8,32 @@ back honestly when no answer is confident. Nothing here imports Kivy.
 
 from __future__ import annotations
 
-from content.answers.engine import Answer, AnswerEngine, AskContext, AskResult
+from typing import TYPE_CHECKING, Any
+
 from content.answers.index import AnswerDoc, documents
 from content.schema import ContentSet, IntentAction
 
+if TYPE_CHECKING:
+    from content.answers.engine import Answer, AnswerEngine, AskContext, AskResult
+
 __all__ = ["Answer", "AnswerDoc", "AnswerEngine", "AskContext", "AskResult", "build_engine"]
+ENGINE_NAMES = {"Answer", "AnswerEngine", "AskContext", "AskResult"}
+
+
+def __getattr__(name: str) -> Any:
+    """The engine's names, imported on first use: the engine (and numpy) is not needed to
+    load content or start the terminal, only to answer the first question."""
+    if name in ENGINE_NAMES:
+        from content.answers import engine
+
+        return getattr(engine, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def build_engine(content: ContentSet, docs: list[AnswerDoc] | None = None) -> AnswerEngine:
     """The engine for a content set, on precomputed documents when the bundle has them."""
+    from content.answers.engine import AnswerEngine
+
     services = [c.name for c in content.categories]
     services += [g.where.service for g in content.guides]
     flows = {f"intent:{i.name}": f"flow:{i.target}" for i in content.intents

@@ -42,7 +42,7 @@ def server(tmp_path: Path, ui: Any) -> Iterator[tuple[Any, str, str]]:
         data_dir = Path(ui.app.terminal_config.data_dir)
         (data_dir / STATE_FILE).unlink(missing_ok=True)
         ui.app.link.restart()  # stops the heartbeat; nothing starts without a state file
-        ui.app.nav.manager.get_screen("enrol").url = "http://"
+        ui.app.nav.screen("enrol").url = "http://"
         app.state.database.engine.dispose()
 
 
