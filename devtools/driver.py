@@ -20,8 +20,6 @@ from kivy.uix.recycleview import RecycleView
 from kivy.uix.scrollview import ScrollView
 from kivy.uix.widget import Widget
 
-MAX_LAYOUT_FRAMES = 120  # a page still adding its blocks after this many frames is a bug
-
 
 class Touch(MotionEvent):  # type: ignore[misc]
     """One finger at window coordinates (x, y), pressed and lifted through the event loop
@@ -66,15 +64,8 @@ class Driver:
         return driver
 
     def frames(self, count: int = 2) -> None:
-        """Advance the clock, input and drawing by count frames, and on until every page
-        has added its last blocks (screens.blocks lays long pages out over a few frames)."""
-        from screens.blocks import building
-
+        """Advance the clock, input and drawing by count frames."""
         for _ in range(count):
-            EventLoop.idle()
-        for _ in range(MAX_LAYOUT_FRAMES):
-            if not building():
-                break
             EventLoop.idle()
 
     def wait_until(self, condition: Callable[[], bool], timeout: float = 10.0) -> bool:

@@ -349,8 +349,5 @@ class KioskApp(App):
         Clock.schedule_interval(lambda _dt: self.notifier.watchdog(), watchdog_interval())
 
     def on_stop(self) -> None:
-        """Stop laying out pages, the server link and speech cleanly."""
-        from screens.blocks import stop_building
-
-        stop_building()
+        """Stop the server link and speech cleanly."""
         self.services.stop()

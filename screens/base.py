@@ -78,10 +78,8 @@ class BaseScreen(Screen):
 
     def on_leave(self, *_args: Any) -> None:
         """Release rebuilt content when the visitor moves on."""
-        from screens.blocks import release
-
         for name in self.release_on_leave:
-            release(self.ids[name])
+            self.ids[name].clear_widgets()
 
     @property
     def library(self) -> Library:

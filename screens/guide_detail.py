@@ -31,7 +31,7 @@ class GuideDetailScreen(BaseScreen):
         guide = self.library.guide(self.params["key"])
         category = self.library.category(guide.category)
         self.title = localized(guide, "title")
-        page = Page(self.ids.column, progressive=True)
+        page = Page(self.ids.column)
         page.heading(self.title)
         page.muted(_("{code} · {category} · reviewed {date}").format(
             code=guide.code, category=localized(category, "name"), date=guide.last_reviewed))

@@ -42,7 +42,7 @@ class LawDetailScreen(BaseScreen):
         """Lay out the law given as key."""
         law = self.library.laws.law(self.params["key"])
         self.title = law_name(law)
-        page = Page(self.ids.column, progressive=True)
+        page = Page(self.ids.column)
         page.heading(law_title(law))
         dates = _("{issuer} · promulgated {promulgated} · in force {in_force}").format(
             issuer=issuer_name(law), promulgated=law.promulgated, in_force=law.in_force)

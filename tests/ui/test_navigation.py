@@ -96,27 +96,3 @@ def test_escape_and_window_close_do_not_exit(ui: Any) -> None:
     assert ui.app.nav.current == "home"
     assert not ui.app.allow_exit
 
-
-def test_a_long_guide_is_laid_out_over_frames_and_dropped_when_left(ui: Any) -> None:
-    """The first frame has the top of the page; the rest follows a few blocks a frame; a
-    visitor who leaves at once stops it (nothing is added to a page no one sees)."""
-    from kivy.base import EventLoop
-
-    from screens.blocks import Page, building
-
-    start(ui)
-    guide = max(SEED_CONTENT.guides, key=lambda g: len(g.materials) + len(g.steps))
-    ui.app.nav.go("guide_detail", key=guide.code)
-    column = ui.screen.ids.column
-    EventLoop.idle()  # the first frame only
-    assert building() and len(column.children) == Page.FIRST
-    ui.app.nav.go("home")
-    EventLoop.idle()
-    assert not building() and not column.children  # released, the layout stopped
-    ui.app.nav.back()
-    ui.frames(1)  # the driver waits until the page is complete
-    assert not building() and len(column.children) > Page.FIRST + Page.CHUNK
-    shown = "\n".join(ui.texts())
-    for step in guide.steps:
-        assert step.title in shown
-    assert ui.screen.phone_card is not None and ui.screen.phone_card in column.children
