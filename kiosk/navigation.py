@@ -94,8 +94,7 @@ class Navigator:
                     lifetime == "session" and not session_over):
                 continue
             self.manager.remove_widget(screen)
-            if hasattr(screen, "release"):
-                screen.release()
+            screen.release()
             log.debug("screen %s released", screen.name)
 
     def _show(self, name: str, params: dict[str, Any]) -> None:

@@ -68,10 +68,6 @@ class Page:
         """Any other widget."""
         self.container.add_widget(widget)
 
-    def later(self, make: Callable[[], Widget]) -> None:
-        """A widget made by a function (one the screen keeps a reference to)."""
-        self.container.add_widget(make())
-
     def text(self) -> str:
         """Everything worth reading aloud, in order."""
         return sentences(self.spoken)

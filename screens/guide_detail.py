@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import Any
 
 from kivy.factory import Factory
 from kivy.metrics import dp
@@ -24,7 +23,6 @@ class GuideDetailScreen(BaseScreen):
     """The full guide, scrollable, with a QR code to continue online."""
 
     release_on_leave = ("column",)
-    phone_card: Any = None
 
     def refresh(self) -> None:
         """Lay out the guide given as key."""
@@ -59,18 +57,13 @@ class GuideDetailScreen(BaseScreen):
         if guide.online:
             online = self.library.online(guide.online)
             caption = localized(online, "title")
-        self.phone_card = None
-        page.later(partial(self._phone_card, guide, caption))
-        self.spoken = page.text()
-        self.ids.scroll.scroll_y = 1
-
-    def _phone_card(self, guide: Guide, caption: str) -> Any:
-        """The QR card to read the guide on a phone (its code is made when it is added)."""
         self.phone_card = Factory.QRCard(data=guide_link(guide, self.library), caption=caption)
         if guide.online:
             self.phone_card.bind(on_release=lambda *_a, key=guide.online: self.shell.nav.go(
                 "handoff", key=key))
-        return self.phone_card
+        page.widget(self.phone_card)
+        self.spoken = page.text()
+        self.ids.scroll.scroll_y = 1
 
     def _article_links(self, page: Page, guide: Guide) -> None:
         """A button to each cited article the law library holds."""
@@ -114,8 +107,7 @@ class GuideDetailScreen(BaseScreen):
 
     def show_on_phone(self) -> None:
         """Scroll to the QR code carrying this guide's code."""
-        if self.phone_card is not None:  # None for the few frames the page is laid out
-            self.ids.scroll.scroll_to(self.phone_card, padding=20, animate=False)
+        self.ids.scroll.scroll_to(self.phone_card, padding=20, animate=False)
 
     def speech_text(self) -> str:
         """Title, summary, who may apply, every material and step."""
