@@ -75,6 +75,11 @@ def test_print_checklist_and_view_on_phone(ui: Any, printer: SimulatedPrinter,
     view_bottom = scroll.to_window(scroll.x, scroll.y)[1]
     view_top = scroll.to_window(scroll.x, scroll.top)[1]
     assert view_bottom <= bottom and top <= view_top + 1  # the QR code is on screen
+    from kiosk.widgets import QRCode
+
+    code = next(w for w in ui.widgets(card) if isinstance(w, QRCode))
+    # drawn as large as its box (a texel per module would be a few pixels: unscannable)
+    assert min(code.norm_image_size) >= 0.95 * min(code.size) > 150
     ui.screenshot(tmp_path / "guide-phone.png")
 
 
