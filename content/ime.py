@@ -13,14 +13,20 @@ imports Kivy; building the table takes about a second, so do it off the UI threa
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import json
+import logging
 import math
 import os
+import sqlite3
 import sys
 import threading
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
 
 MIN_FREQUENCY = 30  # jieba words rarer than this are left out (about 60,000 remain)
 MAX_WORD = 6  # characters
@@ -29,6 +35,31 @@ HALL_BOOST = 10_000_000  # the hall's own words above any everyday word
 RARE_READING = 6.0  # log-frequency taken off per uncommon reading of a character
 SPLIT_PENALTY = 18.0  # about log(all words counted): a word's score becomes a log-probability
 SEPARATOR = "'"
+
+log = logging.getLogger(__name__)
+K = TypeVar("K", contravariant=True)
+V = TypeVar("V", covariant=True)
+
+
+class _Get(Protocol[K, V]):
+    """What the input reads of a table: ``get(key, default)``."""
+
+    def get(self, key: K, default: Any, /) -> V: ...
+
+
+Entries = list[tuple[str, float]]
+Table = _Get[tuple[str, ...], Entries]  # reading -> words and scores, best first
+Initials = _Get[str, list[tuple[tuple[str, ...], str, float]]]  # flyz -> reading, word, score
+
+
+class _DiskTable:
+    """A table read from the input's file: key -> rows, the recent ones cached."""
+
+    def __init__(self, lookup: Any, encode: Callable[[Any], str]):
+        self._lookup, self._encode = lookup, encode
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        return self._lookup.get(self._encode(key)) or default
 
 
 def _normal(reading: str) -> str:
@@ -62,17 +93,43 @@ class PinyinIME:
                 # a character's less common readings rank its words far lower
                 score = math.log(frequency + 1) - RARE_READING * rare
                 entry[word] = max(score, entry.get(word, -math.inf))
-        self.table = {key: sorted(entry.items(), key=lambda i: (-i[1], i[0]))
-                      for key, entry in table.items()}
+        self.table: Table = {key: sorted(entry.items(), key=lambda i: (-i[1], i[0]))
+                             for key, entry in table.items()}
         # abbreviations (flyz): words by the first letter of each syllable
-        self.initials: dict[str, list[tuple[tuple[str, ...], str, float]]] = defaultdict(list)
+        initials: dict[str, list[tuple[tuple[str, ...], str, float]]] = defaultdict(list)
         for key, entries in self.table.items():
             if len(key) > 1:
                 for word, score in entries:
-                    self.initials["".join(s[0] for s in key)].append((key, word, score))
-        for found in self.initials.values():
+                    initials["".join(s[0] for s in key)].append((key, word, score))
+        for found in initials.values():
             found.sort(key=lambda i: (-i[2], i[1]))
-        self.syllables = frozenset(s for values in readings.values() for s in values)
+        self.initials: Initials = dict(initials)
+        self._set_syllables(frozenset(s for values in readings.values() for s in values))
+
+    @classmethod
+    def open(cls, path: Path) -> PinyinIME:
+        """The input on the tables ``write_tables`` stored in path (read from the file)."""
+        from content import wordstore
+
+        db = wordstore.open_readonly(path, "entries", "initials")
+        try:
+            syllables = frozenset(json.loads(wordstore.meta(db, "syllables")))
+        except ValueError as exc:
+            raise wordstore.WordStoreError(f"{path}: no syllables") from exc
+        lock = threading.Lock()
+        ime = cls.__new__(cls)
+        ime.readings = {}
+        ime.table = _DiskTable(wordstore.Lookup(
+            db, lock, "SELECT w, s FROM entries WHERE k = ? ORDER BY r",
+            lambda rows: [(w, s) for w, s in rows]), lambda key: SEPARATOR.join(key))
+        ime.initials = _DiskTable(wordstore.Lookup(
+            db, lock, "SELECT k, w, s FROM initials WHERE a = ? ORDER BY r",
+            lambda rows: [(tuple(k.split(SEPARATOR)), w, s) for k, w, s in rows]), str)
+        ime._set_syllables(syllables)
+        return ime
+
+    def _set_syllables(self, syllables: frozenset[str]) -> None:
+        self.syllables = syllables
         self._by_prefix: dict[str, list[str]] = defaultdict(list)
         for syllable in sorted(self.syllables):
             for end in range(1, len(syllable) + 1):
@@ -238,11 +295,62 @@ def forget_pypinyin() -> None:
         del sys.modules[name]
 
 
-class LazyIME:
-    """Builds the IME once in a background thread; ``ready`` until then is None."""
+def write_tables(ime: PinyinIME, path: Path) -> None:
+    """Store an input built in memory as a file ``PinyinIME.open`` reads."""
+    from content import wordstore
 
-    def __init__(self, hall_words: Iterable[str] = ()):
+    if not isinstance(ime.table, dict) or not isinstance(ime.initials, dict):
+        raise TypeError("only an input built in memory can be written")
+    db = wordstore.create(path)
+    db.execute("CREATE TABLE entries (k TEXT, r INTEGER, w TEXT NOT NULL, s REAL NOT NULL, "
+               "PRIMARY KEY (k, r)) WITHOUT ROWID")
+    db.execute("CREATE TABLE initials (a TEXT, r INTEGER, k TEXT NOT NULL, w TEXT NOT NULL, "
+               "s REAL NOT NULL, PRIMARY KEY (a, r)) WITHOUT ROWID")
+    db.executemany("INSERT INTO entries VALUES (?, ?, ?, ?)", (
+        (SEPARATOR.join(key), rank, word, score) for key, entries in ime.table.items()
+        for rank, (word, score) in enumerate(entries)))
+    db.executemany("INSERT INTO initials VALUES (?, ?, ?, ?, ?)", (
+        (abbreviation, rank, SEPARATOR.join(key), word, score)
+        for abbreviation, found in ime.initials.items()
+        for rank, (key, word, score) in enumerate(found)))
+    db.execute("INSERT INTO meta VALUES ('syllables', ?)", (json.dumps(sorted(ime.syllables)),))
+    db.commit()
+    db.close()
+
+
+def _versions() -> list[str]:
+    """The versions of the data the input is built from (a new one rebuilds its file)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = []
+    for name in ("jieba", "pypinyin"):
+        try:
+            found.append(f"{name}=={version(name)}")
+        except PackageNotFoundError:
+            found.append(f"{name} missing")
+    return found
+
+
+def open_ime(cache_dir: Path, hall_words: list[str]) -> PinyinIME:
+    """The input for these hall words from its file in cache_dir, built first (in a
+    child process) when there is none."""
+    from content import wordstore
+
+    words = hashlib.sha256(json.dumps(hall_words, ensure_ascii=False).encode()).hexdigest()
+    path = wordstore.store_path(cache_dir, "ime", _versions(), MIN_FREQUENCY, words)
+    return wordstore.open_built(path, "ime", {"hall_words": hall_words}, PinyinIME.open)
+
+
+class LazyIME:
+    """Builds the IME once in a background thread; ``ready`` until then is None.
+
+    With a cache_dir the tables are read from a file there (built by a child process
+    the first time), so the terminal does not hold them in memory; if that fails the
+    input is built in memory as without one."""
+
+    def __init__(self, hall_words: Iterable[str] = (), cache_dir: Path | None = None):
         self._words = list(hall_words)
+        self._cache_dir = cache_dir
         self._ime: PinyinIME | None = None
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -258,8 +366,19 @@ class LazyIME:
         """The IME, building it now if nobody has."""
         with self._lock:
             if self._ime is None:
-                self._ime = build_ime(self._words)
+                self._ime = self._load()
             return self._ime
+
+    def _load(self) -> PinyinIME:
+        if self._cache_dir is not None:
+            from content.wordstore import WordStoreError
+
+            try:
+                return open_ime(self._cache_dir, self._words)
+            except (OSError, sqlite3.Error, WordStoreError) as exc:
+                log.warning("the pinyin input's table file is not usable (%s): "
+                            "building it in memory", exc)
+        return build_ime(self._words)
 
     @property
     def ready(self) -> PinyinIME | None:

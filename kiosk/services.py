@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 
+from content.answers import segment
 from content.ime import LazyIME
 from content.library import Library
 from devices.a4_printer import CupsPrinter
@@ -28,6 +29,7 @@ from kiosk.state import AppState
 from kiosk.usage import UsageRecorder
 
 ASKING_PROFILES = ("query", "robot")  # profiles with the search and ask screens
+WORD_TABLES = "word-tables"  # in the data folder: content.wordstore's files
 WARM_DELAY = 2.0  # seconds after start before the input method and answers are built
 
 
@@ -68,7 +70,10 @@ class TerminalServices:
         self.cases = CaseLink(self.link, self.usage)
         self.hall_feed = HallFeed(self.link, speaker, lambda: self.config)
         self.asked = AskedQuestions(config.data_dir)
-        self.ime = LazyIME(hall_words(library))
+        # jieba's dictionary and the input's tables are read from files, not held (#17)
+        tables = config.data_dir / WORD_TABLES
+        segment.use_store(tables)
+        self.ime = LazyIME(hall_words(library), tables)
         # the library whose answer engine (and the segmenter) is loaded: it answers on the
         # UI thread in about a millisecond; any other answers on a worker thread first
         self.warm_library: Library | None = None
