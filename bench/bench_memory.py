@@ -62,7 +62,7 @@ from content.install import install_and_load
 from kiosk.fonts import find_fonts
 data_dir = Path(sys.argv[1])
 result = install_and_load(data_dir, sys.argv[2])
-find_fonts("", "", data_dir / "fonts")
+find_fonts("", "", data_dir / "fonts", cut=True)
 if result.library is None:
     sys.exit(result.error)
 sys.path.insert(0, sys.argv[4])
@@ -194,6 +194,23 @@ def type_counts() -> Counter[str]:
     return Counter(type(o).__name__ for o in gc.get_objects())
 
 
+def record_faces() -> set[str]:
+    """The (size, font, weight) faces the SDL2 text provider opens from now on: it keeps
+    each one open (a FreeType face of the CJK font) for the life of the process."""
+    from kivy.core.text.text_sdl2 import LabelSDL2
+
+    faces: set[str] = set()
+    font_id = LabelSDL2._get_font_id
+
+    def recording(label: Any) -> str:
+        found = str(font_id(label))
+        faces.add(found)
+        return found
+
+    LabelSDL2._get_font_id = recording  # type: ignore[method-assign]
+    return faces
+
+
 def walk_round(driver: Any, out: Path, walks: list[tuple[str, bool, str]]) -> None:
     """Every screen, once per walk, with real taps and no screenshots."""
     from devtools.walkthrough import _Walk
@@ -288,6 +305,7 @@ def main() -> int:
         created = pss()
         from devtools.driver import Driver
 
+        faces = record_faces()
         driver = Driver.start(app)
         gc.collect()
         started = pss()
@@ -320,6 +338,11 @@ def main() -> int:
             if number == last_same:
                 grown = type_counts() - counts_first
         screen_textures(app)
+        sizes = sorted({float(face.split("|")[0]) for face in faces})
+        whole = sum(1 for face in faces if "-cut-" not in face)
+        print(f"\ntext faces opened (font, size, weight): {len(faces)}, {whole} of them of the "
+              "whole CJK face, the others of the interface's cut; sizes "
+              + ", ".join(f"{size:g}" for size in sizes))
         app.exit_app()
 
     rounds = list(range(first, len(series) + 1))

@@ -79,14 +79,14 @@ def play_loop(driver: Any, server: Any, out: Path) -> list[Path]:
     shot("ticket")
     ticket = app.nav.manager.current_screen.params["ticket"].ticket
     printer_dir = Path(app.terminal_config.printer.directory)
-    for printed in sorted(printer_dir.glob(f"*-{ticket['number']}.*"))[-2:]:
+    for printed in sorted(printer_dir.glob(f"*-{ticket.number}.*"))[-2:]:
         written.append(Path(shutil.copy(printed, out / f"queue-printed-{printed.name}")))
     app.nav.go("display")
     driver.frames(10)
     staff = StaffSession(server.url, "staff1", "hallkiosk-demo")
     staff.post("/windows/1/sign-in")
     called = staff.post("/windows/1/call-next").json()
-    driver.wait_until(lambda: any(ticket["number"] in t for t in driver.texts()), 15)
+    driver.wait_until(lambda: any(ticket.number in t for t in driver.texts()), 15)
     app.speaker.wait_idle(30)
     shot("display")
     for clip in sorted(Path(app.terminal_config.speech.wav_dir).glob("*.wav"))[-2:]:

@@ -15,6 +15,9 @@ from kiosk.fonts import FontFiles
 SIZES = {"portrait": (1080, 1920), "landscape": (1920, 1080)}
 
 
+FONTS: FontFiles | None = None  # what configure() registered (kiosk.widgets reads it)
+
+
 def configure(*, orientation: str, fullscreen: bool, kivy_home: Path, fonts: FontFiles,
               size: tuple[int, int] | None = None, log_level: str = "warning") -> None:
     """Set Kivy's environment and Config; must run before the first Kivy import."""
@@ -40,6 +43,8 @@ def configure(*, orientation: str, fullscreen: bool, kivy_home: Path, fonts: Fon
     Config.set("graphics", "show_cursor", "0" if fullscreen else "1")
     Config.set("graphics", "multisamples", "0")
     # Every Label uses the CJK font: regular, italic, bold, bold italic.
+    global FONTS
+    FONTS = fonts
     regular, bold = str(fonts.regular), str(fonts.bold)
     Config.set("kivy", "default_font", repr(["HallKioskCJK", regular, regular, bold, bold]))
     # Touch screens report as mouse on many kiosks; no red multitouch-emulation dots.

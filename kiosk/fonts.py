@@ -3,12 +3,23 @@
 Debian ships Noto Sans CJK as a collection (.ttc) whose first face is the
 Japanese one; Simplified Chinese readers expect the SC face, so the SC face
 is extracted once into the data folder.
+
+The interface then draws with a cut of that face to the characters of GB 2312 and
+the Latin, punctuation, symbol and full-width blocks (about 7,500 of its 65,000
+glyphs), made once by child processes. Kivy's SDL2 text provider opens the font once
+per size and weight and keeps each open for the life of the process: about 2.5 MB
+for the whole face, 0.8 MB for the cut (issue #17). A text with a character outside
+the cut is drawn with the whole face (``FontFiles.covered``, kiosk.widgets).
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
-from dataclasses import dataclass
+import os
+import subprocess
+import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -34,12 +45,93 @@ class FontMissing(RuntimeError):
     """No usable CJK font: the message says what was looked for and how to fix it."""
 
 
+CUT_FORMAT = 1  # bump when the cut's characters or options change
+CUT_TIMEOUT = 180.0  # seconds; about 12 for each weight of Noto Sans CJK here
+CUT_BLOCKS = [(0x20, 0x24F), (0x2000, 0x2BFF), (0x3000, 0x30FF), (0xFE30, 0xFE4F),
+              (0xFF00, 0xFFEF)]  # Latin, punctuation/symbols/arrows/shapes, CJK marks, forms
+
+
 @dataclass(frozen=True)
 class FontFiles:
-    """The font files the interface registers."""
+    """The font files the interface registers: with ``covered``, regular and bold are cuts
+    holding those characters, and full_regular/full_bold the whole faces."""
 
     regular: Path
     bold: Path
+    full_regular: Path | None = None
+    full_bold: Path | None = None
+    covered: frozenset[str] | None = field(default=None, repr=False)
+
+
+def cut_characters() -> frozenset[str]:
+    """The characters the interface's cut of the font holds: GB 2312 and CUT_BLOCKS."""
+    chars = {chr(c) for start, end in CUT_BLOCKS for c in range(start, end + 1)}
+    for first in range(0xA1, 0xF8):
+        for second in range(0xA1, 0xFF):
+            try:
+                chars.add(bytes((first, second)).decode("gb2312"))
+            except UnicodeDecodeError:
+                continue
+    return frozenset(chars)
+
+
+def _cut_path(face: Path, cache_dir: Path) -> Path:
+    stat = face.stat()
+    digest = hashlib.sha256(repr((CUT_FORMAT, str(face), stat.st_size, stat.st_mtime_ns))
+                            .encode()).hexdigest()[:12]
+    return cache_dir / f"{face.stem}-cut-{digest}{face.suffix}"
+
+
+def cut_faces(files: FontFiles, cache_dir: Path) -> FontFiles:
+    """files with their cuts (made now by child processes if missing), or files unchanged
+    when a cut cannot be made."""
+    faces = dict.fromkeys([files.regular, files.bold])
+    cuts = {face: _cut_path(face, cache_dir) for face in faces}
+    missing = [face for face, cut in cuts.items() if not cut.exists()]
+    if missing:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        environment = dict(os.environ)
+        environment["PYTHONPATH"] = os.pathsep.join(filter(None, [
+            str(Path(__file__).resolve().parent.parent), environment.get("PYTHONPATH", "")]))
+        children = [(face, subprocess.Popen(
+            [sys.executable, "-m", "kiosk.fonts", str(face), str(cuts[face])],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=environment))
+            for face in missing]
+        for face, child in children:
+            try:
+                _out, error = child.communicate(timeout=CUT_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.communicate()
+                error = b"timed out"
+            if child.returncode != 0 or not cuts[face].exists():
+                log.warning("cannot cut the font %s (%s): the interface uses the whole face",
+                            face, error.decode(errors="replace").strip()[-300:])
+                return files
+            log.info("cut %s to the interface's characters", face.name)
+        for old in cache_dir.glob("*-cut-*"):
+            if old not in cuts.values():
+                old.unlink(missing_ok=True)
+    return FontFiles(cuts[files.regular], cuts[files.bold], files.regular, files.bold,
+                     cut_characters())
+
+
+def write_cut(face: Path, target: Path) -> None:
+    """Save face cut to cut_characters() as target (in the child process)."""
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
+    options = subset.Options()
+    options.layout_features = ["*"]  # keep kerning and the punctuation forms
+    options.name_IDs = ["*"]
+    options.notdef_outline = True
+    font = TTFont(str(face), lazy=False)
+    cutter = subset.Subsetter(options)
+    cutter.populate(unicodes=[ord(c) for c in cut_characters()])
+    cutter.subset(font)
+    partial = target.with_name(target.name + ".tmp")
+    font.save(str(partial))
+    partial.replace(target)
 
 
 def _extract_face(collection: Path, cache_dir: Path) -> Path:
@@ -71,7 +163,7 @@ def _prepare(path: Path, cache_dir: Path) -> Path:
     return _extract_face(path, cache_dir) if path.suffix.lower() == ".ttc" else path
 
 
-def find_fonts(regular: str, bold: str, cache_dir: Path) -> FontFiles:
+def find_fonts(regular: str, bold: str, cache_dir: Path, cut: bool = False) -> FontFiles:
     """Resolve the configured or system CJK fonts; raise FontMissing when there is none."""
     if regular:
         chosen = Path(regular)
@@ -89,4 +181,9 @@ def find_fonts(regular: str, bold: str, cache_dir: Path) -> FontFiles:
     regular_path = _prepare(chosen, cache_dir)
     bold_candidates = [bold] if bold else SYSTEM_CANDIDATES["bold"]
     bold_path = next((Path(p) for p in bold_candidates if Path(p).is_file()), None)
-    return FontFiles(regular_path, _prepare(bold_path, cache_dir) if bold_path else regular_path)
+    files = FontFiles(regular_path, _prepare(bold_path, cache_dir) if bold_path else regular_path)
+    return cut_faces(files, cache_dir) if cut else files
+
+
+if __name__ == "__main__":  # python -m kiosk.fonts FACE TARGET: cut FACE (a child process)
+    write_cut(Path(sys.argv[1]), Path(sys.argv[2]))

@@ -60,7 +60,7 @@ def create_app(config: TerminalConfig, *, windowed: bool = False,
         except ConfigSchemaError as exc:  # valid alone, but not over this file
             log.error("pushed config does not fit the local config (%s): not applied", exc)
     fonts = find_fonts(config.terminal.font_path, config.terminal.font_bold_path,
-                       data_dir / "fonts")
+                       data_dir / "fonts", cut=True)
     from kiosk import bootstrap
 
     bootstrap.configure(orientation=config.terminal.orientation,

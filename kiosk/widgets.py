@@ -7,6 +7,7 @@ from functools import lru_cache
 from typing import Any
 
 from kivy.clock import Clock
+from kivy.core.text import DEFAULT_FONT
 from kivy.core.text import Label as CoreLabel
 from kivy.factory import Factory
 from kivy.graphics.texture import Texture
@@ -24,6 +25,23 @@ from kivy.uix.stacklayout import StackLayout
 
 from content.linebreak import break_lines
 from devices.qr import qr_modules
+from kiosk import bootstrap
+
+# The interface font is a cut of the CJK face (kiosk.fonts): a text with a character
+# outside it is drawn, and measured, with the whole face registered as FULL_FONT.
+FULL_FONT = "HallKioskCJKFull"
+_COVERED = bootstrap.FONTS.covered if bootstrap.FONTS is not None else None
+if _COVERED is not None and bootstrap.FONTS is not None:
+    CoreLabel.register(FULL_FONT, str(bootstrap.FONTS.full_regular), None,
+                       str(bootstrap.FONTS.full_bold))
+
+
+def covering_font(font_name: str, text: str) -> str:
+    """font_name, or the whole face when font_name is the interface's cut and text has a
+    character the cut lacks."""
+    if _COVERED is None or font_name != DEFAULT_FONT or _COVERED.issuperset(text):
+        return font_name
+    return FULL_FONT
 
 
 class Label(KivyLabel):
@@ -39,6 +57,10 @@ class Label(KivyLabel):
 
     def texture_update(self, *largs: Any) -> None:
         """Break the text by the rule, then let Kivy render it."""
+        options, font = self._label.options, covering_font(self.font_name, self.text)
+        if options["font_name"] != font:
+            options["font_name"] = font
+            self._label.resolve_font_name()
         width = self.text_size[0]
         if width and self.text and not self.markup and not self.shorten:
             core = self._label
@@ -86,7 +108,8 @@ class FitLabel(Label):
             size = max(floor, size * 0.9)
 
     def _word_width(self, word: str, size: float) -> float:
-        core = CoreLabel(text=word, font_size=size, bold=self.bold, font_name=self.font_name)
+        core = CoreLabel(text=word, font_size=size, bold=self.bold,
+                         font_name=covering_font(self.font_name, word))
         return float(core.get_extents(word)[0])
 
 
@@ -206,7 +229,7 @@ class KeyButton(KButton):
             self.font_size = self.max_font_size
             return
         core = CoreLabel(text=self.text, font_size=self.max_font_size, bold=self.bold,
-                         font_name=self.font_name)
+                         font_name=covering_font(self.font_name, self.text))
         natural = max(core.get_extents(line)[0] for line in self.text.split("\n"))
         self.font_size = self.max_font_size * min(1.0, room / natural) if natural else \
             self.max_font_size
@@ -232,7 +255,8 @@ class HeaderButton(ButtonBehavior, Label):
             self.text_size = (None, None)
             return
         widest = max(CoreLabel(text=word, font_size=self.font_size, bold=self.bold,
-                               font_name=self.font_name).get_extents(word)[0]
+                               font_name=covering_font(self.font_name, word)
+                               ).get_extents(word)[0]
                      for word in words)
         self.text_size = (widest + 2, None)
 
@@ -267,7 +291,7 @@ class Chip(ToggleButtonBehavior, Label):
             self.text_size = (None, None)
             return
         core = CoreLabel(text=self.text, font_size=self.font_size, bold=self.bold,
-                         font_name=self.font_name)
+                         font_name=covering_font(self.font_name, self.text))
         natural = core.get_extents(self.text)[0]
         self.text_size = (room, None) if natural > room else (None, None)
 
@@ -301,7 +325,8 @@ class Tile(ButtonBehavior, BoxLayout):
             self.title_scale = 1.0
             return
         for scale in self.SCALES:
-            core = CoreLabel(text=self.text, font_size=size * scale, bold=True)
+            core = CoreLabel(text=self.text, font_size=size * scale, bold=True,
+                             font_name=covering_font(DEFAULT_FONT, self.text))
             if core.get_extents(self.text)[0] <= room:
                 self.title_scale = scale
                 return

@@ -21,6 +21,7 @@ from kivy.uix.stencilview import StencilView
 
 from kiosk.hall_feed import CONNECTED, CONNECTING, DISCONNECTED, NOT_ENROLLED, HallFeed
 from kiosk.queue_link import CHINA_TIME
+from kiosk.widgets import covering_font
 from protocol.enums import WindowState
 from protocol.queue import Board, QueueEvent, RecentCall, ServiceView, WindowView
 from screens.base import BaseScreen, _
@@ -83,7 +84,7 @@ class FittedText(Label):
             self.font_size = max(self.base_font, 1)
             return
         measure = CoreLabel(text=self.text, font_size=self.base_font, bold=self.bold,
-                            font_name=self.font_name)
+                            font_name=covering_font(self.font_name, self.text))
         width = measure.get_extents(self.text)[0]
         room = (self.width - self.padding[0] - self.padding[2]) * FIT_MARGIN
         ratio = min(1.0, room / width) if width else 1.0

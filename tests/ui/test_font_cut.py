@@ -1,0 +1,58 @@
+"""The interface font is a cut of the CJK face (issue #17): the app draws with the cut,
+and a text with a character outside it (a rare name character) with the whole face,
+so nothing is ever drawn as a box."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fontTools.ttLib import TTFont
+
+RARE = "张喆堃"  # 喆 and 堃 (name characters) are not in GB 2312
+COMMON = "法律援助申请材料"
+
+
+def pixels(label: Any) -> bytes:
+    """The alpha channel of what a label draws (the glyphs' shapes, whatever the colour)."""
+    label.texture_update()
+    assert label.texture is not None
+    return bytes(label.texture.pixels)[3::4]
+
+
+def test_the_app_draws_with_the_cut_and_rare_characters_with_the_whole_face(
+        ui: Any, ui_data_dir: Path) -> None:
+    from kivy.core.text import DEFAULT_FONT
+    from kivy.core.text import Label as CoreLabel
+
+    from kiosk import bootstrap
+    from kiosk.widgets import FULL_FONT, Label
+
+    fonts = bootstrap.FONTS
+    assert fonts is not None and fonts.covered is not None and fonts.full_regular is not None
+    assert fonts.regular.parent == ui_data_dir / "fonts" and "-cut-" in fonts.regular.name
+    with TTFont(str(fonts.regular), lazy=True) as cut:
+        cut_map = dict(cut.getBestCmap())
+    with TTFont(str(fonts.full_regular), lazy=True) as whole:
+        whole_map = dict(whole.getBestCmap())
+    assert len(cut_map) < len(whole_map) / 4  # a real cut: about 7,500 of 44,000 characters
+    assert all(ord(c) in cut_map for c in COMMON + "，。：；（）《》“”、0123456789ABCabc·—")
+    assert {ord(c) in cut_map for c in RARE[1:]} == {False}
+    assert all(ord(c) in whole_map for c in RARE)
+    # every character the cut claims to cover is really in it (where the face has it)
+    assert all(ord(c) in cut_map for c in fonts.covered if ord(c) in whole_map)
+
+    common = Label(text=COMMON, font_size=40)
+    assert pixels(common) and common._label.options["font_name"] == DEFAULT_FONT
+    rare = Label(text=RARE, font_size=40)
+    drawn = pixels(rare)
+    assert rare._label.options["font_name"] == FULL_FONT
+    in_cut = CoreLabel(text=RARE, font_size=40, font_name=DEFAULT_FONT)
+    in_cut.refresh()
+    in_whole = CoreLabel(text=RARE, font_size=40, font_name=FULL_FONT)
+    in_whole.refresh()
+    assert drawn == bytes(in_whole.texture.pixels)[3::4]
+    assert drawn != bytes(in_cut.texture.pixels)[3::4]  # the cut alone would draw boxes
+    # the same label back on common text returns to the cut
+    rare.text = COMMON
+    assert pixels(rare) == pixels(common) and rare._label.options["font_name"] == DEFAULT_FONT
