@@ -194,6 +194,21 @@ def type_counts() -> Counter[str]:
     return Counter(type(o).__name__ for o in gc.get_objects())
 
 
+def pss_by_mapping(top: int = 14) -> list[tuple[str, float]]:
+    """The process's PSS per mapped file ([heap], anonymous, each .so), largest first."""
+    sizes: Counter[str] = Counter()
+    name = ""
+    with open("/proc/self/smaps") as handle:
+        for line in handle:
+            fields = line.split()
+            if not fields[0].endswith(":"):  # a mapping's header line
+                name = fields[5] if len(fields) > 5 else "[anonymous]"
+                name = name if name.startswith("[") else Path(name).name
+            elif fields[0] == "Pss:":
+                sizes[name] += int(fields[1])
+    return [(mapped, kib / 1024) for mapped, kib in sizes.most_common(top)]
+
+
 def record_faces() -> set[str]:
     """The (size, font, weight) faces the SDL2 text provider opens from now on: it keeps
     each one open (a FreeType face of the CJK font) for the life of the process."""
@@ -339,6 +354,8 @@ def main() -> int:
                 grown = type_counts() - counts_first
         screen_textures(app)
         sizes = sorted({float(face.split("|")[0]) for face in faces})
+        print("\nPSS by mapping after the last round (MiB): " + ", ".join(
+            f"{mapped} {mib:.1f}" for mapped, mib in pss_by_mapping()))
         whole = sum(1 for face in faces if "-cut-" not in face)
         print(f"\ntext faces opened (font, size, weight): {len(faces)}, {whole} of them of the "
               "whole CJK face, the others of the interface's cut; sizes "
