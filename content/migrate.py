@@ -3,8 +3,12 @@ the central server migrate their databases the same way."""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import functools
 import logging
+import zlib
+from collections.abc import Iterator
 from pathlib import Path
 
 from sqlalchemy import inspect
@@ -37,12 +41,45 @@ def _current(engine: Engine) -> frozenset[str]:
             "SELECT version_num FROM alembic_version").scalars())
 
 
+@contextlib.contextmanager
+def _migration_lock(engine: Engine, script_location: Path) -> Iterator[None]:
+    """Held by one process at a time per database: a PostgreSQL advisory lock, or an
+    exclusive lock on a file beside the SQLite file. Server processes started together
+    (behind nginx) then migrate one after the other instead of all at once."""
+    url = engine.url
+    if url.get_backend_name() == "postgresql":
+        key = zlib.crc32(f"hallkiosk-migrate:{script_location.name}".encode())
+        with engine.connect() as connection:
+            connection.exec_driver_sql(f"SELECT pg_advisory_lock({key})")
+            connection.commit()
+            try:
+                yield
+            finally:
+                connection.exec_driver_sql(f"SELECT pg_advisory_unlock({key})")
+                connection.commit()
+    elif url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        with open(f"{url.database}.migrate-lock", "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+    else:
+        yield
+
+
 def upgrade_to_head(engine: Engine, script_location: Path) -> None:
     """Migrate the database behind engine to the newest revision in script_location (a
-    database already there is only looked at: no migration environment is run)."""
-    if _current(engine) == _heads(script_location):
+    database already there is only looked at: no migration environment is run). Another
+    process migrating the same database is waited for, then its work is found done."""
+    heads = _heads(script_location)
+    if _current(engine) == heads:
         return
-    migrate(engine, script_location)
+    with _migration_lock(engine, script_location):
+        if _current(engine) == heads:
+            log.info("the database was migrated by another process meanwhile")
+            return
+        migrate(engine, script_location)
 
 
 def migrate(engine: Engine, script_location: Path, revision: str = "head", *,

@@ -33,9 +33,12 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
 
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
 def upgrade(engine: Engine) -> None:
     """Run the server's Alembic migrations up to head."""
-    upgrade_to_head(engine, Path(__file__).parent / "migrations")
+    upgrade_to_head(engine, MIGRATIONS)
 
 
 class Database:
