@@ -43,6 +43,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import weakref
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -265,7 +266,8 @@ def screen_textures(app: Any) -> None:
     from kivy.uix.widget import Widget
 
     in_screens = {id(w) for screen in app.nav.built() for w in screen.walk(restrict=False)}
-    elsewhere = [o for o in gc.get_objects() if isinstance(o, Widget) and id(o) not in in_screens]
+    elsewhere = [o for o in gc.get_objects() if not isinstance(o, weakref.ProxyTypes)
+                 and isinstance(o, Widget) and id(o) not in in_screens]
     textures = {id(t): t.width * t.height * 4 / MB for w in elsewhere
                 if (t := getattr(w, "texture", None)) is not None and id(t) not in seen}
     print(f"{'not on a screen':<14} {len(elsewhere):>8} {len(textures):>8} "
