@@ -6,7 +6,7 @@ import datetime as dt
 import math
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, literal_column, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -29,9 +29,12 @@ def _iso(value: dt.datetime | None) -> str | None:
 
 
 # Statements of every ticket view, built once (SQLAlchemy then reuses their compiled form).
+# "finished" written out, not bound: the partial index of finished tickets applies only to
+# a query that names its condition (SQLite's planner does not look into bound values).
 _RECENT_SPANS = (
     select(Ticket.called_at, Ticket.finished_at)
-    .where(Ticket.service_id == bindparam("service"), Ticket.state == "finished",
+    .where(Ticket.service_id == bindparam("service"),
+           Ticket.state == literal_column("'finished'"),
            Ticket.called_at.is_not(None), Ticket.finished_at.is_not(None))
     .order_by(Ticket.finished_at.desc()).limit(RECENT_SERVICES))
 _SERVICE_WINDOWS = (select(Window.number, Window.state).join(WindowService)
@@ -39,8 +42,10 @@ _SERVICE_WINDOWS = (select(Window.number, Window.state).join(WindowService)
                     .order_by(Window.number))
 _RANK: Any = bindparam("rank", type_=Ticket.rank.type)
 _ARRIVAL: Any = bindparam("arrival", type_=Ticket.arrival_at.type)
+# No hall condition: the service is the hall's own, and the service's queue index then
+# answers the count alone (ix_ticket_service_queue, server/queue/models.py).
 _PEOPLE_AHEAD = select(func.count()).select_from(Ticket).where(
-    Ticket.hall_id == bindparam("hall"), Ticket.day == bindparam("day"),
+    Ticket.day == bindparam("day"),
     Ticket.service_id == bindparam("service"), Ticket.state.in_(WAITING),
     (Ticket.rank < _RANK)
     | ((Ticket.rank == _RANK) & (Ticket.arrival_at < _ARRIVAL))
@@ -97,7 +102,7 @@ def people_ahead(session: Session, ticket: Ticket) -> int:
     if ticket.state not in WAITING:
         return 0
     return int(session.scalar(_PEOPLE_AHEAD, {
-        "hall": ticket.hall_id, "day": ticket.day, "service": ticket.service_id,
+        "day": ticket.day, "service": ticket.service_id,
         "rank": ticket.rank, "arrival": ticket.arrival_at, "id": ticket.id}) or 0)
 
 
@@ -106,7 +111,7 @@ def issued_view(session: Session, issued: Issued) -> dict[str, Any]:
     no ORM loading on the busiest path.
     tests/server/test_ticket_path.py holds it equal to ticket_view."""
     connection = session.connection()  # the issue path's own statements: nothing to flush
-    queue = {"hall": issued.hall_id, "day": issued.day, "service": issued.service_id,
+    queue = {"day": issued.day, "service": issued.service_id,
              "rank": issued.rank, "arrival": issued.at, "id": issued.id}
     rows = connection.execute(_WINDOWS_AND_AHEAD, queue).all()  # one statement for both
     windows = [(int(number), state) for number, state, _ahead in rows]
