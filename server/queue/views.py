@@ -17,6 +17,7 @@ from server.queue.core import Issued
 from server.queue.hours import is_open, local_day, next_opening
 from server.queue.models import AT_WINDOW, WAITING, QueueEvent, Ticket, TicketEvent
 from server.ratings.models import Rating
+from server.rawsql import RawStatement
 
 DEFAULT_SERVICE_MINUTES = 6.0  # until a service has finished tickets of its own
 RECENT_SERVICES = 20  # finished tickets the average service time is taken over
@@ -46,7 +47,8 @@ _ARRIVAL: Any = bindparam("arrival", type_=Ticket.arrival_at.type)
 # answers the count alone (ix_ticket_service_queue, server/queue/models.py).
 _PEOPLE_AHEAD = select(func.count()).select_from(Ticket).where(
     Ticket.day == bindparam("day"),
-    Ticket.service_id == bindparam("service"), Ticket.state.in_(WAITING),
+    Ticket.service_id == bindparam("service"),
+    Ticket.state.in_([literal_column(f"'{state}'") for state in WAITING]),  # not expanding
     (Ticket.rank < _RANK)
     | ((Ticket.rank == _RANK) & (Ticket.arrival_at < _ARRIVAL))
     | ((Ticket.rank == _RANK) & (Ticket.arrival_at == _ARRIVAL) & (Ticket.id < bindparam("id"))))
@@ -58,9 +60,19 @@ _WINDOWS_AND_AHEAD = (
     .order_by(Window.number))
 
 
+_RAW_WINDOWS_AND_AHEAD = RawStatement(_WINDOWS_AND_AHEAD)
+_RAW_RECENT_SPANS = RawStatement(_RECENT_SPANS)
+
+
 def service_minutes(session: Session | Connection, service_id: int) -> float:
     """Average minutes from call to finish over the service's recent finished tickets."""
-    rows = session.execute(_RECENT_SPANS, {"service": service_id}).all()
+    if isinstance(session, Connection):  # the issue path: on the DBAPI cursor
+        as_datetime = Ticket.finished_at.type.dialect_impl(session.dialect).result_processor(
+            session.dialect, None) or (lambda value: value)
+        rows = [(as_datetime(called), as_datetime(finished)) for called, finished
+                in _RAW_RECENT_SPANS.rows(session, {"service": service_id})]
+    else:
+        rows = session.execute(_RECENT_SPANS, {"service": service_id}).all()
     spans = [(finished - called).total_seconds() / 60 for called, finished in rows
              if called and finished]
     return sum(spans) / len(spans) if spans else DEFAULT_SERVICE_MINUTES
@@ -113,9 +125,9 @@ def issued_view(session: Session, issued: Issued) -> dict[str, Any]:
     connection = session.connection()  # the issue path's own statements: nothing to flush
     queue = {"day": issued.day, "service": issued.service_id,
              "rank": issued.rank, "arrival": issued.at, "id": issued.id}
-    rows = connection.execute(_WINDOWS_AND_AHEAD, queue).all()  # one statement for both
+    rows = _RAW_WINDOWS_AND_AHEAD.rows(connection, queue)  # one statement for both
     windows = [(int(number), state) for number, state, _ahead in rows]
-    ahead = int((rows[0].ahead if rows else connection.execute(_PEOPLE_AHEAD, queue).scalar())
+    ahead = int((rows[0][2] if rows else connection.execute(_PEOPLE_AHEAD, queue).scalar())
                 or 0)
     return {
         "id": issued.id, "number": issued.number, "state": "waiting",
