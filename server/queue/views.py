@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import bindparam, func, literal_column, select
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.orm import Session
 
 from content.overlay import notices_on
@@ -64,15 +66,23 @@ _RAW_WINDOWS_AND_AHEAD = RawStatement(_WINDOWS_AND_AHEAD)
 _RAW_RECENT_SPANS = RawStatement(_RECENT_SPANS)
 
 
+@functools.cache
+def _datetime_reader(dialect: Dialect) -> Callable[[Any], Any]:
+    """A datetime column's value as the driver returns it -> datetime (SQLite: text)."""
+    reader = Ticket.finished_at.type.dialect_impl(dialect).result_processor(dialect, None)
+    return reader or (lambda value: value)
+
+
 def service_minutes(session: Session | Connection, service_id: int) -> float:
     """Average minutes from call to finish over the service's recent finished tickets."""
+    rows: Sequence[tuple[Any, Any]]
     if isinstance(session, Connection):  # the issue path: on the DBAPI cursor
-        as_datetime = Ticket.finished_at.type.dialect_impl(session.dialect).result_processor(
-            session.dialect, None) or (lambda value: value)
+        as_datetime = _datetime_reader(session.dialect)
         rows = [(as_datetime(called), as_datetime(finished)) for called, finished
                 in _RAW_RECENT_SPANS.rows(session, {"service": service_id})]
     else:
-        rows = session.execute(_RECENT_SPANS, {"service": service_id}).all()
+        rows = [(row[0], row[1]) for row in session.execute(_RECENT_SPANS,
+                                                            {"service": service_id})]
     spans = [(finished - called).total_seconds() / 60 for called, finished in rows
              if called and finished]
     return sum(spans) / len(spans) if spans else DEFAULT_SERVICE_MINUTES
