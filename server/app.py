@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from server import log_redaction
+from server.api.queue import TicketFastPath
 from server.body_limit import BodyLimitMiddleware, form_limits
 from server.db import Database, upgrade
 from server.deps import refuse_nul
@@ -67,6 +68,7 @@ def create_app(settings: ServerSettings, *, migrate: bool = True) -> FastAPI:
                   openapi_url=None if production else "/openapi.json",
                   description="Content, terminals and fleet management for legal service halls.",
                   form_limits=form_limits(settings))  # type: ignore[arg-type]
+    app.add_middleware(TicketFastPath)  # innermost: inside the body limit and the headers
     app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(VisitorLanguageMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)  # outermost: also on the 413 answers

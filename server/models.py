@@ -107,6 +107,9 @@ class WindowService(Base):
     """Which services a window handles."""
 
     __tablename__ = "window_service"
+    # The windows of a service (every ticket issued reads them): found by service, not by
+    # reading every hall's windows.
+    __table_args__ = (Index("ix_window_service_service", "service_id", "window_id"),)
     window_id: Mapped[int] = mapped_column(ForeignKey("window.id", ondelete="CASCADE"),
                                            primary_key=True)
     service_id: Mapped[int] = mapped_column(ForeignKey("service.id", ondelete="CASCADE"),

@@ -21,6 +21,7 @@ from protocol.signing import HEADER_LIMITS, HEADERS, verify_signature
 from server.deps import get_session, get_settings
 from server.fleet.service import commands_waiting
 from server.models import Command, SeenNonce, Terminal, as_utc, utcnow
+from server.rawsql import RawStatement
 from server.settings import ServerSettings
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,7 @@ _SIGNED_TERMINAL = (
     .options(defer(Terminal.screenshot))  # megabytes, never needed here
     .where(Terminal.device_id == bindparam("device")))
 _INSERT_NONCE = insert(SeenNonce)
+_RAW_INSERT_NONCE = RawStatement(_INSERT_NONCE, ("terminal_id", "nonce", "seen_at"))
 
 
 @functools.lru_cache(maxsize=65536)
@@ -121,7 +123,7 @@ def insert_nonce(connection: Connection, terminal_id: int, nonce: str,
     if _purge_due():
         horizon = now - dt.timedelta(seconds=2 * settings.signature_max_skew)
         connection.execute(delete(SeenNonce).where(SeenNonce.seen_at < horizon))
-    connection.execute(_INSERT_NONCE, {"terminal_id": terminal_id, "nonce": nonce,
+    _RAW_INSERT_NONCE.run(connection, {"terminal_id": terminal_id, "nonce": nonce,
                                        "seen_at": now})
 
 

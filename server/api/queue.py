@@ -14,10 +14,11 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, ValidationError
 from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from protocol.enums import Priority
 from protocol.phone import PHONE_MAX_INPUT
@@ -188,6 +189,93 @@ async def take_ticket(body: TicketRequest, request: Request) -> Response:
     raw = await request.body()
     return await asyncio.get_running_loop().run_in_executor(
         _ISSUERS, _take_ticket, request, body, headers, raw, path_of(request))
+
+
+TICKETS_PATH = "/api/v1/queue/tickets"
+
+
+class TicketFastPath:
+    """POST /api/v1/queue/tickets without FastAPI's per-request routing and dependency work
+    (pure ASGI, innermost of the application's middlewares: body limits and security
+    headers apply as to every route). Only a request FastAPI would hand to take_ticket as
+    it is is served here: JSON, no query, a body TicketRequest accepts; anything else
+    (a malformed body, another content type) goes on to the FastAPI route, body replayed,
+    so every refusal keeps its shape. Refusals raised here are answered by the
+    application's own exception handlers, as FastAPI would."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (scope["type"] != "http" or scope["path"] != TICKETS_PATH
+                or scope["method"] != "POST" or scope["query_string"]
+                or scope.get("root_path")):
+            await self.app(scope, receive, send)
+            return
+        chunks = []
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # the client went away before its request was complete
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        raw = b"".join(chunks)
+        body = _fast_body(scope, raw)
+        if body is None:
+            await self.app(scope, _replay(raw, receive), send)
+            return
+        request = Request(scope, receive)
+        try:
+            headers = signature_headers(request, scope["app"].state.settings)
+            response = await asyncio.get_running_loop().run_in_executor(
+                _ISSUERS, _take_ticket, request, body, headers, raw, TICKETS_PATH)
+        except Exception as exc:
+            handler = _handler_of(scope["app"], exc)
+            if handler is None:
+                raise
+            response = await handler(request, exc)
+        await response(scope, receive, send)
+
+
+def _fast_body(scope: Scope, raw: bytes) -> TicketRequest | None:
+    """The ticket request FastAPI would validate from this JSON body, or None: let the
+    route answer (content type not plainly JSON, or a body it refuses with its 422)."""
+    content_type = next((value for name, value in scope["headers"]
+                         if name == b"content-type"), None)
+    if content_type != b"application/json":
+        return None
+    try:
+        return TicketRequest.model_validate_json(raw)
+    except ValidationError:
+        return None
+
+
+def _replay(raw: bytes, receive: Receive) -> Receive:
+    """A receive that hands the body already read over again, then the client's own."""
+    sent = False
+
+    async def replayed() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": raw, "more_body": False}
+        return await receive()
+
+    return replayed
+
+
+def _handler_of(app: Any, exc: Exception) -> Any:
+    """The application's handler of exc (by class, the nearest first), as Starlette's
+    exception middleware chooses it; None: no handler, the server error answer (a handler
+    of Exception itself is the server error middleware's, as in Starlette)."""
+    handlers = app.exception_handlers
+    for cls in type(exc).__mro__:
+        if cls is Exception:
+            break
+        if cls in handlers:
+            return handlers[cls]
+    return None
 
 
 # One read for the whole request: the signer, its hall's name, the ticket its idempotency

@@ -34,6 +34,7 @@ from server.queue.models import (
     Ticket,
     TicketEvent,
 )
+from server.rawsql import RawStatement
 
 log = logging.getLogger(__name__)
 NOTIFY_CHANNEL = "hallkiosk_queue"
@@ -113,12 +114,28 @@ _KEYED = (Ticket.terminal_id == bindparam("terminal"),
           Ticket.idempotency_key == bindparam("key"))
 _KEYED_TICKET = select(Ticket).where(*_KEYED)
 _KEYED_TICKET_ID = select(Ticket.id).where(*_KEYED)
-_INSERT_TICKET = insert(Ticket)
-_INSERT_TICKET_EVENT = insert(TicketEvent)
-_INSERT_FEED = insert(QueueEvent)
-# On PostgreSQL the feed row and its NOTIFY in one round trip.
-_INSERT_FEED_NOTIFY = insert(QueueEvent).returning(
-    func.pg_notify(bindparam("channel"), bindparam("hall_key")))
+_TICKET_COLUMNS = ("hall_id", "origin_service_id", "service_id", "day", "seq", "number", "state",
+                   "priority", "rank", "token", "idempotency_key", "appointment_code",
+                   "terminal_id", "arrival_at", "issued_at", "call_count", "close_reason",
+                   "visitor")
+_FEED_COLUMNS = ("hall_id", "kind", "payload", "created_at")
+# The issue path's writes, run on the DBAPI cursor (server/rawsql.py): the ticket's id
+# from RETURNING on both databases.
+_RAW_NEXT_SEQ = {name: RawStatement(statement) for name, statement in _NEXT_SEQ.items()}
+_RAW_INSERT_TICKET = RawStatement(insert(Ticket).returning(Ticket.id), _TICKET_COLUMNS)
+_RAW_INSERT_TICKET_EVENT = RawStatement(
+    insert(TicketEvent), ("ticket_id", "kind", "at", "actor", "window_id", "detail"))
+_RAW_INSERT_FEED = RawStatement(insert(QueueEvent), _FEED_COLUMNS)
+# On PostgreSQL the ticket's event, the feed row and its NOTIFY in one statement (a data-
+# modifying CTE; SQLite has none): one round trip instead of two.
+_ISSUED_EVENT = insert(TicketEvent).values(
+    ticket_id=bindparam("ticket_id"), kind=bindparam("kind"), at=bindparam("at"),
+    actor=bindparam("actor"), window_id=None, detail=bindparam("detail")).cte("issued_event")
+_PG_EVENT_FEED_NOTIFY = RawStatement(
+    insert(QueueEvent).values(hall_id=bindparam("hall_id"), kind=bindparam("kind"),
+                              payload=bindparam("payload"), created_at=bindparam("at"))
+    .add_cte(_ISSUED_EVENT).returning(func.pg_notify(bindparam("channel"),
+                                                      bindparam("hall_key"))))
 _NOTIFY = text("SELECT pg_notify(:channel, :hall)")
 
 
@@ -286,35 +303,35 @@ def issue_new(session: Session, hall_id: int, service: ServiceRow, *, actor: str
     if not is_open(service.hours, now):
         raise QueueError("service_closed", service.code)
     day = local_day(now)
-    seq = int(connection.execute(_NEXT_SEQ[connection.dialect.name],
-                                 {"service": service.id, "day": day}).scalar_one())
+    seq = int(_RAW_NEXT_SEQ[connection.dialect.name].scalar(
+        connection, {"service": service.id, "day": day}))
     if seq > service.daily_cap:
         raise QueueError("daily_cap", f"{service.code}: {service.daily_cap}")
     if not clock_given:
         now = max(now, utcnow())
     number, rank = f"{service.prefix}{seq:03d}", PRIORITY_RANK[priority]
     token = secrets.token_urlsafe(16)
-    inserted = connection.execute(_INSERT_TICKET, {
+    ticket_id = int(_RAW_INSERT_TICKET.scalar(connection, {
         "hall_id": hall_id, "origin_service_id": service.id, "service_id": service.id,
         "day": day, "seq": seq, "number": number, "state": "waiting", "priority": priority,
         "rank": rank, "token": token, "idempotency_key": idempotency_key or None,
         "appointment_code": appointment_code if priority == "appointment" else None,
         "terminal_id": terminal_id, "arrival_at": now, "issued_at": now, "call_count": 0,
-        "close_reason": "", "visitor": {}}).inserted_primary_key
-    assert inserted is not None  # one row, its id
-    ticket_id = int(inserted[0])
+        "close_reason": "", "visitor": {}}))
     detail = {"service": service.code, "number": number, "priority": priority}
-    connection.execute(_INSERT_TICKET_EVENT, {"ticket_id": ticket_id, "kind": QueueEventKind.ISSUED,
-                                              "at": now, "actor": actor, "window_id": None,
-                                              "detail": detail})
-    feed = {"hall_id": hall_id, "kind": QueueEventKind.ISSUED, "created_at": now,
-            "payload": {"actor": actor, **detail, "ticket": ticket_id}}
-    if connection.dialect.name == "postgresql":
-        connection.execute(_INSERT_FEED_NOTIFY, {**feed, "channel": NOTIFY_CHANNEL,
-                                                 "hall_key": str(hall_id)})
+    payload = {"actor": actor, **detail, "ticket": ticket_id}
+    if connection.dialect.name == "postgresql":  # event, feed row and NOTIFY: one round trip
+        _PG_EVENT_FEED_NOTIFY.run(connection, {
+            "ticket_id": ticket_id, "kind": QueueEventKind.ISSUED, "at": now, "actor": actor,
+            "detail": detail, "hall_id": hall_id, "payload": payload,
+            "channel": NOTIFY_CHANNEL, "hall_key": str(hall_id)})
         session.info.setdefault(WAKE_KEY, set()).add(hall_id)
     else:
-        connection.execute(_INSERT_FEED, feed)
+        _RAW_INSERT_TICKET_EVENT.run(connection, {
+            "ticket_id": ticket_id, "kind": QueueEventKind.ISSUED, "at": now, "actor": actor,
+            "window_id": None, "detail": detail})
+        _RAW_INSERT_FEED.run(connection, {"hall_id": hall_id, "kind": QueueEventKind.ISSUED,
+                                          "created_at": now, "payload": payload})
         _announce(session, connection, hall_id)
     return Issued(id=ticket_id, hall_id=hall_id, service_id=service.id, service=service.code,
                   service_name=service.name, service_name_en=service.name_en, number=number,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.models import Base, Service, Window, utcnow
@@ -38,11 +38,19 @@ class Ticket(Base):
         # A key is the issuing terminal's own: another terminal's key never finds its ticket.
         UniqueConstraint("terminal_id", "idempotency_key", name="uq_ticket_terminal_key"),
         Index("ix_ticket_queue", "hall_id", "state", "day"),
+        # A service's queue: the people ahead of a ticket counted from the index alone
+        # (server/queue/views.py); service_id first, so it serves every lookup by service.
+        Index("ix_ticket_service_queue", "service_id", "day", "state", "rank", "arrival_at"),
+        # Its recent finished tickets (the estimated wait), not every ticket it ever had.
+        # Partial: a ticket enters it when finished, so issuing one writes nothing here.
+        Index("ix_ticket_service_finished", "service_id", "finished_at",
+              sqlite_where=text("state = 'finished'"),
+              postgresql_where=text("state = 'finished'")),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     hall_id: Mapped[int] = mapped_column(ForeignKey("hall.id", ondelete="CASCADE"))
     origin_service_id: Mapped[int] = mapped_column(ForeignKey("service.id"))
-    service_id: Mapped[int] = mapped_column(ForeignKey("service.id"), index=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("service.id"))
     day: Mapped[str] = mapped_column(String(10))
     seq: Mapped[int] = mapped_column(Integer)
     number: Mapped[str] = mapped_column(String(8))

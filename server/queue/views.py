@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
-from sqlalchemy.engine import Connection
+from sqlalchemy import bindparam, func, literal_column, select
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.orm import Session
 
 from content.overlay import notices_on
@@ -17,6 +19,7 @@ from server.queue.core import Issued
 from server.queue.hours import is_open, local_day, next_opening
 from server.queue.models import AT_WINDOW, WAITING, QueueEvent, Ticket, TicketEvent
 from server.ratings.models import Rating
+from server.rawsql import RawStatement
 
 DEFAULT_SERVICE_MINUTES = 6.0  # until a service has finished tickets of its own
 RECENT_SERVICES = 20  # finished tickets the average service time is taken over
@@ -29,9 +32,12 @@ def _iso(value: dt.datetime | None) -> str | None:
 
 
 # Statements of every ticket view, built once (SQLAlchemy then reuses their compiled form).
+# "finished" written out, not bound: the partial index of finished tickets applies only to
+# a query that names its condition (SQLite's planner does not look into bound values).
 _RECENT_SPANS = (
     select(Ticket.called_at, Ticket.finished_at)
-    .where(Ticket.service_id == bindparam("service"), Ticket.state == "finished",
+    .where(Ticket.service_id == bindparam("service"),
+           Ticket.state == literal_column("'finished'"),
            Ticket.called_at.is_not(None), Ticket.finished_at.is_not(None))
     .order_by(Ticket.finished_at.desc()).limit(RECENT_SERVICES))
 _SERVICE_WINDOWS = (select(Window.number, Window.state).join(WindowService)
@@ -39,9 +45,12 @@ _SERVICE_WINDOWS = (select(Window.number, Window.state).join(WindowService)
                     .order_by(Window.number))
 _RANK: Any = bindparam("rank", type_=Ticket.rank.type)
 _ARRIVAL: Any = bindparam("arrival", type_=Ticket.arrival_at.type)
+# No hall condition: the service is the hall's own, and the service's queue index then
+# answers the count alone (ix_ticket_service_queue, server/queue/models.py).
 _PEOPLE_AHEAD = select(func.count()).select_from(Ticket).where(
-    Ticket.hall_id == bindparam("hall"), Ticket.day == bindparam("day"),
-    Ticket.service_id == bindparam("service"), Ticket.state.in_(WAITING),
+    Ticket.day == bindparam("day"),
+    Ticket.service_id == bindparam("service"),
+    Ticket.state.in_([literal_column(f"'{state}'") for state in WAITING]),  # not expanding
     (Ticket.rank < _RANK)
     | ((Ticket.rank == _RANK) & (Ticket.arrival_at < _ARRIVAL))
     | ((Ticket.rank == _RANK) & (Ticket.arrival_at == _ARRIVAL) & (Ticket.id < bindparam("id"))))
@@ -53,9 +62,27 @@ _WINDOWS_AND_AHEAD = (
     .order_by(Window.number))
 
 
+_RAW_WINDOWS_AND_AHEAD = RawStatement(_WINDOWS_AND_AHEAD)
+_RAW_RECENT_SPANS = RawStatement(_RECENT_SPANS)
+
+
+@functools.cache
+def _datetime_reader(dialect: Dialect) -> Callable[[Any], Any]:
+    """A datetime column's value as the driver returns it -> datetime (SQLite: text)."""
+    reader = Ticket.finished_at.type.dialect_impl(dialect).result_processor(dialect, None)
+    return reader or (lambda value: value)
+
+
 def service_minutes(session: Session | Connection, service_id: int) -> float:
     """Average minutes from call to finish over the service's recent finished tickets."""
-    rows = session.execute(_RECENT_SPANS, {"service": service_id}).all()
+    rows: Sequence[tuple[Any, Any]]
+    if isinstance(session, Connection):  # the issue path: on the DBAPI cursor
+        as_datetime = _datetime_reader(session.dialect)
+        rows = [(as_datetime(called), as_datetime(finished)) for called, finished
+                in _RAW_RECENT_SPANS.rows(session, {"service": service_id})]
+    else:
+        rows = [(row[0], row[1]) for row in session.execute(_RECENT_SPANS,
+                                                            {"service": service_id})]
     spans = [(finished - called).total_seconds() / 60 for called, finished in rows
              if called and finished]
     return sum(spans) / len(spans) if spans else DEFAULT_SERVICE_MINUTES
@@ -97,7 +124,7 @@ def people_ahead(session: Session, ticket: Ticket) -> int:
     if ticket.state not in WAITING:
         return 0
     return int(session.scalar(_PEOPLE_AHEAD, {
-        "hall": ticket.hall_id, "day": ticket.day, "service": ticket.service_id,
+        "day": ticket.day, "service": ticket.service_id,
         "rank": ticket.rank, "arrival": ticket.arrival_at, "id": ticket.id}) or 0)
 
 
@@ -106,11 +133,11 @@ def issued_view(session: Session, issued: Issued) -> dict[str, Any]:
     no ORM loading on the busiest path.
     tests/server/test_ticket_path.py holds it equal to ticket_view."""
     connection = session.connection()  # the issue path's own statements: nothing to flush
-    queue = {"hall": issued.hall_id, "day": issued.day, "service": issued.service_id,
+    queue = {"day": issued.day, "service": issued.service_id,
              "rank": issued.rank, "arrival": issued.at, "id": issued.id}
-    rows = connection.execute(_WINDOWS_AND_AHEAD, queue).all()  # one statement for both
+    rows = _RAW_WINDOWS_AND_AHEAD.rows(connection, queue)  # one statement for both
     windows = [(int(number), state) for number, state, _ahead in rows]
-    ahead = int((rows[0].ahead if rows else connection.execute(_PEOPLE_AHEAD, queue).scalar())
+    ahead = int((rows[0][2] if rows else connection.execute(_PEOPLE_AHEAD, queue).scalar())
                 or 0)
     return {
         "id": issued.id, "number": issued.number, "state": "waiting",
