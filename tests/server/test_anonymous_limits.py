@@ -109,8 +109,15 @@ def test_two_servers_on_one_database_share_the_count(
     assert set(codes) == {201, 429}
     # Racing writes may both be refused, never both admitted past the limit.
     assert 0 < codes.count(201) == stored(server_app) <= limit
+    # Later, one at a time: admitted up to the limit exactly (a race may have left room), then
+    # refused by either server.
     with TestClient(second_app) as late:
-        assert late.post(f"{API}/complaints/QX-02", json=complaint(99)).status_code == 429
+        more = [late.post(f"{API}/complaints/QX-02", json=complaint(100 + n)).status_code
+                for n in range(limit - codes.count(201) + 1)]
+    assert more == [201] * (limit - codes.count(201)) + [429]
+    assert stored(server_app) == limit
+    with TestClient(server_app) as first:
+        assert first.post(f"{API}/complaints/QX-02", json=complaint(99)).status_code == 429
 
 
 def test_the_refused_form_comes_back_with_the_message_and_what_was_typed(
