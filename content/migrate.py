@@ -7,6 +7,7 @@ import contextlib
 import fcntl
 import functools
 import logging
+import threading
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,8 +26,16 @@ def _check_foreign_keys(connection: Connection) -> None:
         log.warning("%d broken reference(s) after migrating: %s", len(broken), broken[:5])
 
 
-@functools.cache
+_heads_lock = threading.Lock()
+
+
 def _heads(script_location: Path) -> frozenset[str]:
+    with _heads_lock:  # Alembic loads the migration files as modules: one thread at a time
+        return _read_heads(script_location)
+
+
+@functools.cache
+def _read_heads(script_location: Path) -> frozenset[str]:
     from alembic.script import ScriptDirectory  # reads every migration file: once a process
 
     return frozenset(ScriptDirectory(str(script_location)).get_heads())

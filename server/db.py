@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,10 +14,27 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from content.migrate import upgrade_to_head
 
+WAL_ATTEMPTS = 100  # 5 s in all: converting a new file to WAL waits for no busy handler
+
+
+def _use_wal(cursor: Any) -> None:
+    """Put the file in WAL mode (kept in the file, so only a new file is converted). Two
+    first connections converting a new file at once get "database is locked" at once,
+    whatever the busy timeout: the loser tries again until the winner is done."""
+    for attempt in range(WAL_ATTEMPTS):
+        try:
+            if str(cursor.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+                cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == WAL_ATTEMPTS - 1:
+                raise
+            time.sleep(0.05)
+
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
+    _use_wal(cursor)
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")

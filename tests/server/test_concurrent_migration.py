@@ -4,6 +4,7 @@ wait for it and find the schema at head (nginx deployments start two or more at 
 from __future__ import annotations
 
 import threading
+import traceback
 
 from sqlalchemy import inspect, text
 
@@ -30,7 +31,7 @@ def test_servers_starting_together_migrate_a_new_database_once(empty_database_ur
         thread.start()
     for thread in threads:
         thread.join(120)
-    assert not failures, failures
+    assert not failures, "\n".join("".join(traceback.format_exception(f)) for f in failures)
     with engines[0].connect() as connection:
         versions = set(connection.execute(text("SELECT version_num FROM alembic_version"))
                        .scalars())
