@@ -178,19 +178,19 @@ class _OneBarBinding:
 class KScrollView(_OneBarBinding, ScrollView):
     """ScrollView without the bar-colour binding leak.
 
-    With ``cull`` on and a Column as its content, only the Column's children in or near the
-    visible part are drawn: Kivy draws (and so renders the text textures of) every widget of
-    a long page in its first frame, though a guide page shows about a third of it. Culling
+    With ``cull`` on and a Column as its content, only the Column's children in the visible
+    part are drawn: Kivy draws (and so renders the text textures of) every widget of a long
+    page in its first frame, though a guide page shows a third to a half of it. Culling
     changes nothing in the layout (sizes and positions are computed for every child, so the
     page height, the bar and scroll_to stay exact); a child is drawn again, its texture
-    rendered then, in the frame in which it scrolls near the visible part.
+    rendered then, in the frame in which it scrolls into view (before that frame is drawn).
     """
 
     cull = BooleanProperty(False)
-    CULL_MARGIN = 0.0  # of the view's height: a child is drawn in the frame it comes into view
+    CULL_MARGIN = 0.0  # of the view's height drawn beyond it (none needed: see above)
 
     def update_from_scroll(self, *largs: Any) -> None:
-        """Position the content, then draw only what is near the visible part."""
+        """Position the content, then draw only what is in view."""
         super().update_from_scroll(*largs)
         self.cull_content()
 
@@ -199,12 +199,13 @@ class KScrollView(_OneBarBinding, ScrollView):
         self.cull_content()
 
     def cull_content(self) -> None:
-        """Show the content's children near the visible part, hide the others."""
+        """Show the content's children in view, hide the others."""
         content = self._viewport
         if not isinstance(content, Column):
             return
         if not self.cull:
-            content.show_band(float("-inf"), float("inf"))
+            if content.culled:
+                content.show_band(float("-inf"), float("inf"))
             return
         if content.height > self.height:
             bottom = self.scroll_y * (content.height - self.height)
@@ -216,12 +217,17 @@ class KScrollView(_OneBarBinding, ScrollView):
 
 class Column(BoxLayout):
     """A vertical box of blocks as tall as they are (styled in widgets.kv). In a KScrollView
-    with ``cull`` on, its children far from the visible part are not drawn (their canvases
-    are taken out of this widget's canvas, and put back when they come near)."""
+    with ``cull`` on, its children out of view are not drawn (their canvases are taken out
+    of this widget's canvas, and put back when they come into view)."""
 
     def __init__(self, **kwargs: Any):
         self._hidden: set[Any] = set()
         super().__init__(**kwargs)
+
+    @property
+    def culled(self) -> bool:
+        """Whether some children are not drawn now."""
+        return bool(self._hidden)
 
     def show_band(self, low: float, high: float) -> None:
         """Draw the children that reach into low..high (in this widget's coordinates)."""
@@ -237,7 +243,7 @@ class Column(BoxLayout):
                 canvas.remove(child.canvas)
 
     def do_layout(self, *largs: Any) -> None:
-        """Lay out, then draw only what is near the visible part of the scroll view."""
+        """Lay out, then draw only what is in the scroll view's visible part."""
         super().do_layout(*largs)
         if isinstance(self.parent, KScrollView):
             self.parent.cull_content()
