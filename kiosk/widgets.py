@@ -20,6 +20,7 @@ from kivy.uix.modalview import ModalView
 from kivy.uix.recycleboxlayout import RecycleBoxLayout
 from kivy.uix.recyclelayout import RecycleLayout
 from kivy.uix.recycleview import RecycleView
+from kivy.uix.recycleview import views as recycle_views
 from kivy.uix.recycleview.views import RecycleDataViewBehavior
 from kivy.uix.scrollview import ScrollView
 from kivy.uix.stacklayout import StackLayout
@@ -107,7 +108,9 @@ class Preview(Label):
         """Cut the text to the line, then let Kivy render it."""
         width = self.text_size[0]
         cut = False
-        if width and self.text and self.shorten and not self.markup:
+        if self.text.isspace():
+            self._label.text = ""  # nothing to see: no texture (a released list's rows)
+        elif width and self.text and self.shorten and not self.markup:
             core = self._label
             usable = (width - self.padding[0] - self.padding[2]) * PREVIEW_MARGIN
             core.text, cut = _cut_to_line(" ".join(self.text.split("\n")), _measure(core),
@@ -269,15 +272,24 @@ class KRecycleView(_OneBarBinding, RecycleView):
                 *(view for views in adapter.dirty_views.values() for view in views.values())]
         for row in rows:
             if isinstance(row, ListRow):
-                # a space, not "": a row without a subtitle is laid out differently, and the
-                # next list's rows would be laid out twice
-                row.title = row.subtitle = " "
-                row.badge = row.kind = row.key = ""
+                # The subtitle a space, not "" (a Preview of spaces has no texture): a row
+                # without a subtitle is laid out differently, and the next list's rows would
+                # be laid out twice.
+                row.subtitle = " "
+                row.title = row.badge = row.kind = row.key = ""
         layout = self.layout_manager
         if layout is not None:
             layout.clear_layout()  # the views to the shared cache, out of this layout
         else:
             adapter.invalidate()
+        # Kivy keeps up to 1,000 spare views; a screen of rows is all the next list needs.
+        spare = recycle_views._cached_views.get(ListRow)
+        if spare is not None and len(spare) > SPARE_ROWS:
+            recycle_views._cache_count -= len(spare) - SPARE_ROWS
+            del spare[:len(spare) - SPARE_ROWS]
+
+
+SPARE_ROWS = 24  # list rows kept in Kivy's view cache for the next list (a screen holds ~15)
 
 
 def release_rows(root: Any) -> None:

@@ -19,7 +19,7 @@ from kivy.uix.widget import Widget
 
 from screens.base import sentences
 
-POOL_LIMIT = 80  # free blocks kept per kind (a long guide page uses about 40 paragraphs)
+POOL_LIMIT = 40  # free blocks kept per kind (a long guide page uses about 25 paragraphs)
 _free: dict[str, list[Any]] = {}
 
 

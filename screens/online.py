@@ -39,8 +39,9 @@ def _work() -> None:
                 qr_modules(url)
         except Exception:  # a code that cannot be made is not shown; the worker goes on
             log.exception("QR codes for %s", urls)
-            continue
-        mainthread(done)()
+        else:
+            mainthread(done)()
+        del urls, done  # the job's screen is not kept alive until the next job
 
 
 class OnlineScreen(BaseScreen):
