@@ -145,6 +145,9 @@ def main() -> int:
     parser.add_argument("--profile", action="store_true", help="cProfile the taps")
     parser.add_argument("--profile-kind", default="",
                         help="with --profile, only taps of this kind (e.g. 'guide row')")
+    parser.add_argument("--data", default="",
+                        help="keep the generated source and store in this folder and reuse "
+                             "them on later runs (skips the generate and import steps)")
     args = parser.parse_args()
 
     from content.install import install_and_load
@@ -152,11 +155,16 @@ def main() -> int:
 
     print(f"Tap to next screen drawn; {machine_note()}")
     with tempfile.TemporaryDirectory(prefix="bench-tap-") as tmp, virtual_display():
+        folder = Path(args.data) if args.data else Path(tmp)
         started = time.perf_counter()
-        source = generate_source(Path(tmp) / "source", GUIDES, POINTS)
+        ready_mark = folder / "imported"
+        source = folder / "source"
+        if not ready_mark.exists():
+            source = generate_source(folder / "source", GUIDES, POINTS)
         generated = time.perf_counter()
-        data_dir = Path(tmp) / "data"
+        data_dir = folder / "data"
         result = install_and_load(data_dir, str(source))
+        ready_mark.touch()
         imported = time.perf_counter()
         if result.library is None:
             raise RuntimeError(result.error)

@@ -16,7 +16,10 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from kivy.uix.layout import Layout
+from kivy.uix.recyclelayout import RecycleLayout
 from kivy.uix.screenmanager import Screen, ScreenManager
+from kivy.uix.scrollview import ScrollView
 
 log = logging.getLogger(__name__)
 KEEP_RECENT = 4  # most recently shown screens kept alive (the current one included)
@@ -47,6 +50,7 @@ class Navigator:
             return self.manager.get_screen(name)
         screen = self.build(name)
         self.manager.add_widget(screen)
+        lay_out_now(screen, self.manager.size)
         log.debug("screen %s built", name)
         return screen
 
@@ -84,6 +88,8 @@ class Navigator:
 
     def release(self, session_over: bool = False) -> None:
         """Drop the screens nobody needs now (see the module's docstring)."""
+        from kiosk.widgets import release_rows  # Kivy's text provider only once configured
+
         keep = {self.start_name, self.home_name, self.current,
                 *(name for name, _params in self.history), *self.recent[-self.keep:]}
         transition = self.manager.transition
@@ -95,6 +101,7 @@ class Navigator:
                 continue
             self.manager.remove_widget(screen)
             screen.release()
+            release_rows(screen)
             log.debug("screen %s released", screen.name)
 
     def _show(self, name: str, params: dict[str, Any]) -> None:
@@ -107,3 +114,22 @@ class Navigator:
         self.recent.append(name)
         self.release()
         log.debug("screen %s %s", name, params)
+
+
+def lay_out_now(screen: Screen, size: tuple[float, float]) -> None:
+    """Give a new screen its size and lay its widgets out at once, top down.
+
+    Kivy would lay a new screen out over its next frame, a level of boxes at a time, after
+    its labels had already been laid out (wrapped, measured) at the 100 px every widget is
+    born with, and then again at their real width: about twice the text work of a screen
+    and of the content its ``refresh`` adds. Here each box sizes its children before any
+    label text is laid out; the usual passes still follow for sizes that come from text.
+    """
+    screen.size = size
+    for widget in screen.walk(restrict=True):
+        if isinstance(widget, RecycleLayout):
+            continue  # laid out by its RecycleView from the rows' data
+        if isinstance(widget, Layout):
+            widget.do_layout()
+        elif isinstance(widget, ScrollView):
+            widget.update_from_scroll()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 from kivy.clock import Clock
@@ -18,13 +18,16 @@ from kivy.uix.gridlayout import GridLayout
 from kivy.uix.image import Image
 from kivy.uix.label import Label as KivyLabel
 from kivy.uix.modalview import ModalView
+from kivy.uix.recycleboxlayout import RecycleBoxLayout
+from kivy.uix.recyclelayout import RecycleLayout
 from kivy.uix.recycleview import RecycleView
+from kivy.uix.recycleview import views as recycle_views
 from kivy.uix.recycleview.views import RecycleDataViewBehavior
 from kivy.uix.scrollview import ScrollView
 from kivy.uix.stacklayout import StackLayout
 
 from content.linebreak import break_lines
-from devices.qr import qr_modules
+from devices.qr import qr_modules, qr_size
 from kiosk import bootstrap
 
 # The interface font is a cut of the CJK face (kiosk.fonts): a text with a character
@@ -57,10 +60,7 @@ class Label(KivyLabel):
 
     def texture_update(self, *largs: Any) -> None:
         """Break the text by the rule, then let Kivy render it."""
-        options, font = self._label.options, covering_font(self.font_name, self.text)
-        if options["font_name"] != font:
-            options["font_name"] = font
-            self._label.resolve_font_name()
+        self._cover_text()
         width = self.text_size[0]
         if width and self.text and not self.markup and not self.shorten:
             core = self._label
@@ -68,6 +68,13 @@ class Label(KivyLabel):
             if usable > 0:
                 core.text = "\n".join(break_lines(self.text, _measure(core), usable))
         super().texture_update(*largs)
+
+    def _cover_text(self) -> None:
+        """Render (and measure) with the font that has every character of the text."""
+        options, font = self._label.options, covering_font(self.font_name, self.text)
+        if options["font_name"] != font:
+            options["font_name"] = font
+            self._label.resolve_font_name()
 
 
 LATIN_WORD = re.compile(r"[A-Za-z0-9'’-]+")
@@ -126,9 +133,12 @@ class Preview(Label):
 
     def texture_update(self, *largs: Any) -> None:
         """Cut the text to the line, then let Kivy render it."""
+        self._cover_text()
         width = self.text_size[0]
         cut = False
-        if width and self.text and self.shorten and not self.markup:
+        if self.text.isspace():
+            self._label.text = ""  # nothing to see: no texture (a released list's rows)
+        elif width and self.text and self.shorten and not self.markup:
             core = self._label
             usable = (width - self.padding[0] - self.padding[2]) * PREVIEW_MARGIN
             core.text, cut = _cut_to_line(" ".join(self.text.split("\n")), _measure(core),
@@ -197,11 +207,200 @@ class _OneBarBinding:
 
 
 class KScrollView(_OneBarBinding, ScrollView):
-    """ScrollView without the bar-colour binding leak."""
+    """ScrollView without the bar-colour binding leak.
+
+    With ``cull`` on and a Column as its content, only the Column's children in the visible
+    part are drawn: Kivy draws (and so renders the text textures of) every widget of a long
+    page in its first frame, though a guide page shows a third to a half of it. Culling
+    changes nothing in the layout (sizes and positions are computed for every child, so the
+    page height, the bar and scroll_to stay exact); a child is drawn again, its texture
+    rendered then, in the frame in which it scrolls into view (before that frame is drawn).
+    """
+
+    cull = BooleanProperty(False)
+    CULL_MARGIN = 0.0  # of the view's height drawn beyond it (none needed: see above)
+
+    def update_from_scroll(self, *largs: Any) -> None:
+        """Position the content, then draw only what is in view."""
+        super().update_from_scroll(*largs)
+        self.cull_content()
+
+    def on_cull(self, *_args: Any) -> None:
+        """Turning culling off draws every child again."""
+        self.cull_content()
+
+    def cull_content(self) -> None:
+        """Show the content's children in view, hide the others."""
+        content = self._viewport
+        if not isinstance(content, Column):
+            return
+        if not self.cull:
+            if content.culled:
+                content.show_band(float("-inf"), float("inf"))
+            return
+        if content.height > self.height:
+            bottom = self.scroll_y * (content.height - self.height)
+        else:
+            bottom = content.height - self.height
+        margin = self.height * self.CULL_MARGIN
+        content.show_band(bottom - margin, bottom + self.height + margin)
+
+
+class Column(BoxLayout):
+    """A vertical box of blocks as tall as they are (styled in widgets.kv). In a KScrollView
+    with ``cull`` on, its children out of view are not drawn (their canvases are taken out
+    of this widget's canvas, and put back when they come into view)."""
+
+    def __init__(self, **kwargs: Any):
+        self._hidden: set[Any] = set()
+        super().__init__(**kwargs)
+
+    @property
+    def culled(self) -> bool:
+        """Whether some children are not drawn now."""
+        return bool(self._hidden)
+
+    def show_band(self, low: float, high: float) -> None:
+        """Draw the children that reach into low..high (in this widget's coordinates)."""
+        canvas, hidden, origin = self.canvas, self._hidden, self.y
+        for child in self.children:
+            bottom = child.y - origin
+            near = bottom <= high and bottom + child.height >= low
+            if near and child in hidden:
+                hidden.discard(child)
+                canvas.add(child.canvas)
+            elif not near and child not in hidden:
+                hidden.add(child)
+                canvas.remove(child.canvas)
+
+    def do_layout(self, *largs: Any) -> None:
+        """Lay out, then draw only what is in the scroll view's visible part."""
+        super().do_layout(*largs)
+        if isinstance(self.parent, KScrollView):
+            self.parent.cull_content()
+
+    def remove_widget(self, widget: Any, *args: Any, **kwargs: Any) -> None:
+        """Forget a removed child's culling (Kivy leaves an absent canvas alone)."""
+        self._hidden.discard(widget)
+        super().remove_widget(widget, *args, **kwargs)
 
 
 class KRecycleView(_OneBarBinding, RecycleView):
     """RecycleView without the bar-colour binding leak."""
+
+    def release_rows(self) -> None:
+        """The list is dropped (its screen released): its row widgets go, without their
+        texts (so without textures), to Kivy's cache of views shared by every list, where
+        the next list built takes them instead of building rows through their kv rules
+        (about 1.2 ms a row, 20 ms a screen of them)."""
+        adapter = self.view_adapter
+        if adapter is None:
+            return
+        rows = [*adapter.views.values(),
+                *(view for views in adapter.dirty_views.values() for view in views.values())]
+        for row in rows:
+            if isinstance(row, ListRow):
+                # The subtitle a space, not "" (a Preview of spaces has no texture): a row
+                # without a subtitle is laid out differently, and the next list's rows would
+                # be laid out twice.
+                row.subtitle = " "
+                row.title = row.badge = row.kind = row.key = ""
+        layout = self.layout_manager
+        if layout is not None:
+            layout.clear_layout()  # the views to the shared cache, out of this layout
+        else:
+            adapter.invalidate()
+        # Kivy keeps up to 1,000 spare views; a screen of rows is all the next list needs.
+        spare = recycle_views._cached_views.get(ListRow)
+        if spare is not None and len(spare) > SPARE_ROWS:
+            recycle_views._cache_count -= len(spare) - SPARE_ROWS
+            del spare[:len(spare) - SPARE_ROWS]
+
+
+SPARE_ROWS = 24  # list rows kept in Kivy's view cache for the next list (a screen holds ~15)
+
+
+def release_rows(root: Any) -> None:
+    """Hand the rows of every list under root to the shared cache (see KRecycleView)."""
+    for widget in root.walk(restrict=True):
+        if isinstance(widget, KRecycleView):
+            widget.release_rows()
+
+
+class RowsLayout(RecycleBoxLayout):
+    """The layout of a list (ItemList) whose rows are all ``default_size`` high.
+
+    Kivy's RecycleBoxLayout works a new list out row by row, looking each row's data up for
+    a size, a size hint and a position hint and running the general box algorithm over them
+    (about 15 ms for 1,000 rows, on every new list and again when the list's height
+    follows). A list's rows here never carry a size in their data (title, subtitle, kind,
+    key, badge), so each row's size and position follows from its index. Any other use
+    (horizontal, key_size ... set, or a size in the first row's data) takes Kivy's way.
+    """
+
+    SIZE_KEYS = frozenset({"size", "width", "height", "size_hint", "size_hint_x",
+                           "size_hint_y", "pos_hint", "size_hint_min", "size_hint_max",
+                           "size_hint_min_x", "size_hint_min_y", "size_hint_max_x",
+                           "size_hint_max_y"})
+
+    def _uniform(self, data: Any) -> bool:
+        return (self.orientation == "vertical" and self.default_size[1] is not None
+                and self.default_size_hint[1] is None and not self.default_pos_hint
+                and self.key_size is None and self.key_size_hint is None
+                and self.key_pos_hint is None and self.key_viewclass is None
+                and self.key_size_hint_min is None and self.key_size_hint_max is None
+                and not (data and self.SIZE_KEYS & data[0].keys()))
+
+    def compute_sizes_from_data(self, data: Any, flags: Any) -> None:
+        """The same options for every row (what Kivy would work out for each)."""
+        if not self._uniform(data):
+            super().compute_sizes_from_data(data, flags)
+            return
+        opts: list[Any] = getattr(self, "view_opts")  # noqa: B009 (mypy: Kivy's untyped property)
+        if opts and len(opts) == len(data) and not flags:
+            return  # nothing changed
+        self.clear_layout()
+        width, height = self.default_size
+        # One set of options copied for every row; Kivy replaces these lists, never
+        # changes them in place, so the rows may share them.
+        template = {"size": [self.initial_size[0] if width is None else width, height],
+                    "size_hint": list(self.default_size_hint),
+                    "size_hint_min": list(self.default_size_hint_min),
+                    "size_hint_max": list(self.default_size_hint_max), "pos": None,
+                    "pos_hint": self.default_pos_hint, "viewclass": self.viewclass,
+                    "width_none": width is None, "height_none": False}
+        self.view_opts = [template.copy() for _item in data]
+
+    def compute_layout(self, data: Any, flags: Any) -> None:
+        """Rows one under the other, each its own height, from the top."""
+        if not self._uniform(data):
+            super().compute_layout(data, flags)
+            return
+        RecycleLayout.compute_layout(self, data, flags)  # sizes views changed by themselves
+        changed = self._changed_views
+        if changed is None or changed and not self._update_sizes(changed):
+            return
+        self.clear_layout()
+        self._rv_positions = None
+        left, top, right, bottom = self.padding
+        if not data:
+            self.minimum_size = left + right, top + bottom
+            return
+        view_opts = self.view_opts
+        count, spacing, height = len(view_opts), self.spacing, self.default_size[1]
+        hint_x = self.default_size_hint[0]
+        width = (max(0.0, hint_x * (self.width - left - right)) if hint_x is not None
+                 else view_opts[0]["size"][0])
+        self.minimum_size = (left + right + (0 if hint_x is not None else width),
+                             top + bottom + count * height + spacing * (count - 1))
+        x, step, size = self.x + left, height + spacing, [width, height]
+        lowest = self.y + bottom
+        for index, opt in enumerate(view_opts):
+            opt["pos"] = x, lowest + (count - 1 - index) * step
+            opt["size"] = size
+        # where each row starts, as Kivy keeps it for finding the rows in view
+        first = self.y + self.height - top - height - spacing / 2.0
+        self._rv_positions = [first - (count - 1 - i) * step for i in range(count)]
 
 
 class KButton(ButtonBehavior, Label):
@@ -358,15 +557,21 @@ class ListRow(RecycleDataViewBehavior, ButtonBehavior, BoxLayout):
 @lru_cache(maxsize=64)
 def qr_texture(data: str) -> Texture:
     """A QR code texture for data, one texel per module drawn with nearest filtering
-    (cached: screens show the same links often)."""
-    modules = qr_modules(data)
-    size = len(modules)
-    pixels = bytes(0 if dark else 255 for row in reversed(modules) for dark in row)
-    texture = Texture.create(size=(size, size), colorfmt="luminance", bufferfmt="ubyte")
-    texture.blit_buffer(pixels, colorfmt="luminance", bufferfmt="ubyte")
+    (cached: screens show the same links often). The modules are worked out when the texture
+    is first drawn: choosing the code's mask is most of its cost (about 5 ms), and a guide
+    page's code, at its foot, is drawn only once the visitor scrolls to it."""
+    size = qr_size(data)
+    texture = Texture.create(size=(size, size), colorfmt="luminance", bufferfmt="ubyte",
+                             callback=partial(_draw_modules, data))
     texture.mag_filter = "nearest"
     texture.min_filter = "nearest"
     return texture
+
+
+def _draw_modules(data: str, texture: Texture) -> None:
+    modules = qr_modules(data)
+    pixels = bytes(0 if dark else 255 for row in reversed(modules) for dark in row)
+    texture.blit_buffer(pixels, colorfmt="luminance", bufferfmt="ubyte")
 
 
 class QRCode(Image):

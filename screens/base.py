@@ -78,8 +78,10 @@ class BaseScreen(Screen):
 
     def on_leave(self, *_args: Any) -> None:
         """Release rebuilt content when the visitor moves on."""
+        from screens.blocks import release_blocks
+
         for name in self.release_on_leave:
-            self.ids[name].clear_widgets()
+            release_blocks(self.ids[name])
 
     @property
     def library(self) -> Library:

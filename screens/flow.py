@@ -64,6 +64,16 @@ class FlowScreen(BaseScreen):
             self._show_result(page, node)
         self.spoken = page.text()
         self.ids.scroll.scroll_y = 1
+        # The answer was tapped inside this scroll view: Kivy ends that touch after this
+        # page was built and takes the jump to the top as a fling, so the new page would
+        # keep moving and take the visitor's next tap as stopping it. Stop it once the
+        # touch is over.
+        Clock.schedule_once(self._stop_scrolling, 0)
+
+    def _stop_scrolling(self, *_args: Any) -> None:
+        scroll = self.ids.scroll
+        scroll.effect_y.velocity = 0
+        scroll.scroll_y = 1
 
     def _show_question(self, page: Page, node: QuestionNode) -> None:
         self.at_result = False

@@ -47,8 +47,9 @@ class GuideDetailScreen(BaseScreen):
         page.paragraph(localized(guide, "fees"))
         page.heading(_("Where to go"))
         page.paragraph(localized(guide.where, "service"))
-        self.take_button = page.button(_("Take a number now"), partial(
-            self.shell.nav.go, "ticket", want=guide.where.service), light=False)
+        self.take_button.text = _("Take a number now")
+        self.take_button.width = page.width
+        page.widget(self.take_button)
         page.heading(_("Legal basis"))
         page.bullets(localized_list(guide, "legal_basis"))
         self._article_links(page, guide)
@@ -57,13 +58,41 @@ class GuideDetailScreen(BaseScreen):
         if guide.online:
             online = self.library.online(guide.online)
             caption = localized(online, "title")
-        self.phone_card = Factory.QRCard(data=guide_link(guide, self.library), caption=caption)
-        if guide.online:
-            self.phone_card.bind(on_release=lambda *_a, key=guide.online: self.shell.nav.go(
-                "handoff", key=key))
+        self.phone_card.data = guide_link(guide, self.library)
+        self.phone_card.caption = caption
+        self.phone_card.width = page.width
         page.widget(self.phone_card)
         self.spoken = page.text()
         self.ids.scroll.scroll_y = 1
+
+    def on_kv_post(self, base_widget: object) -> None:
+        """Build the page's fixed widgets once: each guide shown gives them its own text."""
+        super().on_kv_post(base_widget)
+        self.take_home_note = Factory.Muted(text="")  # above the buttons: seen when they are
+        row = self.take_home_row = Factory.BoxLayout(size_hint_y=None, spacing=dp(16))
+        self.print_button = Factory.KButton()
+        self.print_button.bind(on_release=lambda *_a: self.print_checklist())
+        self.phone_button = Factory.LightButton()
+        self.phone_button.bind(on_release=lambda *_a: self.show_on_phone())
+        for button in (self.print_button, self.phone_button):
+            row.add_widget(button)
+        self.print_button.bind(height=row.setter("height"))
+        row.height = self.print_button.height
+        self.take_button = Factory.KButton()
+        self.take_button.bind(on_release=lambda *_a: self.take_number())
+        self.phone_card = Factory.QRCard()
+        self.phone_card.bind(on_release=lambda *_a: self.continue_online())
+
+    def take_number(self) -> None:
+        """Take a queue number for the service that handles this guide."""
+        guide = self.library.guide(self.params["key"])
+        self.shell.nav.go("ticket", want=guide.where.service)
+
+    def continue_online(self) -> None:
+        """The guide's online service, when it has one, on the hand-off screen."""
+        guide = self.library.guide(self.params["key"])
+        if guide.online:
+            self.shell.nav.go("handoff", key=guide.online)
 
     def _article_links(self, page: Page, guide: Guide) -> None:
         """A button to each cited article the law library holds."""
@@ -76,18 +105,13 @@ class GuideDetailScreen(BaseScreen):
                         partial(self.shell.nav.go, "law_article",
                                 key=article_key(ref.law, number)))
     def _take_home_buttons(self, page: Page) -> None:
-        self.take_home_note = Factory.Muted(text="")  # above the buttons: seen when they are
+        self.take_home_note.text = ""
+        self.take_home_note.width = self.take_home_row.width = page.width
+        self.print_button.text = _("Print checklist")
+        self.print_button.disabled = False
+        self.phone_button.text = _("View on phone")
         page.widget(self.take_home_note)
-        row = Factory.BoxLayout(size_hint_y=None, spacing=dp(16))
-        self.print_button = Factory.KButton(text=_("Print checklist"))
-        self.print_button.bind(on_release=lambda *_a: self.print_checklist())
-        self.phone_button = Factory.LightButton(text=_("View on phone"))
-        self.phone_button.bind(on_release=lambda *_a: self.show_on_phone())
-        for button in (self.print_button, self.phone_button):
-            row.add_widget(button)
-        self.print_button.bind(height=row.setter("height"))
-        row.height = self.print_button.height
-        page.widget(row)
+        page.widget(self.take_home_row)
 
     def print_checklist(self) -> None:
         """Print the materials checklist on the ticket printer (on a worker thread)."""

@@ -62,6 +62,7 @@ class PointsScreen(BaseScreen):
         self._chips: dict[str, list[Any]] = {group: [] for group in GROUPS}
         self._built_for: tuple[str, str] | None = None
         self._rows: dict[str, dict[str, Any]] = {}
+        self._applied: tuple[Any, ...] = ()
         super().__init__(**kwargs)
 
     def refresh(self) -> None:
@@ -120,6 +121,12 @@ class PointsScreen(BaseScreen):
             for chip in chips:
                 chip.state = "down" if chip.value in self.filters[group] else "normal"
         self.filtered = any(self.filters.values())
+        # Shown again with the same filters (back from a point, home and back): the list
+        # is already right; filtering 10,000 points again cost the tap about 10 ms.
+        applied = (self._built_for, tuple(frozenset(v) for v in self.filters.values()))
+        if applied == self._applied:
+            return
+        self._applied = applied
         points = self.library.filter_points(
             types=[PointType(t) for t in self.filters["type"]],
             levels=[Level(lv) for lv in self.filters["level"]],
