@@ -48,20 +48,26 @@ def store_path(cache_dir: Path, kind: str, *parts: object) -> Path:
     return Path(cache_dir) / f"{kind}-{digest}.sqlite"
 
 
+def child_environment() -> dict[str, str]:
+    """This process's environment for a ``python -m`` child that imports the project's
+    packages (found even when the project is not installed)."""
+    environment = dict(os.environ)
+    environment["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [str(PACKAGE_ROOT), environment.get("PYTHONPATH", "")]))
+    return environment
+
+
 def ensure_built(path: Path, kind: str, payload: object) -> Path:
     """path, built by a child process first if it does not exist yet."""
     if path.exists():
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    environment = dict(os.environ)
-    environment["PYTHONPATH"] = os.pathsep.join(
-        filter(None, [str(PACKAGE_ROOT), environment.get("PYTHONPATH", "")]))
     try:
         done = subprocess.run(
             [sys.executable, "-m", "content.wordstore", kind, str(partial)],
             input=json.dumps(payload, ensure_ascii=False).encode(), capture_output=True,
-            timeout=BUILD_TIMEOUT, env=environment, check=False)
+            timeout=BUILD_TIMEOUT, env=child_environment(), check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
         partial.unlink(missing_ok=True)
         raise WordStoreError(f"building the {kind} table failed: {exc}") from exc

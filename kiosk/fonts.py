@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from content.wordstore import child_environment
 
 log = logging.getLogger(__name__)
 
@@ -90,9 +91,7 @@ def cut_faces(files: FontFiles, cache_dir: Path) -> FontFiles:
     missing = [face for face, cut in cuts.items() if not cut.exists()]
     if missing:
         cache_dir.mkdir(parents=True, exist_ok=True)
-        environment = dict(os.environ)
-        environment["PYTHONPATH"] = os.pathsep.join(filter(None, [
-            str(Path(__file__).resolve().parent.parent), environment.get("PYTHONPATH", "")]))
+        environment = child_environment()
         children = [(face, subprocess.Popen(
             [sys.executable, "-m", "kiosk.fonts", str(face), str(cuts[face])],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=environment))
