@@ -18,7 +18,6 @@ import itertools
 import json
 import logging
 import math
-import os
 import sqlite3
 import sys
 import threading
@@ -262,9 +261,9 @@ def phrase_readings() -> dict[str, list[str]]:
 
 def jieba_words(min_frequency: int = MIN_FREQUENCY) -> list[tuple[str, int]]:
     """(word, frequency) from jieba's dictionary: every character, common words."""
-    import jieba
+    from content.wordstore import jieba_dictionary
 
-    path = os.path.join(os.path.dirname(jieba.__file__), "dict.txt")
+    path = jieba_dictionary()
     words: list[tuple[str, int]] = []
     with open(path, encoding="utf-8") as handle:
         for line in handle:

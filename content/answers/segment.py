@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -40,10 +39,9 @@ def _jieba() -> Any:
     global _tokenizer
     with _lock:
         if _tokenizer is None:
-            with warnings.catch_warnings():
-                # jieba 0.42 imports pkg_resources, deprecated by setuptools.
-                warnings.simplefilter("ignore")
-                import jieba
+            from content.wordstore import import_jieba
+
+            jieba = import_jieba()
             jieba.setLogLevel(logging.WARNING)
             tokenizer = jieba.Tokenizer()
             if not (_store_dir is not None and _read_from_store(tokenizer, _store_dir)):
