@@ -12,11 +12,15 @@ import logging
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from content.active import STORE_FILE, at_head, read_active, read_manifest
 from content.bundle import MANIFEST, build_bundle, read_answers, read_bundle
 from content.errors import ContentInvalid
 from content.library import Library
-from content.store import ContentStore, open_engine
+
+if TYPE_CHECKING:
+    from content.store import ContentStore
 
 log = logging.getLogger(__name__)
 SEED = Path(__file__).parent / "seed"
@@ -39,12 +43,19 @@ def source_fingerprint(src: Path) -> str:
     return digest.hexdigest()
 
 
-def _bundle_dir(source: Path, data_dir: Path, store: ContentStore) -> Path | None:
+def open_store(data_dir: Path) -> ContentStore:
+    """The store for writing, created or migrated first. SQLAlchemy and the migrations are
+    imported here, so a start that only reads its content never imports them."""
+    from content.store import ContentStore, open_engine
+
+    return ContentStore(open_engine(data_dir / STORE_FILE))
+
+
+def _bundle_dir(source: Path, data_dir: Path, manifest: dict[str, Any] | None) -> Path | None:
     """The bundle to import, building a source folder when it changed; None if current."""
     if (source / MANIFEST).exists():
         return source
     fingerprint = source_fingerprint(source)
-    manifest = store.active_manifest()
     if manifest and manifest.get("source_sha256") == fingerprint:
         return None
     out = data_dir / "bundles" / "local"
@@ -67,19 +78,21 @@ def _copy_media(bundle: Path, manifest: dict[str, object], media_dir: Path) -> N
 
 def install_and_load(data_dir: Path, source: str = "") -> InstallResult:
     """Import the configured content (or the seed) if newer, then load the active version."""
-    store = ContentStore(open_engine(data_dir / "terminal.sqlite3"))
+    store = None if at_head(data_dir / STORE_FILE) else open_store(data_dir)
     error = ""
     src = Path(source) if source else SEED
     try:
+        active = read_manifest(data_dir / STORE_FILE)
         # The built-in seed only fills an empty store; it never replaces synced content.
-        seed_only = not source and store.active_manifest() is not None
-        bundle = None if seed_only else _bundle_dir(src, data_dir, store)
+        seed_only = not source and active is not None
+        bundle = None if seed_only else _bundle_dir(src, data_dir, active)
         if bundle is not None:
             manifest, content, rows = read_bundle(bundle)
             fingerprint = bundle / "source.sha256"
             if fingerprint.exists():
                 manifest["source_sha256"] = fingerprint.read_text().strip()
             _copy_media(bundle, manifest, data_dir / "media")
+            store = store or open_store(data_dir)
             store.import_content(manifest, content, rows, read_answers(bundle))
     except ContentInvalid as exc:
         error = f"content from {src} rejected: {exc}\n{exc.report()}"
@@ -87,7 +100,7 @@ def install_and_load(data_dir: Path, source: str = "") -> InstallResult:
     except OSError as exc:
         error = f"content from {src} unreadable: {exc}"
         log.error(error)
-    library = load_library(data_dir, store)
+    library = load_library(data_dir)
     if library is None:
         return InstallResult(None, error or "no content installed")
     return InstallResult(library, error)
@@ -95,8 +108,12 @@ def install_and_load(data_dir: Path, source: str = "") -> InstallResult:
 
 def load_library(data_dir: Path, store: ContentStore | None = None) -> Library | None:
     """The active version of the terminal store as a Library (None when empty)."""
-    store = store or ContentStore(open_engine(data_dir / "terminal.sqlite3"))
-    active = store.active()
+    if store is not None:
+        active = store.active()
+    else:
+        if not at_head(data_dir / STORE_FILE):
+            open_store(data_dir)  # a new store gets its tables, an older one is migrated
+        active = read_active(data_dir / STORE_FILE)
     if active is None:
         return None
     overlay = active.manifest.get("overlay") or {}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -26,21 +26,23 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy import text as sql
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
-from content.answers.index import AnswerDoc, dump_documents, load_documents
+from content.active import (
+    ANSWERS_KIND,
+    KINDS,
+    ActiveContent,
+    at_head,
+    read_active,
+    read_manifest,
+)
+from content.answers.index import AnswerDoc, dump_documents
 from content.migrate import upgrade_to_head
 from content.schema import ContentSet
-from content.search import IndexRow, SearchIndex
+from content.search import IndexRow
 
 log = logging.getLogger(__name__)
-KINDS = ("categories", "guides", "points", "faq", "online", "flows", "slides", "lexicon",
-         "intents", "topics", "laws", "cases", "figures", "forms")
-# The bundle's answers.json (answer documents segmented at build time) is one item of this
-# kind, so the terminal's engine does not segment every guide again on the first question.
-ANSWERS_KIND = "answers"
 
 
 class Base(DeclarativeBase):
@@ -91,17 +93,6 @@ class SearchRow(Base):
     text_en: Mapped[str] = mapped_column(Text, server_default="")
 
 
-@dataclass(frozen=True)
-class ActiveContent:
-    """What the terminal shows: the active version, its content and its search index."""
-
-    version: str
-    manifest: dict[str, Any]
-    content: ContentSet
-    index: SearchIndex
-    answers: list[AnswerDoc] | None = None  # None: built on first use (an older version)
-
-
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -120,22 +111,17 @@ def open_engine(path: Path | str) -> Engine:
     return engine
 
 
-HEAD_REVISION = "0002"  # the newest file in content/migrations/versions (a test checks)
-
-
 def upgrade(engine: Engine) -> None:
     """Run the store's Alembic migrations up to head (skipped when already there)."""
-    # Alembic's version table read directly: importing Alembic alone costs about 0.2 s of
-    # every terminal start, and the store is nearly always at head.
-    with engine.connect() as connection:
-        has_table = connection.execute(sql(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'"
-        )).first() is not None
-        versions = {row[0] for row in connection.execute(sql(
-            "SELECT version_num FROM alembic_version"))} if has_table else set()
-    if versions == {HEAD_REVISION}:
-        return
-    upgrade_to_head(engine, Path(__file__).parent / "migrations")
+    # Importing Alembic alone costs about 0.2 s, and the store is nearly always at head.
+    if not at_head(store_path(engine)):
+        upgrade_to_head(engine, Path(__file__).parent / "migrations")
+
+
+def store_path(engine: Engine) -> Path:
+    """The SQLite file of a store's engine."""
+    assert engine.url.database, "the content store is a SQLite file"
+    return Path(engine.url.database)
 
 
 class ContentStore:
@@ -197,32 +183,8 @@ class ContentStore:
 
     def active_manifest(self) -> dict[str, Any] | None:
         """The active version's manifest, without loading its content."""
-        with Session(self.engine) as session:
-            return session.scalar(select(ContentVersion.manifest)
-                                  .where(ContentVersion.state == "active"))
+        return read_manifest(store_path(self.engine))
 
     def active(self) -> ActiveContent | None:
         """Load the active version, or None when the store is empty."""
-        with Session(self.engine) as session:
-            record = session.scalar(
-                select(ContentVersion).where(ContentVersion.state == "active"))
-            if record is None:
-                return None
-            grouped: dict[str, list[Any]] = {kind: [] for kind in KINDS}
-            answers: list[AnswerDoc] | None = None
-            for kind, payload in session.execute(
-                    select(ContentItem.kind, ContentItem.payload)
-                    .where(ContentItem.version_id == record.id)
-                    .order_by(ContentItem.kind, ContentItem.position)):
-                if kind == ANSWERS_KIND:
-                    answers = load_documents(json.loads(payload))
-                elif kind in grouped:
-                    grouped[kind].append(json.loads(payload))
-            columns = (SearchRow.kind, SearchRow.key, SearchRow.title, SearchRow.title_en,
-                       SearchRow.subtitle, SearchRow.text, SearchRow.title_pinyin,
-                       SearchRow.keyword_pinyin, SearchRow.subtitle_en, SearchRow.text_en)
-            rows = [IndexRow(**row._asdict()) for row in session.execute(
-                select(*columns).where(SearchRow.version_id == record.id)
-                .order_by(SearchRow.position))]
-            return ActiveContent(record.version, record.manifest,
-                                 ContentSet.model_validate(grouped), SearchIndex(rows), answers)
+        return read_active(store_path(self.engine))

@@ -18,15 +18,14 @@ from kivy.clock import Clock
 
 from content.install import load_library
 from content.library import Library
-from content.sync import SyncResult, SyncWorker
 from protocol.config import ConfigSchemaError, TerminalConfig, merge
 from provisioning.client import TerminalClient
 from provisioning.commands import CommandRunner
 from provisioning.heartbeat import HeartbeatAgent
 from provisioning.identity import TerminalIdentity, load_state
-from provisioning.outbox import OutboxSender
 
 if TYPE_CHECKING:
+    from content.sync import SyncResult, SyncWorker
     from kiosk.services import TerminalServices
     from kiosk.shell import Shell
 
@@ -155,7 +154,12 @@ class Connectivity:
         config = self.services.config.terminal
         runner = CommandRunner(client, AppCommands(self.shell, self.services, self),
                                self.data_dir)
-        outbox = OutboxSender(self.services.usage.outbox, client)  # usage events, ratings ...
+        # SQLAlchemy (the outbox's and the content store's) imported here, after the first frame
+        from content.sync import SyncWorker
+        from provisioning.outbox import OutboxSender
+
+        usage = self.services.usage
+        outbox = OutboxSender(lambda: usage.outbox, client)  # usage events, ratings ...
         self.heartbeat = HeartbeatAgent(client, self.data_dir, report=self.report,
                                         commands=runner, on_revoked=self._revoked,
                                         on_config=self._config_pushed, outbox=outbox,

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import threading
 
+from kivy.clock import Clock
+
 from content.answers import segment
 from content.ime import LazyIME
 from content.library import Library
@@ -84,7 +86,9 @@ class TerminalServices:
     def start(self, shell: Shell) -> None:
         """Start the workers, acting on shell (the running app)."""
         self.link.bind(shell)
-        self.link.start()
+        # On the next frame: the link imports SQLAlchemy and requests' HTTP machinery (about
+        # 0.2 s), which the first frame need not wait for.
+        Clock.schedule_once(lambda _dt: self.link.start(), 0)
         self.queue.start()
         if self.config.profile in ASKING_PROFILES:  # the others never type or ask
             # after the first frames: the start is not slowed by building them

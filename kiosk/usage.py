@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Any
 
 from protocol.enums import OutboxKind
 from protocol.privacy import normalise_question
-from provisioning.outbox import Outbox, OutboxError
 
 if TYPE_CHECKING:
     from content.answers.engine import AskResult
+    from provisioning.outbox import Outbox
 
 log = logging.getLogger(__name__)
 QUEUE_LIMIT = 1000  # events waiting for the disk; beyond it new ones are dropped, not blocked
@@ -33,12 +33,24 @@ class UsageRecorder:
 
     def __init__(self, data_dir: Path):
         self.data_dir = data_dir
-        # The terminal's one outbox: the heartbeat's sender delivers from this same instance
-        # (two instances creating the table on a fresh file at once collide).
-        self.outbox = Outbox(data_dir)
+        self._outbox: Outbox | None = None
+        self._opening = threading.Lock()
         self._events: queue.Queue[Event | None] = queue.Queue(QUEUE_LIMIT)
         self._thread = threading.Thread(target=self._run, name="usage", daemon=True)
         self._thread.start()
+
+    @property
+    def outbox(self) -> Outbox:
+        """The terminal's one outbox, opened on first use: by the first event or the first
+        heartbeat, both on worker threads, so the start-up never imports SQLAlchemy. The
+        heartbeat's sender delivers from this same instance (two instances creating the
+        table on a fresh file at once collide)."""
+        with self._opening:
+            if self._outbox is None:
+                from provisioning.outbox import Outbox
+
+                self._outbox = Outbox(self.data_dir)
+            return self._outbox
 
     def record(self, kind: str, payload: dict[str, Any]) -> None:
         """Queue an event (returns at once; called on the UI thread)."""
@@ -84,6 +96,8 @@ class UsageRecorder:
             if not kind:
                 payload["done"].set()
                 continue
+            from provisioning.outbox import OutboxError
+
             try:
                 key = self.outbox.put(kind, payload)
             except (OutboxError, OSError) as error:

@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -30,7 +30,9 @@ from provisioning.client import ServerError, ServerRefused, ServerUnavailable, T
 from provisioning.commands import CommandRunner
 from provisioning.enrol import watch_revocation
 from provisioning.identity import load_state, write_json_atomically
-from provisioning.outbox import OutboxSender
+
+if TYPE_CHECKING:
+    from provisioning.outbox import OutboxSender
 
 log = logging.getLogger(__name__)
 CONFIG_FILE = "pushed_config.json"

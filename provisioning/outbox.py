@@ -19,6 +19,7 @@ import json
 import logging
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -177,10 +178,16 @@ class Outbox:
 class OutboxSender:
     """Delivers the outbox in batches to POST /api/v1/outbox."""
 
-    def __init__(self, outbox: Outbox, client: TerminalClient, batch_size: int = 100):
-        self.outbox = outbox
+    def __init__(self, outbox: Outbox | Callable[[], Outbox], client: TerminalClient,
+                 batch_size: int = 100):
+        self._outbox = outbox  # or how to open it, on first use (a heartbeat's thread)
         self.client = client
         self.batch_size = batch_size
+
+    @property
+    def outbox(self) -> Outbox:
+        """The outbox delivered from."""
+        return self._outbox if isinstance(self._outbox, Outbox) else self._outbox()
 
     def _batch(self) -> list[OutboxItem]:
         items: list[OutboxItem] = []

@@ -266,11 +266,11 @@ def test_store_head_revision_constant_matches_the_migrations() -> None:
     from alembic.config import Config
     from alembic.script import ScriptDirectory
 
-    from content import store
+    from content import active, store
 
     config = Config()
     config.set_main_option("script_location", str(Path(store.__file__).parent / "migrations"))
-    assert ScriptDirectory.from_config(config).get_current_head() == store.HEAD_REVISION
+    assert ScriptDirectory.from_config(config).get_current_head() == active.HEAD_REVISION
 
 
 def test_builtin_seed_never_replaces_installed_content(tmp_path: Path) -> None:
