@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from content.calculators.figures import Figure
+from content.collector import Collector
 from content.english import VISITOR_KINDS, dotted, pairs
 from content.errors import ContentError, ContentInvalid
 from content.forms.checks import check_forms
@@ -37,7 +36,7 @@ from content.schema import (
     ServicePoint,
     Slide,
 )
-from content.yaml_lines import LineDict, LineList, line_of, load_yaml
+from content.yaml_lines import LineDict, LineList
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -53,112 +52,13 @@ TRUE_WORDS = {"true", "yes", "1", "是", "y"}
 FALSE_WORDS = {"false", "no", "0", "否", "n", ""}
 
 
-@dataclass
-class _Item:
-    """One parsed item, valid or not, with what locates its fields in the source."""
-
-    kind: str
-    key: str | None
-    path: Path
-    raw: Any
-    row_line: int | None = None
-    model: Any = None
-
-    def line(self, *field: Any) -> int | None:
-        """The line of a field of this item (the row's line for CSV and XLSX)."""
-        return self.row_line if self.row_line is not None else line_of(self.raw, field)
-
-
-class _Collector:
-    """Gathers errors across the whole folder so one run reports them all."""
-
-    def __init__(self, root: Path):
-        self.root = root
-        self.errors: list[ContentError] = []
-        self.items: list[_Item] = []
-
-    def error_at(self, item: _Item, field: tuple[Any, ...], message: str) -> None:
-        """Record an error on one field of a parsed item."""
-        name = ".".join(str(p) for p in field) or None
-        self.add(item.path, item.line(*field), item.key, name, message)
-
-    def declared(self, kind: str) -> set[str]:
-        """Keys of every item of a kind in the source, including invalid ones."""
-        return {i.key for i in self.items if i.kind == kind and i.key is not None}
-
-    def add(self, path: Path, line: int | None, item: str | None, field: str | None,
-            message: str) -> None:
-        """Record one error, with the file relative to the source root."""
-        self.errors.append(ContentError(self._rel(path), line, item, field, message))
-
-    def _rel(self, path: Path) -> str:
-        try:
-            return path.relative_to(self.root).as_posix()
-        except ValueError:
-            return str(path)
-
-    def read_yaml(self, path: Path) -> Any:
-        """Parse a YAML file; a syntax error is recorded and gives None."""
-        try:
-            return load_yaml(path.read_text(encoding="utf-8"))
-        except UnicodeDecodeError as exc:
-            self.add(path, None, None, None, f"not UTF-8 text ({exc.reason})")
-        except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
-            line = mark.line + 1 if mark else None
-            self.add(path, line, None, None, f"YAML syntax error: {exc.problem or exc}")
-        except yaml.YAMLError as exc:
-            self.add(path, None, None, None, f"YAML error: {exc}")
-        return None
-
-    def validate(self, kind: str, model: type[M], data: Any, path: Path, item: str | None,
-                 row_line: int | None = None) -> M | None:
-        """Validate one item; each field error is recorded with its line."""
-        record = _Item(kind, item, path, data, row_line)
-        self.items.append(record)
-        if model is Flow and self._flow_links_broken(record):
-            return None
-        try:
-            validated = model.model_validate(data)
-            record.model = validated
-            return validated
-        except ValidationError as exc:
-            for err in exc.errors(include_url=False):
-                loc = tuple(err["loc"])
-                line = row_line if row_line is not None else line_of(data, loc)
-                field = ".".join(str(p) for p in loc) or None
-                self.add(path, line, item, field, err["msg"])
-        return None
-
-
-    def _flow_links_broken(self, item: _Item) -> bool:
-        """Report choices and a start that name missing nodes, each at its own line."""
-        data = item.raw
-        nodes = data.get("nodes") if isinstance(data, dict) else None
-        if not isinstance(nodes, dict):
-            return False
-        broken = False
-        if "start" in data and data["start"] not in nodes:
-            self.error_at(item, ("start",), f"unknown node {data['start']!r}")
-            broken = True
-        for key, node in nodes.items():
-            choices = node.get("choices") if isinstance(node, dict) else None
-            for index, choice in enumerate(choices if isinstance(choices, list) else []):
-                target = choice.get("next") if isinstance(choice, dict) else None
-                if isinstance(target, str) and target not in nodes:
-                    self.error_at(item, ("nodes", key, "choices", index, "next"),
-                                  f"unknown node {target!r}")
-                    broken = True
-        return broken
-
-
 def _item_id(data: Any, key: str, fallback: str | None = None) -> str | None:
     if isinstance(data, dict) and isinstance(data.get(key), str | int):
         return str(data[key])
     return fallback
 
 
-def _yaml_list(col: _Collector, kind: str, path: Path, model: type[M], key: str) -> list[M]:
+def _yaml_list(col: Collector, kind: str, path: Path, model: type[M], key: str) -> list[M]:
     if not path.exists():
         col.add(path, None, None, None, "file is missing")
         return []
@@ -180,7 +80,7 @@ def _yaml_list(col: _Collector, kind: str, path: Path, model: type[M], key: str)
     return items
 
 
-def _yaml_files(col: _Collector, kind: str, folder: Path, model: type[M], key: str
+def _yaml_files(col: Collector, kind: str, folder: Path, model: type[M], key: str
                 ) -> list[M]:
     if not folder.is_dir():
         col.add(folder, None, None, None, "folder is missing")
@@ -206,7 +106,7 @@ def _split_list(value: str) -> list[str]:
     return [part.strip() for part in value.split(LIST_SEPARATORS[0]) if part.strip()]
 
 
-def _point_rows(col: _Collector, path: Path) -> Iterator[tuple[int, dict[str, str]]]:
+def _point_rows(col: Collector, path: Path) -> Iterator[tuple[int, dict[str, str]]]:
     """Rows of points.csv or points.xlsx as (line, cells) with text cells."""
     if path.suffix == ".xlsx":
         import openpyxl
@@ -244,7 +144,7 @@ def _point_rows(col: _Collector, path: Path) -> Iterator[tuple[int, dict[str, st
         yield reader.line_num, {h: c.strip() for h, c in zip(header, cells, strict=True)}
 
 
-def _check_header(col: _Collector, path: Path, header: list[str]) -> bool:
+def _check_header(col: Collector, path: Path, header: list[str]) -> bool:
     missing = [c for c in POINT_COLUMNS if c not in header]
     unknown = [c for c in header if c not in POINT_COLUMNS + POINT_ENGLISH_COLUMNS]
     if missing:
@@ -254,7 +154,7 @@ def _check_header(col: _Collector, path: Path, header: list[str]) -> bool:
     return not missing and not unknown
 
 
-def _points(col: _Collector, src: Path) -> list[ServicePoint]:
+def _points(col: Collector, src: Path) -> list[ServicePoint]:
     candidates = [p for p in (src / "points.csv", src / "points.xlsx") if p.exists()]
     if len(candidates) != 1:
         message = "both points.csv and points.xlsx exist" if candidates else "file is missing"
@@ -279,7 +179,7 @@ def _points(col: _Collector, src: Path) -> list[ServicePoint]:
     return points
 
 
-def _check_unique(col: _Collector) -> None:
+def _check_unique(col: Collector) -> None:
     seen: set[tuple[str, str]] = set()
     for item in col.items:
         if item.key is None:
@@ -291,7 +191,7 @@ def _check_unique(col: _Collector) -> None:
         seen.add((item.kind, item.key))
 
 
-def _check_references(col: _Collector, src: Path) -> None:
+def _check_references(col: Collector, src: Path) -> None:
     categories, online = col.declared("categories"), col.declared("online")
     guides = col.declared("guides")
     for item in (i for i in col.items if i.model is not None):
@@ -318,7 +218,7 @@ def safe_relative_name(name: str) -> bool:
             and all(part not in ("", ".", "..") for part in name.split("/")))
 
 
-def _check_files(col: _Collector, src: Path) -> None:
+def _check_files(col: Collector, src: Path) -> None:
     """Guide files are named by their code; slide images are files inside slides/."""
     for item in (i for i in col.items if i.model is not None):
         model = item.model
@@ -333,7 +233,7 @@ def _check_files(col: _Collector, src: Path) -> None:
                              "slides/")
 
 
-def _library(col: _Collector, src: Path) -> dict[str, list[Any]]:
+def _library(col: Collector, src: Path) -> dict[str, list[Any]]:
     """The optional law library (laws/, cases/, law-topics.yaml), figures.yaml and forms/."""
     parts: dict[str, list[Any]] = {}
     if (src / "laws").is_dir() or (src / "law-topics.yaml").exists():
@@ -348,7 +248,7 @@ def _library(col: _Collector, src: Path) -> dict[str, list[Any]]:
     return parts
 
 
-def _check_english(col: _Collector, require: bool) -> None:
+def _check_english(col: Collector, require: bool) -> None:
     """English lists give one item per Chinese item; with require, every visitor text of
     the visitor's kinds has English (reported at the line of its Chinese)."""
     for item in (i for i in col.items if i.model is not None):
@@ -367,7 +267,7 @@ def load_source(src: Path | str, require_english: bool = False) -> ContentSet:
 
     With require_english, a visitor text without English is an error too."""
     src = Path(src)
-    col = _Collector(src)
+    col = Collector(src)
     if not src.is_dir():
         raise ContentInvalid([ContentError(str(src), None, None, None, "not a folder")])
     content: dict[str, list[Any]] = {
@@ -393,7 +293,7 @@ def load_source(src: Path | str, require_english: bool = False) -> ContentSet:
     return ContentSet(**content)
 
 
-def load_lexicon(col: _Collector, path: Path) -> list[LexiconEntry]:
+def load_lexicon(col: Collector, path: Path) -> list[LexiconEntry]:
     """The colloquial lexicon (optional file); a word listed twice is an error at its line."""
     if not path.exists():
         return []

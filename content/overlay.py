@@ -34,11 +34,11 @@ from typing import Any
 from pydantic import Field, ValidationError
 
 from content.bundle import MANIFEST, copy_slide_images, sha256_file, write_manifest
+from content.collector import Collector
 from content.errors import ContentError, ContentInvalid
 from content.loader import (
     _check_files,
     _check_unique,
-    _Collector,
     _points,
     _yaml_files,
     _yaml_list,
@@ -114,7 +114,7 @@ def notices_on(notices: Iterable[Any], day: dt.date) -> list[Any]:
     return [notice for notice in notices if shown(notice)]
 
 
-def _hidden(col: _Collector, path: Path) -> HiddenItems:
+def _hidden(col: Collector, path: Path) -> HiddenItems:
     data = col.read_yaml(path)
     if data is None:
         return HiddenItems()
@@ -125,7 +125,7 @@ def _hidden(col: _Collector, path: Path) -> HiddenItems:
     return col.validate("hide", HiddenItems, data, path, None) or HiddenItems()
 
 
-def _check_hidden(col: _Collector, defined: dict[str, set[str]]) -> None:
+def _check_hidden(col: Collector, defined: dict[str, set[str]]) -> None:
     """An id cannot be hidden and given by the same overlay (checked even if hide.yaml is bad)."""
     record = next((item for item in col.items if item.kind == "hide"), None)
     if record is None:
@@ -143,7 +143,7 @@ def load_overlay(src: Path | str, hall: str) -> Overlay:
     src = Path(src)
     if not src.is_dir():
         raise ContentInvalid([ContentError(str(src), None, None, None, "not a folder")])
-    col = _Collector(src)
+    col = Collector(src)
     present = {name for name in SOURCE_FILES if (src / name).exists()}
     if not present:
         col.add(src, None, None, None, f"an overlay needs one of {', '.join(SOURCE_FILES)}")

@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING, Any
 from content.forms.schema import FieldType, FormTemplate
 
 if TYPE_CHECKING:
-    from content.loader import _Collector, _Item
+    from content.collector import Collector, Item
 
 
-def check_forms(col: _Collector) -> None:
+def check_forms(col: Collector) -> None:
     """Record every form-template error in the collector."""
     valid = [i for i in col.items if i.model is not None]
     flows = {i.model.id: i.model for i in valid if i.kind == "flows"}
@@ -25,7 +25,7 @@ def check_forms(col: _Collector) -> None:
             _check_template(col, item, flows, guides)
 
 
-def _check_template(col: _Collector, item: _Item, flows: dict[str, Any], guides: set[str]) -> None:
+def _check_template(col: Collector, item: Item, flows: dict[str, Any], guides: set[str]) -> None:
     template: FormTemplate = item.model
     if item.path.stem != template.id:
         col.error_at(item, ("id",), "file name must be the template id followed by .yaml")
@@ -45,7 +45,7 @@ def _check_template(col: _Collector, item: _Item, flows: dict[str, Any], guides:
             col.error_at(item, ("guides", index), f"unknown guide {code!r}")
 
 
-def _check_prefill(col: _Collector, item: _Item, path: tuple[Any, ...], field: Any,
+def _check_prefill(col: Collector, item: Item, path: tuple[Any, ...], field: Any,
                    flows: dict[str, Any]) -> None:
     source = field.prefill
     where = (*path, "prefill")

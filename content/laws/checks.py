@@ -13,10 +13,10 @@ from content.laws.numerals import article_label, to_chinese
 from content.laws.schema import Law
 
 if TYPE_CHECKING:
-    from content.loader import _Collector, _Item
+    from content.collector import Collector, Item
 
 
-def check_library(col: _Collector) -> None:
+def check_library(col: Collector) -> None:
     """Record every law-library error in the collector."""
     valid = [i for i in col.items if i.model is not None]
     topics = col.declared("topics")
@@ -32,14 +32,14 @@ def check_library(col: _Collector) -> None:
             _check_refs(col, item, "legal_refs", item.model.legal_refs, laws, declared_laws)
 
 
-def _check_topics(col: _Collector, item: _Item, path: tuple[Any, ...], codes: list[str],
+def _check_topics(col: Collector, item: Item, path: tuple[Any, ...], codes: list[str],
                   topics: set[str]) -> None:
     for index, code in enumerate(codes):
         if code not in topics:
             col.error_at(item, (*path, index), f"没有这个专题 {code!r} / unknown topic {code!r}")
 
 
-def _check_law(col: _Collector, item: _Item, topics: set[str]) -> None:
+def _check_law(col: Collector, item: Item, topics: set[str]) -> None:
     law: Law = item.model
     if item.path.stem != law.code:
         col.error_at(item, ("code",), "文件名应为法规代码加 .yaml / "
@@ -74,7 +74,7 @@ def _check_law(col: _Collector, item: _Item, topics: set[str]) -> None:
         _check_topics(col, item, (*path, "topics"), article.topics, topics)
 
 
-def _check_refs(col: _Collector, item: _Item, field: str, refs: list[Any],
+def _check_refs(col: Collector, item: Item, field: str, refs: list[Any],
                 laws: dict[str, Law], declared: set[str]) -> None:
     for index, ref in enumerate(refs):
         if ref.law not in declared:
