@@ -437,34 +437,45 @@ class _TicketWriter:
                     self._expect = 1
                     return
                 self._expect = len(batch)
-            if len(batch) == 1:  # alone: as without batching (no savepoint)
-                _write_alone(batch[0])
-                continue
             try:
-                _write_batch(self.database, batch)
-            except Exception:  # the whole batch: rolled back, each request on its own
-                log.warning("ticket batch of %d failed; done one by one", len(batch),
-                            exc_info=True)
-                for job in batch:
-                    _write_alone(job)
-                continue
+                answers = _answers(self.database, batch)
+            except Exception as error:  # a bug here: every request answered all the same
+                log.exception("ticket batch of %d failed", len(batch))
+                answers = [(job, None, error) for job in batch]
+            _settle(answers)
+
+
+Answer = tuple[_Job, Response | None, BaseException | None]
+
+
+def _answers(database: Any, batch: list[_Job]) -> list[Answer]:
+    """batch written (one by one if alone, or if written together failed): each request's
+    reply or refusal."""
+    if len(batch) > 1:
+        try:
+            _write_batch(database, batch)
+        except Exception:  # the whole batch: rolled back, each request on its own
+            log.warning("ticket batch of %d failed; done one by one", len(batch),
+                        exc_info=True)
+        else:
+            answers: list[Answer] = []
             for job in batch:
-                if job.error is not None:
-                    _settle(job, None, job.error)
-                    continue
                 try:
+                    if job.error is not None:
+                        raise job.error
                     assert job.reply is not None  # every job ends with a reply or an error
-                    _settle(job, _issued(*job.reply), None)
+                    answers.append((job, _issued(*job.reply), None))
                 except Exception as error:
-                    _settle(job, None, error)
+                    answers.append((job, None, error))
+            return answers
+    return [_write_alone(job) for job in batch]  # alone: as without batching (no savepoint)
 
 
-def _write_alone(job: _Job) -> None:
+def _write_alone(job: _Job) -> Answer:
     try:
-        _settle(job, _take_ticket(job.request, job.body, job.headers, job.raw, TICKETS_PATH),
-                None)
+        return job, _take_ticket(job.request, job.body, job.headers, job.raw, TICKETS_PATH), None
     except Exception as error:
-        _settle(job, None, error)
+        return job, None, error
 
 
 _WRITERS: weakref.WeakKeyDictionary[Any, _TicketWriter] = weakref.WeakKeyDictionary()
@@ -481,20 +492,27 @@ def _writer_of(database: Any) -> _TicketWriter:
     return writer
 
 
-def _settle(job: _Job, response: Response | None, error: BaseException | None) -> None:
-    """Hand job's answer to its event loop (the request may have gone: then nobody)."""
-    def done() -> None:
+def _settle(answers: list[Answer]) -> None:
+    """Hand each answer to its request's event loop, one call per loop (a request that
+    went away: nobody)."""
+    loops: dict[asyncio.AbstractEventLoop, list[Answer]] = {}
+    for answer in answers:
+        loops.setdefault(answer[0].loop, []).append(answer)
+    for loop, theirs in loops.items():
+        try:
+            loop.call_soon_threadsafe(_hand_over, theirs)
+        except RuntimeError:  # the loop is closed
+            pass
+
+
+def _hand_over(answers: list[Answer]) -> None:
+    for job, response, error in answers:
         if job.future.done():
-            return
+            continue
         if error is not None:
             job.future.set_exception(error)
         else:
             job.future.set_result(response)
-
-    try:
-        job.loop.call_soon_threadsafe(done)
-    except RuntimeError:  # the loop is closed
-        pass
 
 
 def _write_batch(database: Any, batch: list[_Job]) -> None:
