@@ -370,11 +370,14 @@ def _take_ticket(request: Request, body: TicketRequest, headers: dict[str, str],
 # nonce kept), the others go on. No reply before the commit: each request is answered once
 # the transaction holding its ticket is durable; if the batch fails as a whole (its commit,
 # a PostgreSQL deadlock), it is rolled back and every request is done again on its own
-# (_take_ticket), as without batching. One writer per database and process, on _ISSUERS.
-GATHER_SECONDS = 0.002
-BATCH_MAX = 32
+# (_take_ticket), as without batching; a request alone is written as without batching too.
+# The writers are _ISSUERS threads: one per database and process on SQLite, two on
+# PostgreSQL. Every batch locks its counter rows in service order: two batches (two
+# writers, two processes) do not deadlock on them.
+GATHER_SECONDS = 0.002  # how long a writer waits for a batch to fill (no CPU)
+BATCH_MAX = 32  # requests per transaction at most (PostgreSQL: 64 subtransactions cached)
 PG_WRITERS = 2
-PROBE_EVERY = 16  # requests per transaction at most (PostgreSQL: 64 subtransactions cached)
+PROBE_EVERY = 16
 
 
 class _Job:
@@ -460,9 +463,10 @@ def _answers(database: Any, batch: list[_Job]) -> list[Answer]:
         else:
             answers: list[Answer] = []
             for job in batch:
+                if job.error is not None:
+                    answers.append((job, None, job.error))
+                    continue
                 try:
-                    if job.error is not None:
-                        raise job.error
                     assert job.reply is not None  # every job ends with a reply or an error
                     answers.append((job, _issued(*job.reply), None))
                 except Exception as error:
