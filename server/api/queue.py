@@ -403,8 +403,7 @@ class _TicketWriter:
     wait as its last batch held: requests come back about as they were answered, together;
     every PROBE_EVERY batches it waits for one more, so batches grow back after a lull."""
 
-    def __init__(self, database: Any):
-        self.database = database
+    def __init__(self, database: Any):  # not kept: the table of writers holds it weakly
         self._ready = threading.Condition(threading.Lock())
         self._waiting: list[_Job] = []
         self._writers = 0
@@ -441,7 +440,7 @@ class _TicketWriter:
                     return
                 self._expect = len(batch)
             try:
-                answers = _answers(self.database, batch)
+                answers = _answers(batch[0].request.app.state.database, batch)
             except Exception as error:  # a bug here: every request answered all the same
                 log.exception("ticket batch of %d failed", len(batch))
                 answers = [(job, None, error) for job in batch]
