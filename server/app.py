@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from server import log_redaction
-from server.api.queue import TicketFastPath
+from server.api.tickets import TicketFastPath
 from server.body_limit import BodyLimitMiddleware, form_limits
 from server.db import Database, upgrade
 from server.deps import refuse_nul

@@ -16,6 +16,7 @@ from server.api import (
     phone,
     queue,
     ratings,
+    tickets,
 )
 from server.pages import accounts, console, dashboard
 from server.pages import appointments as appointment_pages
@@ -34,7 +35,7 @@ API = "/api/v1"
 # (router, prefix). The ratings router spells its paths out: its phone rating lives
 # beside the phone page (/t/<token>/rating), not under the API prefix.
 ROUTERS: tuple[tuple[APIRouter, str], ...] = (
-    (queue.tickets_router, API),  # the busiest request first: matched before all others
+    (tickets.tickets_router, API),  # the busiest request first: matched before all others
     (health.router, API),
     (auth.router, API),
     (devices.router, API),

@@ -1,4 +1,4 @@
-"""POST /api/v1/queue/tickets is served by a pure-ASGI fast path (server/api/queue.py
+"""POST /api/v1/queue/tickets is served by a pure-ASGI fast path (server/api/tickets.py
 TicketFastPath) for a plain JSON body: every answer it gives is the one the FastAPI route
 gives to the same request (reached here with ``; charset=utf-8`` on the content type),
 status, body and headers; what it does not serve (a body the model refuses, a query) goes
@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from protocol.signing import sign_request
-from server.api import queue as queue_api
+from server.api import tickets as tickets_api
 from server.models import Terminal
 from tests.provisioning.live_server import set_status
 from tests.server.test_bounds import terminal_key
@@ -52,14 +52,14 @@ def test_the_fast_path_answers_as_the_route_does(server_app: FastAPI, client: Te
                                                  hall: None,  # noqa: F811
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     served = []
-    fast_body = queue_api._fast_body
+    fast_body = tickets_api._fast_body
 
     def spy(scope: Any, raw: bytes) -> Any:
         body = fast_body(scope, raw)
         served.append(body is not None)
         return body
 
-    monkeypatch.setattr(queue_api, "_fast_body", spy)
+    monkeypatch.setattr(tickets_api, "_fast_body", spy)
     key, stranger = terminal_key(server_app, client), Ed25519PrivateKey.generate()
     kept = uuid.uuid4().hex
 

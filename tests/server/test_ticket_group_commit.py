@@ -1,4 +1,4 @@
-"""Group commit of POST /api/v1/queue/tickets (server/api/queue.py _TicketWriter), over real
+"""Group commit of POST /api/v1/queue/tickets (server/api/ticket_writer.py _TicketWriter), over real
 HTTP on loopback, on SQLite and PostgreSQL: ticket requests that arrive while a batch is
 being written are written together, one transaction and one commit, each in its own
 savepoint. Every request is answered as it would be alone: numbers unique and contiguous
@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from protocol.enums import QueueEventKind
-from server.api import queue as queue_api
+from server.api import ticket_writer
 from server.models import SeenNonce
 from server.queue.models import QueueEvent, Ticket, TicketEvent
 from tests.provisioning.live_server import live_server
@@ -49,9 +49,9 @@ class Gate:
         self.open = threading.Event()
         self.sizes: list[int] = []
         self.last: list[Any] = []
-        self.writer = queue_api._writer_of(app.state.database)
+        self.writer = ticket_writer.writer_of(app.state.database)
         monkeypatch.setattr(self.writer, "_most", 1)  # one writer: one batch for the rest
-        alone, batch = queue_api._write_alone, queue_api._write_batch
+        alone, batch = ticket_writer._write_alone, ticket_writer._write_batch
 
         def held(job: Any) -> Any:
             self.sizes.append(1)
@@ -64,8 +64,8 @@ class Gate:
             self.last = jobs
             batch(database, jobs)
 
-        monkeypatch.setattr(queue_api, "_write_alone", held)
-        monkeypatch.setattr(queue_api, "_write_batch", written)
+        monkeypatch.setattr(ticket_writer, "_write_alone", held)
+        monkeypatch.setattr(ticket_writer, "_write_batch", written)
 
     def release_when_waiting(self, total: int, since: int = 0) -> None:
         """Open once a batch (the first after since batches) is held and the rest of total
@@ -173,7 +173,7 @@ def test_a_failed_batch_is_done_again_one_by_one(server_app: FastAPI, client: Te
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     keys = [terminal_key(server_app, client) for _ in range(2)]
     gate = Gate(server_app, monkeypatch)
-    job_written: Callable[..., None] = queue_api._write_job
+    job_written: Callable[..., None] = ticket_writer._write_job
     failed: list[Any] = []
     written: list[Any] = []
 
@@ -185,7 +185,7 @@ def test_a_failed_batch_is_done_again_one_by_one(server_app: FastAPI, client: Te
             failed.append(job)
             raise OperationalError("COMMIT", {}, Exception("lost the connection"))
 
-    monkeypatch.setattr(queue_api, "_write_job", fails_at_the_last)
+    monkeypatch.setattr(ticket_writer, "_write_job", fails_at_the_last)
     shared = uuid.uuid4().hex
     batch = ([signed(keys[i % 2], "legal-aid") for i in range(6)]
              + [signed(keys[0], "legal-aid", shared) for _ in range(2)]
