@@ -3,7 +3,7 @@
 A phone page (``/t/<token>``) and a comment form (``/c/<token>``) are opened by whoever
 holds their token, so an access log line holding it hands the page to anyone who reads
 the log. Paths are logged with those tokens, and any ``...token=`` query value, replaced
-by ``***``. Typed usernames are masked where they are logged (security.mask_username).
+by ``***``. Typed usernames are masked where they are logged (sign_in.mask_username).
 """
 
 from __future__ import annotations

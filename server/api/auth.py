@@ -11,22 +11,24 @@ from sqlalchemy.orm import Session
 from server.deps import get_session, get_settings
 from server.models import User
 from server.security import (
+    current_user,
+    end_session,
+    optional_user,
+    read_session,
+    revoke_sessions,
+    start_session,
+)
+from server.settings import ServerSettings
+from server.sign_in import (
     LoginThrottle,
     LoginThrottled,
     SignInBusy,
     SignInGate,
     authenticate,
-    current_user,
-    end_session,
     login_throttle,
-    optional_user,
-    read_session,
-    revoke_sessions,
     sign_in_gate,
     sign_in_session,
-    start_session,
 )
-from server.settings import ServerSettings
 
 router = APIRouter(tags=["auth"])
 

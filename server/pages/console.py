@@ -24,21 +24,23 @@ from server.fleet.scope import FleetScope
 from server.models import Hall, User, utcnow
 from server.pages.rendering import SERVER_DIR, PageRoute, redirect_with_notice, render
 from server.security import (
+    end_session,
+    optional_user,
+    require_role,
+    revoke_sessions,
+    start_session,
+)
+from server.settings import ServerSettings
+from server.sign_in import (
     LoginThrottle,
     LoginThrottled,
     SignInBusy,
     SignInGate,
     authenticate,
-    end_session,
     login_throttle,
-    optional_user,
-    require_role,
-    revoke_sessions,
     sign_in_gate,
     sign_in_session,
-    start_session,
 )
-from server.settings import ServerSettings
 
 log = logging.getLogger(__name__)
 STATIC_DIR = SERVER_DIR / "static"

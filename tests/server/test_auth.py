@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 
 from hallkiosk_cli import main as hallkiosk
 from server import security
+from server import sign_in as sign_ins
 from server.db import Database, upgrade
 from server.fleet.actions import create_hall
 from server.models import Hall, LoginFailure, User
@@ -78,7 +79,7 @@ def test_wrong_credentials_get_one_generic_answer_and_are_logged(
         server_app: FastAPI, client: TestClient, caplog: pytest.LogCaptureFixture) -> None:
     add_user(server_app, "li.wei", "editor")
     add_user(server_app, "gone", "editor", active=False)
-    caplog.set_level(logging.WARNING, logger="server.security")
+    caplog.set_level(logging.WARNING, logger="server.sign_in")
     answers = [client.post("/api/v1/session", json={"username": name, "password": password})
                for name, password in [("li.wei", "wrong password"), ("nobody", PASSWORD),
                                       ("gone", PASSWORD)]]
@@ -121,7 +122,7 @@ def test_an_address_guessing_many_names_is_throttled(server_app: FastAPI, client
     for name in ["zhang.san", "li.si", "wang.wu"]:  # one failure each: no name is locked
         assert client.post("/api/v1/session", json={"username": name,
                                                     "password": "guess"}).status_code == 401
-    caplog.set_level(logging.WARNING, logger="server.security")
+    caplog.set_level(logging.WARNING, logger="server.sign_in")
     refused = client.post("/api/v1/session", json={"username": "li.wei", "password": PASSWORD})
     assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1
     assert "sign-in refused for l***(6) from testclient: throttled" in caplog.text
@@ -148,7 +149,7 @@ def failure_rows(database: Database) -> int:
 
 
 def test_throttle_forgets_failures_after_the_window(database: Database) -> None:
-    throttle = security.LoginThrottle(database.sessions, limit=2, window=1.0, address_limit=99)
+    throttle = sign_ins.LoginThrottle(database.sessions, limit=2, window=1.0, address_limit=99)
     throttle.failed("Li.Wei", "10.0.0.7")
     assert throttle.retry_after("li.wei") == 0
     throttle.failed("li.wei", "10.0.0.8")
@@ -160,7 +161,7 @@ def test_throttle_forgets_failures_after_the_window(database: Database) -> None:
 
 
 def test_throttle_counts_an_address_over_all_names(database: Database) -> None:
-    throttle = security.LoginThrottle(database.sessions, limit=99, window=60, address_limit=3)
+    throttle = sign_ins.LoginThrottle(database.sessions, limit=99, window=60, address_limit=3)
     for name in ["a", "b", "c"]:
         throttle.failed(name, "10.0.0.7")
     assert 59 <= throttle.retry_after("d", "10.0.0.7") <= 61
@@ -170,7 +171,7 @@ def test_throttle_counts_an_address_over_all_names(database: Database) -> None:
 
 
 def test_a_good_sign_in_clears_the_failures_of_its_name(database: Database) -> None:
-    throttle = security.LoginThrottle(database.sessions, limit=2, window=60, address_limit=99)
+    throttle = sign_ins.LoginThrottle(database.sessions, limit=2, window=60, address_limit=99)
     for name in ["li.wei", "LI.WEI", "wang.fang", "wang.fang"]:
         throttle.failed(name, "10.0.0.7")
     assert throttle.retry_after("li.wei") >= 1 and throttle.retry_after("wang.fang") >= 1
@@ -180,7 +181,7 @@ def test_a_good_sign_in_clears_the_failures_of_its_name(database: Database) -> N
 
 
 def test_throttle_prunes_old_failures(database: Database) -> None:
-    throttle = security.LoginThrottle(database.sessions, limit=1, window=0.5, address_limit=99,
+    throttle = sign_ins.LoginThrottle(database.sessions, limit=1, window=0.5, address_limit=99,
                                       prune_every=0)
     for name in ["a", "b", "c"]:
         throttle.failed(name, "10.0.0.7")
@@ -198,11 +199,11 @@ def test_failures_recorded_at_once_by_two_processes_are_all_counted(database_url
                                                                     database: Database) -> None:
     # Two engines stand for two server processes; each records failures from four threads.
     processes = [Database(database_url) for _ in range(2)]
-    throttles = [security.LoginThrottle(process.sessions, limit=1, window=60, address_limit=99)
+    throttles = [sign_ins.LoginThrottle(process.sessions, limit=1, window=60, address_limit=99)
                  for process in processes]
     start = threading.Barrier(8)
 
-    def guess(throttle: security.LoginThrottle, thread: int) -> None:
+    def guess(throttle: sign_ins.LoginThrottle, thread: int) -> None:
         start.wait()
         for attempt in range(5):
             throttle.failed("li.wei", f"10.0.{thread}.{attempt}")
@@ -216,7 +217,7 @@ def test_failures_recorded_at_once_by_two_processes_are_all_counted(database_url
     for process in processes:
         process.engine.dispose()
     assert failure_rows(database) == 40
-    counting = [security.LoginThrottle(database.sessions, limit=limit, window=60,
+    counting = [sign_ins.LoginThrottle(database.sessions, limit=limit, window=60,
                                        address_limit=99) for limit in (40, 41)]
     assert counting[0].retry_after("li.wei") >= 1 and counting[1].retry_after("li.wei") == 0
 

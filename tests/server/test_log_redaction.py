@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 
 from devtools.server_process import start_server
 from server.log_redaction import redact
-from server.security import mask_username
+from server.sign_in import mask_username
 from tests.server.test_auth import add_user
 
 TYPED_PASSWORD = "Hunter2-MySecret"  # typed into the name field by mistake
