@@ -31,7 +31,7 @@ from kiosk.state import AppState
 from kiosk.terminal_devices import create_printer
 from kiosk.theme import Theme
 from kiosk.usage import UsageRecorder
-from kiosk.widgets import CountdownOverlay, MessageOverlay
+from kiosk.widgets import CountdownOverlay, MessageOverlay, fill_spare_rows
 from provisioning.heartbeat import SystemdNotifier
 from screens.registry import ScreenFactory
 
@@ -252,6 +252,7 @@ class KioskApp(App):
             self.set_language(self.terminal_config.terminal.language)
         self._switch_library()  # content that arrived during the session
         self.nav.restart()
+        fill_spare_rows()  # the next visitor's lists take built rows
         gc.collect()  # the one full collection: nobody is using the screen now
         get_context().gl_dealloc()  # delete the released screens' textures now, not next frame
         trim_heap()
@@ -338,6 +339,7 @@ class KioskApp(App):
         # Full collections over the content and widget trees took 0.4-0.9 s and showed
         # up as stalled taps. Frozen objects are never traversed, and full collections
         # run only between visitors (reset_session), never while someone is tapping.
+        fill_spare_rows()  # the first visitor's lists take built rows
         gc.collect()
         gc.freeze()
         gc.set_threshold(700, 10, FULL_COLLECTIONS_NEVER)

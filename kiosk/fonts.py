@@ -15,11 +15,13 @@ the cut is drawn with the whole face (``FontFiles.covered``, kiosk.widgets).
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
 import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from content.wordstore import child_environment
 
@@ -46,7 +48,7 @@ class FontMissing(RuntimeError):
     """No usable CJK font: the message says what was looked for and how to fix it."""
 
 
-CUT_FORMAT = 1  # bump when the cut's characters or options change
+CUT_FORMAT = 2  # bump when the cut's characters or options change
 CUT_TIMEOUT = 180.0  # seconds; about 12 for each weight of Noto Sans CJK here
 CUT_BLOCKS = [(0x20, 0x24F), (0x2000, 0x2BFF), (0x3000, 0x30FF), (0xFE30, 0xFE4F),
               (0xFF00, 0xFFEF)]  # Latin, punctuation/symbols/arrows/shapes, CJK marks, forms
@@ -128,9 +130,37 @@ def write_cut(face: Path, target: Path) -> None:
     cutter = subset.Subsetter(options)
     cutter.populate(unicodes=[ord(c) for c in cut_characters()])
     cutter.subset(font)
+    cut = io.BytesIO()
+    font.save(cut)
+    font = TTFont(cut)
+    number_glyphs_in_order(font)
     partial = target.with_name(target.name + ".tmp")
     font.save(str(partial))
     partial.replace(target)
+
+
+def number_glyphs_in_order(font: Any) -> None:
+    """Give the glyphs of a CID-keyed cut the CIDs 0, 1, 2 ... in glyph order.
+
+    The subsetter keeps each glyph's CID from the whole face, so the cut's charset (glyph
+    -> CID) was about 3,800 ranges. FreeType reads a charset's ranges two values at a time
+    from the font's stream, and SDL2_ttf opens fonts on a stream of the file: some 7,600
+    reads and seeks each time the interface opens the font at another size or weight
+    (2.6 ms an open, the whole face 1.5 ms; issue #17, first visits). Numbered in order,
+    the charset is one range (0.6 ms). The CIDs of an Adobe-Identity font mean nothing of
+    their own, and the other tables name glyphs by index: what is drawn is unchanged.
+    Only the CFF table is loaded here; the others are copied as they are.
+    """
+    if "CFF " not in font:
+        return  # TrueType outlines: no charset
+    top = font["CFF "].cff.topDictIndex[0]
+    if not hasattr(top, "ROS"):
+        return  # a name-keyed CFF: its charset holds glyph names, left alone
+    order = [".notdef", *(f"cid{gid:05d}" for gid in range(1, len(top.charset)))]
+    strings = top.CharStrings
+    strings.charStrings = dict(zip(order, strings.charStrings.values(), strict=True))
+    top.charset = order
+    font.setGlyphOrder(order)
 
 
 def _extract_face(collection: Path, cache_dir: Path) -> Path:

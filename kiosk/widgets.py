@@ -58,6 +58,11 @@ class Label(KivyLabel):
     to Kivy.
     """
 
+    _drawn_for: tuple[Any, ...] | None = None  # what the texture shows (see _render)
+    # Labels of this class with the same text and options draw one texture (the header's
+    # buttons: the same six words on every screen built, about 2 ms of each new screen).
+    share_texture = False
+
     def texture_update(self, *largs: Any) -> None:
         """Break the text by the rule, then let Kivy render it."""
         self._cover_text()
@@ -67,7 +72,53 @@ class Label(KivyLabel):
             usable = width - self.padding[0] - self.padding[2]
             if usable > 0:
                 core.text = "\n".join(break_lines(self.text, _measure(core), usable))
+        self._render(*largs)
+
+    def _render(self, *largs: Any) -> None:
+        """Kivy's texture update, unless the texture already shows this text with these
+        options: a FitLabel renders its text itself while fitting it, and Kivy's own update,
+        triggered by the same changes, came a frame later and laid the text out again (about
+        13 titles of a new list, issue #17)."""
+        core = self._label
+        drawn_for = (core.text, tuple(core.text_size), self.markup, tuple(
+            (name, tuple(value) if isinstance(value, list) else
+             tuple(sorted(value.items())) if isinstance(value, dict) else value)
+            for name, value in core.options.items()))
+        if drawn_for == self._drawn_for and self.texture is not None \
+                and self.texture is core.texture:
+            return
+        if self.share_texture and not self.markup and core.text:
+            self._render_shared(drawn_for, *largs)
+            return
         super().texture_update(*largs)
+        self._drawn_for = drawn_for if self.texture is not None else None
+
+    def _render_shared(self, drawn_for: tuple[Any, ...], *largs: Any) -> None:
+        """The texture another label drew for the same text and options, or a new one (never
+        the one this label's core drew before: Kivy would draw the new text into it, over
+        what the other labels sharing it show)."""
+        core = self._label
+        shared = _SHARED_TEXTURES.get(drawn_for)
+        if shared is None:
+            core.texture = None
+            super().texture_update(*largs)
+            drawn: Texture | None = core.texture
+            if drawn is None or drawn is core.texture_1px:
+                self._drawn_for = None
+                return
+            # Drawn now, not when first shown: Kivy's deferred drawing goes through this
+            # label's core, which may by then hold another text (and the shared texture
+            # would stay blank for the others).
+            drawn.bind()
+            if len(_SHARED_TEXTURES) >= SHARED_TEXTURES_MAX:
+                del _SHARED_TEXTURES[next(iter(_SHARED_TEXTURES))]
+            shared = _SHARED_TEXTURES[drawn_for] = drawn
+        else:
+            core.texture = shared
+            self.texture = shared
+            self.texture_size = list(shared.size)
+            self.is_shortened = False
+        self._drawn_for = drawn_for
 
     def _cover_text(self) -> None:
         """Render (and measure) with the font that has every character of the text."""
@@ -76,6 +127,10 @@ class Label(KivyLabel):
             options["font_name"] = font
             self._label.resolve_font_name()
 
+
+# Textures of labels that share them (Label.share_texture), by text and options; bounded.
+_SHARED_TEXTURES: dict[tuple[Any, ...], Texture] = {}
+SHARED_TEXTURES_MAX = 48  # the header's words in two languages and two modes, with room
 
 LATIN_WORD = re.compile(r"[A-Za-z0-9'’-]+")
 
@@ -143,7 +198,7 @@ class Preview(Label):
             usable = (width - self.padding[0] - self.padding[2]) * PREVIEW_MARGIN
             core.text, cut = _cut_to_line(" ".join(self.text.split("\n")), _measure(core),
                                           usable)
-        super().texture_update(*largs)
+        self._render(*largs)
         self.is_shortened = bool(getattr(self, "is_shortened", False)) or cut
 
 
@@ -317,7 +372,36 @@ class KRecycleView(_OneBarBinding, RecycleView):
             del spare[:len(spare) - SPARE_ROWS]
 
 
-SPARE_ROWS = 24  # list rows kept in Kivy's view cache for the next list (a screen holds ~15)
+SPARE_ROWS = 32  # list rows kept in Kivy's view cache for the next lists (a screen holds ~15)
+
+
+def fill_spare_rows() -> int:
+    """Build list rows into Kivy's shared view cache up to SPARE_ROWS (when nobody is using
+    the screen: at start and between visitors), so that the lists of a visit take built rows
+    (building 15 through kv was about 18 ms of the tap that opened a list, issue #17). A list
+    that keeps its screen for the session (service points, questions) keeps its rows; the
+    others come back when their screens are released. Returns how many were built."""
+    from kivy.app import App
+    from kivy.core.window import Window
+    from kivy.uix.layout import Layout
+
+    theme = App.get_running_app().theme
+    # the size of a row in a list of the whole window's width (a Body's padding aside):
+    # its labels are first laid out at about their width, not at Kivy's default 100 px
+    size = (Window.width - 2 * theme.spacing,
+            theme.target * (1.7 if theme.elder else 1.35))  # as ItemList's rows
+    spare = recycle_views._cached_views[ListRow]
+    built = max(0, SPARE_ROWS - len(spare))
+    for _ in range(built):
+        row = ListRow(size_hint=(None, None), size=size)
+        row.subtitle = " "  # as a released row (see KRecycleView.release_rows)
+        for widget in row.walk(restrict=True):
+            if isinstance(widget, Layout):
+                widget.do_layout()
+        row.size_hint = (1, None)  # RowsLayout sets size and hint of the rows it shows
+        spare.append(row)
+    recycle_views._cache_count += built
+    return built
 
 
 def release_rows(root: Any) -> None:
@@ -441,6 +525,7 @@ class HeaderButton(ButtonBehavior, Label):
 
     background = ListProperty([0, 0, 0, 1])
     stacked = BooleanProperty(False)
+    share_texture = True
 
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)

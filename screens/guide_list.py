@@ -26,11 +26,19 @@ class GuideListScreen(BaseScreen):
         self.title = localized(category, "name")
         self.count_text = ngettext("{count} guide", "{count} guides", len(guides)).format(
             count=len(guides))
-        self.ids.rows.data = [
-            {"title": localized(g, "title"), "subtitle": localized(g, "summary"),
-             "kind": "guide", "key": g.code, "badge": ""}
-            for g in guides
-        ]
+        # localized() inlined: a category has up to 1,000 guides (about 2 ms of the tap)
+        if tr.language == "en":
+            self.ids.rows.data = [
+                {"title": g.title_en or g.title, "subtitle": g.summary_en or g.summary,
+                 "kind": "guide", "key": g.code, "badge": ""}
+                for g in guides
+            ]
+        else:
+            self.ids.rows.data = [
+                {"title": g.title, "subtitle": g.summary, "kind": "guide", "key": g.code,
+                 "badge": ""}
+                for g in guides
+            ]
         self.ids.rows.scroll_y = 1
 
     def reset(self) -> None:

@@ -41,9 +41,23 @@ def test_the_app_draws_with_the_cut_and_rare_characters_with_the_whole_face(
     assert all(ord(c) in whole_map for c in RARE)
     # every character the cut claims to cover is really in it (where the face has it)
     assert all(ord(c) in cut_map for c in fonts.covered if ord(c) in whole_map)
+    # its glyphs numbered in order (CIDs 0, 1, 2 ...): a one-range charset, which SDL2_ttf
+    # reads at once each time it opens the font at another size (kiosk.fonts)
+    with TTFont(str(fonts.regular), lazy=True) as cut:
+        top = cut["CFF "].cff.topDictIndex[0]
+        assert top.charset == [".notdef", *(f"cid{gid:05d}" for gid in range(1, len(top.charset)))]
+        assert len(top.charset) == cut["maxp"].numGlyphs
 
     common = Label(text=COMMON, font_size=40)
     assert pixels(common) and common._label.options["font_name"] == DEFAULT_FONT
+    for text in (COMMON, "《民法典》第1165条：“行为人因过错……”Legal aid 12348"):
+        drawn_by = [CoreLabel(text=text, font_size=size, font_name=name, bold=bold)
+                    for name in (DEFAULT_FONT, FULL_FONT)
+                    for size, bold in ((27, False), (40, True))]
+        for core in drawn_by:
+            core.refresh()
+        cut_pixels = [bytes(core.texture.pixels) for core in drawn_by[:2]]
+        assert cut_pixels == [bytes(core.texture.pixels) for core in drawn_by[2:]]  # the same
     rare = Label(text=RARE, font_size=40)
     drawn = pixels(rare)
     assert rare._label.options["font_name"] == FULL_FONT
