@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 FULL_COLLECTIONS_NEVER = 1_000_000  # young-generation collections before a full one
 ESCAPE_KEYS = {27, 1001}  # Esc and Android back
 HELP_MESSAGE_SECONDS = 10
+SPARE_ROWS_DELAY = 1.0  # seconds after the start
 # (start, home) screens of each profile: a dispenser only issues tickets, a display only calls.
 PROFILE_SCREENS = {"query": ("attract", "home"), "robot": ("attract", "ask"),
                    "dispenser": ("ticket", "ticket"), "display": ("display", "display"),
@@ -339,7 +340,9 @@ class KioskApp(App):
         # Full collections over the content and widget trees took 0.4-0.9 s and showed
         # up as stalled taps. Frozen objects are never traversed, and full collections
         # run only between visitors (reset_session), never while someone is tapping.
-        fill_spare_rows()  # the first visitor's lists take built rows
+        # The first visitor's lists take built rows, made a second after the first frame
+        # (about 40 ms, which the start need not wait for).
+        Clock.schedule_once(lambda _dt: fill_spare_rows(), SPARE_ROWS_DELAY)
         gc.collect()
         gc.freeze()
         gc.set_threshold(700, 10, FULL_COLLECTIONS_NEVER)
