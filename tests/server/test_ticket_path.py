@@ -5,6 +5,7 @@ contiguous and an idempotency key to one ticket."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import threading
 import uuid
@@ -205,3 +206,37 @@ def test_concurrent_requests_keep_numbers_contiguous_and_keys_to_one_ticket(
     shared_ids = {id_ for id_, _seq, key in rows if key == shared}
     assert len(shared_ids) == 1 and shared_ids <= same
     assert [status for status, r in replies if r["id"] in shared_ids].count(201) == 1
+
+
+def test_the_issue_path_reuses_a_service_average_only_for_a_while(
+        server_app: FastAPI, client: TestClient, hall: None,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The reply's wait reads the service's recent finished tickets at most every
+    REUSE_MINUTES_SECONDS (it was one of a ticket's eight statements); after that the
+    newly finished ones count, exactly as every other view counts them."""
+    from server.queue import views
+
+    key = terminal_key(server_app, client)
+
+    def take() -> dict[str, Any]:
+        body, headers = signed(key, "legal-aid")
+        reply = client.post(PATH, content=body, headers=headers)
+        assert reply.status_code == 201, reply.text
+        return dict(reply.json())
+
+    first, second = take(), take()  # A001 waits; A002 has one person ahead
+    assert second["people_ahead"] == 1
+    with server_app.state.database.sessions() as session, session.begin():
+        ticket = session.get(Ticket, first["id"])
+        assert ticket is not None
+        ticket.state, ticket.called_at = "finished", ticket.issued_at
+        ticket.finished_at = ticket.issued_at + dt.timedelta(minutes=90)
+    third = take()  # one ahead again (A002), within the reuse: the average read before
+    assert (third["people_ahead"], third["wait_minutes"]) == (1, second["wait_minutes"])
+    monkeypatch.setattr(views, "REUSE_MINUTES_SECONDS", 0.0)
+    fourth = take()  # two ahead, the 90-minute service counted now
+    assert fourth["people_ahead"] == 2 and fourth["wait_minutes"] > 2 * second["wait_minutes"]
+    with server_app.state.database.sessions() as session:
+        ticket = session.get(Ticket, fourth["id"])
+        assert ticket is not None
+        assert ticket_view(session, ticket)["wait_minutes"] == fourth["wait_minutes"]
