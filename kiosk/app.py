@@ -24,6 +24,7 @@ from kiosk.connectivity import Connectivity
 from kiosk.feedback import FeedbackLink
 from kiosk.i18n import tr
 from kiosk.idle import IdleTimer
+from kiosk.lists import fill_spare_rows
 from kiosk.navigation import Navigator
 from kiosk.queue_link import QueueLink
 from kiosk.services import TerminalServices, a4_printer
@@ -31,7 +32,7 @@ from kiosk.state import AppState
 from kiosk.terminal_devices import create_printer
 from kiosk.theme import Theme
 from kiosk.usage import UsageRecorder
-from kiosk.widgets import CountdownOverlay, MessageOverlay, fill_spare_rows
+from kiosk.widgets import CountdownOverlay, MessageOverlay
 from provisioning.heartbeat import SystemdNotifier
 from screens.registry import ScreenFactory
 

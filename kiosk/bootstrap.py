@@ -15,7 +15,7 @@ from kiosk.fonts import FontFiles
 SIZES = {"portrait": (1080, 1920), "landscape": (1920, 1080)}
 
 
-FONTS: FontFiles | None = None  # what configure() registered (kiosk.widgets reads it)
+FONTS: FontFiles | None = None  # what configure() registered (kiosk.labels reads it)
 
 
 def configure(*, orientation: str, fullscreen: bool, kivy_home: Path, fonts: FontFiles,

@@ -9,7 +9,7 @@ the Latin, punctuation, symbol and full-width blocks (about 7,500 of its 65,000
 glyphs), made once by child processes. Kivy's SDL2 text provider opens the font once
 per size and weight and keeps each open for the life of the process: about 2.5 MB
 for the whole face, 0.8 MB for the cut (issue #17). A text with a character outside
-the cut is drawn with the whole face (``FontFiles.covered``, kiosk.widgets).
+the cut is drawn with the whole face (``FontFiles.covered``, kiosk.labels).
 """
 
 from __future__ import annotations

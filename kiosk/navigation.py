@@ -88,7 +88,7 @@ class Navigator:
 
     def release(self, session_over: bool = False) -> None:
         """Drop the screens nobody needs now (see the module's docstring)."""
-        from kiosk.widgets import release_rows  # Kivy's text provider only once configured
+        from kiosk.lists import release_rows  # Kivy's text provider only once configured
 
         keep = {self.start_name, self.home_name, self.current,
                 *(name for name, _params in self.history), *self.recent[-self.keep:]}

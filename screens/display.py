@@ -20,8 +20,8 @@ from kivy.uix.label import Label
 from kivy.uix.stencilview import StencilView
 
 from kiosk.hall_feed import CONNECTED, CONNECTING, DISCONNECTED, NOT_ENROLLED, HallFeed
+from kiosk.labels import covering_font
 from kiosk.queue_link import CHINA_TIME
-from kiosk.widgets import covering_font
 from protocol.enums import WindowState
 from protocol.queue import Board, QueueEvent, RecentCall, ServiceView, WindowView
 from screens.base import BaseScreen, _

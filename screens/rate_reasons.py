@@ -5,7 +5,7 @@ from __future__ import annotations
 from kivy.properties import StringProperty
 from kivy.uix.behaviors import ToggleButtonBehavior
 
-from kiosk.widgets import Label
+from kiosk.labels import Label
 from screens.base import BaseScreen, _, sentences
 from screens.rate import level_name, submit_rating
 

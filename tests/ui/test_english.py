@@ -22,7 +22,7 @@ def _chinese(texts: list[str]) -> list[str]:
 
 def _title_whole(ui: Any) -> None:
     """The header title shows all its text: wrapped, not cut with "…"."""
-    from kiosk.widgets import FitLabel
+    from kiosk.labels import FitLabel
 
     ui.frames(3)
     title = next(w for w in ui.widgets() if isinstance(w, FitLabel) and w.text == ui.screen.title)

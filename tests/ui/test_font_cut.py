@@ -26,7 +26,7 @@ def test_the_app_draws_with_the_cut_and_rare_characters_with_the_whole_face(
     from kivy.core.text import Label as CoreLabel
 
     from kiosk import bootstrap
-    from kiosk.widgets import FULL_FONT, Label
+    from kiosk.labels import FULL_FONT, Label
 
     fonts = bootstrap.FONTS
     assert fonts is not None and fonts.covered is not None and fonts.full_regular is not None

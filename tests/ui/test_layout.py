@@ -59,7 +59,7 @@ def label_problems(ui: Any) -> list[str]:
     """What is wrong with each shown label of the window (screen and any overlay)."""
     from kivy.core.window import Window
 
-    from kiosk.widgets import Label, Preview
+    from kiosk.labels import Label, Preview
 
     problems = []
     for label in ui.widgets():
@@ -325,7 +325,7 @@ def test_no_label_overflows_or_is_cut_on_any_screen(ui: Any, orientation: str,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     from devtools.driver import Driver
     from kiosk.i18n import tr
-    from kiosk.widgets import Label
+    from kiosk.labels import Label
 
     monkeypatch.setattr(ui, "frames", layout_frames)
     started = time.monotonic()

@@ -35,7 +35,8 @@ def test_guide_page_draws_blocks_in_view_and_reuses_them(ui: Any, tmp_path: Path
 
     from devices.qr import qr_modules
     from kiosk.i18n import tr
-    from kiosk.widgets import ListRow, QRCode, RowsLayout
+    from kiosk.lists import ListRow, RowsLayout
+    from kiosk.widgets import QRCode
     from screens.base import localized
 
     library = ui.app.library
