@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from fastapi import Depends, HTTPException, Request
 from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer
@@ -38,7 +39,14 @@ _SIGNED_TERMINAL = (
     .options(defer(Terminal.screenshot))  # megabytes, never needed here
     .where(Terminal.device_id == bindparam("device")))
 _INSERT_NONCE = insert(SeenNonce)
-_RAW_INSERT_NONCE = RawStatement(_INSERT_NONCE, ("terminal_id", "nonce", "seen_at"))
+_NONCE_COLUMNS = ("terminal_id", "nonce", "seen_at")
+_RAW_INSERT_NONCE = RawStatement(_INSERT_NONCE, _NONCE_COLUMNS)
+# The nonce recorded unless it was seen: no row back means a replay, and the transaction
+# goes on (no error that would abort it on PostgreSQL): the ticket writer's batches.
+_RAW_NEW_NONCE = {
+    name: RawStatement(builder(SeenNonce).on_conflict_do_nothing()
+                       .returning(SeenNonce.terminal_id), _NONCE_COLUMNS)
+    for name, builder in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))}
 
 
 @functools.lru_cache(maxsize=65536)
@@ -119,12 +127,26 @@ def insert_nonce(connection: Connection, terminal_id: int, nonce: str,
                  settings: ServerSettings) -> None:
     """Record a nonce in the connection's transaction (older ones purged every few seconds);
     an IntegrityError means it was used before: the caller rolls back and refuses."""
+    _RAW_INSERT_NONCE.run(connection, _nonce_row(connection, terminal_id, nonce, settings))
+
+
+def record_new_nonce(connection: Connection, terminal_id: int, nonce: str,
+                     settings: ServerSettings) -> bool:
+    """insert_nonce without the error: False (nothing written) when the nonce was used
+    before, or earlier in this transaction; the transaction stays usable."""
+    statement = _RAW_NEW_NONCE[connection.dialect.name]
+    return statement.scalar(connection, _nonce_row(connection, terminal_id, nonce,
+                                                   settings)) is not None
+
+
+def _nonce_row(connection: Connection, terminal_id: int, nonce: str,
+               settings: ServerSettings) -> dict[str, Any]:
+    """The nonce's row, older nonces purged first every few seconds."""
     now = utcnow()
     if _purge_due():
         horizon = now - dt.timedelta(seconds=2 * settings.signature_max_skew)
         connection.execute(delete(SeenNonce).where(SeenNonce.seen_at < horizon))
-    _RAW_INSERT_NONCE.run(connection, {"terminal_id": terminal_id, "nonce": nonce,
-                                       "seen_at": now})
+    return {"terminal_id": terminal_id, "nonce": nonce, "seen_at": now}
 
 
 def touch(connection: Connection, signer: Any, now: dt.datetime) -> None:

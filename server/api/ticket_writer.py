@@ -46,6 +46,7 @@ from server.terminal_auth import (
     SIGNER_COLUMNS,
     check_signature,
     insert_nonce,
+    record_new_nonce,
     refusal,
     touch,
 )
@@ -131,17 +132,20 @@ def take_ticket_alone(request: Request, body: TicketRequest, headers: dict[str, 
 # The ticket requests that arrive while one transaction of them is being written wait and
 # are written together by the next, one commit for all (a commit, not its statements, is
 # most of a ticket's database cost: SQLite writes the WAL pages each ticket touches, the
-# counter's, the ticket's, its indexes', the feed's and the nonce's, once per commit). Each
-# request's work runs in its own savepoint: a refused one is rolled back to it alone (its
-# nonce kept), the others go on. No reply before the commit: each request is answered once
-# the transaction holding its ticket is durable; if the batch fails as a whole (its commit,
-# a PostgreSQL deadlock), it is rolled back and every request is done again on its own
+# counter's, the ticket's, its indexes', the feed's and the nonce's, once per commit). No
+# savepoint per request (a round trip and a subtransaction each): a refusal writes nothing
+# but its nonce (a replayed nonce is not inserted, a closed service or a reached daily cap
+# takes no number), so the others go on; the same idempotency key twice in a batch gives
+# the first's ticket. No reply before the commit: each request is answered once the
+# transaction holding its ticket is durable. If the batch fails as a whole (a database
+# error: its commit, a PostgreSQL deadlock, a key or nonce committed by another writer
+# since the batch's reads), it is rolled back and every request is done again on its own
 # (take_ticket_alone), as without batching; a request alone is written as without batching too.
 # The writers are ISSUERS threads: one per database and process on SQLite, two on
 # PostgreSQL. Every batch locks its counter rows in service order: two batches (two
 # writers, two processes) do not deadlock on them.
 GATHER_SECONDS = 0.002  # how long a writer waits for a batch to fill (no CPU)
-BATCH_MAX = 32  # requests per transaction at most (PostgreSQL: 64 subtransactions cached)
+BATCH_MAX = 32  # requests per transaction at most
 PG_WRITERS = 2
 PROBE_EVERY = 16
 
@@ -237,7 +241,7 @@ def _answers(database: Any, batch: list[TicketJob]) -> list[Answer]:
                 except Exception as error:
                     answers.append((job, None, error))
             return answers
-    return [_write_alone(job) for job in batch]  # alone: as without batching (no savepoint)
+    return [_write_alone(job) for job in batch]  # alone: as without batching
 
 
 def _write_alone(job: TicketJob) -> Answer:
@@ -287,8 +291,8 @@ def _hand_over(answers: list[Answer]) -> None:
 
 def _write_batch(database: Any, batch: list[TicketJob]) -> None:
     """batch's signatures, nonces and tickets in one transaction and one commit: each job
-    ends with its reply or its error set (its own, rolled back to its savepoint); an
-    exception out of here is the batch's (nothing committed)."""
+    ends with its reply or its error set; an exception out of here is the batch's (nothing
+    committed; the caller does every request again on its own)."""
     settings: ServerSettings = batch[0].request.app.state.settings
     with database.sessions() as session:
         connection = session.connection()
@@ -302,82 +306,53 @@ def _write_batch(database: Any, batch: list[TicketJob]) -> None:
             except Exception as error:
                 job.error = error
         # Counter rows locked in one order by every batch (PostgreSQL: no deadlock between
-        # two processes' batches); arrival times read after each lock, as one by one.
+        # two processes' batches).
         signed = sorted((job for job in batch if job.error is None),
                         key=lambda job: job.signer.service_id or 0)
         if not signed:
             session.rollback()
             return
         begin_write(session)
-        raw = connection.connection.dbapi_connection
-        assert raw is not None  # the transaction's connection
-        cursor = raw.cursor()
-        try:
-            for job in signed:
-                _write_job(session, connection, cursor, job, settings)
-        finally:
-            cursor.close()
+        issued: dict[tuple[int, str], int] = {}  # this batch's tickets by terminal and key
+        for job in signed:
+            _write_job(session, connection, job, settings, issued)
         session.commit()
 
 
-def _write_job(session: Session, connection: Connection, cursor: Any, job: TicketJob,
-               settings: ServerSettings) -> None:
-    """One request of a batch in its own savepoint: its reply or its error set."""
-    signer, nonce = job.signer, job.headers["X-Nonce"]
-    cursor.execute("SAVEPOINT ticket")
-    try:
-        insert_nonce(connection, signer.id, nonce, settings)
-    except IntegrityError:
-        cursor.execute("ROLLBACK TO SAVEPOINT ticket")
+def _write_job(session: Session, connection: Connection, job: TicketJob,
+               settings: ServerSettings, issued: dict[tuple[int, str], int]) -> None:
+    """One request of a batch: its reply or its error set. No savepoint: a refusal writes
+    nothing but its nonce, which is kept anyway (a replay of a refused request is refused
+    too); a database error (a key or nonce committed by another writer since the batch's
+    reads) is raised, and fails the batch."""
+    signer, body = job.signer, job.body
+    if not record_new_nonce(connection, signer.id, job.headers["X-Nonce"], settings):
         job.error = refusal(401, "replayed request (nonce already used)", signer.device_id)
         return
     if signer.status != "accepted":
         job.error = refusal(403, f"terminal {signer.status}", signer.device_id)
         return
     now = utcnow()
-    body = job.body
-    existing = signer.existing
-    try:
-        touch(connection, signer, now)
-        if signer.hall_id is None:
-            raise QueueError("no_hall")
-        if existing is None:
-            issued = issue_new(session, signer.hall_id, ServiceRow.of(signer, body.service),
+    key = (signer.id, body.idempotency_key)
+    existing = signer.existing or issued.get(key)  # committed, or earlier in this batch
+    touch(connection, signer, now)
+    if existing is None:
+        try:
+            if signer.hall_id is None:
+                raise QueueError("no_hall")
+            ticket = issue_new(session, signer.hall_id, ServiceRow.of(signer, body.service),
                                actor=f"terminal:{signer.device_id[:12]}", now=now,
                                priority=body.priority, appointment_code=body.appointment_code,
                                idempotency_key=body.idempotency_key, terminal_id=signer.id)
-            job.reply = (issued_view(session, issued), signer.hall_name, 201)
-            return
-    except IntegrityError as error:  # the same key, earlier in this batch or committed since
-        cursor.execute("ROLLBACK TO SAVEPOINT ticket")
-        if not _kept_nonce(connection, cursor, job, settings):
-            return
-        existing = keyed_ticket_id(connection, signer.id, body.idempotency_key)
-        if existing is None:  # not this terminal's key: nothing of anyone else's is returned
+        except QueueError as error:  # refused before anything of the ticket was written
             job.error = error
             return
-    except Exception as error:
-        cursor.execute("ROLLBACK TO SAVEPOINT ticket")
-        if _kept_nonce(connection, cursor, job, settings):
-            job.error = error
+        issued[key] = ticket.id
+        job.reply = (issued_view(session, ticket), signer.hall_name, 201)
         return
-    ticket = session.get(Ticket, existing)
-    assert ticket is not None  # committed or in this transaction; tickets are never deleted
-    job.reply = (ticket_view(session, ticket, private=True), signer.hall_name, 200)
-
-
-def _kept_nonce(connection: Connection, cursor: Any, job: TicketJob, settings: ServerSettings
-                ) -> bool:
-    """Record job's nonce again after its savepoint was rolled back; False: it was used
-    meanwhile (job refused as a replay)."""
-    try:
-        insert_nonce(connection, job.signer.id, job.headers["X-Nonce"], settings)
-    except IntegrityError:
-        cursor.execute("ROLLBACK TO SAVEPOINT ticket")
-        job.error = refusal(401, "replayed request (nonce already used)",
-                            job.signer.device_id)
-        return False
-    return True
+    kept = session.get(Ticket, existing)
+    assert kept is not None  # committed or in this transaction; tickets are never deleted
+    job.reply = (ticket_view(session, kept, private=True), signer.hall_name, 200)
 
 
 def _keep_nonce(session: Session, signer: Any, nonce: str, settings: ServerSettings) -> None:

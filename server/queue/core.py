@@ -17,7 +17,7 @@ import weakref
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, delete, event, func, insert, select, text, update
+from sqlalchemy import bindparam, delete, event, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
@@ -87,10 +87,13 @@ def _announce(session: Session, connection: Connection, hall_id: int) -> None:
 
 
 def _counter_upsert(builder: Any) -> Any:
+    """The service's next number of the day; no row once the daily cap is reached (the
+    counter left as it was: a refusal writes nothing, so a batch of tickets goes on)."""
     return (builder(QueueCounter)
             .values(service_id=bindparam("service"), day=bindparam("day"), last_seq=1)
             .on_conflict_do_update(index_elements=[QueueCounter.service_id, QueueCounter.day],
-                                   set_={"last_seq": QueueCounter.last_seq + 1})
+                                   set_={"last_seq": QueueCounter.last_seq + 1},
+                                   where=QueueCounter.last_seq < bindparam("cap"))
             .returning(QueueCounter.last_seq))
 
 
@@ -126,16 +129,44 @@ _RAW_INSERT_TICKET = RawStatement(insert(Ticket).returning(Ticket.id), _TICKET_C
 _RAW_INSERT_TICKET_EVENT = RawStatement(
     insert(TicketEvent), ("ticket_id", "kind", "at", "actor", "window_id", "detail"))
 _RAW_INSERT_FEED = RawStatement(insert(QueueEvent), _FEED_COLUMNS)
-# On PostgreSQL the ticket's event, the feed row and its NOTIFY in one statement (a data-
-# modifying CTE; SQLite has none): one round trip instead of two.
-_ISSUED_EVENT = insert(TicketEvent).values(
-    ticket_id=bindparam("ticket_id"), kind=bindparam("kind"), at=bindparam("at"),
-    actor=bindparam("actor"), window_id=None, detail=bindparam("detail")).cte("issued_event")
-_PG_EVENT_FEED_NOTIFY = RawStatement(
-    insert(QueueEvent).values(hall_id=bindparam("hall_id"), kind=bindparam("kind"),
-                              payload=bindparam("payload"), created_at=bindparam("at"))
-    .add_cte(_ISSUED_EVENT).returning(func.pg_notify(bindparam("channel"),
-                                                      bindparam("hall_key"))))
+# On PostgreSQL the whole ticket in one statement (data-modifying CTEs; SQLite has none):
+# the number from the counter row (none once the daily cap is reached: then nothing is
+# written), the ticket, its event, the hall's feed row and the NOTIFY, one round trip
+# instead of three. The arrival is the time the number was taken unless given. The same
+# rows as the SQLite statements below write (tests/server/test_ticket_path.py, both).
+_PG_ISSUE = RawStatement(text("""
+WITH counter AS (
+  INSERT INTO queue_counter (service_id, day, last_seq) VALUES (:service, :day, 1)
+  ON CONFLICT (service_id, day) DO UPDATE SET last_seq = queue_counter.last_seq + 1
+  WHERE queue_counter.last_seq < :cap
+  RETURNING last_seq
+), issued AS (
+  INSERT INTO ticket (hall_id, origin_service_id, service_id, day, seq, number, state,
+                      priority, rank, token, idempotency_key, appointment_code, terminal_id,
+                      arrival_at, issued_at, call_count, close_reason, visitor)
+  SELECT :hall, :service, :service, :day, last_seq,
+         CAST(:prefix AS text) || lpad(last_seq::text, greatest(3, length(last_seq::text)), '0'),
+         'waiting', :priority, :rank, :token, :key, :appointment, :terminal,
+         t.at, t.at, 0, '', CAST('{}' AS json)
+  FROM counter, (SELECT coalesce(CAST(:at AS timestamptz), clock_timestamp()) AS at) AS t
+  RETURNING id, seq, number, issued_at
+), event AS (
+  INSERT INTO ticket_event (ticket_id, kind, at, actor, window_id, detail)
+  SELECT id, :kind, issued_at, :actor, NULL,
+         json_build_object('service', CAST(:code AS text), 'number', number,
+                           'priority', CAST(:priority AS text))
+  FROM issued
+), feed AS (
+  INSERT INTO queue_event (hall_id, kind, payload, created_at)
+  SELECT :hall, :kind,
+         json_build_object('actor', CAST(:actor AS text), 'service', CAST(:code AS text),
+                           'number', number, 'priority', CAST(:priority AS text),
+                           'ticket', id),
+         issued_at
+  FROM issued
+)
+SELECT id, seq, number, issued_at, pg_notify(:channel, :hall_key) FROM issued
+"""))
 _NOTIFY = text("SELECT pg_notify(:channel, :hall)")
 
 
@@ -285,7 +316,10 @@ def issue_new(session: Session, hall_id: int, service: ServiceRow, *, actor: str
     """Issue a new ticket of service (not committed; the caller looked for idempotency_key
     and the service first): the service's next number of the day from its counter row, the
     ticket, its event and the hall's feed row, a few statements on the session's connection.
-    A ticket with the same key committed meanwhile fails the insert (IntegrityError).
+    A ticket with the same key committed meanwhile fails the insert (IntegrityError). A
+    refusal (QueueError: closed, daily cap) takes no number and writes nothing of the
+    ticket, so the transaction can go on (the ticket writer's batches rely on it); only a
+    past day's close, which stands on its own, may have been written before it.
 
     Without a given time, the arrival is read once the number is taken: the counter row is
     locked from then to the commit, so a later number never arrives before an earlier one
@@ -303,14 +337,22 @@ def issue_new(session: Session, hall_id: int, service: ServiceRow, *, actor: str
     if not is_open(service.hours, now):
         raise QueueError("service_closed", service.code)
     day = local_day(now)
-    seq = int(_RAW_NEXT_SEQ[connection.dialect.name].scalar(
-        connection, {"service": service.id, "day": day}))
-    if seq > service.daily_cap:
+    if service.daily_cap < 1:
+        raise QueueError("daily_cap", f"{service.code}: {service.daily_cap}")
+    rank, token = PRIORITY_RANK[priority], secrets.token_urlsafe(16)
+    if connection.dialect.name == "postgresql":
+        return _issue_pg(session, connection, hall_id, service, day=day, priority=priority,
+                         rank=rank, token=token, actor=actor,
+                         at=now if clock_given else None,
+                         appointment_code=appointment_code if priority == "appointment" else None,
+                         idempotency_key=idempotency_key or None, terminal_id=terminal_id)
+    seq = _RAW_NEXT_SEQ[connection.dialect.name].scalar(
+        connection, {"service": service.id, "day": day, "cap": service.daily_cap})
+    if seq is None:  # the cap reached: nothing written
         raise QueueError("daily_cap", f"{service.code}: {service.daily_cap}")
     if not clock_given:
         now = max(now, utcnow())
-    number, rank = f"{service.prefix}{seq:03d}", PRIORITY_RANK[priority]
-    token = secrets.token_urlsafe(16)
+    number = f"{service.prefix}{seq:03d}"
     ticket_id = int(_RAW_INSERT_TICKET.scalar(connection, {
         "hall_id": hall_id, "origin_service_id": service.id, "service_id": service.id,
         "day": day, "seq": seq, "number": number, "state": "waiting", "priority": priority,
@@ -319,23 +361,36 @@ def issue_new(session: Session, hall_id: int, service: ServiceRow, *, actor: str
         "terminal_id": terminal_id, "arrival_at": now, "issued_at": now, "call_count": 0,
         "close_reason": "", "visitor": {}}))
     detail = {"service": service.code, "number": number, "priority": priority}
-    payload = {"actor": actor, **detail, "ticket": ticket_id}
-    if connection.dialect.name == "postgresql":  # event, feed row and NOTIFY: one round trip
-        _PG_EVENT_FEED_NOTIFY.run(connection, {
-            "ticket_id": ticket_id, "kind": QueueEventKind.ISSUED, "at": now, "actor": actor,
-            "detail": detail, "hall_id": hall_id, "payload": payload,
-            "channel": NOTIFY_CHANNEL, "hall_key": str(hall_id)})
-        session.info.setdefault(WAKE_KEY, set()).add(hall_id)
-    else:
-        _RAW_INSERT_TICKET_EVENT.run(connection, {
-            "ticket_id": ticket_id, "kind": QueueEventKind.ISSUED, "at": now, "actor": actor,
-            "window_id": None, "detail": detail})
-        _RAW_INSERT_FEED.run(connection, {"hall_id": hall_id, "kind": QueueEventKind.ISSUED,
-                                          "created_at": now, "payload": payload})
-        _announce(session, connection, hall_id)
+    _RAW_INSERT_TICKET_EVENT.run(connection, {
+        "ticket_id": ticket_id, "kind": QueueEventKind.ISSUED, "at": now, "actor": actor,
+        "window_id": None, "detail": detail})
+    _RAW_INSERT_FEED.run(connection, {"hall_id": hall_id, "kind": QueueEventKind.ISSUED,
+                                      "created_at": now,
+                                      "payload": {"actor": actor, **detail, "ticket": ticket_id}})
+    _announce(session, connection, hall_id)
     return Issued(id=ticket_id, hall_id=hall_id, service_id=service.id, service=service.code,
                   service_name=service.name, service_name_en=service.name_en, number=number,
                   day=day, priority=priority, rank=rank, token=token, at=now)
+
+
+def _issue_pg(session: Session, connection: Connection, hall_id: int, service: ServiceRow, *,
+              day: str, priority: str, rank: int, token: str, actor: str,
+              at: dt.datetime | None, appointment_code: str | None,
+              idempotency_key: str | None, terminal_id: int | None) -> Issued:
+    """issue_new's writes on PostgreSQL: one statement (_PG_ISSUE)."""
+    rows = _PG_ISSUE.rows(connection, {
+        "service": service.id, "day": day, "cap": service.daily_cap, "hall": hall_id,
+        "prefix": service.prefix, "priority": priority, "rank": rank, "token": token,
+        "key": idempotency_key, "appointment": appointment_code, "terminal": terminal_id,
+        "at": at, "kind": str(QueueEventKind.ISSUED), "actor": actor, "code": service.code,
+        "channel": NOTIFY_CHANNEL, "hall_key": str(hall_id)})
+    if not rows:  # the cap reached: nothing written
+        raise QueueError("daily_cap", f"{service.code}: {service.daily_cap}")
+    ticket_id, _seq, number, issued_at, _notified = rows[0]
+    session.info.setdefault(WAKE_KEY, set()).add(hall_id)
+    return Issued(id=ticket_id, hall_id=hall_id, service_id=service.id, service=service.code,
+                  service_name=service.name, service_name_en=service.name_en, number=number,
+                  day=day, priority=priority, rank=rank, token=token, at=issued_at)
 
 
 def _wake_after_commit(session: Session) -> None:

@@ -1,8 +1,8 @@
 """Group commit of POST /api/v1/queue/tickets (server/api/ticket_writer.py _TicketWriter), over real
 HTTP on loopback, on SQLite and PostgreSQL: ticket requests that arrive while a batch is
-being written are written together, one transaction and one commit, each in its own
-savepoint. Every request is answered as it would be alone: numbers unique and contiguous
-per service (a refusal after its number was taken gives it back), one ticket per
+being written are written together, one transaction and one commit, without a savepoint
+per request. Every request is answered as it would be alone: numbers unique and contiguous
+per service (a refusal takes no number), one ticket per
 idempotency key, a replayed nonce and an unknown service refused while the others succeed,
 refused requests' nonces kept, no reply before the commit, every ticket in the feed. A batch
 that fails as a whole is rolled back and done again one request at a time."""
@@ -177,9 +177,9 @@ def test_a_failed_batch_is_done_again_one_by_one(server_app: FastAPI, client: Te
     failed: list[Any] = []
     written: list[Any] = []
 
-    def fails_at_the_last(session: Any, connection: Any, cursor: Any, job: Any,
-                          settings: Any) -> None:
-        job_written(session, connection, cursor, job, settings)
+    def fails_at_the_last(session: Any, connection: Any, job: Any, settings: Any,
+                          issued: Any) -> None:
+        job_written(session, connection, job, settings, issued)
         written.append(job)
         if not failed and len(written) == len(gate.last):  # after all the others' work
             failed.append(job)

@@ -88,20 +88,35 @@ def test_the_reply_is_the_ticket_as_every_view_shows_it(server_app: FastAPI,
     assert replies[2]["people_ahead"] == 2 and replies[2]["wait_minutes"] > 0
     assert replies[2]["service_windows"] == [1, 2] and replies[2]["hall_name"]
     with server_app.state.database.sessions() as session:
+        issued_at = []
         for reply in replies:
             ticket = session.get(Ticket, reply["id"])
             assert ticket is not None
+            issued_at.append(ticket.issued_at)
             view = TicketIssued.model_validate({**ticket_view(session, ticket, private=True),
                                                 "hall_name": reply["hall_name"]})
             # people ahead and the wait as they were when it was issued: nobody was called
             assert reply == json.loads(view.model_dump_json())
             events = session.scalars(select(TicketEvent).where(
                 TicketEvent.ticket_id == ticket.id)).all()
-            assert [(e.kind, e.detail["number"]) for e in events] == [("issued", ticket.number)]
+            # every column as written (PostgreSQL: one statement; SQLite: one per table)
+            detail = {"service": "legal-aid", "number": ticket.number, "priority": "normal"}
+            assert [(e.kind, e.detail, e.window_id, e.at) for e in events] == [
+                ("issued", detail, None, ticket.issued_at)]
+            assert events[0].actor.startswith("terminal:")
+            assert (ticket.seq, ticket.state, ticket.rank, ticket.call_count,
+                    ticket.close_reason, ticket.visitor, ticket.appointment_code) == (
+                int(ticket.number[1:]), "waiting", 2, 0, "", {}, None)
+            assert ticket.arrival_at == ticket.issued_at and ticket.terminal_id is not None
+            assert ticket.origin_service_id == ticket.service_id and ticket.idempotency_key
         feed = session.scalars(select(QueueEvent).order_by(QueueEvent.id)).all()
-        issued = [row.payload for row in feed if row.kind == QueueEventKind.ISSUED]
-        assert [p["ticket"] for p in issued] == [r["id"] for r in replies]
-        assert [p["number"] for p in issued] == ["A001", "A002", "A003"]
+        issued = [(row.payload, row.created_at) for row in feed
+                  if row.kind == QueueEventKind.ISSUED]
+        assert [p for p, _at in issued] == [
+            {"actor": events[0].actor, "service": "legal-aid", "number": number,
+             "priority": "normal", "ticket": reply["id"]}
+            for number, reply in zip(("A001", "A002", "A003"), replies, strict=True)]
+        assert [at for _p, at in issued] == issued_at
         # A service no window serves (yet): no windows, and still the people ahead.
         hall_id = session.scalar(select(Hall.id).where(Hall.code == "QX-01"))
         session.add(Service(hall_id=hall_id, code="new", name="新业务", prefix="N"))
