@@ -29,6 +29,7 @@ from server.queue.hours import is_open, local_day
 from server.queue.models import (
     OPEN_STATES,
     PRIORITY_RANK,
+    WAITING,
     QueueCounter,
     QueueEvent,
     Ticket,
@@ -129,12 +130,16 @@ _RAW_INSERT_TICKET = RawStatement(insert(Ticket).returning(Ticket.id), _TICKET_C
 _RAW_INSERT_TICKET_EVENT = RawStatement(
     insert(TicketEvent), ("ticket_id", "kind", "at", "actor", "window_id", "detail"))
 _RAW_INSERT_FEED = RawStatement(insert(QueueEvent), _FEED_COLUMNS)
+_WAITING_SQL = ", ".join(f"'{state}'" for state in WAITING)
 # On PostgreSQL the whole ticket in one statement (data-modifying CTEs; SQLite has none):
 # the number from the counter row (none once the daily cap is reached: then nothing is
 # written), the ticket, its event, the hall's feed row and the NOTIFY, one round trip
 # instead of three. The arrival is the time the number was taken unless given. The same
-# rows as the SQLite statements below write (tests/server/test_ticket_path.py, both).
-_PG_ISSUE = RawStatement(text("""
+# rows as the SQLite statements below write (tests/server/test_ticket_path.py, both). It
+# also reads what the reply shows (issued_view), as server/queue/views.py's statements
+# would after it: the people ahead (the new ticket not yet visible to its own statement)
+# and the service's windows, in number order.
+_PG_ISSUE = RawStatement(text(f"""
 WITH counter AS (
   INSERT INTO queue_counter (service_id, day, last_seq) VALUES (:service, :day, 1)
   ON CONFLICT (service_id, day) DO UPDATE SET last_seq = queue_counter.last_seq + 1
@@ -147,7 +152,7 @@ WITH counter AS (
   SELECT :hall, :service, :service, :day, last_seq,
          CAST(:prefix AS text) || lpad(last_seq::text, greatest(3, length(last_seq::text)), '0'),
          'waiting', :priority, :rank, :token, :key, :appointment, :terminal,
-         t.at, t.at, 0, '', CAST('{}' AS json)
+         t.at, t.at, 0, '', CAST('{{}}' AS json)
   FROM counter, (SELECT coalesce(CAST(:at AS timestamptz), clock_timestamp()) AS at) AS t
   RETURNING id, seq, number, issued_at
 ), event AS (
@@ -165,7 +170,16 @@ WITH counter AS (
          issued_at
   FROM issued
 )
-SELECT id, seq, number, issued_at, pg_notify(:channel, :hall_key) FROM issued
+SELECT id, seq, number, issued_at, pg_notify(:channel, :hall_key),
+       (SELECT count(*) FROM ticket AS a
+        WHERE a.day = :day AND a.service_id = :service AND a.state IN ({_WAITING_SQL})
+          AND (a.rank < :rank OR (a.rank = :rank AND a.arrival_at < issued.issued_at)
+               OR (a.rank = :rank AND a.arrival_at = issued.issued_at AND a.id < issued.id))),
+       (SELECT coalesce(json_agg(json_build_array(w.number, w.state) ORDER BY w.number),
+                        CAST('[]' AS json))
+        FROM "window" AS w JOIN window_service AS ws ON ws.window_id = w.id
+        WHERE ws.service_id = :service)
+FROM issued
 """))
 _NOTIFY = text("SELECT pg_notify(:channel, :hall)")
 
@@ -219,6 +233,9 @@ class Issued:
     rank: int
     token: str
     at: dt.datetime  # arrival and issue
+    # read with it (PostgreSQL): the people ahead, the service's windows (number, state)
+    ahead: int | None = None
+    windows: list[tuple[int, str]] | None = None
 
 
 def find_service(session: Session, hall_id: int, code: str) -> Service:
@@ -386,11 +403,12 @@ def _issue_pg(session: Session, connection: Connection, hall_id: int, service: S
         "channel": NOTIFY_CHANNEL, "hall_key": str(hall_id)})
     if not rows:  # the cap reached: nothing written
         raise QueueError("daily_cap", f"{service.code}: {service.daily_cap}")
-    ticket_id, _seq, number, issued_at, _notified = rows[0]
+    ticket_id, _seq, number, issued_at, _notified, ahead, windows = rows[0]
     session.info.setdefault(WAKE_KEY, set()).add(hall_id)
     return Issued(id=ticket_id, hall_id=hall_id, service_id=service.id, service=service.code,
                   service_name=service.name, service_name_en=service.name_en, number=number,
-                  day=day, priority=priority, rank=rank, token=token, at=issued_at)
+                  day=day, priority=priority, rank=rank, token=token, at=issued_at,
+                  ahead=int(ahead), windows=[(int(n), str(state)) for n, state in windows])
 
 
 def _wake_after_commit(session: Session) -> None:

@@ -151,12 +151,15 @@ def issued_view(session: Session, issued: Issued) -> dict[str, Any]:
     no ORM loading on the busiest path.
     tests/server/test_ticket_path.py holds it equal to ticket_view."""
     connection = session.connection()  # the issue path's own statements: nothing to flush
-    queue = {"day": issued.day, "service": issued.service_id,
-             "rank": issued.rank, "arrival": issued.at, "id": issued.id}
-    rows = _RAW_WINDOWS_AND_AHEAD.rows(connection, queue)  # one statement for both
-    windows = [(int(number), state) for number, state, _ahead in rows]
-    ahead = int((rows[0][2] if rows else connection.execute(_PEOPLE_AHEAD, queue).scalar())
-                or 0)
+    if issued.ahead is not None and issued.windows is not None:  # read while issuing
+        windows, ahead = issued.windows, issued.ahead
+    else:
+        queue = {"day": issued.day, "service": issued.service_id,
+                 "rank": issued.rank, "arrival": issued.at, "id": issued.id}
+        rows = _RAW_WINDOWS_AND_AHEAD.rows(connection, queue)  # one statement for both
+        windows = [(int(number), state) for number, state, _ahead in rows]
+        ahead = int((rows[0][2] if rows else connection.execute(_PEOPLE_AHEAD, queue).scalar())
+                    or 0)
     return {
         "id": issued.id, "number": issued.number, "state": "waiting",
         "priority": issued.priority, "service": issued.service,
