@@ -153,7 +153,9 @@ WITH counter AS (
          CAST(:prefix AS text) || lpad(last_seq::text, greatest(3, length(last_seq::text)), '0'),
          'waiting', :priority, :rank, :token, :key, :appointment, :terminal,
          t.at, t.at, 0, '', CAST('{{}}' AS json)
-  FROM counter, (SELECT coalesce(CAST(:at AS timestamptz), clock_timestamp()) AS at) AS t
+  FROM counter CROSS JOIN LATERAL (  -- the clock read once the counter row is locked
+    SELECT coalesce(CAST(:at AS timestamptz), clock_timestamp()) AS at
+    WHERE counter.last_seq IS NOT NULL) AS t
   RETURNING id, seq, number, issued_at
 ), event AS (
   INSERT INTO ticket_event (ticket_id, kind, at, actor, window_id, detail)

@@ -94,6 +94,11 @@ def test_concurrent_issuing_and_calling(database_url: str) -> None:
             seqs = sorted(session.scalars(select(Ticket.seq).where(
                 Ticket.number.startswith(prefix))))
             assert seqs == list(range(1, len(seqs) + 1))  # unique and contiguous
+            # the arrival is read once the number is taken: a later number never arrives
+            # before an earlier one (else A002 could be called before A001)
+            arrivals = list(session.scalars(select(Ticket.arrival_at).where(
+                Ticket.number.startswith(prefix)).order_by(Ticket.seq)))
+            assert arrivals == sorted(arrivals)
         assert session.scalar(select(func.count()).select_from(Ticket)) == 1000
         calls = Counter(session.scalars(select(TicketEvent.ticket_id).where(
             TicketEvent.kind == "called")))
