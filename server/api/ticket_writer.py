@@ -105,7 +105,7 @@ def take_ticket_alone(request: Request, body: TicketRequest, headers: dict[str, 
             existing = signer.existing
             if existing is None:
                 issued = issue_new(session, signer.hall_id, ServiceRow.of(signer, body.service),
-                                   actor=f"terminal:{signer.device_id[:12]}", now=now,
+                                   actor=f"terminal:{signer.device_id[:12]}",
                                    priority=body.priority,
                                    appointment_code=body.appointment_code,
                                    idempotency_key=body.idempotency_key, terminal_id=signer.id)
@@ -341,7 +341,7 @@ def _write_job(session: Session, connection: Connection, job: TicketJob,
             if signer.hall_id is None:
                 raise QueueError("no_hall")
             ticket = issue_new(session, signer.hall_id, ServiceRow.of(signer, body.service),
-                               actor=f"terminal:{signer.device_id[:12]}", now=now,
+                               actor=f"terminal:{signer.device_id[:12]}",
                                priority=body.priority, appointment_code=body.appointment_code,
                                idempotency_key=body.idempotency_key, terminal_id=signer.id)
         except QueueError as error:  # refused before anything of the ticket was written

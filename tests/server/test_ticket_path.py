@@ -216,8 +216,10 @@ def test_concurrent_requests_keep_numbers_contiguous_and_keys_to_one_ticket(
     same = {r["id"] for _status, r in replies}
     with server_app.state.database.sessions() as session:
         rows = session.execute(select(Ticket.id, Ticket.seq, Ticket.idempotency_key)).all()
+        arrivals = list(session.scalars(select(Ticket.arrival_at).order_by(Ticket.seq)))
     assert len(rows) == 31  # 30 with keys of their own, one for the 15 with the shared key
     assert sorted(seq for _id, seq, _key in rows) == list(range(1, 32))
+    assert arrivals == sorted(arrivals)  # a later number never arrives before an earlier one
     shared_ids = {id_ for id_, _seq, key in rows if key == shared}
     assert len(shared_ids) == 1 and shared_ids <= same
     assert [status for status, r in replies if r["id"] in shared_ids].count(201) == 1
