@@ -291,7 +291,7 @@ def waiting_tickets(count: int) -> Any:
     """A queue_rig prepare step: count 法律援助 tickets waiting before the terminal starts."""
 
     def prepare(session: Any, hall: Any) -> None:
-        from server.queue.core import issue_ticket
+        from server.queue.issuing import issue_ticket
 
         for _ in range(count):
             issue_ticket(session, hall, "legal-aid", actor="bench")

@@ -27,15 +27,9 @@ from protocol.queue import (
 )
 from server.api.appointments import check_in_ticket
 from server.models import Hall, Service, Terminal, utcnow
-from server.queue.core import (
-    SERVICE_COLUMNS,
-    ServiceRow,
-    begin_write,
-    issue_new,
-    keyed_ticket_id,
-    service_of,
-)
+from server.queue.core import SERVICE_COLUMNS, ServiceRow, begin_write, service_of
 from server.queue.errors import QueueError
+from server.queue.issuing import issue_new, keyed_ticket_id
 from server.queue.models import Ticket
 from server.queue.views import (
     issued_view,

@@ -30,7 +30,8 @@ from protocol.phone import normalize_phone
 from server.appointments.errors import AppointmentError
 from server.appointments.models import BookableService, Booking
 from server.models import Hall, utcnow
-from server.queue.core import begin_write, issue_ticket, keyed_ticket
+from server.queue.core import begin_write
+from server.queue.issuing import issue_ticket, keyed_ticket
 from server.queue.models import Ticket
 from server.ratings.models import CalendarDay
 

@@ -18,8 +18,8 @@ from server.appointments.models import Booking
 from server.db import Database, upgrade
 from server.fleet.actions import create_hall
 from server.queue import actions
-from server.queue.core import issue_ticket
 from server.queue.errors import QueueError
+from server.queue.issuing import issue_ticket
 from server.queue.setup import apply_setup, load_setup
 from server.ratings.calendar import set_day
 from tests.server.appointment_setup import MONDAY, MONDAY_0900, set_up_bookable

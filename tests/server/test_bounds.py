@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from protocol.signing import canonical, device_id, public_key_bytes
 from protocol.text import NUL_MESSAGE_EN, NUL_MESSAGE_ZH
 from server.models import OutboxReceipt, SeenNonce
-from server.queue.core import issue_ticket
+from server.queue.issuing import issue_ticket
 from server.ratings.models import Complaint, Rating
 from server.security import create_user
 from tests.provisioning.live_server import make_token

@@ -24,7 +24,7 @@ from server.analytics.models import StatsDay
 from server.analytics.stats import figures
 from server.db import Database, upgrade
 from server.models import Hall, OutboxReceipt, Service, Terminal, User, Window, utcnow
-from server.queue.core import issue_ticket
+from server.queue.issuing import issue_ticket
 from server.queue.models import Ticket
 from server.ratings.models import Complaint, FollowUp, Rating
 from server.security import create_user

@@ -32,7 +32,7 @@ from server.background import free_port
 from server.db import Database
 from server.models import Hall, User, Window, utcnow
 from server.queue import actions
-from server.queue.core import issue_ticket
+from server.queue.issuing import issue_ticket
 from server.queue.models import Ticket
 from server.ratings.export import ExporterSetupError, signature
 from server.ratings.export_worker import ExportWorker, claim, enqueue, retry_delay

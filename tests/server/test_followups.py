@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from server.fleet.actions import create_hall
 from server.models import Hall, User
 from server.queue import actions
-from server.queue.core import issue_ticket
+from server.queue.issuing import issue_ticket
 from server.queue.models import Ticket
 from server.ratings import calendar, workflow
 from server.ratings import followup_views as views

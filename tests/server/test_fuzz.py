@@ -31,7 +31,7 @@ from content.signing import generate_key
 from protocol.signing import public_key_bytes, sign_request
 from server.app import create_app
 from server.fleet.service import queue_command
-from server.queue.core import issue_ticket
+from server.queue.issuing import issue_ticket
 from server.security import create_user
 from server.settings import ServerSettings
 from tests.provisioning.live_server import make_token

@@ -27,7 +27,7 @@ from server.ledger.models import LedgerEntry
 from server.ledger.views import Filters
 from server.models import Hall, User
 from server.queue.actions import act, call_next, register_visitor
-from server.queue.core import issue_ticket
+from server.queue.issuing import issue_ticket
 from server.ratings.rules import rate
 from server.security import create_user
 from tests.server.queue_setup import SETUP, make_queue_hall

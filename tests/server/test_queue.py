@@ -9,9 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.queue import actions
-from server.queue.core import issue_ticket
 from server.queue.errors import QueueError
 from server.queue.hours import LOCAL_TIME
+from server.queue.issuing import issue_ticket
 from server.queue.models import QueueEvent, Ticket, TicketEvent
 from server.queue.views import board_view, people_ahead, services_view, ticket_view
 from tests.server.queue_setup import QueueHall, make_queue_hall

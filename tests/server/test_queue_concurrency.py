@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 from server.db import Database, upgrade
 from server.models import User, Window
 from server.queue import actions
-from server.queue.core import issue_ticket
 from server.queue.errors import QueueError
+from server.queue.issuing import issue_ticket
 from server.queue.models import Ticket, TicketEvent
 from tests.server.queue_setup import make_queue_hall
 

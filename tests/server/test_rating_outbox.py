@@ -21,7 +21,7 @@ from server.db import Database, upgrade
 from server.fleet.service import create_enrolment_token, receive_outbox
 from server.models import OutboxReceipt, Terminal
 from server.queue import actions
-from server.queue.core import issue_ticket
+from server.queue.issuing import issue_ticket
 from server.queue.models import Ticket
 from server.ratings.models import Complaint, FollowUp, Rating
 from tests.provisioning.live_server import free_port

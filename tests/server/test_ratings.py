@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from kiosk.queue_client import new_request_key
 from server.app import create_app
 from server.queue import actions
-from server.queue.core import issue_ticket
+from server.queue.issuing import issue_ticket
 from server.queue.models import Ticket
 from server.ratings.models import Rating
 from server.ratings.rules import (

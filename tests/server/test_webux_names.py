@@ -7,8 +7,8 @@ from sqlalchemy.orm import Session
 
 from server.fleet.actions import create_hall
 from server.queue.actions import call_next, register_visitor
-from server.queue.core import issue_ticket
 from server.queue.errors import QueueError
+from server.queue.issuing import issue_ticket
 from server.ratings.followup_views import actor_names
 from server.security import create_user
 from tests.server.queue_setup import make_queue_hall

@@ -23,7 +23,7 @@ from server.background import free_port
 from server.fleet.service import create_enrolment_token
 from server.models import Hall, User, Window
 from server.queue.actions import call_next
-from server.queue.core import issue_ticket
+from server.queue.issuing import issue_ticket
 from server.settings import ServerSettings
 from tests.server.queue_http import StaffSession
 from tests.server.queue_setup import PASSWORD, make_queue_hall

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from devtools.staff_client import StaffSession
 from server.models import Hall, User
-from server.queue.core import issue_ticket
+from server.queue.issuing import issue_ticket
 from server.ratings.followup import due_date
 from server.ratings.models import Complaint, FollowUp, FollowUpEvent, Rating
 from server.ratings.workflow import today

@@ -17,8 +17,8 @@ from playwright.sync_api import Page, expect
 from devtools.ledger_seed import seed_ledger
 from devtools.staff_client import StaffSession
 from server.models import Hall, utcnow
-from server.queue.core import issue_ticket
 from server.queue.hours import local_now
+from server.queue.issuing import issue_ticket
 from tests.web.conftest import QueueSite
 
 SHOTS = Path("/tmp/shots-ledger")

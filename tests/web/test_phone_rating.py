@@ -15,7 +15,7 @@ from sqlalchemy import select
 from devtools.staff_client import StaffSession
 from server.models import Hall, User
 from server.queue import actions
-from server.queue.core import issue_ticket
+from server.queue.issuing import issue_ticket
 from server.queue.models import Ticket
 from server.ratings.models import FollowUp, Rating
 from server.ratings.rules import DEFAULT_REASONS as REASONS

@@ -11,7 +11,7 @@ from typing import Any
 from playwright.sync_api import Locator, Page, expect
 
 from server.models import Hall, Window
-from server.queue.core import issue_ticket
+from server.queue.issuing import issue_ticket
 from server.queue.models import Ticket
 from tests.web.conftest import QueueSite
 

@@ -14,7 +14,7 @@ from protocol.signing import comment_token, device_id, public_key_bytes
 from server.fleet.service import receive_outbox
 from server.models import Hall, Terminal, User, Window
 from server.queue import actions
-from server.queue.core import issue_ticket
+from server.queue.issuing import issue_ticket
 from server.ratings.models import Rating
 from tests.server.test_rating_outbox import item
 from tests.server.test_staff_photos import picture

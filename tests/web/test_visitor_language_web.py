@@ -21,7 +21,7 @@ from server.cases import service as cases
 from server.models import Hall, Terminal, User
 from server.pages.language import from_accept_language
 from server.queue import actions
-from server.queue.core import issue_ticket
+from server.queue.issuing import issue_ticket
 from tests.server.appointment_setup import set_up_bookable
 from tests.web.conftest import CHROMIUM, QueueSite, watch_csp
 
