@@ -12,6 +12,7 @@ column defaults to fill in, no expanding or literal-execute parameters.
 
 from __future__ import annotations
 
+from collections import namedtuple
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -23,12 +24,18 @@ _Processors = dict[str, Callable[[Any], Any]]
 
 
 class _Compiled:
-    __slots__ = ("sql", "names", "processors", "defaults")
+    __slots__ = ("sql", "names", "processors", "defaults", "record", "readers")
 
     def __init__(self, sql: str, names: Sequence[str] | None, processors: _Processors,
-                 defaults: dict[str, Any]):
+                 defaults: dict[str, Any], result_columns: Sequence[Any], dialect: Dialect):
         self.sql, self.names, self.processors = sql, names, processors
         self.defaults = defaults  # the values written into the statement (.values(x=1))
+        # a row as a named tuple, with its columns' result processing (SQLite's datetimes
+        # and JSON: text), as SQLAlchemy's Row would give them
+        self.record: Any = (namedtuple("Record", [c.keyname for c in result_columns])
+                            if result_columns else None)
+        readers = [c.type._cached_result_processor(dialect, None) for c in result_columns]
+        self.readers = [(index, read) for index, read in enumerate(readers) if read]
 
 
 class RawStatement:
@@ -51,7 +58,8 @@ class RawStatement:
             defaults = {name: bind.value for bind, name in done.bind_names.items()
                         if not bind.required and bind.callable is None}
             compiled = self._compiled[dialect] = _Compiled(
-                done.string, names, dict(done._bind_processors), defaults)
+                done.string, names, dict(done._bind_processors), defaults,
+                done._result_columns, dialect)
         return compiled
 
     def execute(self, connection: Connection, params: dict[str, Any]) -> Any:
@@ -88,6 +96,25 @@ class RawStatement:
         finally:
             cursor.close()
         return None if row is None else row[0]
+
+    def record(self, connection: Connection, params: dict[str, Any]) -> Any:
+        """The first row as a named tuple of its labelled columns, read as SQLAlchemy
+        would read them (None without a row): a select's row without a Result's set-up
+        (its description read, processors looked up, a Row made) per execution."""
+        cursor = self.execute(connection, params)
+        try:
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
+        if row is None:
+            return None
+        compiled = self._for(connection.dialect)
+        if compiled.readers:
+            row = list(row)
+            for index, read in compiled.readers:
+                if row[index] is not None:
+                    row[index] = read(row[index])
+        return compiled.record._make(row)
 
     def rows(self, connection: Connection, params: dict[str, Any]) -> list[Any]:
         """Every row, as the driver returns them (tuples): for columns without result

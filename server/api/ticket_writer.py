@@ -35,6 +35,7 @@ from server.queue.views import (
     issued_view,
     ticket_view,
 )
+from server.rawsql import RawStatement
 from server.settings import ServerSettings
 from server.terminal_auth import (
     SIGNER_COLUMNS,
@@ -60,6 +61,7 @@ _SIGNER = (select(*SIGNER_COLUMNS, Hall.name.label("hall_name"), _KEYED, *SERVIC
            .outerjoin(Hall, Hall.id == Terminal.hall_id)
            .outerjoin(Service, service_of(Terminal.hall_id))
            .where(Terminal.device_id == bindparam("device")))
+_RAW_SIGNER = RawStatement(_SIGNER)
 
 
 def take_ticket_alone(request: Request, body: TicketRequest, headers: dict[str, str], raw: bytes,
@@ -72,9 +74,9 @@ def take_ticket_alone(request: Request, body: TicketRequest, headers: dict[str, 
     settings: ServerSettings = state.settings
     with state.database.sessions() as session:
         connection = session.connection()
-        signer = connection.execute(_SIGNER, {"device": headers["X-Device-Id"],
-                                              "key": body.idempotency_key,
-                                              "code": body.service}).first()
+        signer = _RAW_SIGNER.record(connection, {"device": headers["X-Device-Id"],
+                                                 "key": body.idempotency_key,
+                                                 "code": body.service})
         check_signature(signer, headers, request.method, path, raw)
         assert signer is not None  # checked
         nonce = headers["X-Nonce"]
@@ -292,9 +294,9 @@ def _write_batch(database: Any, batch: list[TicketJob]) -> None:
         connection = session.connection()
         for job in batch:  # reads and signatures first, before any lock is taken
             job.reply, job.error = None, None
-            job.signer = connection.execute(_SIGNER, {"device": job.headers["X-Device-Id"],
-                                                      "key": job.body.idempotency_key,
-                                                      "code": job.body.service}).first()
+            job.signer = _RAW_SIGNER.record(connection, {
+                "device": job.headers["X-Device-Id"], "key": job.body.idempotency_key,
+                "code": job.body.service})
             try:
                 check_signature(job.signer, job.headers, "POST", TICKETS_PATH, job.raw)
             except Exception as error:
