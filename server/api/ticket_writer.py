@@ -302,7 +302,7 @@ def _write_batch(database: Any, batch: list[TicketJob]) -> None:
             except Exception as error:
                 job.error = error
         # Counter rows locked in one order by every batch (PostgreSQL: no deadlock between
-        # two processes' batches).
+        # two processes' batches); each arrival read once its number is taken (issue_new).
         signed = sorted((job for job in batch if job.error is None),
                         key=lambda job: job.signer.service_id or 0)
         if not signed:
