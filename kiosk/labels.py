@@ -49,6 +49,10 @@ class Label(KivyLabel):
     # Labels of this class with the same text and options draw one texture (the header's
     # buttons: the same six words on every screen built, about 2 ms of each new screen).
     share_texture = False
+    # The texture as large as the text, whatever the text_size (see _render_tight): only for
+    # left-aligned labels whose canvas draws the texture at their left (ListRow's RowTitle
+    # and RowPreview, styled in widgets.kv), as Kivy's own canvas centres it.
+    tight_texture = False
 
     def texture_update(self, *largs: Any) -> None:
         """Break the text by the rule, then let Kivy render it."""
@@ -77,8 +81,28 @@ class Label(KivyLabel):
         if self.share_texture and not self.markup and core.text:
             self._render_shared(drawn_for, *largs)
             return
-        super().texture_update(*largs)
+        if self.tight_texture and not self.markup and core.text:
+            self._render_tight(*largs)
+        else:
+            super().texture_update(*largs)
         self._drawn_for = drawn_for if self.texture is not None else None
+
+    def _render_tight(self, *largs: Any) -> None:
+        """Kivy's texture update with a texture only as large as the text, not the label's
+        text_size: the lines are already broken (or cut) to the width, so Kivy has nothing to
+        wrap, and a short title is rendered, converted and uploaded without the empty rest of
+        its row (a list row is about 1,000 px wide). Should a line come out wider than the
+        text_size (kerning), Kivy's own update is made instead."""
+        core = self._label
+        usersize = core.usersize
+        width = usersize[0]
+        core.usersize = (None, None)
+        try:
+            super().texture_update(*largs)
+        finally:
+            core.usersize = usersize
+        if width is not None and self.texture_size[0] > width:
+            super().texture_update(*largs)
 
     def _render_shared(self, drawn_for: tuple[Any, ...], *largs: Any) -> None:
         """The texture another label drew for the same text and options, or a new one (never
@@ -187,6 +211,29 @@ class Preview(Label):
                                           usable)
         self._render(*largs)
         self.is_shortened = bool(getattr(self, "is_shortened", False)) or cut
+
+
+def tight_texture_pos(x: float, center_y: float, texture_size: Any,
+                      text_size: Any) -> tuple[int, int]:
+    """Where a left-aligned, vertically centred label draws its tight texture: the pixel at
+    which Kivy's full texture (text_size high, the text in its middle) shows the text."""
+    height = int(texture_size[1])
+    box = int(text_size[1]) if text_size[1] else height
+    return int(x), int(center_y - box / 2.0) + box - int((box - height) / 2.0) - height
+
+
+class RowTitle(FitLabel):
+    """A list row's title: its texture only as wide as its longest line, drawn at the
+    label's left (widgets.kv)."""
+
+    tight_texture = True
+
+
+class RowPreview(Preview):
+    """A list row's one-line preview: its texture only as large as the (cut) line, drawn at
+    the label's left, where the full texture would show it (widgets.kv)."""
+
+    tight_texture = True
 
 
 PREVIEW_MARGIN = 0.98  # Kivy shortens a line a little before it reaches the edge
