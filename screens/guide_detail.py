@@ -23,6 +23,7 @@ class GuideDetailScreen(BaseScreen):
     """The full guide, scrollable, with a QR code to continue online."""
 
     release_on_leave = ("column",)
+    body_class = "GuideDetailBody"
 
     def refresh(self) -> None:
         """Lay out the guide given as key."""
