@@ -87,20 +87,20 @@ class BaseScreen(Screen):
     # screen of its kind instead of building its header, list or page through kv (7-10 ms
     # of a tap, issue #17). The screen object is new and the old one released as before;
     # the tree follows language, 长辈版 and orientation through its kv bindings meanwhile.
-    # The body's ids are the screen's; its properties named in body_properties (title,
-    # and what the screen's rule used to show from root) follow the screen's.
+    # The body (the screen's ``tree``) gives the screen its ids; its properties named in
+    # body_properties (title, what the screen's rule showed from root) follow the screen's.
     body_class = ""
     body_properties: tuple[str, ...] = ("title",)
 
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
-        self.body: Widget | None = None
+        self.tree: Widget | None = None
         self._body_bindings: list[tuple[str, int]] = []
         if self.body_class:
             body = _FREE_BODIES.pop(self.body_class, None)
             if body is None:
                 body = getattr(Factory, self.body_class)()
-            self.body = body
+            self.tree = body
             self.ids = body.ids
             for name in self.body_properties:
                 setattr(body, name, getattr(self, name))
@@ -109,14 +109,14 @@ class BaseScreen(Screen):
 
     def _free_body(self) -> None:
         """Hand the body on to the next screen of this kind (the screen is released)."""
-        body = self.body
+        body = self.tree
         if body is None:
             return
         for name, uid in self._body_bindings:
             self.unbind_uid(name, uid)
         self._body_bindings = []
         self.remove_widget(body)
-        self.body = None
+        self.tree = None
         self.ids = {}
         _FREE_BODIES[self.body_class] = body
 

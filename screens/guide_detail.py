@@ -71,7 +71,7 @@ class GuideDetailScreen(BaseScreen):
 
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
-        body = self.body
+        body = self.tree
         assert body is not None
         body.owner = weakref.ref(self)  # the screen its buttons act for (the body outlives it)
         if not hasattr(body, "take_button"):
@@ -119,7 +119,7 @@ class GuideDetailScreen(BaseScreen):
                         self._printed)
 
     def _printed(self, error: str | None, seconds: float) -> None:
-        if self.body is None:
+        if self.tree is None:
             return  # released meanwhile: its widgets show another guide now
         self.print_button.disabled = False
         if error is None:

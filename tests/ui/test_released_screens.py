@@ -55,7 +55,7 @@ def test_released_screen_is_rebuilt_in_the_current_language_mode_and_orientation
     normal_body = app.theme.body
     assert normal_body in font_sizes(first)
     released = weakref.ref(first)
-    body = first.body  # its widget tree (header, scroll view, page, fixed widgets)
+    body = first.tree  # its widget tree (header, scroll view, page, fixed widgets)
 
     # Home forgets the way back; four more screens push the guide out of the recent ones.
     ui.tap(tr._("Home"))
@@ -65,7 +65,7 @@ def test_released_screen_is_rebuilt_in_the_current_language_mode_and_orientation
         ui.tap(tr._("Home"))
     assert "guide_detail" not in alive(ui) and "guide_list" not in alive(ui)
     assert first.manager is None and first.parent is None
-    assert first.body is None and body.parent is None  # the tree is kept for the next page
+    assert first.tree is None and body.parent is None  # the tree is kept for the next page
     # Besides attract, home and the recent ones, only screens kept for the whole process
     # (admin PIN pad, enrol, display, rater: earlier tests of the session may have built them).
     for_visitors = {screen.name for screen in app.nav.built()
@@ -93,7 +93,7 @@ def test_released_screen_is_rebuilt_in_the_current_language_mode_and_orientation
     assert normal_body not in font_sizes(again)
     assert again.width == LANDSCAPE[0] and app.state.split == "horizontal"
     # The new screen took the released one's widget tree, and its buttons act for it.
-    assert again.body is body and again.ids.column is body.ids.column
+    assert again.tree is body and again.ids.column is body.ids.column
     assert again.phone_card is body.phone_card and body.phone_card in again.ids.column.children
     assert again.ids.scroll.scroll_y == 1
     ui.tap("View on phone")
