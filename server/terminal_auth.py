@@ -40,9 +40,8 @@ _SIGNED_TERMINAL = (
     .where(Terminal.device_id == bindparam("device")))
 _INSERT_NONCE = insert(SeenNonce)
 _NONCE_COLUMNS = ("terminal_id", "nonce", "seen_at")
-_RAW_INSERT_NONCE = RawStatement(_INSERT_NONCE, _NONCE_COLUMNS)
 # The nonce recorded unless it was seen: no row back means a replay, and the transaction
-# goes on (no error that would abort it on PostgreSQL): the ticket writer's batches.
+# goes on (no error that would abort it on PostgreSQL): the ticket route.
 _RAW_NEW_NONCE = {
     name: RawStatement(builder(SeenNonce).on_conflict_do_nothing()
                        .returning(SeenNonce.terminal_id), _NONCE_COLUMNS)
@@ -123,17 +122,11 @@ def check_signature(signer: Any, headers: dict[str, str], method: str, path: str
         raise refusal(401, "signature does not verify", signer.device_id)
 
 
-def insert_nonce(connection: Connection, terminal_id: int, nonce: str,
-                 settings: ServerSettings) -> None:
-    """Record a nonce in the connection's transaction (older ones purged every few seconds);
-    an IntegrityError means it was used before: the caller rolls back and refuses."""
-    _RAW_INSERT_NONCE.run(connection, _nonce_row(connection, terminal_id, nonce, settings))
-
-
 def record_new_nonce(connection: Connection, terminal_id: int, nonce: str,
                      settings: ServerSettings) -> bool:
-    """insert_nonce without the error: False (nothing written) when the nonce was used
-    before, or earlier in this transaction; the transaction stays usable."""
+    """Record a nonce in the connection's transaction (older ones purged every few seconds):
+    False (nothing written) when it was used before, or earlier in this transaction; the
+    transaction stays usable."""
     statement = _RAW_NEW_NONCE[connection.dialect.name]
     return statement.scalar(connection, _nonce_row(connection, terminal_id, nonce,
                                                    settings)) is not None

@@ -40,7 +40,6 @@ from server.settings import ServerSettings
 from server.terminal_auth import (
     SIGNER_COLUMNS,
     check_signature,
-    insert_nonce,
     record_new_nonce,
     refusal,
     touch,
@@ -81,12 +80,9 @@ def take_ticket_alone(request: Request, body: TicketRequest, headers: dict[str, 
         assert signer is not None  # checked
         nonce = headers["X-Nonce"]
         begin_write(session)
-        try:
-            insert_nonce(connection, signer.id, nonce, settings)
-        except IntegrityError:
+        if not record_new_nonce(connection, signer.id, nonce, settings):
             session.rollback()
-            raise refusal(401, "replayed request (nonce already used)",
-                          signer.device_id) from None
+            raise refusal(401, "replayed request (nonce already used)", signer.device_id)
         if signer.status != "accepted":
             session.commit()
             raise refusal(403, f"terminal {signer.status}", signer.device_id)
@@ -355,12 +351,10 @@ def _keep_nonce(session: Session, signer: Any, nonce: str, settings: ServerSetti
     """Record the nonce of a request whose transaction was rolled back (committed); if
     another request with it came first, this one is the replay (401)."""
     begin_write(session)
-    try:
-        insert_nonce(session.connection(), signer.id, nonce, settings)
-        session.commit()
-    except IntegrityError:
+    if not record_new_nonce(session.connection(), signer.id, nonce, settings):
         session.rollback()
-        raise refusal(401, "replayed request (nonce already used)", signer.device_id) from None
+        raise refusal(401, "replayed request (nonce already used)", signer.device_id)
+    session.commit()
 
 
 def _check_in(request: Request, session: Session, signer: Any, body: TicketRequest
