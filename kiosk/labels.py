@@ -4,6 +4,7 @@ with the whole face), labels that fit their box, one-line previews, shared textu
 from __future__ import annotations
 
 import re
+from functools import partial
 from typing import Any
 
 from kivy.clock import Clock
@@ -49,6 +50,10 @@ class Label(KivyLabel):
     # Labels of this class with the same text and options draw one texture (the header's
     # buttons: the same six words on every screen built, about 2 ms of each new screen).
     share_texture = False
+    # The texture as large as the text, whatever the text_size (see _render_tight): only for
+    # left-aligned labels whose canvas draws the texture at their left (ListRow's RowTitle
+    # and RowPreview, styled in widgets.kv), as Kivy's own canvas centres it.
+    tight_texture = False
 
     def texture_update(self, *largs: Any) -> None:
         """Break the text by the rule, then let Kivy render it."""
@@ -67,6 +72,8 @@ class Label(KivyLabel):
         triggered by the same changes, came a frame later and laid the text out again (about
         13 titles of a new list, issue #17)."""
         core = self._label
+        if not self.markup and "get_cached_extents" not in vars(core):
+            core.get_cached_extents = partial(_layout_extents, core)
         drawn_for = (core.text, tuple(core.text_size), self.markup, tuple(
             (name, tuple(value) if isinstance(value, list) else
              tuple(sorted(value.items())) if isinstance(value, dict) else value)
@@ -77,8 +84,28 @@ class Label(KivyLabel):
         if self.share_texture and not self.markup and core.text:
             self._render_shared(drawn_for, *largs)
             return
-        super().texture_update(*largs)
+        if self.tight_texture and not self.markup and core.text:
+            self._render_tight(*largs)
+        else:
+            super().texture_update(*largs)
         self._drawn_for = drawn_for if self.texture is not None else None
+
+    def _render_tight(self, *largs: Any) -> None:
+        """Kivy's texture update with a texture only as large as the text, not the label's
+        text_size: the lines are already broken (or cut) to the width, so Kivy has nothing to
+        wrap, and a short title is rendered, converted and uploaded without the empty rest of
+        its row (a list row is about 1,000 px wide). Should a line come out wider than the
+        text_size (kerning), Kivy's own update is made instead."""
+        core = self._label
+        usersize = core.usersize
+        width = usersize[0]
+        core.usersize = (None, None)
+        try:
+            super().texture_update(*largs)
+        finally:
+            core.usersize = usersize
+        if width is not None and self.texture_size[0] > width:
+            super().texture_update(*largs)
 
     def _render_shared(self, drawn_for: tuple[Any, ...], *largs: Any) -> None:
         """The texture another label drew for the same text and options, or a new one (never
@@ -189,6 +216,29 @@ class Preview(Label):
         self.is_shortened = bool(getattr(self, "is_shortened", False)) or cut
 
 
+def tight_texture_pos(x: float, center_y: float, texture_size: Any,
+                      text_size: Any) -> tuple[int, int]:
+    """Where a left-aligned, vertically centred label draws its tight texture: the pixel at
+    which Kivy's full texture (text_size high, the text in its middle) shows the text."""
+    height = int(texture_size[1])
+    box = int(text_size[1]) if text_size[1] else height
+    return int(x), int(center_y - box / 2.0) + box - int((box - height) / 2.0) - height
+
+
+class RowTitle(FitLabel):
+    """A list row's title: its texture only as wide as its longest line, drawn at the
+    label's left (widgets.kv)."""
+
+    tight_texture = True
+
+
+class RowPreview(Preview):
+    """A list row's one-line preview: its texture only as large as the (cut) line, drawn at
+    the label's left, where the full texture would show it (widgets.kv)."""
+
+    tight_texture = True
+
+
 PREVIEW_MARGIN = 0.98  # Kivy shortens a line a little before it reaches the edge
 ELLIPSIS = "…"
 
@@ -207,31 +257,57 @@ def _cut_to_line(text: str, measure: Any, width: float) -> tuple[str, bool]:
 
 # Widths of short texts (the line breaker's tokens: a character, a Latin word) per font,
 # shared by every label: a guide page measures the same few hundred characters again and
-# again. Bounded: the cache of a font starts over past _WIDTHS_MAX entries.
+# again. Bounded: the cache of a font starts over past _WIDTHS_MAX entries. Longer texts
+# (whole lines) are kept a little while (_LINES): the line breaker measures each line it
+# makes, and Kivy's layout of the label then measures the same lines again.
 _WIDTHS: dict[tuple[Any, ...], dict[str, float]] = {}
 _WIDTHS_MAX = 20_000
 _SHORT = 16
+_LINES: dict[tuple[Any, ...], dict[str, float]] = {}
+_LINES_MAX = 256
+_HEIGHTS: dict[tuple[Any, ...], int] = {}  # a font's line height (the same for any text)
+
+
+def _font_key(core: Any) -> tuple[Any, ...]:
+    options = core.options
+    return tuple(options.get(name) for name in (
+        "font_name", "font_size", "bold", "italic", "font_hinting", "font_kerning",
+        "font_features", "font_direction", "font_script_name", "font_family",
+        "outline_width"))
 
 
 def _measure(core: Any) -> Any:
-    extents = core.get_cached_extents()
-    options = core.options
-    key = tuple(options.get(name) for name in (
-        "font_name", "font_size", "bold", "italic", "font_hinting", "font_kerning",
-        "font_features", "font_direction", "font_script_name", "font_family"))
+    extents = core.get_extents  # SDL_ttf's measurement (never the cached one below)
+    key = _font_key(core)
     widths = _WIDTHS.setdefault(key, {})
+    lines = _LINES.setdefault(key, {})
 
     def measure(text: str) -> float:
-        if len(text) > _SHORT:
-            return float(extents(text)[0])
-        width = widths.get(text)
+        cache, limit = (lines, _LINES_MAX) if len(text) > _SHORT else (widths, _WIDTHS_MAX)
+        width = cache.get(text)
         if width is None:
-            if len(widths) >= _WIDTHS_MAX:
-                widths.clear()
-            width = widths[text] = float(extents(text)[0])
+            if len(cache) >= limit:
+                cache.clear()
+            width = cache[text] = float(extents(text)[0])
         return width
 
     return measure
+
+
+def _layout_extents(core: Any) -> Any:
+    """The measurement Kivy's layout of core's text uses (its get_cached_extents): SDL_ttf's
+    own, through the caches above, so that a line the line breaker measured is not measured
+    again (about 0.1 ms a line of 40 characters)."""
+    measure = _measure(core)
+    key = _font_key(core)
+    height = _HEIGHTS.get(key)
+    if height is None:
+        height = _HEIGHTS[key] = int(core.get_extents("")[1])
+
+    def extents(text: str) -> tuple[int, int]:
+        return int(measure(text)), height
+
+    return extents
 
 
 Factory.unregister("Label")

@@ -130,6 +130,10 @@ class KRecycleView(_OneBarBinding, RecycleView):
             layout.clear_layout()  # the views to the shared cache, out of this layout
         else:
             adapter.invalidate()
+        # No data either: a list handed on with its screen's widgets (BaseScreen.body_class)
+        # and given the same rows again (the same category) would not see a change, and
+        # would show no rows.
+        self.data: list[dict[str, Any]] = []
         # Kivy keeps up to 1,000 spare views; a screen of rows is all the next list needs.
         spare = recycle_views._cached_views.get(ListRow)
         if spare is not None and len(spare) > SPARE_ROWS:

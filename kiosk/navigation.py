@@ -100,8 +100,8 @@ class Navigator:
                     lifetime == "session" and not session_over):
                 continue
             self.manager.remove_widget(screen)
+            release_rows(screen)  # before release(): a screen may hand its widgets on
             screen.release()
-            release_rows(screen)
             log.debug("screen %s released", screen.name)
 
     def _show(self, name: str, params: dict[str, Any]) -> None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import weakref
+from collections.abc import Callable
 from functools import partial
+from typing import Any
 
 from kivy.factory import Factory
 from kivy.metrics import dp
@@ -23,6 +26,7 @@ class GuideDetailScreen(BaseScreen):
     """The full guide, scrollable, with a QR code to continue online."""
 
     release_on_leave = ("column",)
+    body_class = "GuideDetailBody"
 
     def refresh(self) -> None:
         """Lay out the guide given as key."""
@@ -65,23 +69,16 @@ class GuideDetailScreen(BaseScreen):
         self.spoken = page.text()
         self.ids.scroll.scroll_y = 1
 
-    def on_kv_post(self, base_widget: object) -> None:
-        """Build the page's fixed widgets once: each guide shown gives them its own text."""
-        super().on_kv_post(base_widget)
-        self.take_home_note = Factory.Muted(text="")  # above the buttons: seen when they are
-        row = self.take_home_row = Factory.BoxLayout(size_hint_y=None, spacing=dp(16))
-        self.print_button = Factory.KButton()
-        self.print_button.bind(on_release=lambda *_a: self.print_checklist())
-        self.phone_button = Factory.LightButton()
-        self.phone_button.bind(on_release=lambda *_a: self.show_on_phone())
-        for button in (self.print_button, self.phone_button):
-            row.add_widget(button)
-        self.print_button.bind(height=row.setter("height"))
-        row.height = self.print_button.height
-        self.take_button = Factory.KButton()
-        self.take_button.bind(on_release=lambda *_a: self.take_number())
-        self.phone_card = Factory.QRCard()
-        self.phone_card.bind(on_release=lambda *_a: self.continue_online())
+    def __init__(self, **kwargs: Any):
+        super().__init__(**kwargs)
+        body = self.tree
+        assert body is not None
+        body.owner = weakref.ref(self)  # the screen its buttons act for (the body outlives it)
+        if not hasattr(body, "take_button"):
+            _build_fixed_widgets(body)
+        self.take_home_note, self.take_home_row = body.take_home_note, body.take_home_row
+        self.print_button, self.phone_button = body.print_button, body.phone_button
+        self.take_button, self.phone_card = body.take_button, body.phone_card
 
     def take_number(self) -> None:
         """Take a queue number for the service that handles this guide."""
@@ -122,6 +119,8 @@ class GuideDetailScreen(BaseScreen):
                         self._printed)
 
     def _printed(self, error: str | None, seconds: float) -> None:
+        if self.tree is None:
+            return  # released meanwhile: its widgets show another guide now
         self.print_button.disabled = False
         if error is None:
             self.take_home_note.text = _("Please take your checklist from the ticket printer.")
@@ -136,3 +135,30 @@ class GuideDetailScreen(BaseScreen):
     def speech_text(self) -> str:
         """Title, summary, who may apply, every material and step."""
         return str(getattr(self, "spoken", self.title))
+
+
+def _build_fixed_widgets(body: Any) -> None:
+    """A page's fixed widgets, built with its body (and handed on with it): each guide shown
+    gives them its own text. Their taps go to the screen the body belongs to now."""
+
+    def act(method: str) -> Callable[..., None]:
+        def call(*_args: Any) -> None:
+            screen = body.owner()
+            if screen is not None:
+                getattr(screen, method)()
+        return call
+
+    body.take_home_note = Factory.Muted(text="")  # above the buttons: seen when they are
+    row = body.take_home_row = Factory.BoxLayout(size_hint_y=None, spacing=dp(16))
+    body.print_button = Factory.KButton()
+    body.print_button.bind(on_release=act("print_checklist"))
+    body.phone_button = Factory.LightButton()
+    body.phone_button.bind(on_release=act("show_on_phone"))
+    for button in (body.print_button, body.phone_button):
+        row.add_widget(button)
+    body.print_button.bind(height=row.setter("height"))
+    row.height = body.print_button.height
+    body.take_button = Factory.KButton()
+    body.take_button.bind(on_release=act("take_number"))
+    body.phone_card = Factory.QRCard()
+    body.phone_card.bind(on_release=act("continue_online"))

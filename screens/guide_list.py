@@ -11,6 +11,8 @@ from screens.base import BaseScreen, localized, ngettext, sentences
 class GuideListScreen(BaseScreen):
     """A list of guides; tapping one opens its detail."""
 
+    body_class = "GuideListBody"
+    body_properties = ("title", "count_text")
     count_text = StringProperty("")
     _shown_for: tuple[str, str, str] = ("", "", "")
 

@@ -116,6 +116,7 @@ class HomeScreen(BaseScreen):
         if self._watching_mode:
             self.shell.theme.unbind(elder=self._mode_changed)
             self._watching_mode = False
+        super().release()
 
     def reset(self) -> None:
         """Forget admin taps."""

@@ -35,6 +35,8 @@ class PointDetailScreen(BaseScreen):
     """Everything a visitor needs to reach a service point."""
 
     release_on_leave = ("fields",)
+    body_class = "PointDetailBody"
+    body_properties = ("title", "kind_text", "sample", "map_url", "code")
 
     kind_text = StringProperty("")
     sample = BooleanProperty(False)

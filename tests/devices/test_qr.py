@@ -93,3 +93,32 @@ def test_png_bytes_are_cached_and_decode_to_the_same_image() -> None:
     with Image.open(io.BytesIO(first)) as decoded:
         assert decoded.format == "PNG"
         assert decoded.convert("RGB").tobytes() == qr_image(URL).tobytes()
+
+
+def test_qr_size_is_the_size_of_the_code_whatever_the_data() -> None:
+    from qrcode.constants import ERROR_CORRECT_M
+    from qrcode.exceptions import DataOverflowError
+
+    from devices.qr import qr_modules, qr_size
+
+    def best_fit(data: str) -> int:
+        code = qrcode.QRCode(error_correction=ERROR_CORRECT_M, border=2)
+        code.add_data(data)
+        code.best_fit()
+        return int(code.version) * 4 + 17 + 4
+
+    guide = "https://12348.example.gov.cn/guide/G-0001?from=terminal&lang=zh"
+    assert qr_size(guide) == len(qr_modules(guide)) == best_fit(guide)
+    # numeric, alphanumeric and byte chunks (mixed as qrcode splits them), at lengths on
+    # both sides of the versions where the length fields grow (10 and 27)
+    for length in (1, 2, 3, 19, 20, 21, 150, 180, 190, 200, 215, 230, 700, 800, 1000, 1200):
+        for data in ("7" * length, "AB-12:" * (length // 6 + 1), "链接x" * (length // 3 + 1),
+                     ("12345678901234567890ABCDEFGHIJKLMNOPQRSTabc" * length)[:length]):
+            try:
+                expected = best_fit(data)
+            except (DataOverflowError, ValueError):  # more than a version 40 code holds
+                with pytest.raises(DataOverflowError):
+                    qr_size(data)
+                continue
+            assert qr_size(data) == expected, (length, data[:20])
+    assert qr_size("HTTPS://X.Y/" + "9" * 40) == len(qr_modules("HTTPS://X.Y/" + "9" * 40))

@@ -238,6 +238,8 @@ def test_call_staff_reaches_the_console_and_staff_answer(ui: Any, hall: Loopback
 
 @pytest.mark.parametrize("orientation", ["portrait", "landscape"])
 def test_long_guide_titles_wrap_whole_in_the_list(ui: Any, orientation: str) -> None:
+    from kiosk.labels import FitLabel  # Kivy only once the app configured it
+
     for language in ("zh_CN", "en"):
         set_mode(ui, orientation, True, language)
         ui.app.nav.go("guide_list", key="legal-aid")
@@ -246,7 +248,7 @@ def test_long_guide_titles_wrap_whole_in_the_list(ui: Any, orientation: str) -> 
         assert rows
         for row in rows:
             for label in row.walk(restrict=True):
-                if type(label).__name__ != "FitLabel" or not label.text:
+                if not isinstance(label, FitLabel) or not label.text:
                     continue
                 width, height = label.texture_size
                 assert width <= label.width + 1 and height <= label.height + 1, label.text

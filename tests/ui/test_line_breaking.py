@@ -57,6 +57,9 @@ def test_a_bullet_paragraph_hangs_and_is_measured_with_the_label_font(ui: Any) -
         assert all(line.startswith(INDENT) for line in lines[1:])  # under the text, not the "1."
         extents = label._label.get_extents
         assert all(extents(line)[0] <= 420 for line in lines)
+        # Kivy's layout reuses the line breaker's measurements: exactly SDL_ttf's own
+        cached = label._label.get_cached_extents()
+        assert cached is not extents and all(cached(line) == extents(line) for line in lines)
         assert label.texture_size[1] >= len(lines) * label.font_size  # Kivy drew every line
         assert "".join(line.lstrip(INDENT) for line in lines).replace(" ", "") == \
             text.replace(" ", "")
