@@ -16,6 +16,25 @@ from kivy.uix.recycleview.views import RecycleDataViewBehavior
 from kivy.uix.scrollview import ScrollView
 
 
+def settle(view: ScrollView) -> None:
+    """Stop a scroll view where its content starts: no touch held, no fling, no spring back.
+
+    A scroll view keeps its motion when the page it shows changes (a guide page's tree handed
+    to the next guide, a flow's next question built inside the touch that chose it): Kivy
+    takes the jump to the top, or an emptied page's overscroll, as motion, so the new page
+    would keep moving and take the visitor's next tap as stopping it, or move the button
+    away under the finger.
+    """
+    view._touch = None
+    for effect in (view.effect_x, view.effect_y):
+        if effect is not None:
+            effect.is_manual = False
+            effect.velocity = 0
+            effect.overscroll = 0
+    view.scroll_x, view.scroll_y = 0, 1
+    view._update_effect_bounds()  # the effects' values where the view now is
+
+
 class _OneBarBinding:
     """Kivy 2.3's ScrollView binds bar_color on every scroll update but unbinds it only
     once per half second, so scrolling accumulates bindings; keep at most one."""

@@ -7,9 +7,11 @@ from typing import TYPE_CHECKING, Any
 from kivy.factory import Factory
 from kivy.properties import DictProperty, StringProperty
 from kivy.uix.screenmanager import Screen
+from kivy.uix.scrollview import ScrollView
 from kivy.uix.widget import Widget
 
 from kiosk.i18n import tr
+from kiosk.lists import settle
 
 if TYPE_CHECKING:
     from content.library import Library
@@ -63,6 +65,13 @@ def sentences(parts: list[str]) -> str:
 _FREE_BODIES: dict[str, Widget] = {}
 
 
+def _settle_scrolling(body: Widget) -> None:
+    """A handed-on tree's scroll views start still at the top (see kiosk.lists.settle)."""
+    for widget in body.ids.values():
+        if isinstance(widget, ScrollView):
+            settle(widget)
+
+
 class BaseScreen(Screen):
     """A screen that takes parameters, refreshes on language change and resets for a visitor.
 
@@ -100,6 +109,8 @@ class BaseScreen(Screen):
             body = _FREE_BODIES.pop(self.body_class, None)
             if body is None:
                 body = getattr(Factory, self.body_class)()
+            else:
+                _settle_scrolling(body)
             self.tree = body
             self.ids = body.ids
             for name in self.body_properties:
@@ -116,6 +127,7 @@ class BaseScreen(Screen):
             self.unbind_uid(name, uid)
         self._body_bindings = []
         self.remove_widget(body)
+        _settle_scrolling(body)
         self.tree = None
         self.ids = {}
         _FREE_BODIES[self.body_class] = body

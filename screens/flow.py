@@ -11,6 +11,7 @@ from kivy.properties import BooleanProperty, ListProperty, StringProperty
 
 from content.library import Library
 from content.schema import Flow, QuestionNode, ResultNode
+from kiosk.lists import settle
 from screens.base import BaseScreen, _, localized, localized_list
 from screens.blocks import Page
 from screens.take_home import flow_checklist, print_checklist
@@ -71,9 +72,7 @@ class FlowScreen(BaseScreen):
         Clock.schedule_once(self._stop_scrolling, 0)
 
     def _stop_scrolling(self, *_args: Any) -> None:
-        scroll = self.ids.scroll
-        scroll.effect_y.velocity = 0
-        scroll.scroll_y = 1
+        settle(self.ids.scroll)
 
     def _show_question(self, page: Page, node: QuestionNode) -> None:
         self.at_result = False

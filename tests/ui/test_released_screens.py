@@ -130,3 +130,34 @@ def test_released_screen_is_rebuilt_in_the_current_language_mode_and_orientation
         ui.tap(tr._("Home"))
     assert "guide_list" not in alive(ui)
     assert open_first_guide(ui).title == guide.title
+
+
+def test_a_page_left_scrolled_down_hands_on_a_still_tree(ui: Any) -> None:
+    """A visitor reads a guide down to its take-a-number button and leaves: the page is
+    emptied, and Kivy springs its scroll view back as an overscroll. The next guide page,
+    built on that widget tree, starts at its top, still, and takes a tap at once (a tree
+    handed on moving carried the next page away under the finger)."""
+    from kiosk.i18n import tr
+    from kiosk.navigation import KEEP_RECENT
+
+    ui.tap(ui.screen)
+    first = open_first_guide(ui)
+    scroll, body = first.ids.scroll, first.tree
+    scroll.scroll_to(first.take_button, padding=40, animate=False)
+    ui.frames(2)
+    assert scroll.scroll_y < 0.9
+    ui.tap(tr._("Home"))
+    assert scroll.effect_y.velocity != 0  # the emptied page springs back
+    for tile in (tr._("Service points"), tr._("Questions"), tr._("Law library"),
+                 tr._("Legal calculators"))[:KEEP_RECENT]:
+        ui.tap(tile)
+        ui.tap(tr._("Home"))
+    assert "guide_detail" not in alive(ui) and body.parent is None
+    assert scroll.effect_y.velocity == 0 and scroll.scroll_y == 1  # handed on still
+
+    again = open_first_guide(ui)
+    assert again.tree is body  # the same scroll view, now showing this page
+    ui.frames(5)
+    assert scroll.effect_y.velocity == 0 and scroll.scroll_y == 1
+    ui.tap(again.take_button)
+    assert ui.app.nav.current != "guide_detail"  # the tap reached the button: to the ticket
