@@ -137,7 +137,17 @@ class BaseScreen(Screen):
         from screens.blocks import release_blocks
 
         for name in self.release_on_leave:
-            release_blocks(self.ids[name])
+            container = self.ids[name]
+            release_blocks(container)
+            # Emptied while scrolled down, the page would be sprung back by Kivy's scroll
+            # effect, which diverges over long frames: the page shown next on this scroll
+            # view (this screen again, or the next of its kind) would fly off under the
+            # finger. It starts at its top anyway.
+            view = container.parent
+            while view is not None and view is not self and not isinstance(view, ScrollView):
+                view = view.parent
+            if isinstance(view, ScrollView):
+                settle(view)
 
     @property
     def library(self) -> Library:
