@@ -163,12 +163,13 @@ class KRecycleView(_OneBarBinding, RecycleView):
 SPARE_ROWS = 32  # list rows kept in Kivy's view cache for the next lists (a screen holds ~15)
 
 
-def fill_spare_rows() -> int:
+def fill_spare_rows(limit: int = SPARE_ROWS) -> int:
     """Build list rows into Kivy's shared view cache up to SPARE_ROWS (when nobody is using
     the screen: at start and between visitors), so that the lists of a visit take built rows
     (building 15 through kv was about 18 ms of the tap that opened a list, issue #17). A list
     that keeps its screen for the session (service points, questions) keeps its rows; the
-    others come back when their screens are released. Returns how many were built."""
+    others come back when their screens are released. At most limit rows are built (a few
+    a frame at start, see KioskApp.on_start). Returns how many were built."""
     from kivy.app import App
     from kivy.core.window import Window
     from kivy.uix.layout import Layout
@@ -179,7 +180,7 @@ def fill_spare_rows() -> int:
     size = (Window.width - 2 * theme.spacing,
             theme.target * (1.7 if theme.elder else 1.35))  # as ItemList's rows
     spare = recycle_views._cached_views[ListRow]
-    built = max(0, SPARE_ROWS - len(spare))
+    built = min(limit, max(0, SPARE_ROWS - len(spare)))
     for _ in range(built):
         row = ListRow(size_hint=(None, None), size=size)
         row.subtitle = " "  # as a released row (see KRecycleView.release_rows)

@@ -4,6 +4,7 @@ screen comes back right: its text, the language switched meanwhile, 长辈版, t
 from __future__ import annotations
 
 import gc
+import itertools
 import weakref
 from typing import Any
 
@@ -162,3 +163,30 @@ def test_a_page_left_scrolled_down_hands_on_a_still_tree(ui: Any) -> None:
     assert scroll.effect_y.velocity == 0 and scroll.scroll_y == 1
     ui.tap(again.take_button)
     assert ui.app.nav.current != "guide_detail"  # the tap reached the button: to the ticket
+
+
+def test_spare_list_rows_are_built_a_few_a_frame(ui: Any) -> None:
+    """The spare list rows made after the start (about 90 ms all at once) are built a few a
+    frame, so a visitor tapping meanwhile is not kept waiting for all of them; a list then
+    takes them."""
+    from kivy.uix.recycleview import views
+
+    from kiosk.app import SPARE_ROWS_PER_FRAME
+    from kiosk.lists import SPARE_ROWS, ListRow
+
+    spare = views._cached_views[ListRow]
+    views._cache_count -= len(spare)
+    spare.clear()  # as in a process just started
+    ui.app._fill_spare_rows()
+    counts = [len(spare)]
+    while counts[-1] < SPARE_ROWS and len(counts) <= SPARE_ROWS:
+        ui.frames(1)
+        counts.append(len(spare))
+    assert counts[0] == SPARE_ROWS_PER_FRAME and counts[-1] == SPARE_ROWS
+    assert max(b - a for a, b in itertools.pairwise(counts)) <= SPARE_ROWS_PER_FRAME
+    ui.frames(3)
+    assert len(spare) == SPARE_ROWS  # and no more
+
+    ui.tap(ui.screen)
+    open_first_guide(ui)  # its guide list took spare rows
+    assert len(spare) < SPARE_ROWS
