@@ -25,8 +25,10 @@ countdown) with real taps and no screenshots, in portrait, normal mode, Chinese;
 (which ends as a visitor session does: ``reset_session``) ``gc.collect()`` runs and the
 process's PSS and RSS are read.
 
-Printed: Chromium's PSS per process type; the terminal's PSS and RSS after each round, growth
-from round 5 to the last round and the least-squares slope over those rounds; Python's
+Printed: a bare Kivy app's PSS under the same Xvfb (a 1080x1920 window with one label: the
+floor of any Kivy terminal on this GL driver); Chromium's PSS per process type; the terminal's
+PSS and RSS after each round, growth from round 5 to the last round and the least-squares
+slope over those rounds; Python's
 tracked object count per round and, when it grows, the object types that grew most; the
 screens alive at the end; both PSS figures and their ratio.
 
@@ -69,6 +71,30 @@ if result.library is None:
 sys.path.insert(0, sys.argv[4])
 from bench_memory import write_pages
 write_pages(result.library, Path(sys.argv[3]))
+"""
+# The floor: a bare Kivy app (a window of the terminal's size showing one label) under the
+# same Xvfb and GL driver; its PSS (and the largest parts of it), printed, then it exits.
+FLOOR = """
+import os, sys
+os.environ["KIVY_NO_ARGS"] = "1"
+from kivy.config import Config
+Config.set("graphics", "width", "1080")
+Config.set("graphics", "height", "1920")
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.uix.label import Label
+sys.path.insert(0, sys.argv[1])
+from bench_memory import pss_by_mapping, pss_kib
+class Floor(App):
+    def build(self):
+        return Label(text="hallkiosk", font_size=48)
+    def on_start(self):
+        Clock.schedule_once(self.report, 2)
+    def report(self, _dt):
+        parts = ", ".join(f"{name} {mib:.1f}" for name, mib in pss_by_mapping(4))
+        print(f"FLOOR {pss_kib() / 1024:.1f} {parts}", flush=True)
+        self.stop()
+Floor().run()
 """
 # The terminal's home tiles (msgids of screens/home.py home_entries), shown in Chinese.
 HOME_TILES = [
@@ -181,6 +207,22 @@ def chromium_kiosk(pages: Path, seconds: int) -> tuple[float, float]:
     totals = [sum(sample.values()) / 1024 for sample in samples]
     print(f"  {'all':<12} {totals[-1]:7.1f} MiB PSS (largest sample {max(totals):.1f} MiB)\n")
     return totals[-1], max(totals)
+
+
+def bare_kivy(folder: Path) -> float:
+    """PSS MiB of a bare Kivy app under the current DISPLAY (0.0 if it did not report)."""
+    script = folder / "floor.py"  # a file: Kivy's App looks for its kv beside its source
+    script.write_text(FLOOR, encoding="utf-8")
+    done = subprocess.run([sys.executable, str(script), str(Path(__file__).parent)],
+                          capture_output=True, text=True, timeout=120, check=False)
+    line = next((line for line in done.stdout.splitlines() if line.startswith("FLOOR ")), "")
+    if not line:
+        print("bare Kivy app: no figure (it failed)\n" + done.stderr[-2000:])
+        return 0.0
+    _word, mib, parts = line.split(" ", 2)
+    print(f"bare Kivy app (a 1080x1920 window, one label; the floor of any Kivy terminal on "
+          f"this GL driver): {float(mib):.1f} MiB PSS ({parts})\n")
+    return float(mib)
 
 
 def slope(xs: list[float], ys: list[float]) -> float:
@@ -308,6 +350,7 @@ def main() -> int:
         data_dir, pages = Path(tmp) / "data", Path(tmp) / "pages"
         subprocess.run([sys.executable, "-c", PREPARE, str(data_dir), content, str(pages),
                         str(Path(__file__).parent)], check=True, timeout=300)
+        floor = bare_kivy(Path(tmp))
         chromium = 0.0
         if not args.no_chromium:
             if shutil.which(CHROMIUM) is None:
@@ -380,6 +423,10 @@ def main() -> int:
         verdict = "meets" if ratio <= TARGET_RATIO else "MISSES"
         print(f"SUMMARY Chromium kiosk PSS {chromium:.1f} MiB; terminal / Chromium = {ratio:.2f} "
               f"(target <= {TARGET_RATIO:.2f}: {verdict})")
+        if floor:
+            print(f"SUMMARY bare Kivy app {floor:.1f} MiB = {floor / chromium:.2f} of Chromium; "
+                  f"the target leaves {TARGET_RATIO * chromium - floor:.1f} MiB above it, the "
+                  f"terminal uses {series[-1] - floor:.1f} MiB above it")
     print(machine_note())
     return 0
 
