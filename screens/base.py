@@ -66,7 +66,8 @@ _FREE_BODIES: dict[str, Widget] = {}
 
 
 def _settle_scrolling(body: Widget) -> None:
-    """A handed-on tree's scroll views start still at the top (see kiosk.lists.settle)."""
+    """A tree handed on is still, at the top of its scroll views (see kiosk.lists.settle):
+    detached, nothing moves it again before the next screen of its kind takes it."""
     for widget in body.ids.values():
         if isinstance(widget, ScrollView):
             settle(widget)
@@ -109,8 +110,6 @@ class BaseScreen(Screen):
             body = _FREE_BODIES.pop(self.body_class, None)
             if body is None:
                 body = getattr(Factory, self.body_class)()
-            else:
-                _settle_scrolling(body)
             self.tree = body
             self.ids = body.ids
             for name in self.body_properties:
