@@ -22,8 +22,9 @@ answer, online services and a hand-off, the legal-aid self-check to a result, th
 library and calculators, rating and complaints, admin PIN pad, admin, error, the idle
 countdown) with real taps and no screenshots, in portrait, normal mode, Chinese; with
 ``--all-modes`` each round also walks it in landscape, elder mode, English. After each round
-(which ends as a visitor session does: ``reset_session``) ``gc.collect()`` runs and the
-process's PSS and RSS are read.
+(which ends as a visitor session does: ``reset_session``, then the rehearsal of the next
+visitor's first screens, kiosk.rehearsal) ``gc.collect()`` runs and the process's PSS and
+RSS are read.
 
 Printed: a bare Kivy app's PSS under the same Xvfb (a 1080x1920 window with one label: the
 floor of any Kivy terminal on this GL driver); Chromium's PSS per process type; the terminal's
@@ -123,6 +124,9 @@ def walk_round(driver: Any, out: Path, walks: list[tuple[str, bool, str]]) -> No
         driver.frames(3)
         Steps(driver, out, orientation).run(elder, language)
     driver.app.reset_session()
+    # a terminal between visitors: the next visitor's first screens rehearsed (kiosk.rehearsal)
+    if not driver.wait_until(lambda: not driver.app.rehearsal.busy, timeout=60):
+        raise RuntimeError("the rehearsal between visitors did not finish within 60 s")
     driver.frames(3)
 
 

@@ -27,6 +27,7 @@ from kiosk.idle import IdleTimer
 from kiosk.lists import fill_spare_rows
 from kiosk.navigation import Navigator
 from kiosk.queue_link import QueueLink
+from kiosk.rehearsal import Rehearsal
 from kiosk.services import TerminalServices, a4_printer
 from kiosk.state import AppState
 from kiosk.terminal_devices import create_printer
@@ -34,6 +35,7 @@ from kiosk.theme import Theme
 from kiosk.usage import UsageRecorder
 from kiosk.widgets import CountdownOverlay, MessageOverlay
 from provisioning.heartbeat import SystemdNotifier
+from screens.home import first_steps
 from screens.registry import ScreenFactory
 
 log = logging.getLogger(__name__)
@@ -138,6 +140,7 @@ class KioskApp(App):
         start, home = PROFILE_SCREENS[self.terminal_config.profile]
         # screens are built when first shown and released when left (kiosk.navigation)
         self.nav = Navigator(manager, ScreenFactory(self.services, self), home=home, start=start)
+        self.rehearsal = Rehearsal(self.nav, self._first_steps, done=self._rehearsed)
         self.state.speech_available = self.terminal_config.speech.backend != "null"
         self.state.read_aloud = self.terminal_config.reads_aloud
         self.state.content_version = self.library.version if self.library else ""
@@ -256,9 +259,24 @@ class KioskApp(App):
         self._switch_library()  # content that arrived during the session
         self.nav.restart()
         fill_spare_rows()  # the next visitor's lists take built rows
-        gc.collect()  # the one full collection: nobody is using the screen now
+        self._tidy()
+        self.rehearsal.start()  # the next visitor's first screens, built while nobody is here
+
+    def _tidy(self) -> None:
+        """Free what released screens held, while nobody is using the terminal."""
+        gc.collect()  # the only full collections: nobody is using the screen now
         get_context().gl_dealloc()  # delete the released screens' textures now, not next frame
         trim_heap()
+
+    def _rehearsed(self) -> None:
+        fill_spare_rows()  # what the rehearsed lists kept (service points) built again
+        self._tidy()
+
+    def _first_steps(self) -> list[tuple[str, dict[str, Any]]]:
+        """The screens rehearsed between visitors: a query terminal's usual first steps."""
+        if self.library is None or self.nav.home_name != "home":
+            return []
+        return first_steps(self.library)
 
     def apply_config(self, config: TerminalConfig) -> None:
         """Take new settings (pushed by the server) without a restart."""
@@ -346,6 +364,7 @@ class KioskApp(App):
         # frame (which the start need not wait for), a few a frame: a visitor tapping
         # meanwhile waits a few milliseconds, not the whole fill.
         Clock.schedule_once(self._fill_spare_rows, SPARE_ROWS_DELAY)
+        self.rehearsal.start()
         gc.collect()
         gc.freeze()
         gc.set_threshold(700, 10, FULL_COLLECTIONS_NEVER)

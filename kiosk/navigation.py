@@ -81,6 +81,7 @@ class Navigator:
     def restart(self) -> None:
         """Reset every screen and return to the attract loop; release what the session used."""
         self.history.clear()
+        self.recent.clear()  # the last visitor's screens are not kept for the next
         for screen in self.manager.screens:
             screen.reset()
         self._show(self.start_name, {})
@@ -103,6 +104,27 @@ class Navigator:
             release_rows(screen)  # before release(): a screen may hand its widgets on
             screen.release()
             log.debug("screen %s released", screen.name)
+
+    def rehearse(self, name: str, params: dict[str, Any]) -> bool:
+        """Build a screen that is not alive and open it with params, without showing it
+        (kiosk.rehearsal); False if it was alive. ``put_away`` follows a frame later."""
+        if self.manager.has_screen(name):
+            return False
+        self.screen(name).open(**params)
+        return True
+
+    def put_away(self, name: str) -> None:
+        """After a rehearsal: a screen its lifetime does not keep is left (emptied as a
+        visitor leaving it would, see BaseScreen.on_leave) and released now."""
+        on_the_way = {self.current, *self.recent[-self.keep:],
+                      *(shown for shown, _params in self.history)}
+        if not self.manager.has_screen(name) or name in on_the_way:
+            return  # shown meanwhile: the visitor's now
+        screen = self.manager.get_screen(name)
+        if getattr(screen, "lifetime", "visit") == "visit" and name not in (
+                self.start_name, self.home_name):
+            screen.dispatch("on_leave")
+        self.release()
 
     def _show(self, name: str, params: dict[str, Any]) -> None:
         self.params = dict(params)

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kivy.factory import Factory
 from kivy.properties import BooleanProperty, ListProperty, StringProperty
 
 from screens.base import BaseScreen, _, sentences
+
+if TYPE_CHECKING:
+    from content.library import Library
 
 ADMIN_TAPS = 5
 ADMIN_TAP_WINDOW = 4.0
@@ -17,6 +20,24 @@ ADMIN_TAP_WINDOW = 4.0
 
 # 长辈版 home: the six things visitors do most, in this order.
 ELDER_TILES = ["ticket", "categories", "flow", "faq", "points", "rate_start"]
+
+
+def first_steps(library: Library) -> list[tuple[str, dict[str, Any]]]:
+    """What a query terminal rehearses between visitors (kiosk.rehearsal): home, the guide
+    categories, a category's guides and its first guide, the service points and the first
+    point, the common questions and search: the screens visitors open most, and the kinds
+    of page they lead to."""
+    steps: list[tuple[str, dict[str, Any]]] = [("home", {}), ("categories", {})]
+    for category in library.categories():
+        guides = library.guides_in(category.code)
+        if guides:
+            steps += [("guide_list", {"key": category.code}),
+                      ("guide_detail", {"key": guides[0].code})]
+            break
+    steps.append(("points", {}))
+    if library.content.points:
+        steps.append(("point_detail", {"key": library.content.points[0].id}))
+    return [*steps, ("faq", {}), ("search", {})]
 
 
 def home_entries() -> list[tuple[str, str, str, str, dict[str, Any]]]:

@@ -1,0 +1,139 @@
+"""A visitor's first steps made ready while nobody is at the terminal.
+
+A session's first visit to a screen costs the most. The screens a visitor keeps coming back
+to in a session (guide categories, service points, common questions, search) are built for
+each visitor with their content, and the first screen of a kind in the process also loads
+its kv rules, opens the font at new sizes and builds its kind of blocks: 50-170 ms of a tap
+on a cheap terminal, against 5-40 ms for the same tap later (issue #17).
+
+So while the attract loop runs (a while after the start, and again after each visitor),
+the terminal rehearses the likely first steps off screen, one step a frame: each screen is
+built and opened as a tap would open it, but never shown. A screen its lifetime keeps for
+the session stays ready for the next visitor; any other is left and released at once, as if
+a visitor had moved on, so its widget tree, kv rules, fonts and spare list rows are ready
+for the real visit and its textures are freed. A visitor touching the terminal stops the
+rehearsal: from then on screens are built when shown, as always.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from kivy.clock import Clock
+
+from kiosk.navigation import Navigator
+
+log = logging.getLogger(__name__)
+REHEARSAL_DELAY = 2.0  # seconds after the start or a visitor's end: the attract loop runs
+
+Step = tuple[str, dict[str, Any]]
+
+
+class Rehearsal:
+    """Rehearses steps (screen name, parameters) on the navigator, one a frame, while the
+    start screen is shown."""
+
+    def __init__(self, nav: Navigator, steps: Callable[[], list[Step]],
+                 done: Callable[[], None] = lambda: None):
+        self.nav = nav
+        self.steps = steps
+        self.done = done  # called when every step was rehearsed (not when cancelled)
+        self._pending: list[Step] = []
+        self._open: str | None = None  # the screen rehearsed in the last frame
+        self._event: Any = None
+        self._spent, self._count = 0.0, 0  # time spent and screens built in this rehearsal
+        self._fbo: Any = None  # where rehearsed screens are drawn, while rehearsing
+
+    @property
+    def running(self) -> bool:
+        """Whether steps are left (or the last one is still to be put away)."""
+        return bool(self._pending) or self._open is not None
+
+    @property
+    def busy(self) -> bool:
+        """Whether a rehearsal is scheduled or under way."""
+        return self.running or self._event is not None
+
+    def start(self, delay: float = REHEARSAL_DELAY) -> None:
+        """Rehearse the steps from delay seconds on (again from the first step)."""
+        self.cancel()
+        self._pending = list(self.steps())
+        self._spent, self._count = 0.0, 0
+        if self._pending:
+            self._event = Clock.schedule_once(self._step, delay)
+
+    def cancel(self) -> None:
+        """Stop; a screen rehearsed in the last frame is put away."""
+        if self._event is not None:
+            self._event.cancel()
+            self._event = None
+        self._pending = []
+        self._put_away()
+
+    def _step(self, _dt: float) -> None:
+        started = time.perf_counter()
+        try:
+            self._next()
+        finally:
+            self._spent += time.perf_counter() - started
+        if self.running or not self._count:
+            return
+        finished = self.nav.current == self.nav.start_name  # else a visitor stopped it
+        log.info("rehearsed %d screens in %.0f ms (one a frame)%s", self._count,
+                 self._spent * 1000, "" if finished else ", stopped by a visitor")
+        self._count, self._fbo = 0, None
+        if finished:
+            self.done()
+
+    def _next(self) -> None:
+        self._event = None
+        self._put_away()
+        if self.nav.current != self.nav.start_name:  # a visitor is here: screens wait for taps
+            self._pending = []
+            return
+        while self._pending:
+            name, params = self._pending.pop(0)
+            if self._rehearse(name, params):
+                break
+        if self.running:
+            self._event = Clock.schedule_once(self._step, 0)
+
+    def _rehearse(self, name: str, params: dict[str, Any]) -> bool:
+        """Build and open one screen off screen; False if it was alive already or failed."""
+        try:
+            built = self.nav.rehearse(name, params)
+        except Exception:  # a step that fails costs its visitor nothing: the tap builds it
+            log.exception("rehearsing screen %s %s failed", name, params)
+            self.nav.put_away(name)
+            return False
+        if built:
+            self._open, self._count = name, self._count + 1
+            log.debug("screen %s rehearsed", name)
+        return built
+
+    def _put_away(self) -> None:
+        if self._open is not None:
+            if self.nav.manager.has_screen(self._open):
+                self._draw(self.nav.manager.get_screen(self._open))
+            self.nav.put_away(self._open)
+            self._open = None
+
+    def _draw(self, screen: Any) -> None:
+        """Draw a rehearsed screen once off screen, into a frame buffer as large as the
+        window: its first real frame then finds its vertex buffers filled and, on a software
+        GL driver, the pipelines its kinds of drawing need (the scroll views' stencil)
+        compiled."""
+        if screen.parent is not None:
+            return  # shown meanwhile: drawn in the window
+        from kivy.graphics import Fbo
+
+        if self._fbo is None:
+            self._fbo = Fbo(size=self.nav.manager.size, with_stencilbuffer=True)
+        self._fbo.add(screen.canvas)
+        try:
+            self._fbo.draw()
+        finally:
+            self._fbo.remove(screen.canvas)
