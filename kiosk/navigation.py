@@ -121,10 +121,14 @@ class Navigator:
         if not self.manager.has_screen(name) or name in on_the_way:
             return  # shown meanwhile: the visitor's now
         screen = self.manager.get_screen(name)
-        if getattr(screen, "lifetime", "visit") == "visit" and name not in (
-                self.start_name, self.home_name):
+        if not self.keeps(screen):
             screen.dispatch("on_leave")
         self.release()
+
+    def keeps(self, screen: Screen) -> bool:
+        """Whether a screen stays built between visits (home, start, or its lifetime)."""
+        return screen.name in (self.start_name, self.home_name) or getattr(
+            screen, "lifetime", "visit") != "visit"
 
     def _show(self, name: str, params: dict[str, Any]) -> None:
         self.params = dict(params)

@@ -3,16 +3,20 @@
 A session's first visit to a screen costs the most. The screens a visitor keeps coming back
 to in a session (guide categories, service points, common questions, search) are built for
 each visitor with their content, and the first screen of a kind in the process also loads
-its kv rules, opens the font at new sizes and builds its kind of blocks: 50-170 ms of a tap
-on a cheap terminal, against 5-40 ms for the same tap later (issue #17).
+its kv rules, opens the font at new sizes, builds its kind of blocks and, in its first frame,
+renders its texts and sets the GL driver up for its kinds of drawing: 50-170 ms of a tap on
+a cheap terminal, against 5-40 ms for the same tap later (issue #17).
 
 So while the attract loop runs (a while after the start, and again after each visitor),
-the terminal rehearses the likely first steps off screen, one step a frame: each screen is
-built and opened as a tap would open it, but never shown. A screen its lifetime keeps for
-the session stays ready for the next visitor; any other is left and released at once, as if
-a visitor had moved on, so its widget tree, kv rules, fonts and spare list rows are ready
-for the real visit and its textures are freed. A visitor touching the terminal stops the
-rehearsal: from then on screens are built when shown, as always.
+the terminal rehearses the likely first steps: each screen is built and opened as a tap
+would open it, in one frame; in the next it is drawn once under the start screen (which
+covers the whole window, so nothing of it shows); in the next it is put away. A screen its
+lifetime keeps for the session stays ready for the next visitor, texts rendered; any other
+is left and released at once, as if a visitor had moved on, so its widget tree, kv rules,
+fonts and spare list rows are ready for the real visit and its textures are freed. A
+visitor touching the terminal stops the rehearsal (the screen drawn under the start screen
+is taken out before the frame that answers the touch is drawn): from then on screens are
+built when shown, as always.
 """
 
 from __future__ import annotations
@@ -33,8 +37,8 @@ Step = tuple[str, dict[str, Any]]
 
 
 class Rehearsal:
-    """Rehearses steps (screen name, parameters) on the navigator, one a frame, while the
-    start screen is shown."""
+    """Rehearses steps (screen name, parameters) on the navigator while the start screen is
+    shown: a screen built in one frame, drawn in the next, put away in the one after."""
 
     def __init__(self, nav: Navigator, steps: Callable[[], list[Step]],
                  done: Callable[[], None] = lambda: None):
@@ -42,10 +46,10 @@ class Rehearsal:
         self.steps = steps
         self.done = done  # called when every step was rehearsed (not when cancelled)
         self._pending: list[Step] = []
-        self._open: str | None = None  # the screen rehearsed in the last frame
+        self._open: str | None = None  # the screen being rehearsed
+        self._under: Any = None  # the rehearsed screen drawn under the start screen
         self._event: Any = None
         self._spent, self._count = 0.0, 0  # time spent and screens built in this rehearsal
-        self._fbo: Any = None  # where rehearsed screens are drawn, while rehearsing
 
     @property
     def running(self) -> bool:
@@ -82,16 +86,21 @@ class Rehearsal:
         if self.running or not self._count:
             return
         finished = self.nav.current == self.nav.start_name  # else a visitor stopped it
-        log.info("rehearsed %d screens in %.0f ms (one a frame)%s", self._count,
+        log.info("rehearsed %d screens in %.0f ms (three frames each)%s", self._count,
                  self._spent * 1000, "" if finished else ", stopped by a visitor")
-        self._count, self._fbo = 0, None
+        self._count = 0
         if finished:
             self.done()
 
     def _next(self) -> None:
         self._event = None
+        here = self.nav.current == self.nav.start_name
+        if self._open is not None and self._under is None and here:
+            self._draw_under(self._open)  # this frame draws it; the next puts it away
+            self._event = Clock.schedule_once(self._step, 0)
+            return
         self._put_away()
-        if self.nav.current != self.nav.start_name:  # a visitor is here: screens wait for taps
+        if not here:  # a visitor is here: screens wait for taps
             self._pending = []
             return
         while self._pending:
@@ -114,26 +123,23 @@ class Rehearsal:
             log.debug("screen %s rehearsed", name)
         return built
 
+    def _draw_under(self, name: str) -> None:
+        """Draw the screen in the coming frame, under the start screen."""
+        from kivy.core.window import Window
+
+        screen = self.nav.manager.get_screen(name) if self.nav.manager.has_screen(name) else None
+        if screen is not None and screen.parent is None:
+            Window.canvas.insert(0, screen.canvas)
+            self._under = screen
+        else:
+            self._under = False  # nothing to draw: put away next
+
     def _put_away(self) -> None:
+        if self._under:
+            from kivy.core.window import Window
+
+            Window.canvas.remove(self._under.canvas)
+        self._under = None
         if self._open is not None:
-            if self.nav.manager.has_screen(self._open):
-                self._draw(self.nav.manager.get_screen(self._open))
             self.nav.put_away(self._open)
             self._open = None
-
-    def _draw(self, screen: Any) -> None:
-        """Draw a rehearsed screen once off screen, into a frame buffer as large as the
-        window: its first real frame then finds its vertex buffers filled and, on a software
-        GL driver, the pipelines its kinds of drawing need (the scroll views' stencil)
-        compiled."""
-        if screen.parent is not None:
-            return  # shown meanwhile: drawn in the window
-        from kivy.graphics import Fbo
-
-        if self._fbo is None:
-            self._fbo = Fbo(size=self.nav.manager.size, with_stencilbuffer=True)
-        self._fbo.add(screen.canvas)
-        try:
-            self._fbo.draw()
-        finally:
-            self._fbo.remove(screen.canvas)

@@ -12,6 +12,15 @@ READY = {"home", "categories", "points", "faq", "search"}  # kept for the sessio
 HANDED_ON = {"guide_list", "guide_detail", "point_detail"}  # left: their trees handed on
 
 
+def drawn_off_screen(ui: Any) -> list[str]:
+    """Screens whose canvas the window draws though the manager does not show them."""
+    from kivy.core.window import Window
+
+    shown = {id(child) for child in Window.canvas.children}
+    return [screen.name for screen in ui.app.nav.built()
+            if screen.parent is None and id(screen.canvas) in shown]
+
+
 def test_the_next_visitor_finds_the_first_screens_ready(ui: Any) -> None:
     from kiosk.i18n import tr  # Kivy modules only once the app has configured Kivy
     from screens.base import _FREE_BODIES
@@ -20,6 +29,7 @@ def test_the_next_visitor_finds_the_first_screens_ready(ui: Any) -> None:
     assert app.rehearsal.busy  # reset_session (the fixture) scheduled it
     assert ui.wait_until(lambda: not app.rehearsal.busy, timeout=30)
     assert app.nav.current == "attract"
+    assert not drawn_off_screen(ui)  # each was drawn under the attract loop for one frame
     assert alive(ui) >= READY
     assert not alive(ui) & HANDED_ON  # left as a visitor leaves them: released
     bodies = {kind: _FREE_BODIES.get(kind)
@@ -46,8 +56,10 @@ def test_a_visitor_arriving_stops_the_rehearsal(ui: Any) -> None:
 
     app = ui.app
     app.rehearsal.start(delay=0)
-    assert ui.wait_until(lambda: "categories" in alive(ui), timeout=10)
+    # a screen drawn under the attract loop, as the visitor touches it
+    assert ui.wait_until(lambda: "categories" in drawn_off_screen(ui), timeout=10)
     ui.tap(ui.screen)  # a visitor touches the attract loop
+    assert not drawn_off_screen(ui)  # gone before the frame that answers the touch
     ui.frames(3)
     assert not app.rehearsal.busy
     assert app.nav.current == "home"
