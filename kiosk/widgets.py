@@ -212,13 +212,29 @@ def add_keys(container: Any, keys: Any, on_key: Any) -> None:
         container.add_widget(button)
 
 
-class CountdownOverlay(ModalView):
+class Overlay(ModalView):
+    """A ModalView opened again and again over the terminal's life.
+
+    Kivy 2.3's ModalView.open binds its centring to the view's own center and size on every
+    open and never unbinds them: an overlay made once and opened for every visitor (the idle
+    countdown) gained two bindings a visitor. Dropped here before each open, so at most one
+    pair exists."""
+
+    def open(self, *args: Any, **kwargs: Any) -> None:
+        """Open without piling up Kivy's centring bindings."""
+        if not self._is_open:
+            self.funbind("center", self._align_center)
+            self.funbind("size", self._align_center)
+        super().open(*args, **kwargs)
+
+
+class CountdownOverlay(Overlay):
     """Covers the screen while the idle countdown runs; 继续使用 dismisses it."""
 
     remaining = NumericProperty(0)
 
 
-class MessageOverlay(ModalView):
+class MessageOverlay(Overlay):
     """A message from the hall's staff (the show_message remote command)."""
 
     text = StringProperty("")

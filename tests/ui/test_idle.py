@@ -60,3 +60,25 @@ def test_elder_mode_waits_longer_and_resets_to_defaults(ui: Any) -> None:
     ui.frames(3)
     assert ui.app.nav.current == "attract"
     assert not ui.app.theme.elder  # the next visitor starts in the standard mode
+
+
+def test_the_countdown_opened_for_every_visitor_gains_no_bindings(ui: Any) -> None:
+    """Kivy's ModalView binds its centring on every open and never unbinds it: the countdown
+    opened once a visitor would hold two more bindings a visitor (kiosk.widgets.Overlay)."""
+    overlay = ui.app.countdown
+
+    def observers() -> int:
+        return len(overlay.get_property_observers("center")) + len(
+            overlay.get_property_observers("size"))
+
+    ui.tap(ui.screen)
+    go_quiet(ui, ui.app.idle.timeout + 1)
+    assert overlay._is_open
+    ui.tap("继续使用")
+    counted = observers()
+    for _visitor in range(3):
+        go_quiet(ui, ui.app.idle.timeout + 1)
+        assert "继续使用" in ui.texts()
+        ui.tap("继续使用")
+        assert "继续使用" not in ui.texts()
+    assert observers() == counted
