@@ -5,7 +5,9 @@ printed separately), the real app is started under a private Xvfb, and a visitor
 is tapped with real touches (``Driver.tap``): home tile -> 办事指南 -> a category with
 1,000+ guides -> a guide row -> back -> another row -> back -> back -> home -> 服务网点
 (10,000+ points) -> a point row -> back -> another point -> home, plus FAQ and search,
-over and over (at least 100 taps). List rows are tapped at varied scroll positions.
+over and over (at least 100 taps). List rows are tapped at varied scroll positions. The
+taps start once the start-up rehearsal (kiosk.rehearsal) is done, as a visitor arriving a
+few seconds after the start finds the terminal; ``--cold`` taps at once.
 
 Figures per tap (all time.perf_counter, same process):
 
@@ -25,7 +27,8 @@ Figures per tap (all time.perf_counter, same process):
   first), which always runs touch down, 1 frame, touch up, 3 frames at Kivy's 60 fps
   pacing, plus further frames if the screen had not changed by then.
 
-Run: ``.venv/bin/python bench/bench_tap.py [--rounds 8] [--profile [--profile-kind "guide row"]]``.
+Run: ``.venv/bin/python bench/bench_tap.py [--rounds 8] [--cold] [--list] [--data DIR]
+[--profile [--profile-kind "guide row"]]``.
 """
 
 from __future__ import annotations
