@@ -228,6 +228,9 @@ class KioskApp(App):
         self.services.pending_library = library
         if self.nav.current in ("attract", "error"):
             self._switch_library()
+            if self.nav.current == self.nav.start_name:  # screens made ready on the old content
+                self.nav.restart()
+                self.rehearsal.start()
 
     def _switch_library(self) -> None:
         library, self.services.pending_library = self.services.pending_library, None

@@ -87,3 +87,19 @@ def test_what_a_visitor_entered_is_not_rehearsed_for_the_next(ui: Any) -> None:
     assert ui.screen is ready
     assert tr._("Matching service points: {count}").format(
         count=len(app.library.content.points)) in ui.texts()
+
+
+def test_new_content_between_visitors_is_rehearsed_again(ui: Any) -> None:
+    from content.install import load_library
+
+    app = ui.app
+    assert ui.wait_until(lambda: not app.rehearsal.busy, timeout=30)
+    before = {name: app.nav.manager.get_screen(name) for name in READY - {"home"}}
+    newer = load_library(app.services.config.data_dir)  # as a sync would load it
+    assert newer is not None and newer is not app.library
+    app.offer_library(newer)
+    assert app.library is newer and app.nav.current == "attract"
+    assert app.rehearsal.busy
+    assert ui.wait_until(lambda: not app.rehearsal.busy, timeout=30)
+    for name, screen in before.items():  # built again on the new content, not kept
+        assert app.nav.manager.get_screen(name) is not screen
