@@ -141,6 +141,7 @@ class KioskApp(App):
         # screens are built when first shown and released when left (kiosk.navigation)
         self.nav = Navigator(manager, ScreenFactory(self.services, self), home=home, start=start)
         self.rehearsal = Rehearsal(self.nav, self._first_steps, done=self._rehearsed)
+        self.nav.before_show = self.rehearsal.cancel  # a screen shown: a visitor is here
         self.state.speech_available = self.terminal_config.speech.backend != "null"
         self.state.read_aloud = self.terminal_config.reads_aloud
         self.state.content_version = self.library.version if self.library else ""
@@ -262,18 +263,21 @@ class KioskApp(App):
         self._switch_library()  # content that arrived during the session
         self.nav.restart()
         fill_spare_rows()  # the next visitor's lists take built rows
-        self._tidy()
-        self.rehearsal.start()  # the next visitor's first screens, built while nobody is here
+        # the next visitor's first screens, built while nobody is here; then the tidy
+        if not self.rehearsal.start():
+            self._tidy()
 
     def _tidy(self) -> None:
-        """Free what released screens held, while nobody is using the terminal."""
-        gc.collect()  # the only full collections: nobody is using the screen now
+        """Free what released screens held, while nobody is using the terminal: once between
+        two visitors (after the rehearsal, if there is one; a visitor arriving during the
+        rehearsal defers it to the end of their session)."""
+        gc.collect()  # the only full collection: nobody is using the screen now
         get_context().gl_dealloc()  # delete the released screens' textures now, not next frame
         trim_heap()
 
     def _rehearsed(self) -> None:
-        fill_spare_rows()  # what the rehearsed lists kept (service points) built again
         self._tidy()
+        self._fill_spare_rows()  # what the lists kept ready (service points) took, a few a frame
 
     def _first_steps(self) -> list[tuple[str, dict[str, Any]]]:
         """The screens rehearsed between visitors: a query terminal's usual first steps."""
@@ -293,10 +297,12 @@ class KioskApp(App):
             self.services.a4_printer = a4_printer(config)
         if config.profile != previous.profile:
             log.info("profile changed from %s to %s", previous.profile, config.profile)
+            self.rehearsal.cancel()  # it rehearsed the old profile's screens
             self.nav.start_name, self.nav.home_name = PROFILE_SCREENS[config.profile]
             self.state.read_aloud = config.reads_aloud
             if self.nav.current in ("attract", previous.profile, "ticket", "display", "rater"):
                 self.nav.restart()  # nobody is in the middle of something: switch now
+                self.rehearsal.start()
 
     def exit_app(self) -> None:
         """Leave the app (only reachable from the admin screen)."""

@@ -38,6 +38,8 @@ class Navigator:
         self.history: list[tuple[str, dict[str, Any]]] = []
         self.params: dict[str, Any] = {}
         self.recent: list[str] = []  # names shown, least recently shown first
+        # called before any screen is shown (KioskApp: stop rehearsing, kiosk.rehearsal)
+        self.before_show: Callable[[], None] = lambda: None
 
     @property
     def current(self) -> str:
@@ -131,6 +133,7 @@ class Navigator:
             screen, "lifetime", "visit") != "visit"
 
     def _show(self, name: str, params: dict[str, Any]) -> None:
+        self.before_show()
         self.params = dict(params)
         screen = self.screen(name)  # the first screen added becomes current at once
         screen.open(**params)

@@ -14,9 +14,9 @@ covers the whole window, so nothing of it shows); in the next it is put away. A 
 lifetime keeps for the session stays ready for the next visitor, texts rendered; any other
 is left and released at once, as if a visitor had moved on, so its widget tree, kv rules,
 fonts and spare list rows are ready for the real visit and its textures are freed. A
-visitor touching the terminal stops the rehearsal (the screen drawn under the start screen
-is taken out before the frame that answers the touch is drawn): from then on screens are
-built when shown, as always.
+visitor touching the terminal stops the rehearsal: the Navigator calls ``cancel`` before it
+shows any screen, so a screen drawn under the start screen is taken out before it can be
+shown (or anything else is). From then on screens are built when shown, as always.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ class Rehearsal:
                  done: Callable[[], None] = lambda: None):
         self.nav = nav
         self.steps = steps
-        self.done = done  # called when every step was rehearsed (not when cancelled)
+        self.done = done  # called when every step was rehearsed (not when stopped)
         self._pending: list[Step] = []
         self._open: str | None = None  # the screen being rehearsed
         self._under: Any = None  # the rehearsed screen drawn under the start screen
@@ -61,33 +61,44 @@ class Rehearsal:
         """Whether a rehearsal is scheduled or under way."""
         return self.running or self._event is not None
 
-    def start(self, delay: float = REHEARSAL_DELAY) -> None:
-        """Rehearse the steps from delay seconds on (again from the first step)."""
+    def start(self, delay: float = REHEARSAL_DELAY) -> bool:
+        """Rehearse the steps from delay seconds on (again from the first step); False when
+        there is nothing to rehearse (``done`` is not called then)."""
         self.cancel()
         self._pending = list(self.steps())
         self._spent, self._count = 0.0, 0
         if self._pending:
             self._event = Clock.schedule_once(self._step, delay)
+        return bool(self._pending)
 
     def cancel(self) -> None:
-        """Stop; a screen rehearsed in the last frame is put away."""
+        """Stop (a screen is about to be shown); the screen being rehearsed is put away."""
         if self._event is not None:
             self._event.cancel()
             self._event = None
         self._pending = []
         self._put_away()
+        self._report(finished=False)
 
     def _step(self, _dt: float) -> None:
         started = time.perf_counter()
         try:
             self._next()
+        except Exception:  # a rehearsal must never take the terminal down
+            log.exception("rehearsal abandoned")
+            self._event = None
+            self._pending = []
+            self._put_away()
         finally:
             self._spent += time.perf_counter() - started
-        if self.running or not self._count:
+        if not self.busy:
+            self._report(finished=self.nav.current == self.nav.start_name)
+
+    def _report(self, finished: bool) -> None:
+        if not self._count:
             return
-        finished = self.nav.current == self.nav.start_name  # else a visitor stopped it
         log.info("rehearsed %d screens in %.0f ms (three frames each)%s", self._count,
-                 self._spent * 1000, "" if finished else ", stopped by a visitor")
+                 self._spent * 1000, "" if finished else ", stopped")
         self._count = 0
         if finished:
             self.done()
@@ -112,16 +123,19 @@ class Rehearsal:
 
     def _rehearse(self, name: str, params: dict[str, Any]) -> bool:
         """Build and open one screen off screen; False if it was alive already or failed."""
+        self._open = name  # put away whatever happens
         try:
             built = self.nav.rehearse(name, params)
-        except Exception:  # a step that fails costs its visitor nothing: the tap builds it
+        except Exception:  # a step that fails costs its visitor nothing
             log.exception("rehearsing screen %s %s failed", name, params)
-            self.nav.put_away(name)
+            self._put_away()
             return False
-        if built:
-            self._open, self._count = name, self._count + 1
-            log.debug("screen %s rehearsed", name)
-        return built
+        if not built:
+            self._open = None
+            return False
+        self._count += 1
+        log.debug("screen %s rehearsed", name)
+        return True
 
     def _draw_under(self, name: str) -> None:
         """Draw the screen in the coming frame, under the start screen."""
@@ -135,11 +149,16 @@ class Rehearsal:
             self._under = False  # nothing to draw: put away next
 
     def _put_away(self) -> None:
-        if self._under:
+        """Take the rehearsed screen out of the window's drawing, and leave it."""
+        under, name = self._under, self._open
+        self._under = self._open = None
+        if under:
             from kivy.core.window import Window
 
-            Window.canvas.remove(self._under.canvas)
-        self._under = None
-        if self._open is not None:
-            self.nav.put_away(self._open)
-            self._open = None
+            if under.canvas in Window.canvas.children:
+                Window.canvas.remove(under.canvas)
+        if name is not None:
+            try:
+                self.nav.put_away(name)
+            except Exception:  # released when the session ends instead
+                log.exception("putting rehearsed screen %s away failed", name)

@@ -56,10 +56,10 @@ def test_a_visitor_arriving_stops_the_rehearsal(ui: Any) -> None:
 
     app = ui.app
     app.rehearsal.start(delay=0)
-    # a screen drawn under the attract loop, as the visitor touches it
+    # a screen drawn under the attract loop as the visitor touches it
     assert ui.wait_until(lambda: "categories" in drawn_off_screen(ui), timeout=10)
-    ui.tap(ui.screen)  # a visitor touches the attract loop
-    assert not drawn_off_screen(ui)  # gone before the frame that answers the touch
+    app.start_session()  # what the touch does (in the same frame)
+    assert not drawn_off_screen(ui)  # taken out before home is drawn
     ui.frames(3)
     assert not app.rehearsal.busy
     assert app.nav.current == "home"
@@ -103,3 +103,24 @@ def test_new_content_between_visitors_is_rehearsed_again(ui: Any) -> None:
     assert ui.wait_until(lambda: not app.rehearsal.busy, timeout=30)
     for name, screen in before.items():  # built again on the new content, not kept
         assert app.nav.manager.get_screen(name) is not screen
+
+
+def test_a_screen_drawn_under_the_attract_loop_can_be_shown_at_once(ui: Any) -> None:
+    """Shown in the very frame it is drawn under the attract loop, a rehearsed screen is
+    drawn by the screen manager alone, and taken out of its drawing when left."""
+    from kivy.core.window import Window
+
+    app = ui.app
+    manager = app.nav.manager
+    app.rehearsal.start(delay=0)
+    assert ui.wait_until(lambda: "categories" in drawn_off_screen(ui), timeout=10)
+    categories = manager.get_screen("categories")
+    app.nav.go("categories")  # as if a tap led there in this frame
+    assert categories.canvas not in Window.canvas.children
+    assert categories.canvas in manager.canvas.children
+    ui.frames(2)
+    app.nav.home()
+    ui.frames(2)
+    assert categories.canvas not in manager.canvas.children
+    assert categories.canvas not in Window.canvas.children
+    assert ui.screen.name == "home" and ui.screen.canvas in manager.canvas.children
