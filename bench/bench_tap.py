@@ -195,7 +195,7 @@ def main() -> int:
             rehearsed = time.perf_counter()
             if not driver.wait_until(lambda: not app.rehearsal.busy, timeout=60):
                 raise RuntimeError("the start-up rehearsal did not finish within 60 s")
-            print(f"start-up rehearsal (from its delay's end, one screen a frame): "
+            print(f"start-up rehearsal (its delay included, three frames a screen): "
                   f"{time.perf_counter() - rehearsed:6.1f} s")
         path = VisitorPath(driver, random.Random(7))
         driver.tap(driver.screen)  # attract -> home, untimed

@@ -61,15 +61,13 @@ class Rehearsal:
         """Whether a rehearsal is scheduled or under way."""
         return self.running or self._event is not None
 
-    def start(self, delay: float = REHEARSAL_DELAY) -> bool:
-        """Rehearse the steps from delay seconds on (again from the first step); False when
-        there is nothing to rehearse (``done`` is not called then)."""
+    def start(self, delay: float = REHEARSAL_DELAY) -> None:
+        """Rehearse the steps from delay seconds on (again from the first step)."""
         self.cancel()
         self._pending = list(self.steps())
         self._spent, self._count = 0.0, 0
         if self._pending:
             self._event = Clock.schedule_once(self._step, delay)
-        return bool(self._pending)
 
     def cancel(self) -> None:
         """Stop (a screen is about to be shown); the screen being rehearsed is put away."""
@@ -86,9 +84,7 @@ class Rehearsal:
             self._next()
         except Exception:  # a rehearsal must never take the terminal down
             log.exception("rehearsal abandoned")
-            self._event = None
-            self._pending = []
-            self._put_away()
+            self.cancel()
         finally:
             self._spent += time.perf_counter() - started
         if not self.busy:
@@ -106,9 +102,8 @@ class Rehearsal:
     def _next(self) -> None:
         self._event = None
         here = self.nav.current == self.nav.start_name
-        if self._open is not None and self._under is None and here:
-            self._draw_under(self._open)  # this frame draws it; the next puts it away
-            self._event = Clock.schedule_once(self._step, 0)
+        if self._open is not None and self._under is None and here and self._draw_under():
+            self._event = Clock.schedule_once(self._step, 0)  # this frame draws it
             return
         self._put_away()
         if not here:  # a visitor is here: screens wait for taps
@@ -137,22 +132,24 @@ class Rehearsal:
         log.debug("screen %s rehearsed", name)
         return True
 
-    def _draw_under(self, name: str) -> None:
-        """Draw the screen in the coming frame, under the start screen."""
+    def _draw_under(self) -> bool:
+        """Draw the rehearsed screen in the coming frame, under the start screen; False if
+        there is nothing to draw (it is put away at once)."""
         from kivy.core.window import Window
 
-        screen = self.nav.manager.get_screen(name) if self.nav.manager.has_screen(name) else None
-        if screen is not None and screen.parent is None:
-            Window.canvas.insert(0, screen.canvas)
-            self._under = screen
-        else:
-            self._under = False  # nothing to draw: put away next
+        manager, name = self.nav.manager, self._open
+        screen = manager.get_screen(name) if manager.has_screen(name) else None
+        if screen is None or screen.parent is not None:
+            return False
+        Window.canvas.insert(0, screen.canvas)
+        self._under = screen
+        return True
 
     def _put_away(self) -> None:
         """Take the rehearsed screen out of the window's drawing, and leave it."""
         under, name = self._under, self._open
         self._under = self._open = None
-        if under:
+        if under is not None:
             from kivy.core.window import Window
 
             if under.canvas in Window.canvas.children:
