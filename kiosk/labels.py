@@ -27,6 +27,25 @@ if _COVERED is not None and bootstrap.FONTS is not None:
                        str(bootstrap.FONTS.full_bold))
 
 
+FACE_OPTIONS = ("font_name_r", "bold", "italic", "underline", "strikethrough")
+
+
+def face_id(core: Any) -> str:
+    """The open face a core label draws with: SDL2_ttf opens a face at the whole pixel size
+    (``int(font_size)``), but Kivy keys its open faces by the exact size, so 57.2 and 57.6
+    opened two identical faces, and every size a fitted text comes to (the calling display's
+    banner and numbers shrink to their width) opened another: about 1 MiB of the CJK cut each,
+    up to Kivy's 64, and a few milliseconds to open. Keyed by the size it is opened at, a face
+    serves every label it would draw the same pixels for."""
+    options = core.options
+    return "|".join([str(int(options["font_size"])),
+                     *(str(options[name]) for name in FACE_OPTIONS)])
+
+
+if CoreLabel.__name__ == "LabelSDL2":  # the provider whose faces are opened at int(size)
+    CoreLabel._get_font_id = face_id
+
+
 def covering_font(font_name: str, text: str) -> str:
     """font_name, or the whole face when font_name is the interface's cut and text has a
     character the cut lacks."""

@@ -70,3 +70,30 @@ def test_the_app_draws_with_the_cut_and_rare_characters_with_the_whole_face(
     # the same label back on common text returns to the cut
     rare.text = COMMON
     assert pixels(rare) == pixels(common) and rare._label.options["font_name"] == DEFAULT_FONT
+
+
+def test_sizes_drawn_alike_share_one_open_face(ui: Any) -> None:
+    """SDL2_ttf draws at the whole pixel size: labels whose sizes differ only in the fraction
+    draw the same pixels and share one open face (about 1 MiB each), so a text fitted to its
+    width (the calling display's banner) opens no new face for every length it comes to."""
+    from kivy.core.text import Label as CoreLabel
+
+    from screens.display import FittedText
+
+    drawn = {}
+    for size in (30.0, 30.4, 30.9, 31.0):
+        core = CoreLabel(text=COMMON, font_size=size)
+        core.refresh()
+        drawn[size] = (core._get_font_id(), bytes(core.texture.pixels))
+    assert drawn[30.0] == drawn[30.4] == drawn[30.9]  # one face, the same pixels
+    assert drawn[31.0][0] != drawn[30.0][0] and drawn[31.0][1] != drawn[30.0][1]
+
+    banner = FittedText(base_font=60, width=1000, height=90)
+    sizes, faces = set(), set()
+    for count in range(60):  # a window's name a little longer each time
+        banner.text = "请 A023 号到法律援助窗口" + "1" * count
+        sizes.add(banner.font_size)
+        faces.add(banner._label._get_font_id())
+    assert len(sizes) > 15  # the fit comes to a size for (almost) every length ...
+    whole = {int(size) for size in sizes}
+    assert len(faces) == len(whole) < len(sizes)  # ... drawn by a face per whole pixel size
