@@ -201,7 +201,7 @@ def prepare(soak: Soak) -> dict[str, Any]:
     from provisioning.enrol import enrol
     from server.app import create_app
     from server.fleet.actions import create_hall
-    from server.fleet.service import create_enrolment_token
+    from server.fleet.enrolment import create_enrolment_token
     from server.queue.setup import apply_setup, load_setup
     from server.security import create_user
     from server.settings import ServerSettings

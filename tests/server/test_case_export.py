@@ -25,7 +25,7 @@ from server.cases import service as cases
 from server.cases import views
 from server.cases.models import Case, CaseExportItem
 from server.db import Database
-from server.fleet.service import receive_outbox
+from server.fleet.outbox import receive_outbox
 from server.models import Hall, Terminal, utcnow
 from server.ratings.export import signature
 from server.ratings.export_worker import ExportWorker
