@@ -24,7 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from common import machine_note  # noqa: E402
 
-from devtools.soak.run import Faults, soak_day  # noqa: E402
+from devtools.soak.processes import Faults  # noqa: E402
+from devtools.soak.run import soak_day  # noqa: E402
 
 
 def main() -> int:

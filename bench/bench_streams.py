@@ -74,7 +74,7 @@ async def scenario(args: argparse.Namespace, url: str, database_url: str, pid: i
     from protocol.enums import QueueEventKind
     from provisioning.client import TerminalClient
     from server.db import Database
-    from server.queue import feed
+    from server.queue import broker, feed
 
     server = psutil.Process(pid)
     started = time.perf_counter()
@@ -168,7 +168,7 @@ async def scenario(args: argparse.Namespace, url: str, database_url: str, pid: i
     print(f"  server CPU while {ok} streams idle: "
           f"{((idle.user + idle.system) - (idle_cpu.user + idle_cpu.system)) / 10 * 100:.1f} % "
           "of a core")
-    await asyncio.sleep(random.uniform(0, feed.POLL_SECONDS))  # anywhere between two polls
+    await asyncio.sleep(random.uniform(0, broker.POLL_SECONDS))  # anywhere between two polls
     database = Database(database_url)
     sent = time.monotonic()
     with database.sessions() as session:

@@ -239,7 +239,7 @@ def queue_rig(profile: str, size: tuple[int, int], prepare: Any = None,
         from provisioning.enrol import enrol
         from server.app import create_app
         from server.background import serve_in_thread
-        from server.fleet.service import create_enrolment_token
+        from server.fleet.enrolment import create_enrolment_token
         from server.settings import ServerSettings
         from tests.server.queue_setup import SETUP, make_queue_hall
 

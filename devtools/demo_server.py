@@ -27,7 +27,7 @@ from provisioning.identity import load_state
 from server.app import create_app
 from server.background import serve_in_thread
 from server.fleet.actions import create_hall
-from server.fleet.service import create_enrolment_token
+from server.fleet.enrolment import create_enrolment_token
 from server.models import Hall, User, utcnow
 from server.queue import setup as queue_setup
 from server.queue.hours import local_day

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from typing import Any
 
 from kivy.clock import Clock
@@ -19,17 +18,13 @@ from kivy.factory import Factory
 from kivy.properties import BooleanProperty, ListProperty, NumericProperty, StringProperty
 
 from content.answers import Answer, AskContext, AskResult
-from content.ime import Candidate
-from devices.listening import Heard, ListenError
-from kiosk.widgets import add_keys
 from screens.answer_cards import Card, Step, answer_card, fallback_card
-from screens.base import BaseScreen, _, sentences
+from screens.ask_talking import AskTalking
+from screens.ask_typing import MAX_QUESTION, AskTyping
+from screens.base import _, sentences
 
 log = logging.getLogger(__name__)
-MAX_QUESTION = 60  # characters typed or heard; longer speech is cut
-CANDIDATES = 24  # shown at once in the candidate bar
 SUGGESTIONS = 8
-TAP_SECONDS = 0.6  # a press shorter than this is a tap: 点击说话, tap again to finish
 # Suggested questions until visitors have asked enough here: (question asked, msgid shown).
 DEFAULT_QUESTIONS = (
     ("老板欠我工资不给怎么办", "My boss owes me wages. What can I do?"),
@@ -41,18 +36,14 @@ DEFAULT_QUESTIONS = (
     ("打官司要花多少钱", "How much does going to court cost?"),
     ("我要取号", "I want to take a queue number"),
 )
-class AskScreen(BaseScreen):
+
+
+class AskScreen(AskTyping, AskTalking):
     """The ask screen: question box, talk button, suggestions or the answer card, keyboard."""
 
     lifetime = "session"  # what the visitor entered stays until the session ends
 
-    typed = StringProperty("")  # characters chosen so far
-    pinyin = StringProperty("")  # letters not yet turned into characters
-    display = StringProperty("")  # the question box: characters, then the letters underlined
     status = StringProperty("")
-    listening = BooleanProperty(False)
-    tap_mode = BooleanProperty(False)  # 点击说话: listening until the button is tapped again
-    can_listen = BooleanProperty(False)
     thinking = BooleanProperty(False)
     answered = BooleanProperty(False)
     heading = StringProperty("")
@@ -62,18 +53,10 @@ class AskScreen(BaseScreen):
     hotline_shown = BooleanProperty(False)
     others = ListProperty([])
     shown = NumericProperty(0)  # answer cards shown so far (tests and the bench wait on it)
-    candidates: list[Candidate]
     result: AskResult | None = None
     context: AskContext | None = None  # the previous answer, for one follow-up question
-    _pressed_at = 0.0
-    _finishing = False  # stop() was called for this utterance
     _asking = 0  # the number of the question being answered (older replies are dropped)
     _faulted = 0  # the number of a question the engine failed on (not counted unanswered)
-
-    def on_kv_post(self, base_widget: object) -> None:
-        """Create the letter keys once."""
-        add_keys(self.ids.keyboard, [k.lower() for k in self.ids.keyboard.keys], self.type_key)
-        self.candidates = []
 
     # Showing ------------------------------------------------------------------------
     def refresh(self) -> None:
@@ -117,145 +100,6 @@ class AskScreen(BaseScreen):
             button = Factory.SuggestedQuestion(text=text)
             button.bind(on_release=lambda _w, q=question: self.ask(q))
             box.add_widget(button)
-
-    # Typing ---------------------------------------------------------------------------
-    def on_typed(self, *_args: Any) -> None:
-        """Show the question as it changes."""
-        self._show_question()
-
-    def on_pinyin(self, *_args: Any) -> None:
-        """Show the letters being converted as they change."""
-        self._show_question()
-
-    def _show_question(self) -> None:
-        typed = str(self.typed).replace("&", "&amp;").replace("[", "&bl;").replace("]", "&br;")
-        letters = f"[u][color=#0A4A85]{self.pinyin}[/color][/u]" if self.pinyin else ""
-        self.display = (typed + letters) or _("Your question appears here")
-
-    @property
-    def question(self) -> str:
-        """The question as typed so far (characters, then letters not yet converted)."""
-        return str(self.typed) + str(self.pinyin)
-
-    def type_key(self, key: str) -> None:
-        """A letter on the keyboard: it joins the pinyin being converted."""
-        if len(self.question) < MAX_QUESTION:
-            self.pinyin += key
-            self._show_candidates()
-
-    def separator(self) -> None:
-        """The syllable separator (xi'an)."""
-        if self.pinyin and not self.pinyin.endswith("'"):
-            self.type_key("'")
-
-    def space(self) -> None:
-        """Commit the first candidate (Chinese) or the letters and a space (English)."""
-        if not self.pinyin:
-            if self.typed and not self.typed.endswith(" "):
-                self.typed += " "
-            return
-        if self.shell.state.language == "en" or not self.candidates:
-            self.typed, self.pinyin = self.typed + self.pinyin.replace("'", "") + " ", ""
-            self._show_candidates()
-        else:
-            self.choose(self.candidates[0])
-
-    def choose(self, candidate: Candidate) -> None:
-        """Put a candidate into the question; its letters leave the pinyin."""
-        self.typed += candidate.text
-        self.pinyin = self.pinyin[candidate.consumed:].lstrip("'")
-        self._show_candidates()
-
-    def backspace(self) -> None:
-        """Delete the last letter, or else the last character."""
-        if self.pinyin:
-            self.pinyin = self.pinyin[:-1]
-        else:
-            self.typed = self.typed[:-1]
-        self._show_candidates()
-
-    def clear(self) -> None:
-        """Empty the question."""
-        self.typed = self.pinyin = ""
-        self._show_candidates()
-
-    def _show_candidates(self) -> None:
-        """The candidate bar for the letters typed (the IME is built in the background)."""
-        box = self.ids.candidates
-        box.clear_widgets()
-        self.candidates = []
-        if not self.pinyin:
-            return
-        ime = self.services.ime.ready
-        if ime is None:
-            self.status = _("The pinyin input is starting, one moment…")
-            Clock.schedule_once(lambda _dt: self._show_candidates() if self.pinyin else None,
-                                0.3)
-            return
-        self.candidates = ime.candidates(self.pinyin, CANDIDATES)
-        letters = Candidate(self.pinyin.replace("'", ""), len(self.pinyin))
-        if self.shell.state.language == "en":
-            self.candidates.insert(0, letters)
-        else:
-            self.candidates.append(letters)
-        for candidate in self.candidates:
-            button = Factory.CandidateButton(text=candidate.text)
-            button.bind(on_release=lambda _w, c=candidate: self.choose(c))
-            box.add_widget(button)
-        self.ids.candidate_scroll.scroll_x = 0
-
-    def submit(self) -> None:
-        """Ask what is typed (letters not converted go as they are)."""
-        if self.pinyin and self.candidates and self.shell.state.language != "en":
-            self.choose(self.candidates[0])
-        self.ask(self.question.strip())
-
-    # Speaking ---------------------------------------------------------------------------
-    def talk_pressed(self) -> None:
-        """按住说话: start listening (results arrive on another thread); pressed again
-        after a tap (点击说话): finish."""
-        if not self.can_listen:
-            return
-        if self.listening:
-            if self.tap_mode:  # the second tap of 点击说话: finish, once
-                self.tap_mode, self._finishing = False, True
-                self.services.listener.stop()
-            return
-        self.listening, self.tap_mode, self._finishing = True, False, False
-        self._pressed_at = time.monotonic()
-        self.status = _("Listening… release the button when you are done.")
-        self.services.speaker.stop()
-        self.services.listener.start(
-            lambda text: Clock.schedule_once(lambda _dt: self._partial(text), 0),
-            lambda heard: Clock.schedule_once(lambda _dt: self._heard(heard), 0),
-            lambda error: Clock.schedule_once(lambda _dt: self._not_heard(error), 0))
-
-    def talk_released(self) -> None:
-        """The visitor let go: finish the utterance, or after a short tap keep listening
-        until the button is tapped again (or the listener hears the end of speech)."""
-        if not self.listening or self.tap_mode or self._finishing:
-            return
-        if time.monotonic() - self._pressed_at < TAP_SECONDS:
-            self.tap_mode = True
-            self.status = _("Listening… tap the button again when you are done.")
-        else:
-            self._finishing = True
-            self.services.listener.stop()
-
-    def _partial(self, text: str) -> None:
-        if self.listening:
-            self.typed, self.pinyin = text[:MAX_QUESTION], ""
-
-    def _heard(self, heard: Heard) -> None:
-        self.listening = self.tap_mode = False
-        self.typed, self.pinyin = heard.text[:MAX_QUESTION], ""
-        self._show_candidates()
-        self.ask(self.typed, via="voice")
-
-    def _not_heard(self, error: ListenError) -> None:
-        self.listening = self.tap_mode = False
-        log.info("nothing heard: %s", error.reason)
-        self.status = error.en if self.shell.state.language == "en" else error.zh
 
     # Answering ---------------------------------------------------------------------------
     def ask(self, question: str, via: str = "typed") -> None:

@@ -26,8 +26,8 @@ from server.pages import api_docs
 from server.pages.language import VisitorLanguageMiddleware
 from server.pages.rendering import error_page, visitor_error_page, wants_page
 from server.queue import models as queue_models  # noqa: F401  (registers the tables)
+from server.queue.broker import Broker
 from server.queue.core import install_hooks
-from server.queue.feed import Broker
 from server.ratings import models as rating_models  # noqa: F401
 from server.ratings.calendar import seed_calendar
 from server.ratings.export_worker import ExportWorker

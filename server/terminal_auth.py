@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, defer
 
 from protocol.signing import HEADER_LIMITS, HEADERS, verify_signature
 from server.deps import get_session, get_settings
-from server.fleet.service import commands_waiting
+from server.fleet.commands import commands_waiting
 from server.models import Command, SeenNonce, Terminal, as_utc, utcnow
 from server.rawsql import RawStatement
 from server.settings import ServerSettings

@@ -12,7 +12,8 @@ from typing import Any
 from sqlalchemy import create_engine, text
 
 from devices.announcer import Call, call_text
-from devtools.soak.run import TERMINALS, Soak
+from devtools.soak.prepare import TERMINALS
+from devtools.soak.processes import Soak
 from devtools.soak.terminal import JOURNAL
 
 LOG_CAP = 5_000_000  # the terminal's RotatingFileHandler: 5 MB a file, 3 kept

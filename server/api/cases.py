@@ -22,7 +22,9 @@ from protocol.cases import CaseProgress, ProgressRequest
 from protocol.queue import QueueRefusal
 from server.appointments.views import refuse_while_guessing
 from server.cases import export as case_export
-from server.cases import service as cases
+from server.cases import queries as case_queries
+from server.cases import rules as case_rules
+from server.cases import steps as case_steps
 from server.cases.errors import CaseError
 from server.cases.views import case_view, progress_view
 from server.db import Database
@@ -111,7 +113,7 @@ def progress(body: ProgressRequest, request: Request, session: DbSession,
     hall_code = _hall_code(session, terminal)
     refuse_while_guessing(request, session, hall_code, GUESS)
     try:
-        case = cases.lookup(session, body.code, body.phone)
+        case = case_queries.lookup(session, body.code, body.phone)
     except CaseError:
         session.rollback()
         try:
@@ -167,7 +169,7 @@ class StepBody(BaseModel):
 @router.get("/{case_id}", responses=REFUSED)
 def case_detail(case_id: PathId, session: DbSession, user: Handler) -> CaseDetail:
     """One case of the user's hall with its audit trail; 404 for another hall's."""
-    return CaseDetail.model_validate(case_view(session, cases.load(session, case_id, user),
+    return CaseDetail.model_validate(case_view(session, case_queries.load(session, case_id, user),
                                                user))
 
 
@@ -175,16 +177,16 @@ def case_detail(case_id: PathId, session: DbSession, user: Handler) -> CaseDetai
 def case_step(case_id: PathId, step: str, body: StepBody, session: DbSession,
               user: Handler) -> StepDone:
     """Take one step on a case of the user's hall."""
-    if step not in (*cases.STEPS, "assign"):
+    if step not in (*case_rules.STEPS, "assign"):
         raise CaseError("wrong_state")
     try:
-        case = cases.load(session, case_id, user, lock=True)
-        cases.take_step(session, case, user, step, message=body.message, note=body.note,
-                        hall_code=body.hall, department=body.department,
-                        assignee_id=body.assignee_id)
+        case = case_queries.load(session, case_id, user, lock=True)
+        case_steps.take_step(session, case, user, step, message=body.message, note=body.note,
+                             hall_code=body.hall, department=body.department,
+                             assignee_id=body.assignee_id)
         session.commit()
     except CaseError:
         session.rollback()
         raise
-    return StepDone(id=case.id, state=case.state, state_name=cases.STATES[case.state][0],
+    return StepDone(id=case.id, state=case.state, state_name=case_rules.STATES[case.state][0],
                     due_on=case.due_on)

@@ -28,7 +28,11 @@ from protocol.terminal import (
     OutboxReply,
 )
 from server.deps import PathId, get_session, get_settings
-from server.fleet import service as fleet_service
+from server.fleet import commands as fleet_commands
+from server.fleet import enrolment as fleet_enrolment
+from server.fleet import heartbeats as fleet_heartbeats
+from server.fleet import outbox as fleet_outbox
+from server.fleet.errors import FleetError
 from server.models import Terminal, utcnow
 from server.rate_limits import RateLimited, admit_anonymous
 from server.settings import ServerSettings
@@ -89,23 +93,23 @@ async def enrol(request: Request, body: EnrolmentRequest, session: LoopSessionDe
         raise refusal(401, "signature does not verify with the enrolling key", device)
     # A new key without a token asks IT to accept it: anyone can ask, so asking is limited
     # per address and the pending requests are capped (a token enrols at once, unlimited).
-    new_request = not body.token and not fleet_service.is_known_device(session, device)
+    new_request = not body.token and not fleet_enrolment.is_known_device(session, device)
     try:
         if new_request:
             admit_anonymous(request, session, "enrolment", None)
-        terminal = fleet_service.enrol_terminal(session, device, body.public_key,
-                                                body.identity.model_dump(), body.token)
+        terminal = fleet_enrolment.enrol_terminal(session, device, body.public_key,
+                                                  body.identity.model_dump(), body.token)
         remember_nonce(session, terminal, headers["X-Nonce"], settings)
         session.commit()
         if new_request:
-            fleet_service.hold_to_pending_cap(session, terminal,
-                                              settings.pending_enrolments_allowed)
-    except fleet_service.FleetError as exc:
+            fleet_enrolment.hold_to_pending_cap(session, terminal,
+                                                settings.pending_enrolments_allowed)
+    except FleetError as exc:
         raise refusal(exc.status, exc.message) from None
     except RateLimited as exc:
         raise HTTPException(status_code=429, detail=exc.both,
                             headers={"Retry-After": str(exc.retry_after)}) from None
-    return EnrolmentView.model_validate(fleet_service.enrolment_view(session, terminal, settings))
+    return EnrolmentView.model_validate(fleet_enrolment.enrolment_view(session, terminal, settings))
 
 
 async def known_terminal(request: Request, session: LoopSessionDep,
@@ -126,7 +130,7 @@ async def beating_terminal(request: Request, session: LoopSessionDep,
 async def enrolment(terminal: Annotated[Terminal, Depends(known_terminal)],
                     session: LoopSessionDep, settings: LoopSettingsDep) -> EnrolmentView:
     """A terminal's enrolment status (answered for pending and rejected terminals too)."""
-    return EnrolmentView.model_validate(fleet_service.enrolment_view(session, terminal, settings))
+    return EnrolmentView.model_validate(fleet_enrolment.enrolment_view(session, terminal, settings))
 
 
 @router.post("/heartbeat")
@@ -134,7 +138,7 @@ async def heartbeat(body: HeartbeatReport,
                     beat: Annotated[tuple[Terminal, bool], Depends(beating_terminal)],
                     session: LoopSessionDep, settings: LoopSettingsDep) -> HeartbeatReply:
     """Store a health report; reply with the config and the commands waiting."""
-    return HeartbeatReply.model_validate(fleet_service.record_heartbeat(
+    return HeartbeatReply.model_validate(fleet_heartbeats.record_heartbeat(
         session, beat[0], body.model_dump(), settings, commands_waiting=beat[1]))
 
 
@@ -144,9 +148,9 @@ async def acknowledge(command_id: PathId,
                       session: SessionDep) -> AckReply:
     """Record a command's outcome; acknowledging twice changes nothing."""
     try:
-        command, duplicate = fleet_service.acknowledge(session, terminal, command_id, body.ok,
-                                                       body.result)
-    except fleet_service.FleetError as exc:
+        command, duplicate = fleet_commands.acknowledge(session, terminal, command_id, body.ok,
+                                                        body.result)
+    except FleetError as exc:
         raise refusal(exc.status, exc.message) from None
     return AckReply.model_validate({"id": command.id, "acked_at": command.acked_at,
                                     "duplicate": duplicate})
@@ -156,7 +160,7 @@ async def acknowledge(command_id: PathId,
 async def outbox(body: OutboxBatch, request: Request, terminal: TerminalDep,
                  session: SessionDep) -> OutboxReply:
     """Store outbox items (usage events, ratings, complaints) exactly once by key."""
-    accepted, duplicates = fleet_service.receive_outbox(
+    accepted, duplicates = fleet_outbox.receive_outbox(
         session, terminal, [item.model_dump(mode="json") for item in body.items],
         request.app.state.settings.follow_up_days, request.app.state.rating_reasons)
     return OutboxReply.model_validate({"accepted": accepted, "duplicates": duplicates})

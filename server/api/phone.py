@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from protocol.queue import PhoneStatus
 from server.deps import get_session
-from server.queue import feed
+from server.queue import feed, streams
 from server.queue.models import Ticket
 from server.queue.phone import phone_status as status_of
 from server.queue.phone import ticket_by_token
@@ -63,7 +63,7 @@ def phone_events(request: Request, token: str, session: DbSession,
         # at: when the change that moved it happened (the feed row's time).
         return [feed.sse(rows[-1].id, "status", {**status, "at": rows[-1].data["at"]})]
 
-    stream = feed.stream(database, request.app.state.broker, hall_id, after,
-                         request.is_disconnected, render)
+    stream = streams.stream(database, request.app.state.broker, hall_id, after,
+                            request.is_disconnected, render)
     return StreamingResponse(stream, media_type="text/event-stream",
-                             headers=feed.STREAM_HEADERS)
+                             headers=streams.STREAM_HEADERS)

@@ -34,7 +34,7 @@ from protocol.queue import (
 from protocol.text import RefusesNul
 from server.deps import MAX_ID, PathId, get_session
 from server.models import Hall, Terminal, User, Window
-from server.queue import actions, feed, help_calls
+from server.queue import actions, help_calls, streams
 from server.queue.errors import QueueError
 from server.queue.models import Ticket
 from server.queue.views import (
@@ -126,9 +126,9 @@ def _after(after: int | None, last_event: str | None, session: Session, hall: Ha
 def _events(request: Request, session: Session, hall: Hall, after: int) -> StreamingResponse:
     request.app.state.broker.admit()  # 503 StreamsFull at the process's limit
     session.close()  # the stream outlives the request's session
-    stream = feed.stream(request.app.state.database, request.app.state.broker, hall.id, after,
-                         request.is_disconnected)
-    return StreamingResponse(stream, media_type="text/event-stream", headers=feed.STREAM_HEADERS)
+    stream = streams.stream(request.app.state.database, request.app.state.broker, hall.id,
+                            after, request.is_disconnected)
+    return StreamingResponse(stream, media_type="text/event-stream", headers=streams.STREAM_HEADERS)
 
 
 # -- terminals --------------------------------------------------------------------------

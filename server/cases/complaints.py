@@ -9,7 +9,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.cases import service as cases
+from server.cases import rules as case_rules
+from server.cases import steps as case_steps
 from server.cases.models import Case
 from server.models import Hall
 from server.ratings.complaints import CATEGORIES
@@ -22,7 +23,7 @@ def open_for_complaint(session: Session, complaint: Complaint) -> Case:
     hall = session.get(Hall, complaint.hall_id)
     assert hall is not None  # the foreign key
     label = CATEGORIES.get(complaint.category, (complaint.category, ""))[0]
-    case, _created = cases.create(
+    case, _created = case_steps.create(
         session, hall, "complaint", phone=complaint.phone, matter=label,
         details={"category": label, "content": complaint.content},
         source=complaint.source, complaint_id=complaint.id, at=complaint.created_at,
@@ -41,10 +42,12 @@ def follow(session: Session, item: FollowUp, step: str, actor: str, message: str
         return
     if step == "visited" and case.state == "submitted":
         case.state = "accepted"
-        cases._event(session, case, "accepted", actor, "您的投诉建议已受理，正在处理。")
+        case_steps._event(session, case, "accepted", actor, "您的投诉建议已受理，正在处理。")
     elif step == "closed" and case.state != "closed":
         if case.state == "submitted":
             case.state = "accepted"
-            cases._event(session, case, "accepted", actor, cases.DEFAULT_MESSAGES["accepted"])
+            case_steps._event(session, case, "accepted", actor,
+                              case_rules.DEFAULT_MESSAGES["accepted"])
         case.state, case.closed_at = "closed", item.closed_at
-        cases._event(session, case, "closed", actor, message or cases.DEFAULT_MESSAGES["closed"])
+        case_steps._event(session, case, "closed", actor,
+                          message or case_rules.DEFAULT_MESSAGES["closed"])

@@ -28,7 +28,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from server.cases import service as cases
+from server.cases import rules as case_rules
+from server.cases import steps as case_steps
 from server.cases.errors import CaseError
 from server.cases.models import Case, CaseExportItem
 from server.db import Database
@@ -114,9 +115,9 @@ def _handed_over(session: Session, config: ExporterConfig, case_ids: list[int],
     for case in session.scalars(select(Case).where(Case.id.in_(case_ids))):
         if case.state == "submitted":
             case.state, case.transferred_to = "transferred", platform
-            cases._event(session, case, "transferred", f"exporter:{config.name}",
-                         cases.DEFAULT_MESSAGES["transferred"].format(target=platform),
-                         now=now, exporter=config.name)
+            case_steps._event(session, case, "transferred", f"exporter:{config.name}",
+                              case_rules.DEFAULT_MESSAGES["transferred"].format(target=platform),
+                              now=now, exporter=config.name)
 
 
 def deliver(database: Database, config: ExporterConfig, exporter: Exporter,
@@ -220,16 +221,16 @@ def apply_results(session: Session, config: ExporterConfig, batch: ResultBatch,
             with session.begin_nested():
                 if result.state == "accepted" and case.state in ("submitted", "transferred"):
                     case.state = "accepted"
-                    cases._event(session, case, "accepted", actor,
-                                 result.message or cases.DEFAULT_MESSAGES["accepted"], now=now,
-                                 exporter=config.name)
+                    case_steps._event(session, case, "accepted", actor,
+                                      result.message or case_rules.DEFAULT_MESSAGES["accepted"],
+                                      now=now, exporter=config.name)
                     outcome[result.idempotency_id] = "applied"
                 elif result.state == "closed" and case.state != "closed":
                     if case.state == "submitted":
                         case.state = "accepted"
-                        cases._event(session, case, "accepted", actor,
-                                     cases.DEFAULT_MESSAGES["accepted"], now=now)
-                    cases.close(session, case, None, result.message, actor=actor, now=now)
+                        case_steps._event(session, case, "accepted", actor,
+                                          case_rules.DEFAULT_MESSAGES["accepted"], now=now)
+                    case_steps.close(session, case, None, result.message, actor=actor, now=now)
                     case.details = {**case.details, "result": result.message}
                     outcome[result.idempotency_id] = "applied"
                 else:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from protocol.cases import CaseItem
 from protocol.feedback import acted_at
-from server.cases import service as cases
+from server.cases import steps as case_steps
 from server.cases.errors import CaseError
 from server.models import Hall, Terminal, utcnow
 
@@ -37,7 +37,7 @@ def apply(session: Session, terminal: Terminal, key: str, payload: dict[str, Any
             raise CaseError("not_found")
         item = CaseItem.model_validate(payload)
         with session.begin_nested():
-            case, created = cases.create(
+            case, created = case_steps.create(
                 session, hall, item.kind, name=item.name, phone=item.phone,
                 matter=item.matter, details=item.details, source="terminal",
                 actor=f"terminal:{terminal.device_id[:12]}", terminal_id=terminal.id,

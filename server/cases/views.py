@@ -13,13 +13,15 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from protocol.personal import mask_name
-from server.cases import service as cases
+from server.cases import queries as case_queries
+from server.cases import rules as case_rules
+from server.cases import steps as case_steps
 from server.cases.models import Case, CaseEvent
 from server.models import Hall, User, as_utc
 from server.ratings.models import FollowUp
 
 PAGE_SIZE = 50
-STATE_FILTERS = {"active": ("未办结", "Not closed"), **cases.STATES, "": ("全部", "All")}
+STATE_FILTERS = {"active": ("未办结", "Not closed"), **case_rules.STATES, "": ("全部", "All")}
 
 
 @dataclass(frozen=True)
@@ -45,17 +47,17 @@ def _name(user: User | None) -> str:
 def list_cases(session: Session, user: User, filters: Filters, page: int = 1,
                on: dt.date | None = None) -> tuple[list[dict[str, Any]], int]:
     """One page of the hall's cases (most urgent deadline first) and how many match."""
-    conditions = [cases.hall_scope(user)]
+    conditions = [case_queries.hall_scope(user)]
     if filters.state == "active":
         conditions.append(Case.state != "closed")
-    elif filters.state in cases.STATES:
+    elif filters.state in case_rules.STATES:
         conditions.append(Case.state == filters.state)
-    if filters.kind in cases.KINDS:
+    if filters.kind in case_rules.KINDS:
         conditions.append(Case.kind == filters.kind)
     if filters.overdue is True:
-        conditions.append(cases.overdue_clause(on))
+        conditions.append(case_rules.overdue_clause(on))
     elif filters.overdue is False:
-        conditions.append(~cases.overdue_clause(on))
+        conditions.append(~case_rules.overdue_clause(on))
     if filters.mine:
         conditions.append(Case.assignee_id == user.id)
     digits = "".join(ch for ch in filters.query if ch.isdigit())[:12]
@@ -66,30 +68,31 @@ def list_cases(session: Session, user: User, filters: Filters, page: int = 1,
         select(Case, User).outerjoin(User, User.id == Case.assignee_id).where(*conditions)
         .order_by(Case.due_on, Case.id).limit(PAGE_SIZE)
         .offset((max(page, 1) - 1) * PAGE_SIZE)).all()
-    day = on or cases.today()
-    return [{"id": case.id, "code": cases.shown_code(case.code), "kind": case.kind,
-             "kind_name": cases.KINDS[case.kind][0], "state": case.state,
-             "state_name": cases.STATES[case.state][0], "name": case.name,
+    day = on or case_rules.today()
+    return [{"id": case.id, "code": case_rules.shown_code(case.code), "kind": case.kind,
+             "kind_name": case_rules.KINDS[case.kind][0], "state": case.state,
+             "state_name": case_rules.STATES[case.state][0], "name": case.name,
              "phone": case.phone, "matter": case.matter, "due_on": case.due_on,
-             "overdue": cases.is_overdue(case, day), "assignee": _name(assignee),
+             "overdue": case_rules.is_overdue(case, day), "assignee": _name(assignee),
              "created_at": _iso(case.created_at)} for case, assignee in rows], total
 
 
 def counts(session: Session, user: User, on: dt.date | None = None) -> dict[str, int]:
     """How many of the hall's cases are in each state, and how many are overdue."""
-    result = dict.fromkeys(cases.STATES, 0)
+    result = dict.fromkeys(case_rules.STATES, 0)
     for state, count in session.execute(select(Case.state, func.count()).where(
-            cases.hall_scope(user)).group_by(Case.state)):
+            case_queries.hall_scope(user)).group_by(Case.state)):
         result[state] = int(count)
     result["overdue"] = session.scalar(select(func.count()).select_from(Case).where(
-        cases.hall_scope(user), cases.overdue_clause(on))) or 0
+        case_queries.hall_scope(user), case_rules.overdue_clause(on))) or 0
     return result
 
 
 def default_message_en(state: str, message: str) -> str:
     """The English of a step's message when it is the default one staff left (an English
     visitor reads it); "" for a message staff wrote."""
-    chinese, english = cases.DEFAULT_MESSAGES.get(state), cases.DEFAULT_MESSAGES_EN.get(state)
+    chinese = case_rules.DEFAULT_MESSAGES.get(state)
+    english = case_rules.DEFAULT_MESSAGES_EN.get(state)
     if not chinese or not english:
         return ""
     pattern = re.escape(chinese).replace(re.escape("{target}"), "(?P<target>.+)")
@@ -99,8 +102,8 @@ def default_message_en(state: str, message: str) -> str:
 
 def _event_view(event: CaseEvent, staff: bool) -> dict[str, Any]:
     view: dict[str, Any] = {"kind": event.kind, "state": event.state,
-            "state_name": cases.STATES[event.state][0],
-            "state_name_en": cases.STATES[event.state][1], "at": _iso(event.at),
+            "state_name": case_rules.STATES[event.state][0],
+            "state_name_en": case_rules.STATES[event.state][1], "at": _iso(event.at),
             "message": event.message,
             "message_en": default_message_en(event.state, event.message)}
     if staff:
@@ -113,17 +116,17 @@ def case_view(session: Session, case: Case, user: User) -> dict[str, Any]:
     hall = session.get(Hall, case.hall_id)
     origin = session.get(Hall, case.origin_hall_id)
     assignee = session.get(User, case.assignee_id) if case.assignee_id else None
-    return {"id": case.id, "code": cases.shown_code(case.code), "kind": case.kind,
-            "kind_name": cases.KINDS[case.kind][0], "state": case.state,
-            "state_name": cases.STATES[case.state][0], "name": case.name,
+    return {"id": case.id, "code": case_rules.shown_code(case.code), "kind": case.kind,
+            "kind_name": case_rules.KINDS[case.kind][0], "state": case.state,
+            "state_name": case_rules.STATES[case.state][0], "name": case.name,
             "phone": case.phone, "matter": case.matter, "details": case.details,
-            "due_on": case.due_on, "overdue": cases.is_overdue(case),
+            "due_on": case.due_on, "overdue": case_rules.is_overdue(case),
             "hall": hall.name if hall else "", "origin_hall": origin.name if origin else "",
             "transferred_to": case.transferred_to, "assignee": _name(assignee),
             "assignee_id": case.assignee_id, "source": case.source,
             "created_at": _iso(case.created_at), "received_at": _iso(case.received_at),
-            "events": [_event_view(e, True) for e in cases.events(session, case)],
-            "steps": cases.allowed_steps(case, user), "path": f"/case/{case.token}",
+            "events": [_event_view(e, True) for e in case_queries.events(session, case)],
+            "steps": case_steps.allowed_steps(case, user), "path": f"/case/{case.token}",
             "followup_id": session.scalar(select(FollowUp.id).where(
                 FollowUp.complaint_id == case.complaint_id)) if case.complaint_id else None}
 
@@ -132,20 +135,21 @@ def progress_view(session: Session, case: Case) -> dict[str, Any]:
     """A case as its visitor sees it: code, kind, state, the messages of each step, the
     hall that has it and the deadline; name and phone masked, no staff notes."""
     hall = session.get(Hall, case.hall_id)
-    return {"code": cases.shown_code(case.code), "kind": case.kind,
-            "kind_name": cases.KINDS[case.kind][0], "kind_name_en": cases.KINDS[case.kind][1],
-            "state": case.state, "state_name": cases.STATES[case.state][0],
-            "state_name_en": cases.STATES[case.state][1],
+    return {"code": case_rules.shown_code(case.code), "kind": case.kind,
+            "kind_name": case_rules.KINDS[case.kind][0],
+            "kind_name_en": case_rules.KINDS[case.kind][1],
+            "state": case.state, "state_name": case_rules.STATES[case.state][0],
+            "state_name_en": case_rules.STATES[case.state][1],
             "hall_name": hall.name if hall else "", "name": mask_name(case.name),
-            "phone": cases.masked_phone(case), "matter": case.matter,
+            "phone": case_rules.masked_phone(case), "matter": case.matter,
             "due_on": case.due_on if case.state != "closed" else None,
             "path": f"/case/{case.token}",
-            "steps": [_event_view(e, False) for e in cases.events(session, case)
+            "steps": [_event_view(e, False) for e in case_queries.events(session, case)
                       if e.kind != "assigned"]}
 
 
 def handlers(session: Session, case: Case) -> list[User]:
     """Who a case can be assigned to: the active staff and supervisors of its hall."""
     return list(session.scalars(select(User).where(
-        User.hall_id == case.hall_id, User.active.is_(True), User.role.in_(cases.HANDLERS))
+        User.hall_id == case.hall_id, User.active.is_(True), User.role.in_(case_rules.HANDLERS))
         .order_by(User.role.desc(), User.username)))

@@ -5,7 +5,8 @@ Actions on terminals and halls take the admin's :class:`~server.fleet.scope.Flee
 a terminal outside it raises :class:`FleetNotFound`, a hall outside it is "not found".
 Status changes are conditional updates, so two server processes deciding on the
 same terminal at once cannot both succeed. Command payloads and enrolment tokens
-go through :mod:`server.fleet.service`, the same code the device API uses.
+go through :mod:`server.fleet.commands` and :mod:`server.fleet.enrolment`, the same code the
+device API uses.
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ from sqlalchemy.orm import Session
 from protocol import commands as terminal_commands
 from protocol.config import ConfigSchemaError
 from protocol.enums import Profile
-from server.fleet import service as fleet_service
+from server.fleet import commands as fleet_commands
+from server.fleet import enrolment as fleet_enrolment
+from server.fleet.errors import FleetError
 from server.fleet.scope import FleetScope
-from server.fleet.service import FleetError
 from server.models import Command, EnrolmentToken, Hall, Terminal, utcnow
 
 log = logging.getLogger(__name__)
@@ -138,8 +140,8 @@ def queue_command(session: Session, terminal_id: int, kind: str, payload: dict[s
     if terminal.status != "accepted":
         raise FleetActionError("只能向已接入的终端发送指令")
     try:
-        command = fleet_service.queue_command(session, terminal.id, kind, payload,
-                                              ttl_seconds=expires_minutes * 60)
+        command = fleet_commands.queue_command(session, terminal.id, kind, payload,
+                                               ttl_seconds=expires_minutes * 60)
     except FleetError as exc:
         raise FleetActionError(f"指令无效：{exc.message}") from None
     log.info("command %s #%d queued for terminal %s by %s", kind, command.id,
@@ -156,7 +158,7 @@ def create_enrolment_token(session: Session, hall_id: int, profile: str, hours: 
         raise FleetActionError("未知的终端类型")
     hall = _hall(session, hall_id, scope)
     try:
-        text, token = fleet_service.create_enrolment_token(session, hall.id, profile, hours)
+        text, token = fleet_enrolment.create_enrolment_token(session, hall.id, profile, hours)
     except FleetError as exc:
         raise FleetActionError(exc.message) from None
     log.info("enrolment token #%d for %s/%s created by %s", token.id, hall.code, profile,

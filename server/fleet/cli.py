@@ -29,7 +29,8 @@ def _token_create(args: argparse.Namespace) -> int:
     import qrcode
     from sqlalchemy import or_, select
 
-    from server.fleet.service import FleetError, create_enrolment_token
+    from server.fleet.enrolment import create_enrolment_token
+    from server.fleet.errors import FleetError
     from server.models import Hall
 
     settings, database = _database(args)
@@ -58,7 +59,7 @@ def _token_create(args: argparse.Namespace) -> int:
 def _fleet_list(args: argparse.Namespace) -> int:
     from sqlalchemy import func, select
 
-    from server.fleet.service import is_online
+    from server.fleet.heartbeats import is_online
     from server.models import Alert, Hall, Terminal, as_utc, utcnow
 
     settings, database = _database(args)

@@ -14,7 +14,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from protocol.config import pushed_keys
-from server.fleet import service as fleet_service
+from server.fleet import heartbeats as fleet_heartbeats
+from server.fleet import terminal_config as fleet_terminal_config
 from server.fleet.scope import FleetScope
 from server.models import Alert, Command, EnrolmentToken, Hall, Terminal, as_utc, utcnow
 from server.queue.hours import LOCAL_TIME
@@ -34,7 +35,7 @@ def local_time(value: dt.datetime | None) -> str:
 
 def is_online(terminal: Terminal, settings: ServerSettings, now: dt.datetime) -> bool:
     """Whether an accepted terminal sent a heartbeat within the allowed missed intervals."""
-    return terminal.status == "accepted" and fleet_service.is_online(terminal, now, settings)
+    return terminal.status == "accepted" and fleet_heartbeats.is_online(terminal, now, settings)
 
 
 @dataclass
@@ -151,7 +152,7 @@ def result_text(result: dict[str, Any] | None) -> str:
 
 def config_fields(session: Session, terminal: Terminal) -> list[tuple[str, str]]:
     """The terminal's effective settings as (dotted key, shown value), secrets masked."""
-    effective = fleet_service.terminal_settings(session, terminal).model_dump()
+    effective = fleet_terminal_config.terminal_settings(session, terminal).model_dump()
     settings = {section: {key: value for key, value in effective[section].items() if key in keys}
                 for section, keys in pushed_keys().items()}  # what IT may push, no more
     fields: list[tuple[str, str]] = []

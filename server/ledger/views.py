@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from protocol.personal import mask_name, mask_phone
 from server.cases.models import Case as CaseItem
-from server.cases.service import shown_code
+from server.cases.rules import shown_code
 from server.fleet.queries import local_time
 from server.ledger.models import LedgerEntry
 from server.models import Service, User, Window, as_utc

@@ -12,7 +12,9 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
 from server.appointments.views import qr_svg
-from server.cases import service as cases
+from server.cases import queries as case_queries
+from server.cases import rules as case_rules
+from server.cases import steps as case_steps
 from server.cases import views
 from server.cases.errors import CaseError
 from server.deps import PathId, get_session
@@ -41,7 +43,7 @@ def cases_page(request: Request, session: DbSession, user: Handler, state: str =
     """案件办理: the hall's cases, the nearest deadline first, with filters."""
     _in_hall(user)
     state = state if state in views.STATE_FILTERS else "active"
-    kind = kind if kind in cases.KINDS else ""
+    kind = kind if kind in case_rules.KINDS else ""
     overdue = overdue if overdue in ("1", "0") else ""
     page = min(max(page, 1), 100_000)
     filters = views.Filters(state=state, kind=kind, mine=mine == "1", query=q[:40],
@@ -51,8 +53,8 @@ def cases_page(request: Request, session: DbSession, user: Handler, state: str =
     return render(request, "cases.html", user, nav="cases", rows=rows, total=total,
                   page=page, pages=max(1, -(-total // views.PAGE_SIZE)),
                   counts=views.counts(session, user), query=query,
-                  state_filters=views.STATE_FILTERS, kinds=cases.KINDS,
-                  today=cases.today(), done=DONE.get(done, ""))
+                  state_filters=views.STATE_FILTERS, kinds=case_rules.KINDS,
+                  today=case_rules.today(), done=DONE.get(done, ""))
 
 
 def _detail(request: Request, session: Session, user: User, case_id: int, *,
@@ -60,14 +62,14 @@ def _detail(request: Request, session: Session, user: User, case_id: int, *,
             done: str = "") -> Response:
     _in_hall(user)
     try:
-        case = cases.load(session, case_id, user)
+        case = case_queries.load(session, case_id, user)
     except CaseError as exc:
         raise HTTPException(status_code=404) from exc
     view = views.case_view(session, case, user)
     halls = [h for h in session.query(Hall).order_by(Hall.code).all() if h.id != case.hall_id]
     return render(request, "case.html", user, status, nav="cases", case=view,
-                  form=form or {}, error=error, done=done, step_names=cases.STEP_NAMES,
-                  detail_names=cases.DETAIL_NAMES,
+                  form=form or {}, error=error, done=done, step_names=case_rules.STEP_NAMES,
+                  detail_names=case_rules.DETAIL_NAMES,
                   handlers=views.handlers(session, case) if "assign" in view["steps"] else [],
                   halls=halls if user.role == "supervisor" else [])
 
@@ -91,10 +93,10 @@ def case_step(request: Request, case_id: PathId, step: str, session: DbSession,
     form = {"step": step, "message": message, "note": note, "hall": hall,
             "department": department}
     try:
-        case = cases.load(session, case_id, user, lock=True)
+        case = case_queries.load(session, case_id, user, lock=True)
         assignee = int(assignee_id) if assignee_id.isdigit() else None
-        cases.take_step(session, case, user, step, message=message, note=note,
-                        hall_code=hall, department=department, assignee_id=assignee)
+        case_steps.take_step(session, case, user, step, message=message, note=note,
+                             hall_code=hall, department=department, assignee_id=assignee)
         session.commit()
     except CaseError as exc:
         session.rollback()
@@ -110,7 +112,7 @@ def case_step(request: Request, case_id: PathId, step: str, session: DbSession,
 @router.get("/case/{token}")
 def progress_page(request: Request, token: str, session: DbSession) -> Response:
     """The visitor's progress: the code, its QR code, the state and each step's message."""
-    case = cases.by_token(session, token)
+    case = case_queries.by_token(session, token)
     if case is None:
         return error_page(request, 404, NOT_FOUND,
                           "No such case. Check the QR code or the link.")

@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from sqlalchemy import select
 
 from server import background
-from server.fleet.service import create_enrolment_token
+from server.fleet.enrolment import create_enrolment_token
 from server.models import Hall, Terminal
 
 

@@ -15,7 +15,7 @@ from provisioning.commands import HANDLERS, CommandRunner
 from provisioning.enrol import enrol
 from provisioning.heartbeat import HeartbeatAgent
 from provisioning.identity import TerminalIdentity
-from server.fleet.service import queue_command
+from server.fleet.commands import queue_command
 from server.models import Command, Terminal
 from tests.provisioning.live_server import free_port, make_token
 

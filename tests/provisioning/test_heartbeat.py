@@ -19,7 +19,7 @@ from provisioning.enrol import enrol
 from provisioning.heartbeat import HeartbeatAgent, SystemdNotifier, load_pushed_config
 from provisioning.identity import TerminalIdentity
 from provisioning.outbox import Outbox, OutboxSender
-from server.fleet.service import store_config
+from server.fleet.terminal_config import store_config
 from server.models import OutboxReceipt, Terminal
 from tests.provisioning.live_server import live_server, make_token
 

@@ -12,7 +12,7 @@ from kiosk.queue_client import QueueClient
 from provisioning.client import TerminalClient
 from provisioning.enrol import enrol
 from provisioning.identity import TerminalIdentity
-from server.fleet.service import create_enrolment_token
+from server.fleet.enrolment import create_enrolment_token
 from server.models import Hall
 
 __all__ = ["StaffSession", "enrolled_queue_client"]

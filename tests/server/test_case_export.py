@@ -21,11 +21,12 @@ from protocol.cases import new_case_code, new_case_token
 from protocol.enums import OutboxKind
 from server.app import create_app
 from server.background import free_port
-from server.cases import service as cases
+from server.cases import queries as case_queries
+from server.cases import steps as case_steps
 from server.cases import views
 from server.cases.models import Case, CaseExportItem
 from server.db import Database
-from server.fleet.service import receive_outbox
+from server.fleet.outbox import receive_outbox
 from server.models import Hall, Terminal, utcnow
 from server.ratings.export import signature
 from server.ratings.export_worker import ExportWorker
@@ -46,9 +47,9 @@ def _settings(database_url: str, tmp_path: Path, url: str) -> ServerSettings:
 
 def _callback(session: Session) -> Case:
     halls = make_case_halls(session)
-    case, _ = cases.create(session, halls.a, "callback", phone="138 1234 5678",
-                           matter="劳动争议", details={"question": "公司拖欠三个月工资怎么办",
-                                                      "window": "工作日 14:00-17:00"})
+    case, _ = case_steps.create(session, halls.a, "callback", phone="138 1234 5678",
+                                matter="劳动争议", details={"question": "公司拖欠三个月工资怎么办",
+                                                        "window": "工作日 14:00-17:00"})
     session.commit()
     return case
 
@@ -106,7 +107,7 @@ def _export(worker: ExportWorker, session: Session, case: Case, receiver: Receiv
     exported = session.get(Case, case.id)
     assert exported is not None and exported.state == "transferred"
     assert exported.transferred_to == "12348公共法律服务平台"
-    assert [(e.kind, e.actor) for e in cases.events(session, exported)][-1] == (
+    assert [(e.kind, e.actor) for e in case_queries.events(session, exported)][-1] == (
         "transferred", "exporter:p12348")
     assert session.scalars(select(CaseExportItem.state)).all() == ["sent"]
 

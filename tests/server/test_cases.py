@@ -10,7 +10,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.cases import service as cases
+from server.cases import queries as case_queries
+from server.cases import rules as case_rules
+from server.cases import steps as case_steps
 from server.cases import views
 from server.cases.errors import CaseError
 from server.cases.models import Case, CaseEvent
@@ -28,7 +30,7 @@ def h(session: Session) -> CaseHalls:
 
 def _new(session: Session, h: CaseHalls, kind: str = "legal_aid",
          at: dt.datetime = FRIDAY, **extra: object) -> Case:
-    case, created = cases.create(session, h.a, kind, at=at, **(APPLICANT | extra))
+    case, created = case_steps.create(session, h.a, kind, at=at, **(APPLICANT | extra))
     session.commit()
     assert created
     return case
@@ -47,30 +49,30 @@ def test_codes_are_readable_unique_and_found_by_code_or_phone_and_code(
     codes = {case.code for case in made}
     assert len(codes) == 20 and all(len(code) == 12 and code.isdigit() for code in codes)
     case = made[0]
-    shown = cases.shown_code(case.code)
+    shown = case_rules.shown_code(case.code)
     assert shown.count("-") == 2 and shown.replace("-", "") == case.code
     assert case.phone == "13812345678"  # normalised
-    assert cases.lookup(session, shown).id == case.id
-    assert cases.lookup(session, f" {case.code} ", "138 1234 5678").id == case.id
+    assert case_queries.lookup(session, shown).id == case.id
+    assert case_queries.lookup(session, f" {case.code} ", "138 1234 5678").id == case.id
     wrong = "0" * 12 if case.code != "0" * 12 else "1" * 12
     for code, phone in ((wrong, ""), (case.code, "13900000000"), ("12345", ""), ("x", "")):
-        _refused("not_found", session, lambda c=code, p=phone: cases.lookup(session, c, p))
-    found = cases.by_token(session, case.token)
+        _refused("not_found", session, lambda c=code, p=phone: case_queries.lookup(session, c, p))
+    found = case_queries.by_token(session, case.token)
     assert found is not None and found.id == case.id
-    assert cases.by_token(session, "no-such-token-at-all-here") is None
+    assert case_queries.by_token(session, "no-such-token-at-all-here") is None
 
 
 def test_bad_input_is_refused(session: Session, h: CaseHalls) -> None:
-    _refused("bad_kind", session, lambda: cases.create(session, h.a, "lottery", **APPLICANT))
-    _refused("bad_phone", session, lambda: cases.create(
+    _refused("bad_kind", session, lambda: case_steps.create(session, h.a, "lottery", **APPLICANT))
+    _refused("bad_phone", session, lambda: case_steps.create(
         session, h.a, "callback", name="", phone="12345", matter="咨询"))
-    _refused("bad_phone", session, lambda: cases.create(
+    _refused("bad_phone", session, lambda: case_steps.create(
         session, h.a, "callback", name="", phone="", matter="咨询"))
-    _refused("bad_name", session, lambda: cases.create(
+    _refused("bad_name", session, lambda: case_steps.create(
         session, h.a, "legal_aid", name="张" * 41, phone="13812345678", matter="咨询"))
-    _refused("bad_matter", session, lambda: cases.create(
+    _refused("bad_matter", session, lambda: case_steps.create(
         session, h.a, "legal_aid", name="李四", phone="13812345678", matter="x" * 201))
-    _refused("bad_code", session, lambda: cases.create(
+    _refused("bad_code", session, lambda: case_steps.create(
         session, h.a, "legal_aid", code="12AB", **APPLICANT))
     assert session.scalar(select(Case.id)) is None
 
@@ -89,40 +91,40 @@ def test_state_machine_history_and_deadlines(session: Session, h: CaseHalls) -> 
     assert callback.due_on == dt.date(2026, 12, 9)  # one working day, after the holidays
 
     # Steps that do not start from the state are refused and change nothing.
-    _refused("wrong_state", session, lambda: cases.close(session, case, h.staff_a))
+    _refused("wrong_state", session, lambda: case_steps.close(session, case, h.staff_a))
     assert case.state == "submitted"
     _refused("message_required", session,
-             lambda: cases.needs_more(session, case, h.staff_a, "  "))
-    cases.needs_more(session, case, h.staff_a, "请补充身份证复印件和收入证明。", "电话已告知",
-                     now=FRIDAY + dt.timedelta(hours=1))
+             lambda: case_steps.needs_more(session, case, h.staff_a, "  "))
+    case_steps.needs_more(session, case, h.staff_a, "请补充身份证复印件和收入证明。", "电话已告知",
+                          now=FRIDAY + dt.timedelta(hours=1))
     session.commit()
     assert case.state == "needs_more"
     # Waiting for the visitor is never overdue, whatever the date.
-    assert not cases.is_overdue(case, dt.date(2027, 1, 30))
+    assert not case_rules.is_overdue(case, dt.date(2027, 1, 30))
     monday_after = dt.datetime(2026, 12, 14, 2, 0, tzinfo=dt.UTC)
-    cases.accept(session, case, h.staff_a, now=monday_after)
+    case_steps.accept(session, case, h.staff_a, now=monday_after)
     session.commit()
     # Accepted on 12-14: 15 working days to finish, from then (no more holidays set).
     assert case.state == "accepted" and case.due_on == dt.date(2027, 1, 4)
-    assert not cases.is_overdue(case, dt.date(2027, 1, 4))
-    assert cases.is_overdue(case, dt.date(2027, 1, 5))
-    _refused("wrong_state", session, lambda: cases.accept(session, case, h.staff_a))
-    cases.transfer(session, case, h.staff_a, department="县劳动监察大队",
-                   now=monday_after + dt.timedelta(hours=2))
+    assert not case_rules.is_overdue(case, dt.date(2027, 1, 4))
+    assert case_rules.is_overdue(case, dt.date(2027, 1, 5))
+    _refused("wrong_state", session, lambda: case_steps.accept(session, case, h.staff_a))
+    case_steps.transfer(session, case, h.staff_a, department="县劳动监察大队",
+                        now=monday_after + dt.timedelta(hours=2))
     session.commit()
     assert case.state == "transferred" and case.transferred_to == "县劳动监察大队"
-    cases.close(session, case, h.staff_a, "已指派律师，援助完毕。", "结案归档",
-                now=monday_after + dt.timedelta(days=3))
+    case_steps.close(session, case, h.staff_a, "已指派律师，援助完毕。", "结案归档",
+                     now=monday_after + dt.timedelta(days=3))
     session.commit()
     assert case.state == "closed" and case.closed_at is not None
-    assert not cases.is_overdue(case, dt.date(2030, 1, 1))
+    assert not case_rules.is_overdue(case, dt.date(2030, 1, 1))
     for step in ("accept", "needs_more", "close"):
         _refused("wrong_state", session,
-                 lambda s=step: cases.take_step(session, case, h.staff_a, s, message="x"))
-    _refused("wrong_state", session, lambda: cases.take_step(
+                 lambda s=step: case_steps.take_step(session, case, h.staff_a, s, message="x"))
+    _refused("wrong_state", session, lambda: case_steps.take_step(
         session, case, h.staff_a, "transfer", department="别处"))
 
-    history = cases.events(session, case)
+    history = case_queries.events(session, case)
     assert [(e.kind, e.state) for e in history] == [
         ("submitted", "submitted"), ("needs_more", "needs_more"), ("accepted", "accepted"),
         ("transferred", "transferred"), ("closed", "closed")]
@@ -145,10 +147,10 @@ def test_assignment_and_overdue_filters(session: Session, h: CaseHalls) -> None:
     case = _new(session, h)
     other = _new(session, h, "callback", at=FRIDAY - dt.timedelta(days=30))
     _refused("supervisor_only", session,
-             lambda: cases.assign(session, case, h.staff_a, h.staff_a.id))
+             lambda: case_steps.assign(session, case, h.staff_a, h.staff_a.id))
     _refused("bad_assignee", session,
-             lambda: cases.assign(session, case, h.boss_a, h.staff_b.id))  # another hall's
-    cases.assign(session, case, h.boss_a, h.staff_a.id, "请尽快初审")
+             lambda: case_steps.assign(session, case, h.boss_a, h.staff_b.id))  # another hall's
+    case_steps.assign(session, case, h.boss_a, h.staff_a.id, "请尽快初审")
     session.commit()
     assert case.assignee_id == h.staff_a.id
     assert session.scalar(select(CaseEvent.actor).where(
@@ -174,36 +176,36 @@ def test_assignment_and_overdue_filters(session: Session, h: CaseHalls) -> None:
 def test_transfer_between_halls_and_permissions(session: Session, h: CaseHalls) -> None:
     case = _new(session, h)
     # Staff of hall B see nothing of hall A's case: not in lists, not by id, no steps.
-    _refused("not_found", session, lambda: cases.load(session, case.id, h.staff_b))
-    _refused("not_found", session, lambda: cases.load(session, case.id, h.boss_b))
+    _refused("not_found", session, lambda: case_queries.load(session, case.id, h.staff_b))
+    _refused("not_found", session, lambda: case_queries.load(session, case.id, h.boss_b))
     assert views.list_cases(session, h.boss_b, views.Filters(state=""))[1] == 0
     assert views.counts(session, h.boss_b)["submitted"] == 0
     # Only supervisors move a case to another hall, and only to one that exists.
-    _refused("supervisor_only", session, lambda: cases.transfer(
-        session, cases.load(session, case.id, h.staff_a), h.staff_a, hall_code="QX-02"))
-    _refused("unknown_hall", session, lambda: cases.transfer(
-        session, cases.load(session, case.id, h.boss_a), h.boss_a, hall_code="NOPE-99"))
-    _refused("same_hall", session, lambda: cases.transfer(
-        session, cases.load(session, case.id, h.boss_a), h.boss_a, hall_code="QX-01"))
-    _refused("target_required", session, lambda: cases.transfer(
-        session, cases.load(session, case.id, h.boss_a), h.boss_a))
-    loaded = cases.load(session, case.id, h.boss_a)
+    _refused("supervisor_only", session, lambda: case_steps.transfer(
+        session, case_queries.load(session, case.id, h.staff_a), h.staff_a, hall_code="QX-02"))
+    _refused("unknown_hall", session, lambda: case_steps.transfer(
+        session, case_queries.load(session, case.id, h.boss_a), h.boss_a, hall_code="NOPE-99"))
+    _refused("same_hall", session, lambda: case_steps.transfer(
+        session, case_queries.load(session, case.id, h.boss_a), h.boss_a, hall_code="QX-01"))
+    _refused("target_required", session, lambda: case_steps.transfer(
+        session, case_queries.load(session, case.id, h.boss_a), h.boss_a))
+    loaded = case_queries.load(session, case.id, h.boss_a)
     assert loaded.state == "submitted" and loaded.hall_id == h.a.id
-    cases.assign(session, loaded, h.boss_a, h.staff_a.id)
-    cases.transfer(session, loaded, h.boss_a, hall_code="QX-02", note="属县中心管辖")
+    case_steps.assign(session, loaded, h.boss_a, h.staff_a.id)
+    case_steps.transfer(session, loaded, h.boss_a, hall_code="QX-02", note="属县中心管辖")
     session.commit()
     assert loaded.hall_id == h.b.id and loaded.assignee_id is None
     assert loaded.origin_hall_id == h.a.id and loaded.transferred_to == h.b.name
     # Now hall A sees nothing and hall B has it and works it.
-    _refused("not_found", session, lambda: cases.load(session, case.id, h.staff_a))
-    _refused("not_found", session, lambda: cases.load(session, case.id, h.boss_a))
+    _refused("not_found", session, lambda: case_queries.load(session, case.id, h.staff_a))
+    _refused("not_found", session, lambda: case_queries.load(session, case.id, h.boss_a))
     assert views.list_cases(session, h.boss_a, views.Filters(state=""))[1] == 0
     rows, total = views.list_cases(session, h.staff_b, views.Filters())
     assert total == 1 and rows[0]["state_name"] == "已转办"
-    in_b = cases.load(session, case.id, h.staff_b)
-    cases.accept(session, in_b, h.staff_b, "县中心已受理。")
+    in_b = case_queries.load(session, case.id, h.staff_b)
+    case_steps.accept(session, in_b, h.staff_b, "县中心已受理。")
     session.commit()
-    trail = [(e.kind, e.actor, e.detail.get("to_hall")) for e in cases.events(session, in_b)]
+    trail = [(e.kind, e.actor, e.detail.get("to_hall")) for e in case_queries.events(session, in_b)]
     assert trail == [("submitted", "system", None),
                      ("assigned", "supervisor:case-boss-a", None),
                      ("transferred", "supervisor:case-boss-a", "QX-02"),
@@ -217,13 +219,13 @@ def test_terminal_key_makes_one_case_and_keeps_the_visitors_time(
         session: Session, h: CaseHalls) -> None:
     made_offline = FRIDAY - dt.timedelta(days=2)
     code = "123456789012"
-    first, created = cases.create(session, h.a, "legal_aid", idempotency_key="k-12345678",
-                                  code=code, token="t" * 24, at=made_offline,
-                                  received_at=FRIDAY, **APPLICANT)
+    first, created = case_steps.create(session, h.a, "legal_aid", idempotency_key="k-12345678",
+                                       code=code, token="t" * 24, at=made_offline,
+                                       received_at=FRIDAY, **APPLICANT)
     session.commit()
-    again, created_again = cases.create(session, h.a, "legal_aid",
-                                        idempotency_key="k-12345678", code=code,
-                                        at=made_offline, **APPLICANT)
+    again, created_again = case_steps.create(session, h.a, "legal_aid",
+                                             idempotency_key="k-12345678", code=code,
+                                             at=made_offline, **APPLICANT)
     assert created and not created_again and again.id == first.id
     assert first.code == code and first.token == "t" * 24
     assert first.created_at.replace(tzinfo=dt.UTC) == made_offline
@@ -247,9 +249,9 @@ def test_a_complaint_is_a_case_that_follows_its_work_item(session: Session,
         "complaint", "submitted", "等候时间")
     assert case.details["content"] == "排队两个小时" and len(case.code) == 12
     # Worked in 差评回访与投诉, not by the case's own steps.
-    assert cases.allowed_steps(case, h.boss_a) == []
+    assert case_steps.allowed_steps(case, h.boss_a) == []
     _refused("handled_elsewhere", session,
-             lambda: cases.take_step(session, case, h.boss_a, "accept"))
+             lambda: case_steps.take_step(session, case, h.boss_a, "accept"))
     item = session.scalar(select(FollowUp).where(FollowUp.complaint_id == complaint.id))
     assert item is not None
     workflow.visit(session, item, h.boss_a, "电话回访：内部记录，不给群众看")
@@ -265,8 +267,8 @@ def test_a_complaint_is_a_case_that_follows_its_work_item(session: Session,
     # An integrity complaint's case: supervisors only, as its work item.
     secret = session.scalar(select(Case).where(Case.complaint_id == integrity.id))
     assert secret is not None and secret.supervisors_only
-    _refused("not_found", session, lambda: cases.load(session, secret.id, h.staff_a))
-    assert cases.load(session, secret.id, h.boss_a).id == secret.id
+    _refused("not_found", session, lambda: case_queries.load(session, secret.id, h.staff_a))
+    assert case_queries.load(session, secret.id, h.boss_a).id == secret.id
     staff_rows, _ = views.list_cases(session, h.staff_a, views.Filters(state=""))
     boss_rows, _ = views.list_cases(session, h.boss_a, views.Filters(state=""))
     assert secret.id not in [r["id"] for r in staff_rows]

@@ -16,7 +16,9 @@ from sqlalchemy import select
 from kiosk.queue_client import QueueClient
 from protocol.cases import CaseProgress
 from protocol.errors import ServerRefused
-from server.cases import service as cases
+from server.cases import queries as case_queries
+from server.cases import rules as case_rules
+from server.cases import steps as case_steps
 from server.cases.models import Case
 from server.models import Hall
 from server.settings import ServerSettings
@@ -51,7 +53,7 @@ def _case(app: FastAPI, hall: str = "QX-01", phone: str = "13812345678") -> tupl
     with app.state.database.sessions() as session:
         found = session.scalar(select(Hall).where(Hall.code == hall))
         assert found is not None
-        case, _ = cases.create(session, found, "legal_aid", **(APPLICANT | {"phone": phone}))
+        case, _ = case_steps.create(session, found, "legal_aid", **(APPLICANT | {"phone": phone}))
         session.commit()
         return case.id, case.code, case.token
 
@@ -79,7 +81,7 @@ def signed_in(app: FastAPI, username: str) -> TestClient:
 def test_progress_lookup_is_masked_limited_and_no_oracle(server_app: FastAPI,
                                                          terminal: QueueClient) -> None:
     case_id, code, _token = _case(server_app)
-    shown = cases.shown_code(code)
+    shown = case_rules.shown_code(code)
     progress = _progress(terminal, shown)
     assert (progress.code, progress.state_name, progress.kind_name) == (
         shown, "已提交", "法律援助申请")
@@ -107,7 +109,7 @@ def test_console_lists_works_and_transfers_cases_only_in_its_hall(
                                                                         "case-staff-a")
     boss_b, staff_b = signed_in(server_app, "case-boss-b"), signed_in(server_app,
                                                                         "case-staff-b")
-    shown = cases.shown_code(code)
+    shown = case_rules.shown_code(code)
     listing = staff_a.get("/cases")
     assert listing.status_code == 200 and shown in listing.text
     assert listing.text.count("<tr data-id=") == 1
@@ -167,7 +169,7 @@ def test_console_lists_works_and_transfers_cases_only_in_its_hall(
     with server_app.state.database.sessions() as session:
         case = session.get(Case, case_id)
         assert case is not None
-        kinds = [(e.kind, e.actor) for e in cases.events(session, case)]
+        kinds = [(e.kind, e.actor) for e in case_queries.events(session, case)]
     assert kinds == [("submitted", "system"), ("accepted", "staff:case-staff-a"),
                      ("transferred", "supervisor:case-boss-a"),
                      ("closed", "staff:case-staff-b")]
@@ -183,7 +185,7 @@ def test_an_online_complaint_shows_its_case_code_and_progress(server_app: FastAP
     assert sent.status_code == 200 and "已收到您的投诉" in sent.text
     with server_app.state.database.sessions() as session:
         case = session.scalars(select(Case).where(Case.kind == "complaint")).one()
-        shown, token, case_id = cases.shown_code(case.code), case.token, case.id
+        shown, token, case_id = case_rules.shown_code(case.code), case.token, case.id
     assert shown in sent.text and f'href="/case/{token}"' in sent.text
     again = visitor.post("/complain/QX-01", data={  # the same key again: no code shown
         "category": "waiting", "phone": "13812345678", "content": "排队太久",

@@ -19,7 +19,8 @@ from content.bundle import BUNDLE_FORMAT
 from protocol import commands as terminal_messages
 from protocol.config_sections import PROFILES
 from server.fleet import actions as fleet_actions
-from server.fleet import service as fleet_service
+from server.fleet import enrolment as fleet_enrolment
+from server.fleet import terminal_config as fleet_terminal_config
 from server.fleet.queries import as_utc, health_fields
 from server.models import Alert, Bundle, Command, EnrolmentToken, Hall, Terminal, utcnow
 from tests.server.test_auth import add_user, sign_in
@@ -200,7 +201,7 @@ def test_token_creation_stores_only_a_hash(console: Console) -> None:
     assert "data:image/png;base64," in text and "东关街道公共法律服务工作站" in text
     with console.session() as session:
         row = session.scalars(select(EnrolmentToken)).one()
-        assert row.token_hash == fleet_service.token_hash(token) != token
+        assert row.token_hash == fleet_enrolment.token_hash(token) != token
         assert (row.hall_id, row.profile, row.used_at) == (console.other_hall_id, "display", None)
         expires = as_utc(row.expires_at)
         assert expires is not None
@@ -293,8 +294,8 @@ def test_detail_shows_health_config_and_screenshot(console: Console) -> None:
                 "screen": "home", "printer": {"state": "ok"}, "disk_free": 5 * 1024 ** 3,
                 "outbox_size": 2, "last_error": "sync: timeout"})
     with console.session() as session:
-        fleet_service.store_config(session, "hall", {"speech": {"rate": 150}},
-                                   hall_id=console.hall_id)
+        fleet_terminal_config.store_config(session, "hall", {"speech": {"rate": 150}},
+                                           hall_id=console.hall_id)
         session.commit()
     page = console.client.get(f"/fleet/terminals/{terminal_id}").text
     for shown in ["0.3.1", "2024.06.01-3", "1 天 2 小时", "5.0 GB", "sync: timeout",

@@ -21,8 +21,11 @@ from provisioning.client import ServerRefused, TerminalClient
 from provisioning.enrol import enrol as enrol_terminal
 from provisioning.heartbeat import HeartbeatAgent
 from provisioning.identity import TerminalIdentity, load_state
-from server.fleet import service as fleet_service
-from server.fleet.service import FleetError, is_online, queue_command, store_config
+from server.fleet import terminal_config as fleet_terminal_config
+from server.fleet.commands import queue_command
+from server.fleet.errors import FleetError
+from server.fleet.heartbeats import is_online
+from server.fleet.terminal_config import store_config
 from server.models import (
     Alert,
     Command,
@@ -329,7 +332,7 @@ def test_scopes_stored_in_the_old_flat_shape_still_reach_the_terminal(
             "languages": ["zh_CN"], "opening_hours": {"mon": ["09:00-12:00"]},
             "content_channel": "pilot", "speech": {"rate": 150}}))
         session.commit()
-        fleet_service._config_cache.clear()
+        fleet_terminal_config._config_cache.clear()
     pushed = heartbeat(client, key).json()["config"]["settings"]
     assert pushed["service"] == {"languages": ["zh_CN"], "opening_hours": {"mon": ["09:00-12:00"]}}
     assert pushed["terminal"]["content_channel"] == "pilot" and pushed["speech"]["rate"] == 150

@@ -12,19 +12,19 @@ from protocol.enums import QueueEventKind
 from server.db import Database, upgrade
 from server.fleet.actions import create_hall
 from server.models import utcnow
-from server.queue import feed
+from server.queue import broker as feed_broker
 from server.queue.models import QueueEvent
 
 
 def test_one_poller_fans_out_by_hall_and_ends_a_stream_that_falls_behind(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(feed, "QUEUE_SIZE", 3)
+    monkeypatch.setattr(feed_broker, "QUEUE_SIZE", 3)
     database = Database(f"sqlite:///{tmp_path / 'feed.sqlite3'}")
     upgrade(database.engine)
     with database.sessions() as session:
         one, two = (create_hall(session, code, f"{code}中心").id for code in ("F-1", "F-2"))
         session.commit()
-    broker = feed.Broker(database.engine, max_streams=3)
+    broker = feed_broker.Broker(database.engine, max_streams=3)
 
     def add(hall_id: int, version: str, row_id: int | None = None) -> None:
         with database.sessions() as session:
@@ -33,7 +33,7 @@ def test_one_poller_fans_out_by_hall_and_ends_a_stream_that_falls_behind(
                                    created_at=utcnow()))
             session.commit()
 
-    def drain(subscriber: feed._Subscriber) -> list[str]:
+    def drain(subscriber: feed_broker._Subscriber) -> list[str]:
         got = []
         while not subscriber.queue.empty():
             row = subscriber.queue.get_nowait()
@@ -43,7 +43,7 @@ def test_one_poller_fans_out_by_hall_and_ends_a_stream_that_falls_behind(
     async def scenario() -> None:
         first, second, other = (broker.subscribe(one), broker.subscribe(one),
                                 broker.subscribe(two))
-        with pytest.raises(feed.StreamsFull) as full:
+        with pytest.raises(feed_broker.StreamsFull) as full:
             broker.admit()  # max_streams reached: 503 with Retry-After
         assert full.value.status == 503 and full.value.retry_after > 0
         await broker.ready()

@@ -13,7 +13,8 @@ from httpx2 import Response
 from sqlalchemy import func, select
 
 from server.fleet import actions as fleet_actions
-from server.fleet import service as fleet_service
+from server.fleet import commands as fleet_commands
+from server.fleet import enrolment as fleet_enrolment
 from server.models import Command, EnrolmentToken, Terminal
 from server.security import create_user
 from tests.server.test_auth import PASSWORD, sign_in
@@ -75,12 +76,12 @@ def fleet(server_app: FastAPI, client: TestClient) -> Fleet:
                 _terminal("pending", "", None, "unknown-kiosk")]
         session.add_all(rows)
         session.flush()
-        fleet_service.queue_command(session, rows[1].id, "reload_content")
+        fleet_commands.queue_command(session, rows[1].id, "reload_content")
         create_user(session, "it.chengguan", PASSWORD, "it_admin", "GZ-TH-01")
         create_user(session, "it.province", PASSWORD, "it_admin")
         session.commit()
         for hall in (own, other):
-            fleet_service.create_enrolment_token(session, hall.id, "query", 72)
+            fleet_enrolment.create_enrolment_token(session, hall.id, "query", 72)
     return Fleet(server_app, client, own.id, other.id, *(row.id for row in rows))
 
 

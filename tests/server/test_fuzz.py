@@ -30,7 +30,7 @@ from schemathesis.checks import not_a_server_error
 from content.signing import generate_key
 from protocol.signing import public_key_bytes, sign_request
 from server.app import create_app
-from server.fleet.service import queue_command
+from server.fleet.commands import queue_command
 from server.queue.issuing import issue_ticket
 from server.security import create_user
 from server.settings import ServerSettings

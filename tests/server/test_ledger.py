@@ -19,7 +19,8 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session
 
 from devtools.ledger_seed import seed_ledger
-from server.cases import service as cases
+from server.cases import rules as case_rules
+from server.cases import steps as case_steps
 from server.fleet.actions import create_hall
 from server.ledger import demand, views
 from server.ledger.entries import TEXT_FIELDS, search_text
@@ -106,16 +107,16 @@ def test_a_registration_at_the_window_is_a_ledger_entry(session: Session) -> Non
     # phone) is linked; the same visitor's case of another day, or another hall's, is not.
     visit = dt.datetime.combine(day, dt.time(9, 30), LOCAL_ZONE)
     for hall_, at in ((hall.hall, visit - dt.timedelta(days=1)), (other, visit)):
-        cases.create(session, hall_, "legal_aid", phone="13812345678", matter="讨薪", at=at)
+        case_steps.create(session, hall_, "legal_aid", phone="13812345678", matter="讨薪", at=at)
     session.flush()
     assert views.case_links(session, [entry]) == {}
-    case, _ = cases.create(session, hall.hall, "legal_aid", phone="13812345678",
-                           matter="讨薪", at=visit)
-    cases.create(session, hall.hall, "callback", phone="13812345678", matter="讨薪",
-                 at=visit + dt.timedelta(hours=1))
+    case, _ = case_steps.create(session, hall.hall, "legal_aid", phone="13812345678",
+                                matter="讨薪", at=visit)
+    case_steps.create(session, hall.hall, "callback", phone="13812345678", matter="讨薪",
+                      at=visit + dt.timedelta(hours=1))
     session.commit()
     link = views.case_links(session, [entry])[entry.id]
-    assert link.code == cases.shown_code(case.code) and link.url == f"/cases/{case.id}"
+    assert link.code == case_rules.shown_code(case.code) and link.url == f"/cases/{case.id}"
 
 
 def test_filters_and_search_give_exactly_the_matching_entries(session: Session) -> None:

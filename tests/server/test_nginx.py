@@ -42,7 +42,7 @@ from provisioning.enrol import enrol
 from provisioning.identity import TerminalIdentity
 from server.background import free_port
 from server.db import Database
-from server.fleet.service import create_enrolment_token
+from server.fleet.enrolment import create_enrolment_token
 from server.models import LoginFailure
 from server.queue.models import Ticket
 from tests.server.conftest import new_postgres_database

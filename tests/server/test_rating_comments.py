@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from protocol.signing import comment_token, device_id, public_key_bytes
 from server.db import Database
-from server.fleet.service import receive_outbox
+from server.fleet.outbox import receive_outbox
 from server.models import Terminal, utcnow
 from server.queue.models import Ticket
 from server.ratings.comments import CommentError, add_comment, bind_rating, check_token

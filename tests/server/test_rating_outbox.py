@@ -18,7 +18,8 @@ from provisioning.enrol import enrol
 from provisioning.identity import TerminalIdentity
 from provisioning.outbox import Outbox, OutboxSender
 from server.db import Database, upgrade
-from server.fleet.service import create_enrolment_token, receive_outbox
+from server.fleet.enrolment import create_enrolment_token
+from server.fleet.outbox import receive_outbox
 from server.models import OutboxReceipt, Terminal
 from server.queue import actions
 from server.queue.issuing import issue_ticket

@@ -16,7 +16,7 @@ from kiosk.queue_client import QueueClient, new_request_key
 from protocol.enums import QueueEventKind
 from provisioning.client import TerminalClient
 from server.db import Database
-from server.queue import feed
+from server.queue import broker, feed
 
 HALLS, PER_HALL = 50, 10
 
@@ -84,7 +84,7 @@ async def _scenario(url: str, database_url: str, halls: list) -> None:  # type: 
         session.commit()
     database.engine.dispose()
     assert await _wait(lambda: all(kinds(s)[-1:] == ["notices_changed"] for s in live),
-                       feed.POLL_SECONDS + 3)
+                       broker.POLL_SECONDS + 3)
     for stream in live:
         assert kinds(stream).count("notices_changed") == 1
         assert json.loads(stream.events[-1][1])["version"] == "province-1"

@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session
 
 from protocol.feedback import acted_at
 from server.analytics.stats import figures
-from server.fleet import service
+from server.fleet import outbox
+from server.fleet.outbox import receive_outbox
 from server.fleet.queries import as_utc
-from server.fleet.service import receive_outbox
 from server.models import OutboxReceipt, Terminal, utcnow
 from server.queue.models import Ticket
 from server.ratings.export import rating_records
@@ -68,7 +68,7 @@ def test_an_offline_terminal_delivering_a_bad_rating_two_working_days_late(
     assert figures(session, q.hall, WEEK_START, MONDAY, today=TUESDAY).ratings.total == 0
     session.commit()
 
-    monkeypatch.setattr(service, "utcnow", lambda: DELIVERED)
+    monkeypatch.setattr(outbox, "utcnow", lambda: DELIVERED)
     receive_outbox(session, terminal, [
         item("late-bad-rating-01", "rating", RATED, level=1, reasons=["服务态度差"],
              source="pad", ticket=ticket.id, rated_at=RATED.isoformat()),

@@ -21,7 +21,7 @@ from provisioning.enrol import enrol
 from provisioning.heartbeat import HeartbeatAgent
 from provisioning.identity import TerminalIdentity
 from server.db import Database
-from server.fleet.service import queue_command
+from server.fleet.commands import queue_command
 from server.models import Command, Hall, Terminal
 from server.security import create_user
 from server.settings import ServerSettings

@@ -29,7 +29,7 @@ from server.analytics import export
 from server.analytics.models import UnansweredQuestion
 from server.analytics.stats import figures
 from server.db import Database, upgrade
-from server.fleet.service import receive_outbox
+from server.fleet.outbox import receive_outbox
 from server.models import Hall, OutboxReceipt, Terminal
 from server.security import create_user
 from tests.provisioning.live_server import live_server, make_token

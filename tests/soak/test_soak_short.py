@@ -11,7 +11,8 @@ import json
 import time
 from pathlib import Path
 
-from devtools.soak.run import Faults, soak_day
+from devtools.soak.processes import Faults
+from devtools.soak.run import soak_day
 
 
 def test_a_short_day_keeps_every_ticket_rating_complaint_and_call_exactly_once(

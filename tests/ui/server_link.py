@@ -20,7 +20,7 @@ from provisioning.heartbeat import CONFIG_FILE
 from provisioning.identity import STATE_FILE
 from server.app import create_app
 from server.background import free_port
-from server.fleet.service import create_enrolment_token
+from server.fleet.enrolment import create_enrolment_token
 from server.models import Hall, User, Window
 from server.queue.actions import call_next
 from server.queue.issuing import issue_ticket

@@ -8,7 +8,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from server.cases import service as cases
+from server.cases import rules as case_rules
+from server.cases import steps as case_steps
 from server.models import Hall, User
 from tests.ui.server_link import served_queue_hall
 
@@ -35,11 +36,11 @@ def test_progress_of_a_real_case_by_code_and_phone(ui: Any, tmp_path: Path) -> N
     with served_queue_hall(tmp_path, ui, "query") as hall:
         with hall.app.state.database.sessions() as session:
             found = session.scalars(select(Hall)).one()
-            case, _ = cases.create(session, found, "callback", name="李四",
-                                   phone="13912345678", matter="劳动合同纠纷咨询")
+            case, _ = case_steps.create(session, found, "callback", name="李四",
+                                        phone="13912345678", matter="劳动合同纠纷咨询")
             staff = session.scalars(select(User).where(User.role == "staff")).first()
             assert staff is not None
-            cases.accept(session, case, staff, "律师将于明天上午回电。")
+            case_steps.accept(session, case, staff, "律师将于明天上午回电。")
             session.commit()
             code = case.code
         ui.app.start_session()
@@ -48,7 +49,7 @@ def test_progress_of_a_real_case_by_code_and_phone(ui: Any, tmp_path: Path) -> N
         assert ui.app.nav.current == "case_progress"
         wrong = ("1" if code[0] != "1" else "2") + code[1:]
         type_digits(ui, wrong)
-        assert cases.shown_code(wrong) in ui.texts()
+        assert case_rules.shown_code(wrong) in ui.texts()
         ui.tap(ui.screen.ids.look_up)
         refused = "没有查到这个编号（和手机号码）的案件。请核对，或到服务台咨询。"
         assert ui.wait_until(lambda: refused in ui.texts(), 15)
@@ -62,7 +63,7 @@ def test_progress_of_a_real_case_by_code_and_phone(ui: Any, tmp_path: Path) -> N
         ui.tap(ui.screen.ids.look_up)
         assert ui.wait_until(lambda: "律师将于明天上午回电" in ui.screen.result, 15)
         result = ui.screen.result
-        assert f"案件 {cases.shown_code(code)}：咨询回电" in result
+        assert f"案件 {case_rules.shown_code(code)}：咨询回电" in result
         assert "状态：已受理" in result and "李*" in result and "139****5678" in result
         assert "李四" not in result
         assert "13912345678" not in result and "139 1234 5678" not in result

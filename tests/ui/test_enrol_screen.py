@@ -15,7 +15,7 @@ from provisioning.identity import STATE_FILE, TerminalIdentity
 from server.app import create_app
 from server.background import serve_in_thread
 from server.fleet.actions import create_hall
-from server.fleet.service import create_enrolment_token
+from server.fleet.enrolment import create_enrolment_token
 from server.models import Terminal
 from server.settings import ServerSettings
 from tests.ui.conftest import ADMIN_PIN

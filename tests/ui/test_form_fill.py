@@ -129,7 +129,7 @@ def fill_required(ui: Any) -> None:
 def test_send_to_phone_once_and_unreachable(ui: Any, tmp_path: Path) -> None:
     from server.app import create_app
     from server.background import serve_in_thread
-    from server.fleet.service import create_enrolment_token
+    from server.fleet.enrolment import create_enrolment_token
     from server.settings import ServerSettings
     from tests.server.queue_setup import make_queue_hall
     from tests.ui.server_link import enrolled_terminal

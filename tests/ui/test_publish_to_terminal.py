@@ -20,7 +20,7 @@ from provisioning.enrol import enrol
 from server.app import create_app
 from server.background import serve_in_thread
 from server.fleet.actions import create_hall
-from server.fleet.service import create_enrolment_token
+from server.fleet.enrolment import create_enrolment_token
 from server.models import ConfigProfile, Terminal
 from server.security import create_user
 from server.settings import ServerSettings

@@ -14,7 +14,8 @@ from protocol.hours import WEEKDAYS, local_now
 from server.app import create_app
 from server.background import serve_in_thread
 from server.fleet.actions import create_hall
-from server.fleet.service import create_enrolment_token, store_config
+from server.fleet.enrolment import create_enrolment_token
+from server.fleet.terminal_config import store_config
 from server.models import OutboxReceipt, Terminal
 from server.settings import ServerSettings
 from tests.ui.server_link import enrolled_terminal

@@ -13,7 +13,7 @@ from devices.escpos_render import decode_escpos
 from devices.printer import NullPrinter, make_printer
 from server.app import create_app
 from server.background import serve_in_thread
-from server.fleet.service import create_enrolment_token
+from server.fleet.enrolment import create_enrolment_token
 from server.queue.models import Ticket
 from server.settings import ServerSettings
 from tests.provisioning.test_client import stub

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from server.cases import service as cases
+from server.cases import rules as case_rules
+from server.cases import steps as case_steps
 from server.models import Hall
 from tests.web.conftest import QueueSite
 from tests.web.test_followups_web import sign_in
@@ -31,15 +32,15 @@ def test_staff_work_a_case_and_the_visitor_follows_it(queue_site: QueueSite,
     with app.state.database.sessions() as session:
         hall = session.get(Hall, queue_site.hall_id)
         assert hall is not None
-        case, _ = cases.create(session, hall, "legal_aid", name="张三", phone="13812345678",
-                               matter="追索劳动报酬", details={"other_party": "某建筑公司",
+        case, _ = case_steps.create(session, hall, "legal_aid", name="张三", phone="13812345678",
+                                    matter="追索劳动报酬", details={"other_party": "某建筑公司",
                                                               "economic": "低保户"})
-        late, _ = cases.create(session, hall, "callback", phone="0871-65012345",
-                               matter="离婚财产分割咨询",
-                               at=dt.datetime.now(dt.UTC) - dt.timedelta(days=20))
+        late, _ = case_steps.create(session, hall, "callback", phone="0871-65012345",
+                                    matter="离婚财产分割咨询",
+                                    at=dt.datetime.now(dt.UTC) - dt.timedelta(days=20))
         session.commit()
-        case_id, token, code = case.id, case.token, cases.shown_code(case.code)
-        late_code = cases.shown_code(late.code)
+        case_id, token, code = case.id, case.token, case_rules.shown_code(case.code)
+        late_code = case_rules.shown_code(late.code)
     tab = new_tab()
     sign_in(tab, queue_site, queue_site.supervisor[0], queue_site.supervisor[1])
     tab.get_by_role("link", name="案件办理").click()

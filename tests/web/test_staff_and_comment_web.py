@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from protocol.signing import comment_token, device_id, public_key_bytes
-from server.fleet.service import receive_outbox
+from server.fleet.outbox import receive_outbox
 from server.models import Hall, Terminal, User, Window
 from server.queue import actions
 from server.queue.issuing import issue_ticket

@@ -10,7 +10,7 @@ from pathlib import Path
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-from server.fleet.service import receive_outbox
+from server.fleet.outbox import receive_outbox
 from server.models import Hall, Terminal
 from server.security import create_user
 from tests.web.conftest import LiveServer

@@ -17,7 +17,8 @@ from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
 from protocol.signing import comment_token, device_id, public_key_bytes
-from server.cases import service as cases
+from server.cases import rules as case_rules
+from server.cases import steps as case_steps
 from server.models import Hall, Terminal, User
 from server.pages.language import from_accept_language
 from server.queue import actions
@@ -80,8 +81,8 @@ def test_visitor_pages_in_chinese_and_english(queue_site: QueueSite, browser: Br
         set_up_bookable(session, hall)
         waiting, _ = issue_ticket(session, hall, "legal-aid", actor="test:dispenser")
         done, _ = issue_ticket(session, hall, "legal-aid", actor="test:dispenser")
-        case, _ = cases.create(session, hall, "legal_aid", name="张三", phone="13812345678",
-                               matter="追索劳动报酬")
+        case, _ = case_steps.create(session, hall, "legal_aid", name="张三", phone="13812345678",
+                                    matter="追索劳动报酬")
         session.add(Terminal(device_id=device_id(raw), public_key=base64.b64encode(raw).decode(),
                              status="accepted", hall_id=hall.id, profile="rater"))
         by_number = {w.number: w for w in hall.windows}
@@ -89,7 +90,7 @@ def test_visitor_pages_in_chinese_and_english(queue_site: QueueSite, browser: Br
         assert user is not None
         actions.sign_in(session, by_number[1].id, user)
         session.commit()
-        hall_code, case_code, case_token = hall.code, cases.shown_code(case.code), case.token
+        hall_code, case_code, case_token = hall.code, case_rules.shown_code(case.code), case.token
         waiting_token, done_token, done_id = waiting.token, done.token, done.id
         window_id, user_id = by_number[1].id, user.id
     _nonce, comment = comment_token(key)
