@@ -41,11 +41,6 @@ def feed_row(row_id: int, kind: str, payload: dict[str, Any], created_at: dt.dat
     return FeedRow(row_id, kind, data, sse(row_id, kind, data))
 
 
-def feed_event(row: QueueEvent) -> dict[str, Any]:
-    """The data of a feed event as sent: the stored payload with its id, kind and time."""
-    return feed_row(row.id, row.kind, row.payload, row.created_at).data
-
-
 def sse(event_id: int | None, kind: str, data: Any) -> str:
     """One server-sent event."""
     head = f"id: {event_id}\n" if event_id is not None else ""
