@@ -8,7 +8,7 @@ import signal
 import threading
 from pathlib import Path
 
-from devtools.soak.processes import Soak, wait_until
+from devtools.soak.processes import Soak, sleep_until
 from devtools.soak.proxy import TcpProxy
 
 
@@ -21,7 +21,7 @@ def run_faults(soak: Soak, database_url: str, stop: threading.Event) -> None:
         if start is not None:
             plan.append((start * soak.seconds, name))
     for start, name in sorted(plan):
-        if not wait_until(soak, start, stop):
+        if not sleep_until(soak, start, stop):
             return
         if name == "server":
             assert soak.server is not None

@@ -171,6 +171,6 @@ class Soak:
         self.rss_pids.append(pids)
 
 
-def wait_until(soak: Soak, seconds: float, stop: threading.Event) -> bool:
+def sleep_until(soak: Soak, seconds: float, stop: threading.Event) -> bool:
     """Wait until seconds into the run; False if stopped first."""
     return not stop.wait(max(0.0, soak.started + seconds - time.monotonic()))

@@ -13,7 +13,7 @@ from typing import Any
 
 from devtools.soak.faults import run_faults
 from devtools.soak.prepare import TERMINALS, prepare
-from devtools.soak.processes import Faults, Soak, wait_until
+from devtools.soak.processes import Faults, Soak, sleep_until
 from devtools.soak.terminal import JOURNAL
 from devtools.soak.visitors import run_visitors, staff_worker
 
@@ -53,7 +53,7 @@ def run_day(soak: Soak, prepared: dict[str, Any], drain_seconds: float) -> None:
     threads[0].join()  # every visitor has arrived
     threads[1].join(soak.seconds)
     soak.note("last visitor arrived")
-    wait_until(soak, soak.seconds, stop)
+    sleep_until(soak, soak.seconds, stop)
     day_over.set()
     deadline = time.monotonic() + drain_seconds
     for thread in threads[3:]:

@@ -13,7 +13,7 @@ from typing import Any
 import requests
 
 from devtools.soak.prepare import PASSWORD
-from devtools.soak.processes import Soak, wait_until
+from devtools.soak.processes import Soak, sleep_until
 
 log = logging.getLogger(__name__)
 COMPLAINT_SHARE = 0.05
@@ -37,7 +37,7 @@ def run_visitors(soak: Soak, stop: threading.Event) -> None:
     """Each visitor takes a ticket at the dispenser; some leave a complaint at the query
     terminal (a phone number unique to the visitor)."""
     for at, visitor, service, complains in visitor_plan(soak):
-        if not wait_until(soak, at, stop):
+        if not sleep_until(soak, at, stop):
             return
         soak.send("dispenser", op="ticket", service=service, key=uuid.uuid4().hex,
                   visitor=visitor)
